@@ -1,0 +1,96 @@
+/**
+ * The `lbsync` command: parse, call the library, print, exit.
+ *
+ * @example
+ * ```sh
+ * deno run --allow-read=. cli.ts render --from-file examples/containers.json -t nginx -o -
+ * ```
+ *
+ * @module
+ */
+import meta from "./deno.json" with { type: "json" };
+import { type Command, parseCommandLine } from "./lib/cli_args.ts";
+import { ConfigError, errorMessage, UsageError } from "./lib/errors.ts";
+import { explainRows, formatExplainTable } from "./lib/explain.ts";
+import { createLogger, type Logger } from "./lib/log.ts";
+import { buildModel } from "./lib/model.ts";
+import { denoRunIo, discover, type RunIo, runOnce } from "./lib/run_once.ts";
+import type { ModelResult } from "./lib/types.ts";
+import { HELP } from "./lib/help.ts";
+
+/** What the CLI writes to and reads from; tests pass their own. */
+export interface CliIo extends RunIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+const encoder = new TextEncoder();
+
+/** The real terminal and file system. */
+export const denoCliIo: CliIo = {
+  ...denoRunIo,
+  stdout: (text) => void Deno.stdout.writeSync(encoder.encode(text)),
+  stderr: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
+};
+
+/**
+ * Runs `lbsync` with `args` and returns the exit code: 0 success, 1 failure at run time,
+ * 2 usage or configuration error. Errors are one line on stderr; `-v` adds the stack.
+ */
+export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<number> {
+  let command: Command;
+  try {
+    command = parseCommandLine(args);
+  } catch (error) {
+    io.stderr(`lbsync: ${errorMessage(error)}\n`);
+    return 2;
+  }
+  if (command.command === "help") {
+    io.stdout(HELP);
+    return 0;
+  }
+  if (command.command === "version") {
+    io.stdout(`lbsync ${meta.version}\n`);
+    return 0;
+  }
+  const log = createLogger(command.log, (line) => io.stderr(line + "\n"));
+  try {
+    if (command.command === "explain") {
+      const result = buildModel(await discover(command.options, io), command.options);
+      const rows = explainRows(result);
+      io.stdout(
+        command.format === "json"
+          ? JSON.stringify({ containers: rows, warnings: result.warnings }, null, 2) + "\n"
+          : formatExplainTable(rows, result.warnings),
+      );
+      return 0;
+    }
+    const result = await runOnce(command.options, io);
+    report(result, log);
+    for (const target of result.targets) {
+      if (target.output === "-") io.stdout(target.content);
+      else if (target.changed) log.info(`wrote ${target.output}`, { template: target.template });
+      else log.debug(`unchanged ${target.output}`, { template: target.template });
+    }
+    return 0;
+  } catch (error) {
+    log.error(errorMessage(error));
+    if (command.log.level === 2 && error instanceof Error && error.stack) {
+      io.stderr(error.stack + "\n");
+    }
+    return error instanceof ConfigError || error instanceof UsageError ? 2 : 1;
+  }
+}
+
+/** Warnings always; label errors as warnings; every skipped container with -v. */
+function report(result: ModelResult, log: Logger): void {
+  for (const warning of result.warnings) log.warn(warning);
+  for (const s of result.skipped) {
+    if (s.reason.startsWith("label ")) log.warn(`container ${s.name} skipped: ${s.reason}`);
+    else log.debug(`container ${s.name} skipped: ${s.reason}`);
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await runCli(Deno.args));
+}

@@ -1,0 +1,159 @@
+/**
+ * Command-line parsing for `lbsync`. Pure: argv in, a command or a `UsageError` out.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { errorMessage, UsageError } from "./errors.ts";
+import { parsePort } from "./grammar.ts";
+import type { RunOptions } from "./run_once.ts";
+import type { Target } from "./targets.ts";
+
+/** Log output settings. */
+export interface LogSettings {
+  format: "text" | "json";
+  /** 0 quiet (errors only), 1 default (warnings), 2 verbose. */
+  level: 0 | 1 | 2;
+}
+
+/** A parsed command line. */
+export type Command =
+  | { command: "help" }
+  | { command: "version" }
+  | {
+    command: "render" | "explain";
+    options: RunOptions;
+    /** Output format of `explain`. */
+    format: "text" | "json";
+    log: LogSettings;
+  };
+
+const OPTIONS = {
+  "from-file": { type: "string", multiple: true },
+  match: { type: "string" },
+  "label-prefix": { type: "string" },
+  address: { type: "string" },
+  network: { type: "string" },
+  "host-ip": { type: "string" },
+  listen: { type: "string" },
+  "listen-address": { type: "string" },
+  "include-unhealthy": { type: "boolean" },
+  template: { type: "string", short: "t", multiple: true },
+  output: { type: "string", short: "o", multiple: true },
+  format: { type: "string" },
+  "log-format": { type: "string" },
+  quiet: { type: "boolean", short: "q" },
+  verbose: { type: "boolean", short: "v" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+} as const;
+
+const COMMANDS = ["render", "explain"] as const;
+
+/**
+ * Parses `lbsync` arguments.
+ *
+ * @example
+ * ```ts
+ * import { parseCommandLine } from "./cli_args.ts";
+ * const cmd = parseCommandLine(["render", "--from-file", "c.json", "-t", "nginx", "-o", "-"]);
+ * console.log(cmd.command); // render
+ * ```
+ *
+ * @throws {UsageError} with a one-line message naming the bad argument
+ */
+export function parseCommandLine(args: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
+  } catch (error) {
+    throw new UsageError(errorMessage(error).replace(/\. To specify.*$/, ""));
+  }
+  const { values, positionals, tokens } = parsed;
+  if (values.help) return { command: "help" };
+  if (values.version) return { command: "version" };
+  const [command, ...extra] = positionals;
+  if (command === undefined) throw new UsageError("No command: use render or explain (see --help)");
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    throw new UsageError(`Unknown command ${JSON.stringify(command)}: use render or explain`);
+  }
+  if (extra.length > 0) throw new UsageError(`Unexpected argument ${JSON.stringify(extra[0])}`);
+
+  const options: RunOptions = {
+    fromFiles: values["from-file"],
+    labelPrefix: values["label-prefix"],
+    match: values.match === undefined ? undefined : parseRegex(values.match),
+    address: values.address === undefined
+      ? undefined
+      : choice("--address", values.address, ["network", "published"] as const),
+    network: values.network,
+    hostIp: values["host-ip"],
+    listen: values.listen === undefined ? undefined : port("--listen", values.listen),
+    listenAddress: values["listen-address"],
+    includeUnhealthy: values["include-unhealthy"],
+    targets: pairTargets(tokens),
+  };
+  if (command === "render" && options.targets!.length === 0) {
+    throw new UsageError("No target: give -t TEMPLATE -o PATH (e.g. -t nginx -o -)");
+  }
+  return {
+    command: command as "render" | "explain",
+    options,
+    format: values.format === undefined
+      ? "text"
+      : choice("--format", values.format, ["text", "json"] as const),
+    log: {
+      format: values["log-format"] === undefined
+        ? "text"
+        : choice("--log-format", values["log-format"], ["text", "json"] as const),
+      level: values.quiet ? 0 : values.verbose ? 2 : 1,
+    },
+  };
+}
+
+type Token = { kind: string; name?: string; value?: string };
+
+/** `-t` starts a target, the next `-o` gives its output; a `-t` without `-o` prints. */
+function pairTargets(tokens: Token[]): Target[] {
+  const targets: Target[] = [];
+  let open: Target | undefined;
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    if (token.name === "template") {
+      open = { template: token.value!, output: "-" };
+      targets.push(open);
+    } else if (token.name === "output") {
+      if (!open) throw new UsageError(`-o ${token.value} must follow a -t TEMPLATE`);
+      open.output = token.value!;
+      open = undefined;
+    }
+  }
+  return targets;
+}
+
+function parseRegex(source: string): RegExp {
+  try {
+    return new RegExp(source);
+  } catch (error) {
+    throw new UsageError(`Invalid --match ${JSON.stringify(source)}: ${errorMessage(error)}`);
+  }
+}
+
+function port(flag: string, value: string): number {
+  try {
+    return parsePort(value);
+  } catch (error) {
+    throw new UsageError(`Invalid ${flag} ${JSON.stringify(value)}: ${errorMessage(error)}`);
+  }
+}
+
+function choice<T extends string>(flag: string, value: string, choices: readonly T[]): T {
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`Invalid ${flag} ${JSON.stringify(value)}: use ${choices.join(" or ")}`);
+}

@@ -1,0 +1,36 @@
+/**
+ * Typed errors. The library throws these; only the CLI maps them to exit codes
+ * (`ConfigError` and `UsageError`: 2, the others: 1).
+ *
+ * @module
+ */
+
+/** Base class: a one-line message that names what failed, on what, and why. */
+export class LbsyncError extends Error {
+  /** Creates an error with a one-line message and an optional cause. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad command line. */
+export class UsageError extends LbsyncError {}
+
+/** Bad configuration: options, config file, template, regex. */
+export class ConfigError extends LbsyncError {}
+
+/** A label value that breaks its grammar. */
+export class LabelError extends LbsyncError {}
+
+/** Docker data could not be read: engine unreachable, malformed API JSON. */
+export class DockerError extends LbsyncError {}
+
+/** Writing, checking or reloading failed. */
+export class ApplyError extends LbsyncError {}
+
+/** The message of any thrown value, on one line. */
+export function errorMessage(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}

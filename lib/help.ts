@@ -1,0 +1,39 @@
+/** The text of `lbsync --help`. */
+export const HELP = `lbsync: keep nginx or HAProxy backends in step with Docker containers
+
+Usage:
+  lbsync render  [options]   discover, render, write if changed, exit
+  lbsync explain [options]   every candidate container: in or out and why
+  lbsync --help | --version
+
+Sources:
+  --from-file PATH          Docker API JSON (docker inspect, /containers/json); - = stdin;
+                            repeatable
+
+Selection:
+  --match REGEX             containers whose name matches are candidates; the named group
+                            (?<service>...) names the service
+  --label-prefix P          label prefix (default lbsync)
+  --include-unhealthy       keep containers whose Docker health is starting or unhealthy
+
+Addresses:
+  --address network|published
+                            container IP on its network (default), or host IP and
+                            published port
+  --network NAME            network whose IP to use when a container has several
+  --host-ip IP              host IP for published ports and host-network containers
+  --listen PORT             port http services listen on (default 80)
+  --listen-address IP       address the balancer binds (default: every address)
+
+Targets (pairs, repeatable):
+  -t, --template NAME|PATH  built-in nginx, nginx-stream, haproxy, or a Mustache file
+  -o, --output PATH|-       where the output goes; - prints it (default)
+
+Output:
+  --format text|json        explain output (default text)
+  --log-format text|json    log lines on stderr (default text)
+  -q, --quiet               errors only
+  -v, --verbose             every skipped container, each write, stack traces
+
+Exit codes: 0 success (changed or not), 1 failure at run time, 2 usage or configuration error.
+`;

@@ -1,0 +1,46 @@
+/**
+ * Log lines for the CLI: readable text or one JSON object per line.
+ *
+ * @module
+ */
+import type { LogSettings } from "./cli_args.ts";
+
+/** Severity of a log line. */
+export type LogLevel = "error" | "warn" | "info" | "debug";
+
+/** Writes log lines. */
+export interface Logger {
+  error(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  debug(msg: string, fields?: Record<string, unknown>): void;
+}
+
+const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 2 };
+
+/**
+ * A logger writing whole lines to `write`. Level 0 shows errors, 1 warnings too,
+ * 2 everything.
+ */
+export function createLogger(
+  settings: LogSettings,
+  write: (line: string) => void,
+  now: () => Date = () => new Date(),
+): Logger {
+  const emit = (level: LogLevel) => (msg: string, fields: Record<string, unknown> = {}) => {
+    if (RANK[level] > settings.level) return;
+    if (settings.format === "json") {
+      write(JSON.stringify({ time: now().toISOString(), level, msg, ...fields }));
+      return;
+    }
+    const extra = Object.entries(fields).map(([k, v]) => ` ${k}=${formatValue(v)}`).join("");
+    const prefix = level === "error" ? "error: " : level === "warn" ? "warning: " : "";
+    write(`lbsync: ${prefix}${msg}${extra}`);
+  };
+  return { error: emit("error"), warn: emit("warn"), info: emit("info"), debug: emit("debug") };
+}
+
+function formatValue(value: unknown): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return /^[^\s"=]*$/.test(text) ? text : JSON.stringify(text);
+}

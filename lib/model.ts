@@ -1,0 +1,199 @@
+/**
+ * Builds the backend model from containers. Pure: the same containers and options give
+ * the same model, byte for byte once rendered.
+ *
+ * @module
+ */
+import { formatEndpoint } from "./address.ts";
+import { compare } from "./compare.ts";
+import { ConfigError } from "./errors.ts";
+import { parseIp } from "./grammar.ts";
+import { buildListeners } from "./listeners.ts";
+import { type Member, selectContainer } from "./select.ts";
+import type {
+  ContainerInfo,
+  ModelOptions,
+  ModelResult,
+  Server,
+  Service,
+  SkippedContainer,
+} from "./types.ts";
+
+/**
+ * Decides which containers are backends and builds the model that templates render.
+ * `skipped` names every candidate left out and why; `warnings` reports conflicts that were
+ * resolved (the oldest container's service-level labels win).
+ *
+ * @example
+ * ```ts
+ * import { buildModel } from "./model.ts";
+ * const { model, skipped } = buildModel([{
+ *   id: "a1b2c3d4e5f6a1b2", name: "web-1", image: "app", state: "running", health: "none",
+ *   labels: { "lbsync.service": "web", "lbsync.host": "example.com" },
+ *   networks: [{ name: "app", ip: "10.0.0.5", ipv6: "" }], networkMode: "app",
+ *   ports: [{ port: 8080, protocol: "tcp", published: [] }], created: 0, engine: "",
+ * }]);
+ * console.log(model.services[0].servers[0].endpoint, skipped.length); // 10.0.0.5:8080 0
+ * ```
+ *
+ * @throws {ConfigError} when an option is invalid (e.g. `hostIp` is not an IP)
+ */
+export function buildModel(containers: ContainerInfo[], options: ModelOptions = {}): ModelResult {
+  validateOptions(options);
+  const skipped: SkippedContainer[] = [];
+  const warnings: string[] = [];
+  const members = new Map<string, Member[]>();
+  for (const c of containers) {
+    const selection = selectContainer(c, options);
+    if (selection.kind === "ignored") continue;
+    warnings.push(...selection.warnings);
+    if (selection.kind === "skipped") {
+      skipped.push(selection.skipped);
+      continue;
+    }
+    const list = members.get(selection.member.service) ?? [];
+    list.push(selection.member);
+    members.set(selection.member.service, list);
+  }
+
+  const services = [...members.entries()]
+    .sort(([a], [b]) => compare(a, b))
+    .map(([name, list]) => buildService(name, list, warnings));
+  const listeners = buildListeners(services, options.listen ?? 80, options.listenAddress, warnings);
+  const hosts = listeners.httpListeners.flatMap((l) => l.virtualHosts.map((v) => v.host));
+
+  return {
+    model: {
+      services,
+      httpServices: services.filter((s) => s.mode === "http"),
+      tcpServices: services.filter((s) => s.mode === "tcp"),
+      ...listeners,
+      hasHttp: listeners.httpListeners.length > 0,
+      hasTcp: listeners.tcpListeners.length > 0,
+      ...serverNamesHash(hosts),
+    },
+    skipped: skipped.sort((a, b) => compare(a.name, b.name) || compare(a.id, b.id)),
+    warnings,
+  };
+}
+
+/** Service-level settings: the oldest container's value wins. */
+const SERVICE_LEVEL = ["mode", "hosts", "path", "listen", "health"] as const;
+const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
+  mode: "mode",
+  hosts: "host",
+  path: "path",
+  listen: "listen",
+  health: "health",
+};
+
+function buildService(name: string, members: Member[], warnings: string[]): Service {
+  const byAge = [...members].sort((a, b) =>
+    a.container.created - b.container.created || compare(a.container.id, b.container.id)
+  );
+  const oldest = byAge[0];
+  for (const field of SERVICE_LEVEL) {
+    const want = String(oldest[field]);
+    const others = byAge.filter((m) => String(m[field]) !== want).map((m) => m.container.name);
+    if (others.length > 0) {
+      warnings.push(
+        `service ${name}: ${others.join(", ")} disagree${others.length === 1 ? "s" : ""} on ` +
+          `${LABEL_OF[field]}; using ${
+            JSON.stringify(want)
+          } of ${oldest.container.name}, the oldest`,
+      );
+    }
+  }
+  const servers = serversOf(members);
+  // Only backup servers left (e.g. a maintenance page): they serve as primaries, since
+  // nginx refuses an upstream with backup servers only.
+  if (servers.every((s) => s.backup)) servers.forEach((s) => s.backup = false);
+  return {
+    name,
+    mode: oldest.mode,
+    hosts: oldest.hosts,
+    path: oldest.path,
+    listen: oldest.listen,
+    health: oldest.health,
+    hasHealth: oldest.health !== "",
+    servers,
+    hasServers: servers.length > 0,
+  };
+}
+
+function serversOf(members: Member[]): Server[] {
+  const count = new Map<string, number>();
+  for (const m of members) count.set(m.container.name, (count.get(m.container.name) ?? 0) + 1);
+  return members
+    .map((m): Server => {
+      const id = m.container.id.slice(0, 12);
+      // Same name on two engines: the short id keeps server names unique.
+      const name = count.get(m.container.name)! > 1
+        ? `${m.container.name}-${id}`
+        : m.container.name;
+      return {
+        name,
+        id,
+        containerId: m.container.id,
+        engine: m.container.engine,
+        address: m.address,
+        port: m.port,
+        endpoint: formatEndpoint(m.address, m.port),
+        weight: m.weight,
+        backup: m.backup,
+        state: "up",
+      };
+    })
+    .sort((a, b) => compare(a.name, b.name) || compare(a.containerId, b.containerId));
+}
+
+/** nginx hash sizes that fit every host name, so nginx never warns or refuses to start. */
+function serverNamesHash(hosts: string[]): {
+  serverNamesHashBucketSize: number;
+  serverNamesHashMaxSize: number;
+} {
+  const longest = hosts.reduce((max, h) => Math.max(max, h.length), 0);
+  // One hash element is a pointer, the name and 2 bytes, pointer-aligned; a bucket ends
+  // with a pointer.
+  const needed = 8 + Math.ceil((longest + 2) / 8) * 8 + 8;
+  return {
+    serverNamesHashBucketSize: Math.max(64, nextPowerOfTwo(needed)),
+    serverNamesHashMaxSize: Math.max(512, nextPowerOfTwo(new Set(hosts).size * 4)),
+  };
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+function validateOptions(options: ModelOptions): void {
+  const check = (what: string, fn: () => unknown) => {
+    try {
+      fn();
+    } catch (error) {
+      throw new ConfigError(`Invalid ${what}: ${(error as Error).message}`);
+    }
+  };
+  if (options.hostIp !== undefined) check("host IP", () => parseIp(options.hostIp!));
+  if (options.listenAddress !== undefined) {
+    check("listen address", () => parseIp(options.listenAddress!));
+  }
+  const listen = options.listen;
+  if (listen !== undefined && (!Number.isInteger(listen) || listen < 1 || listen > 65535)) {
+    throw new ConfigError(`Invalid listen port ${listen}: not an integer in 1..65535`);
+  }
+  if (options.address !== undefined && !["network", "published"].includes(options.address)) {
+    throw new ConfigError(
+      `Invalid address mode ${JSON.stringify(options.address)}: not network or published`,
+    );
+  }
+  if (
+    options.labelPrefix !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(options.labelPrefix)
+  ) {
+    throw new ConfigError(
+      `Invalid label prefix ${JSON.stringify(options.labelPrefix)}: use A-Z a-z 0-9 _ . -`,
+    );
+  }
+}

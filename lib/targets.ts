@@ -1,0 +1,79 @@
+/**
+ * Targets: a template (built-in name or file) and where its output goes.
+ *
+ * @module
+ */
+import { ConfigError, errorMessage } from "./errors.ts";
+import { parseTemplate, render } from "./render.ts";
+import { isTemplateName, templates } from "./templates.ts";
+import type { Model } from "./types.ts";
+
+/** One output: a template and the file it renders to (`-` = standard output). */
+export interface Target {
+  /** Built-in name (`nginx`, `nginx-stream`, `haproxy`) or a template file path. */
+  template: string;
+  /** Output path, or `-` for standard output. */
+  output: string;
+}
+
+/** A target with its template text loaded. */
+export interface LoadedTarget extends Target {
+  text: string;
+}
+
+/** A target with its rendered output. */
+export interface RenderedTarget extends Target {
+  content: string;
+}
+
+/**
+ * Loads the template of each target: a built-in by name, else a file (a path has a `/` or
+ * a `.`). Each template is parsed once here, so a broken one fails before anything is
+ * written.
+ *
+ * @throws {ConfigError} for an unknown name, an unreadable file or a template that does not parse
+ */
+export async function loadTargets(
+  targets: Target[],
+  readTextFile: (path: string) => Promise<string> = Deno.readTextFile,
+): Promise<LoadedTarget[]> {
+  const loaded: LoadedTarget[] = [];
+  for (const target of targets) {
+    const text = await loadTemplate(target.template, readTextFile);
+    parseTemplate(text, target.template);
+    loaded.push({ ...target, text });
+  }
+  return loaded;
+}
+
+async function loadTemplate(
+  spec: string,
+  readTextFile: (path: string) => Promise<string>,
+): Promise<string> {
+  if (isTemplateName(spec)) return templates[spec];
+  if (!spec.includes("/") && !spec.includes(".")) {
+    throw new ConfigError(
+      `Unknown template ${JSON.stringify(spec)}: built-ins are ${
+        Object.keys(templates).join(", ")
+      }; a file path needs a / or an extension`,
+    );
+  }
+  try {
+    return await readTextFile(spec);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound ? "no such file" : errorMessage(error);
+    throw new ConfigError(`Cannot read template ${spec}: ${why}`, { cause: error });
+  }
+}
+
+/**
+ * Renders every target with `model`.
+ *
+ * @throws {ConfigError} naming the template that failed
+ */
+export function renderTargets(targets: LoadedTarget[], model: Model): RenderedTarget[] {
+  return targets.map(({ text, ...target }) => ({
+    ...target,
+    content: render(text, model, { name: target.template }),
+  }));
+}

@@ -1,0 +1,238 @@
+/**
+ * The shapes that flow through lbsync's pure core:
+ * Docker API JSON -> {@link ContainerInfo}[] -> {@link Model} -> configuration text.
+ *
+ * @module
+ */
+
+/** Docker health of a container: `none` when it has no HEALTHCHECK. */
+export type ContainerHealth = "none" | "starting" | "healthy" | "unhealthy";
+
+/** One network a container is attached to. */
+export interface ContainerNetwork {
+  /** Network name, e.g. `bridge` or `app_default`. */
+  name: string;
+  /** IPv4 address on that network, `""` when none. */
+  ip: string;
+  /** Global IPv6 address on that network, `""` when none. */
+  ipv6: string;
+}
+
+/** A host binding of a published container port. */
+export interface PortBinding {
+  /** Host IP as Docker reports it (`0.0.0.0` and `::` mean every address). */
+  hostIp: string;
+  /** Host port. */
+  hostPort: number;
+}
+
+/** A port the container exposes, and where it is published on the host. */
+export interface ContainerPort {
+  /** Container port. */
+  port: number;
+  /** `tcp`, `udp` or `sctp`. */
+  protocol: string;
+  /** Host bindings; empty when the port is exposed but not published. */
+  published: PortBinding[];
+}
+
+/** A container, normalized from either a Docker list summary or an inspect object. */
+export interface ContainerInfo {
+  /** Full container id (64 hex digits from a real engine). */
+  id: string;
+  /** Container name without the leading `/`. */
+  name: string;
+  /** Image reference the container was created from. */
+  image: string;
+  /** Container labels. */
+  labels: Record<string, string>;
+  /** Docker state: `running`, `paused`, `exited`, `created`, `restarting`, `removing`, `dead`. */
+  state: string;
+  /** Docker health status. */
+  health: ContainerHealth;
+  /** Networks, sorted by name. */
+  networks: ContainerNetwork[];
+  /** Docker network mode, e.g. `default`, `bridge`, `host`, `container:ID`. */
+  networkMode: string;
+  /** Exposed ports, sorted by port then protocol. */
+  ports: ContainerPort[];
+  /** Creation time in milliseconds since the epoch. */
+  created: number;
+  /** The engine the container was listed from (`""` for a single source). */
+  engine: string;
+}
+
+/** How a server's address is chosen. */
+export type AddressMode = "network" | "published";
+
+/** Traffic mode of a service. */
+export type ServiceMode = "http" | "tcp";
+
+/** One backend server of a service: a container's address and port. */
+export interface Server {
+  /** Server name, unique within its service (the container name, made unique if needed). */
+  name: string;
+  /** Short container id (12 hex digits). */
+  id: string;
+  /** Full container id. */
+  containerId: string;
+  /** Engine the container runs on (`""` for a single source). */
+  engine: string;
+  /** IP address, IPv4 or IPv6 (no brackets). */
+  address: string;
+  /** Port the balancer connects to. */
+  port: number;
+  /** `address:port`, with brackets around an IPv6 address. */
+  endpoint: string;
+  /** Relative weight, 1..256. */
+  weight: number;
+  /** Serves only when no primary server is up (when a service has only backup servers,
+   * they serve as primaries and this is false). */
+  backup: boolean;
+  /** Server state; `up` for every server in the pool. */
+  state: "up";
+}
+
+/** A backend service: one nginx upstream, one HAProxy backend. */
+export interface Service {
+  /** Service name, from `lbsync.service` and its defaults. */
+  name: string;
+  /** `http` or `tcp`. */
+  mode: ServiceMode;
+  /** Host names the service answers for (`*.example.com` allowed); empty: the default route. */
+  hosts: string[];
+  /** Path prefix routed to the service (http). */
+  path: string;
+  /** Port the balancer listens on for this service. */
+  listen: number;
+  /** HTTP health path, `""` when none. */
+  health: string;
+  /** True when `health` is set. */
+  hasHealth: boolean;
+  /** Servers, sorted by name then id. */
+  servers: Server[];
+  /** True when the service has at least one server. */
+  hasServers: boolean;
+}
+
+/** One route inside a virtual host: a path prefix and the service behind it. */
+export interface Route {
+  /** Path prefix. */
+  path: string;
+  /** Service name (nginx upstream / HAProxy backend). */
+  service: string;
+  /** True when the service has servers; otherwise the route answers 503. */
+  hasServers: boolean;
+  /** The service's health path, `""` when none. */
+  health: string;
+}
+
+/** A host name served on a listener, with its routes, longest path first. */
+export interface VirtualHost {
+  /** Host name as written (`example.com`, `*.example.com`). */
+  host: string;
+  /** True for `*.example.com`. */
+  wildcard: boolean;
+  /** How to match the Host header: `str` (exact) or `end` (suffix, for wildcards). */
+  matchKind: "str" | "end";
+  /** Value matched: the host, or `.example.com` for `*.example.com`. */
+  matchValue: string;
+  /** Routes, longest path first. */
+  routes: Route[];
+  /** True when a route has path `/`; otherwise other paths answer 404. */
+  hasRootRoute: boolean;
+}
+
+/** An HTTP listening port with its virtual hosts and default routes. */
+export interface HttpListener {
+  /** Port number. */
+  port: number;
+  /** nginx `listen` argument: `8080` or `127.0.0.1:8080`. */
+  nginxListen: string;
+  /** HAProxy `bind` argument: `:8080` or `127.0.0.1:8080`. */
+  haproxyBind: string;
+  /** Virtual hosts: exact names sorted, then wildcards, longest suffix first. */
+  virtualHosts: VirtualHost[];
+  /** Routes of services without a host, longest path first. */
+  defaultRoutes: Route[];
+  /** True when a default route has path `/`. */
+  hasDefaultRootRoute: boolean;
+}
+
+/** A TCP service with its listening address. */
+export interface TcpListener {
+  /** Port number. */
+  port: number;
+  /** nginx `listen` argument. */
+  nginxListen: string;
+  /** HAProxy `bind` argument. */
+  haproxyBind: string;
+  /** The service behind it. */
+  service: Service;
+}
+
+/** Everything a template sees. Deterministic: the same containers give the same model. */
+export interface Model {
+  /** All services, sorted by name. */
+  services: Service[];
+  /** The http services. */
+  httpServices: Service[];
+  /** The tcp services. */
+  tcpServices: Service[];
+  /** HTTP listeners, sorted by port. */
+  httpListeners: HttpListener[];
+  /** TCP listeners, sorted by port. */
+  tcpListeners: TcpListener[];
+  /** True when there is at least one http listener. */
+  hasHttp: boolean;
+  /** True when there is at least one tcp listener. */
+  hasTcp: boolean;
+  /** nginx `server_names_hash_bucket_size` that fits the longest host name. */
+  serverNamesHashBucketSize: number;
+  /** nginx `server_names_hash_max_size` that fits every host name. */
+  serverNamesHashMaxSize: number;
+}
+
+/** A candidate container left out of the model, and why. */
+export interface SkippedContainer {
+  /** Full container id. */
+  id: string;
+  /** Container name. */
+  name: string;
+  /** Engine it was listed from. */
+  engine: string;
+  /** Service it would have joined, when known. */
+  service: string;
+  /** One line: why it is out. */
+  reason: string;
+}
+
+/** Options of {@link buildModel}; every field has a default. */
+export interface ModelOptions {
+  /** Label prefix, default `lbsync`. */
+  labelPrefix?: string;
+  /** Name regex that makes a container a candidate; group `service` names the service. */
+  match?: RegExp;
+  /** `network` (default) or `published`. */
+  address?: AddressMode;
+  /** Network whose address to use when a container has several. */
+  network?: string;
+  /** Host IP for published ports and host-network containers. */
+  hostIp?: string;
+  /** Default listening port of http services, default 80. */
+  listen?: number;
+  /** Address the balancer binds its listeners to, default every address. */
+  listenAddress?: string;
+  /** Keep containers whose Docker health is `starting` or `unhealthy`. */
+  includeUnhealthy?: boolean;
+}
+
+/** What {@link buildModel} returns. */
+export interface ModelResult {
+  /** The model for templates. */
+  model: Model;
+  /** Candidate containers left out, with reasons, sorted by name. */
+  skipped: SkippedContainer[];
+  /** Conflicts resolved along the way (service-level labels, routes, listeners). */
+  warnings: string[];
+}
