@@ -15,9 +15,9 @@ export interface Listeners {
 }
 
 /**
- * Builds the listeners. `services` must be sorted by name: on a conflict (same host and
- * path on one port, or two services on one TCP port) the first service keeps it and a
- * warning names the other. The default HTTP port always has a listener (answering 404
+ * Builds the listeners. On a conflict (same host and path on one port, or two services on
+ * one TCP port) a service with servers beats one without, then the first by name keeps it;
+ * a warning names the other. The default HTTP port always has a listener (answering 404
  * without services), so the configuration is valid and startable with no containers.
  */
 export function buildListeners(
@@ -26,8 +26,11 @@ export function buildListeners(
   listenAddress: string | undefined,
   warnings: string[],
 ): Listeners {
+  const ordered = [...services].sort((a, b) =>
+    Number(b.hasServers) - Number(a.hasServers) || compare(a.name, b.name)
+  );
   const http = new Map<number, Service[]>([[defaultPort, []]]);
-  for (const s of services.filter((s) => s.mode === "http")) {
+  for (const s of ordered.filter((s) => s.mode === "http")) {
     http.set(s.listen, [...(http.get(s.listen) ?? []), s]);
   }
   const httpListeners = [...http.entries()]
@@ -36,7 +39,7 @@ export function buildListeners(
 
   const tcpListeners: TcpListener[] = [];
   const taken = new Map<number, string>([...http.keys()].map((p) => [p, "http"]));
-  for (const service of services.filter((s) => s.mode === "tcp")) {
+  for (const service of ordered.filter((s) => s.mode === "tcp")) {
     const owner = taken.get(service.listen);
     if (owner !== undefined) {
       warnings.push(

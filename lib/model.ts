@@ -9,7 +9,7 @@ import { compare } from "./compare.ts";
 import { ConfigError } from "./errors.ts";
 import { parseIp } from "./grammar.ts";
 import { buildListeners } from "./listeners.ts";
-import { type Member, selectContainer } from "./select.ts";
+import { type Member, selectContainer, type ServiceSettings } from "./select.ts";
 import type {
   ContainerInfo,
   ModelOptions,
@@ -43,22 +43,25 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
   const skipped: SkippedContainer[] = [];
   const warnings: string[] = [];
   const members = new Map<string, Member[]>();
+  const fallbacks = new Map<string, ServiceSettings[]>();
   for (const c of containers) {
     const selection = selectContainer(c, options);
     if (selection.kind === "ignored") continue;
     warnings.push(...selection.warnings);
     if (selection.kind === "skipped") {
       skipped.push(selection.skipped);
-      continue;
+      if (selection.settings) push(fallbacks, selection.settings.service, selection.settings);
+    } else {
+      push(members, selection.member.service, selection.member);
     }
-    const list = members.get(selection.member.service) ?? [];
-    list.push(selection.member);
-    members.set(selection.member.service, list);
   }
 
-  const services = [...members.entries()]
-    .sort(([a], [b]) => compare(a, b))
-    .map(([name, list]) => buildService(name, list, warnings));
+  const names = [...new Set([...members.keys(), ...fallbacks.keys()])].sort(compare);
+  const services = names.map((name) =>
+    members.has(name)
+      ? buildService(name, members.get(name)!, warnings)
+      : buildService(name, fallbacks.get(name)!, [])
+  );
   const listeners = buildListeners(services, options.listen ?? 80, options.listenAddress, warnings);
   const hosts = listeners.httpListeners.flatMap((l) => l.virtualHosts.map((v) => v.host));
 
@@ -87,7 +90,15 @@ const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
   health: "health",
 };
 
-function buildService(name: string, members: Member[], warnings: string[]): Service {
+/**
+ * A service from its members; from the settings of skipped containers (and no servers)
+ * when every container of it is out.
+ */
+function buildService(
+  name: string,
+  members: (Member | ServiceSettings)[],
+  warnings: string[],
+): Service {
   const byAge = [...members].sort((a, b) =>
     a.container.created - b.container.created || compare(a.container.id, b.container.id)
   );
@@ -104,7 +115,7 @@ function buildService(name: string, members: Member[], warnings: string[]): Serv
       );
     }
   }
-  const servers = serversOf(members);
+  const servers = serversOf(members.filter((m): m is Member => "address" in m));
   // Only backup servers left (e.g. a maintenance page): they serve as primaries, since
   // nginx refuses an upstream with backup servers only.
   if (servers.every((s) => s.backup)) servers.forEach((s) => s.backup = false);
@@ -160,6 +171,12 @@ function serverNamesHash(hosts: string[]): {
     serverNamesHashBucketSize: Math.max(64, nextPowerOfTwo(needed)),
     serverNamesHashMaxSize: Math.max(512, nextPowerOfTwo(new Set(hosts).size * 4)),
   };
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 function nextPowerOfTwo(n: number): number {

@@ -9,8 +9,8 @@ import { parseName, quote } from "./grammar.ts";
 import { type ContainerLabels, readLabels } from "./labels.ts";
 import type { ContainerInfo, ModelOptions, ServiceMode, SkippedContainer } from "./types.ts";
 
-/** A container that is in, with every setting resolved (its own view, before merging). */
-export interface Member {
+/** Service-level settings as one container's labels give them. */
+export interface ServiceSettings {
   container: ContainerInfo;
   service: string;
   mode: ServiceMode;
@@ -18,16 +18,28 @@ export interface Member {
   path: string;
   listen: number;
   health: string;
+}
+
+/** A container that is in, with every setting resolved (its own view, before merging). */
+export interface Member extends ServiceSettings {
   weight: number;
   backup: boolean;
   address: string;
   port: number;
 }
 
-/** The decision on one container. */
+/**
+ * The decision on one container. A skipped container with valid labels still carries its
+ * service `settings`: a service whose containers are all down is kept, with no servers.
+ */
 export type Selection =
   | { kind: "ignored" }
-  | { kind: "skipped"; skipped: SkippedContainer; warnings: string[] }
+  | {
+    kind: "skipped";
+    skipped: SkippedContainer;
+    settings: ServiceSettings | undefined;
+    warnings: string[];
+  }
   | { kind: "member"; member: Member; warnings: string[] };
 
 const COMPOSE_SERVICE = "com.docker.compose.service";
@@ -44,82 +56,92 @@ export function selectContainer(c: ContainerInfo, options: ModelOptions): Select
   if (!labelled && !matched) return { kind: "ignored" };
 
   const warnings: string[] = [];
-  const skip = (reason: string, service = ""): Selection => ({
-    kind: "skipped",
-    skipped: { id: c.id, name: c.name, engine: c.engine, service, reason },
-    warnings,
-  });
-
-  if (c.labels[`${prefix}.enable`] === "false") return skip(`disabled by ${prefix}.enable=false`);
-  let labels: ContainerLabels;
+  // Known as early as possible, so a skipped container still shows its service.
+  let service = validName(c.labels[`${prefix}.service`]);
+  let settings: ServiceSettings | undefined;
   try {
+    if (c.labels[`${prefix}.enable`] === "false") {
+      throw new LabelError(`disabled by ${prefix}.enable=false`);
+    }
     const read = readLabels(c.labels, prefix);
-    labels = read.labels;
     for (const key of read.unknown) {
       warnings.push(`container ${c.name}: unknown label ${key}, ignored`);
     }
+    service = serviceName(c, read.labels, matched, prefix);
+    settings = serviceSettings(c, read.labels, service, options);
+    return { kind: "member", warnings, member: resolveMember(c, read.labels, settings, options) };
   } catch (error) {
-    if (error instanceof LabelError) return skip(error.message);
-    throw error;
+    if (!(error instanceof LabelError)) throw error;
+    return {
+      kind: "skipped",
+      skipped: { id: c.id, name: c.name, engine: c.engine, service, reason: error.message },
+      settings,
+      warnings,
+    };
   }
+}
 
-  let service: string;
-  try {
-    service = serviceName(c, labels, matched, prefix);
-  } catch (error) {
-    if (error instanceof LabelError) return skip(error.message);
-    throw error;
+function serviceSettings(
+  c: ContainerInfo,
+  labels: ContainerLabels,
+  service: string,
+  options: ModelOptions,
+): ServiceSettings {
+  const mode = labels.mode ?? "http";
+  const listen = labels.listen ?? (mode === "http" ? options.listen ?? 80 : undefined);
+  if (listen === undefined) {
+    throw new LabelError(`tcp service needs ${options.labelPrefix ?? "lbsync"}.listen`);
   }
-  if (c.state !== "running") return skip(`not running (state ${quote(c.state)})`, service);
+  return {
+    container: c,
+    service,
+    mode,
+    hosts: mode === "http" ? labels.hosts ?? [] : [],
+    path: mode === "http" ? labels.path ?? "/" : "",
+    listen,
+    health: labels.health ?? "",
+  };
+}
+
+/** The server a container gives; throws the reason it is out. */
+function resolveMember(
+  c: ContainerInfo,
+  labels: ContainerLabels,
+  settings: ServiceSettings,
+  options: ModelOptions,
+): Member {
+  if (c.state !== "running") throw new LabelError(`not running (state ${quote(c.state)})`);
   if (!options.includeUnhealthy && (c.health === "starting" || c.health === "unhealthy")) {
-    return skip(`Docker health is ${c.health} (--include-unhealthy keeps it)`, service);
+    throw new LabelError(`Docker health is ${c.health} (--include-unhealthy keeps it)`);
   }
   try {
     parseName(c.name);
   } catch (error) {
-    if (error instanceof LabelError) {
-      return skip(`container name ${quote(c.name)}: ${error.message}`, service);
-    }
-    throw error;
+    throw new LabelError(`container name ${quote(c.name)}: ${(error as Error).message}`);
   }
-
-  const mode = labels.mode ?? "http";
-  const listen = labels.listen ?? (mode === "http" ? options.listen ?? 80 : undefined);
-  if (listen === undefined) return skip(`tcp service needs ${prefix}.listen`, service);
-
-  const port = labels.port ?? onlyExposedPort(c, `${prefix}.port`);
-  if (typeof port === "string") return skip(port, service);
-
-  let endpoint;
-  try {
-    endpoint = resolveEndpoint(c, {
-      mode: options.address ?? "network",
-      port,
-      network: labels.network ?? options.network,
-      hostIp: options.hostIp,
-    });
-  } catch (error) {
-    if (error instanceof LabelError) return skip(error.message, service);
-    throw error;
-  }
-
+  const endpoint = resolveEndpoint(c, {
+    mode: options.address ?? "network",
+    port: labels.port ?? onlyExposedPort(c, `${options.labelPrefix ?? "lbsync"}.port`),
+    network: labels.network ?? options.network,
+    hostIp: options.hostIp,
+  });
   return {
-    kind: "member",
-    warnings,
-    member: {
-      container: c,
-      service,
-      mode,
-      hosts: mode === "http" ? labels.hosts ?? [] : [],
-      path: mode === "http" ? labels.path ?? "/" : "",
-      listen,
-      health: labels.health ?? "",
-      weight: labels.weight ?? 1,
-      backup: labels.backup ?? false,
-      address: endpoint.address,
-      port: endpoint.port,
-    },
+    ...settings,
+    weight: labels.weight ?? 1,
+    backup: labels.backup ?? false,
+    address: endpoint.address,
+    port: endpoint.port,
   };
+}
+
+/** `value` when it is a valid name, else `""`: for reports about skipped containers. */
+function validName(value: string | undefined): string {
+  if (value === undefined) return "";
+  try {
+    return parseName(value);
+  } catch {
+    return "";
+  }
 }
 
 function serviceName(
@@ -144,12 +166,12 @@ function serviceName(
   }
 }
 
-/** The only exposed tcp port, or the reason there is none. */
-function onlyExposedPort(c: ContainerInfo, portLabel: string): number | string {
+/** The only exposed tcp port; throws the reason when there is none or several. */
+function onlyExposedPort(c: ContainerInfo, portLabel: string): number {
   const tcp = c.ports.filter((p) => p.protocol === "tcp");
   if (tcp.length === 1) return tcp[0].port;
-  if (tcp.length === 0) return `exposes no tcp port: set ${portLabel}`;
-  return `exposes several ports (${
-    tcp.map((p) => p.port).join(", ")
-  }): choose one with ${portLabel}`;
+  if (tcp.length === 0) throw new LabelError(`exposes no tcp port: set ${portLabel}`);
+  throw new LabelError(
+    `exposes several ports (${tcp.map((p) => p.port).join(", ")}): choose one with ${portLabel}`,
+  );
 }
