@@ -1,0 +1,259 @@
+import assert from "node:assert/strict";
+import { buildModel, render, templates } from "../mod.ts";
+import type { ContainerInfo } from "../lib/types.ts";
+import { container } from "./support/fixtures.ts";
+
+function serversOf(containers: ContainerInfo[], options = {}) {
+  const { model } = buildModel(containers, options);
+  return Object.fromEntries(
+    model.services.map((s) => [s.name, s.servers.map((x) => `${x.name}=${x.endpoint}`)]),
+  );
+}
+
+function reasons(containers: ContainerInfo[], options = {}) {
+  return Object.fromEntries(buildModel(containers, options).skipped.map((s) => [s.name, s.reason]));
+}
+
+Deno.test("buildModel() selects by lbsync.enable, lbsync.service and --match only", () => {
+  const cs = [
+    container("a", { "lbsync.enable": "true" }),
+    container("b", { "lbsync.service": "web" }),
+    container("c", {}),
+    container("shop-1", {}),
+    container("shop-2", { "lbsync.enable": "false" }),
+  ];
+  assert.deepEqual(serversOf(cs, { match: /^(?<service>shop)-\d+$/ }), {
+    a: ["a=10.0.0.3:8080"],
+    shop: ["shop-1=10.0.0.6:8080"],
+    web: ["b=10.0.0.4:8080"],
+  });
+  assert.deepEqual(reasons(cs, { match: /^shop/ }), {
+    "shop-2": "disabled by lbsync.enable=false",
+  });
+});
+
+Deno.test("buildModel() names the service by label, --match group, compose label, then name", () => {
+  const cs = [
+    container("x-1", { "lbsync.service": "api", "com.docker.compose.service": "no" }),
+    container("y-1", { "com.docker.compose.service": "worker" }),
+    container("z-1", { "lbsync.enable": "true", "com.docker.compose.service": "static" }),
+    container("plain", { "lbsync.enable": "true" }),
+  ];
+  const { model } = buildModel(cs, { match: /^(?<service>[xy])-\d$/ });
+  assert.deepEqual(model.services.map((s) => s.name), ["api", "plain", "static", "y"]);
+});
+
+Deno.test("buildModel() honours a custom label prefix", () => {
+  const a = container("a", { "lb.service": "web", "lb.port": "9000" });
+  const cs = [a, container("b", { "lbsync.service": "x" })];
+  assert.deepEqual(serversOf(cs, { labelPrefix: "lb" }), { web: [`a=${a.networks[0].ip}:9000`] });
+});
+
+Deno.test("buildModel() skips each bad label with a reason naming it", () => {
+  const cs = [
+    container("p", { "lbsync.service": "web", "lbsync.port": "99999" }),
+    container("h", { "lbsync.service": "web", "lbsync.host": "a.com;b" }),
+    container("w", { "lbsync.service": "web", "lbsync.weight": "1.5" }),
+    container("m", { "lbsync.service": "web", "lbsync.mode": "udp" }),
+    container("s", { "lbsync.service": "we b" }),
+    container("t", { "lbsync.service": "db", "lbsync.mode": "tcp" }),
+  ];
+  const r = reasons(cs);
+  assert.equal(r.p, 'label lbsync.port="99999": not an integer in 1..65535');
+  assert.match(r.h, /^label lbsync\.host="a\.com;b": not an RFC 1123 host name/);
+  assert.equal(r.w, 'label lbsync.weight="1.5": not an integer in 1..256');
+  assert.equal(r.m, 'label lbsync.mode="udp": not one of http, tcp');
+  assert.match(r.s, /^label lbsync\.service="we b": not a name/);
+  assert.equal(r.t, "tcp service needs lbsync.listen");
+  assert.deepEqual(buildModel(cs).model.services.map((s) => s.name), []);
+});
+
+Deno.test("buildModel() picks the only exposed port, else lbsync.port, else skips", () => {
+  const two = [{ port: 80, protocol: "tcp", published: [] }, {
+    port: 9000,
+    protocol: "tcp",
+    published: [],
+  }];
+  const cs = [
+    container("one", { "lbsync.enable": "true" }),
+    container("two", { "lbsync.enable": "true" }, { ports: two }),
+    container("two-labelled", { "lbsync.enable": "true", "lbsync.port": "9000" }, { ports: two }),
+    container("none", { "lbsync.enable": "true" }, { ports: [] }),
+  ];
+  const { model, skipped } = buildModel(cs);
+  assert.deepEqual(model.services.flatMap((s) => s.servers.map((x) => `${x.name}:${x.port}`)), [
+    "one:8080",
+    "two-labelled:9000",
+  ]);
+  assert.deepEqual(skipped.map((s) => s.reason), [
+    "exposes no tcp port: set lbsync.port",
+    "exposes several ports (80, 9000): choose one with lbsync.port",
+  ]);
+});
+
+Deno.test("buildModel() network mode: lbsync.network, --network, the only network", () => {
+  const nets = [{ name: "a", ip: "10.1.0.2", ipv6: "" }, { name: "b", ip: "10.2.0.2", ipv6: "" }];
+  const cs = [
+    container("by-label", { "lbsync.service": "s", "lbsync.network": "b" }, { networks: nets }),
+    container("several", { "lbsync.service": "s" }, { networks: nets }),
+    container("v6", { "lbsync.service": "s" }, {
+      networks: [{ name: "a", ip: "", ipv6: "fd00::5" }],
+    }),
+    container("host", { "lbsync.service": "s" }, { networkMode: "host", networks: [] }),
+  ];
+  assert.deepEqual(serversOf(cs), {
+    s: ["by-label=10.2.0.2:8080", "host=127.0.0.1:8080", "v6=[fd00::5]:8080"],
+  });
+  assert.match(
+    reasons(cs).several,
+    /on several networks \(a, b\): choose one with lbsync.network or --network/,
+  );
+  assert.deepEqual(serversOf(cs, { network: "a", hostIp: "192.0.2.1" }), {
+    s: [
+      "by-label=10.2.0.2:8080",
+      "host=192.0.2.1:8080",
+      "several=10.1.0.2:8080",
+      "v6=[fd00::5]:8080",
+    ],
+  });
+  assert.equal(reasons([cs[2]], { network: "b" }).v6, 'not on network "b" (on: a)');
+});
+
+Deno.test("buildModel() published mode: host IP from option, binding, else 127.0.0.1", () => {
+  const port = (published: { hostIp: string; hostPort: number }[]) => ({
+    ports: [{ port: 8080, protocol: "tcp", published }],
+  });
+  const cs = [
+    container(
+      "any",
+      { "lbsync.service": "s" },
+      port([{ hostIp: "0.0.0.0", hostPort: 32768 }, { hostIp: "::", hostPort: 32769 }]),
+    ),
+    container("bound", { "lbsync.service": "s" }, port([{ hostIp: "192.0.2.7", hostPort: 8081 }])),
+    container("unpublished", { "lbsync.service": "s" }),
+  ];
+  assert.deepEqual(serversOf(cs, { address: "published" }), {
+    s: ["any=127.0.0.1:32768", "bound=192.0.2.7:8081"],
+  });
+  assert.deepEqual(serversOf(cs, { address: "published", hostIp: "192.0.2.1" }), {
+    s: ["any=192.0.2.1:32768", "bound=192.0.2.1:8081"],
+  });
+  assert.equal(reasons(cs, { address: "published" }).unpublished, "port 8080/tcp is not published");
+});
+
+Deno.test("buildModel() leaves out stopped and unhealthy containers unless asked", () => {
+  const cs = [
+    container("up", { "lbsync.service": "s" }),
+    container("exited", { "lbsync.service": "s" }, { state: "exited" }),
+    container("sick", { "lbsync.service": "s" }, { health: "unhealthy" }),
+    container("booting", { "lbsync.service": "s" }, { health: "starting" }),
+    container("fine", { "lbsync.service": "s" }, { health: "healthy" }),
+  ];
+  assert.deepEqual(Object.keys(reasons(cs)), ["booting", "exited", "sick"]);
+  assert.equal(reasons(cs).exited, 'not running (state "exited")');
+  assert.deepEqual(Object.keys(reasons(cs, { includeUnhealthy: true })), ["exited"]);
+});
+
+Deno.test("buildModel() keeps a service whose containers are all out, with no servers", () => {
+  const { model } = buildModel([
+    container("old", { "lbsync.service": "web", "lbsync.host": "a.com" }, { state: "exited" }),
+  ]);
+  assert.equal(model.services.length, 1);
+  assert.equal(model.services[0].hasServers, false);
+  assert.deepEqual(model.httpListeners[0].virtualHosts[0].routes[0], {
+    path: "/",
+    service: "web",
+    hasServers: false,
+    health: "",
+  });
+});
+
+Deno.test("buildModel() resolves service-level conflicts by the oldest container, with a warning", () => {
+  const cs = [
+    container("web-1", { "lbsync.service": "web", "lbsync.host": "a.com", "lbsync.path": "/x" }),
+    container("web-2", { "lbsync.service": "web", "lbsync.host": "b.com", "lbsync.path": "/x" }),
+    container("web-3", { "lbsync.service": "web", "lbsync.host": "c.com" }),
+  ];
+  const { model, warnings } = buildModel([...cs].reverse());
+  assert.deepEqual(model.services[0].hosts, ["a.com"]);
+  assert.equal(model.services[0].path, "/x");
+  assert.equal(model.services[0].servers.length, 3);
+  assert.deepEqual(warnings, [
+    'service web: web-2, web-3 disagree on host; using "a.com" of web-1, the oldest',
+    'service web: web-3 disagrees on path; using "/x" of web-1, the oldest',
+  ]);
+});
+
+Deno.test("buildModel() gives one route to one service, warning about the loser", () => {
+  const cs = [
+    container("b-1", { "lbsync.service": "b", "lbsync.host": "a.com" }),
+    container("a-1", { "lbsync.service": "a", "lbsync.host": "a.com" }),
+    container("t-1", { "lbsync.service": "t", "lbsync.mode": "tcp", "lbsync.listen": "80" }),
+  ];
+  const { model, warnings } = buildModel(cs);
+  assert.deepEqual(model.httpListeners[0].virtualHosts[0].routes.map((r) => r.service), ["a"]);
+  assert.deepEqual(model.tcpListeners, []);
+  assert.deepEqual(warnings, [
+    "service b: a.com / on port 80 is already routed to service a; route dropped",
+    "service t: port 80 is already used by http services; not listening",
+  ]);
+});
+
+Deno.test("buildModel() orders routes so no prefix shadows a longer one", () => {
+  const cs = [
+    container("root", { "lbsync.service": "root", "lbsync.host": "a.com,*.a.com,*.b.a.com" }),
+    container("api", { "lbsync.service": "api", "lbsync.host": "a.com", "lbsync.path": "/api" }),
+    container("v2", { "lbsync.service": "v2", "lbsync.host": "a.com", "lbsync.path": "/api/v2" }),
+  ];
+  const [listener] = buildModel(cs).model.httpListeners;
+  assert.deepEqual(listener.virtualHosts.map((v) => `${v.host} ${v.matchKind} ${v.matchValue}`), [
+    "a.com str a.com",
+    "*.b.a.com end .b.a.com",
+    "*.a.com end .a.com",
+  ]);
+  assert.deepEqual(listener.virtualHosts[0].routes.map((r) => r.path), ["/api/v2", "/api", "/"]);
+});
+
+Deno.test("buildModel() keeps server names unique across engines", () => {
+  const a = container("web", { "lbsync.service": "web" }, { engine: "tcp://a:2376" });
+  const b = container("web", { "lbsync.service": "web" }, { engine: "tcp://b:2376" });
+  const names = buildModel([a, b]).model.services[0].servers.map((s) => s.name);
+  assert.deepEqual(names, [`web-${a.id.slice(0, 12)}`, `web-${b.id.slice(0, 12)}`]);
+});
+
+Deno.test("buildModel() output does not depend on input order", () => {
+  const cs = Array.from({ length: 40 }, (_, i) =>
+    container(`c${i}`, {
+      "lbsync.service": `s${i % 5}`,
+      "lbsync.host": `h${i % 3}.example.com`,
+      "lbsync.path": `/p${i % 4}`,
+      "lbsync.weight": String(1 + (i % 7)),
+    }));
+  const expected = render(templates.haproxy, buildModel(cs).model);
+  let seed = 7;
+  for (let round = 0; round < 20; round++) {
+    const shuffled = [...cs].sort(() => ((seed = (seed * 16807) % 2147483647) % 3) - 1);
+    const result = buildModel(shuffled);
+    assert.equal(render(templates.haproxy, result.model), expected);
+    assert.equal(
+      render(templates.nginx, result.model),
+      render(templates.nginx, buildModel(cs).model),
+    );
+  }
+});
+
+Deno.test("buildModel() rejects bad options with a ConfigError", () => {
+  assert.throws(() => buildModel([], { hostIp: "localhost" }), {
+    name: "ConfigError",
+    message: 'Invalid host IP: "localhost" is not an IP address',
+  });
+  assert.throws(() => buildModel([], { listen: 0 }), { name: "ConfigError" });
+  assert.throws(() => buildModel([], { labelPrefix: "a b" }), { name: "ConfigError" });
+});
+
+Deno.test("buildModel() makes backup-only services serve from their backups", () => {
+  const { model } = buildModel([
+    container("maint", { "lbsync.service": "web", "lbsync.backup": "true" }),
+  ]);
+  assert.equal(model.services[0].servers[0].backup, false);
+});

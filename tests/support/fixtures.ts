@@ -1,0 +1,50 @@
+/** Fixture loading and a small builder of `ContainerInfo` values for unit tests. */
+import { containersFromDockerApi } from "../../lib/docker_json.ts";
+import type { ContainerInfo } from "../../lib/types.ts";
+
+/** The project root, as an absolute path. */
+export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+/** Parsed JSON of `tests/fixtures/NAME`. */
+export function fixtureJson(name: string): unknown {
+  return JSON.parse(Deno.readTextFileSync(`${ROOT}/tests/fixtures/${name}`));
+}
+
+/** Containers of `tests/fixtures/NAME`. */
+export function fixtureContainers(name: string): ContainerInfo[] {
+  return containersFromDockerApi(fixtureJson(name));
+}
+
+let counter = 0;
+
+/** Restarts ids, addresses and creation times of {@link container} from the first. */
+export function resetContainers(): void {
+  counter = 0;
+}
+
+/**
+ * A running container on network `app` exposing 8080, with `labels`; any field can be
+ * overridden. Ids are distinct and ascending; `created` follows call order.
+ */
+export function container(
+  name: string,
+  labels: Record<string, string> = {},
+  overrides: Partial<ContainerInfo> = {},
+): ContainerInfo {
+  counter += 1;
+  const n = counter;
+  return {
+    id: n.toString(16).padStart(12, "0") + "f".repeat(52),
+    name,
+    image: "app:latest",
+    labels,
+    state: "running",
+    health: "none",
+    networks: [{ name: "app", ip: `10.0.${Math.floor(n / 250) % 250}.${(n % 250) + 2}`, ipv6: "" }],
+    networkMode: "app",
+    ports: [{ port: 8080, protocol: "tcp", published: [] }],
+    created: 1_700_000_000_000 + n * 1000,
+    engine: "",
+    ...overrides,
+  };
+}
