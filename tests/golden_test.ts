@@ -40,9 +40,9 @@ const CASES: GoldenCase[] = [
   { name: "empty", containers: () => [], options: {} },
   {
     name: "edge",
-    containers: () =>
-      [
-        resetContainers(),
+    containers: () => {
+      resetContainers();
+      return [
         container("v6-1", { "lbsync.service": "v6", "lbsync.host": "*.example.org" }, {
           networks: [{ name: "app", ip: "", ipv6: "fd00::10" }],
         }),
@@ -73,7 +73,7 @@ const CASES: GoldenCase[] = [
           "lbsync.health": "/",
           "lbsync.port": "6379",
         }),
-        ];
+      ];
     },
     options: { listenAddress: "127.0.0.1" },
   },
