@@ -42,7 +42,7 @@ export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<num
   try {
     command = parseCommandLine(args);
   } catch (error) {
-    io.stderr(`lbsync: ${errorMessage(error)}\n`);
+    io.stderr(`lbsync: error: ${errorMessage(error)}\n`);
     return 2;
   }
   if (command.command === "help") {

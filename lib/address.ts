@@ -4,7 +4,7 @@
  * @module
  */
 import { LabelError } from "./errors.ts";
-import { isIpv6, parseIp, quote } from "./grammar.ts";
+import { parseIp, quote } from "./grammar.ts";
 import type { AddressMode, ContainerInfo, PortBinding } from "./types.ts";
 
 /** Where a container is reached. */
@@ -75,7 +75,7 @@ function preferIpv4(bindings: PortBinding[]): PortBinding | undefined {
   return bindings.find((b) => !b.hostIp.includes(":")) ?? bindings[0];
 }
 
-/** `address:port`, with brackets around an IPv6 address. */
+/** `address:port`, with brackets around an IPv6 address (a valid IP with a colon). */
 export function formatEndpoint(address: string, port: number): string {
-  return isIpv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
+  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 }

@@ -6,6 +6,7 @@
  */
 import { formatEndpoint } from "./address.ts";
 import { compare } from "./compare.ts";
+import { pushTo } from "./multimap.ts";
 import type { HttpListener, Route, Service, TcpListener, VirtualHost } from "./types.ts";
 
 /** HTTP and TCP listeners of a model, sorted by port. */
@@ -31,7 +32,7 @@ export function buildListeners(
   );
   const http = new Map<number, Service[]>([[defaultPort, []]]);
   for (const s of ordered.filter((s) => s.mode === "http")) {
-    http.set(s.listen, [...(http.get(s.listen) ?? []), s]);
+    pushTo(http, s.listen, s);
   }
   const httpListeners = [...http.entries()]
     .sort(([a], [b]) => a - b)
@@ -84,7 +85,7 @@ function httpListener(
       }
       owners.set(key, service.name);
       if (host === "") defaults.push(route);
-      else byHost.set(host, [...(byHost.get(host) ?? []), route]);
+      else pushTo(byHost, host, route);
     }
   }
   const virtualHosts = [...byHost.entries()].map(([host, routes]) => virtualHost(host, routes));

@@ -6,6 +6,7 @@
  */
 import { formatEndpoint } from "./address.ts";
 import { compare } from "./compare.ts";
+import { pushTo } from "./multimap.ts";
 import { ConfigError } from "./errors.ts";
 import { parseIp } from "./grammar.ts";
 import { buildListeners } from "./listeners.ts";
@@ -50,9 +51,9 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
     warnings.push(...selection.warnings);
     if (selection.kind === "skipped") {
       skipped.push(selection.skipped);
-      if (selection.settings) push(fallbacks, selection.settings.service, selection.settings);
+      if (selection.settings) pushTo(fallbacks, selection.settings.service, selection.settings);
     } else {
-      push(members, selection.member.service, selection.member);
+      pushTo(members, selection.member.service, selection.member);
     }
   }
 
@@ -171,12 +172,6 @@ function serverNamesHash(hosts: string[]): {
     serverNamesHashBucketSize: Math.max(64, nextPowerOfTwo(needed)),
     serverNamesHashMaxSize: Math.max(512, nextPowerOfTwo(new Set(hosts).size * 4)),
   };
-}
-
-function push<T>(map: Map<string, T[]>, key: string, value: T): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }
 
 function nextPowerOfTwo(n: number): number {
