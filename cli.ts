@@ -22,6 +22,7 @@ import { HELP } from "./lib/help.ts";
 export interface CliIo extends RunIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  env(): Record<string, string | undefined>;
 }
 
 const encoder = new TextEncoder();
@@ -31,6 +32,7 @@ export const denoCliIo: CliIo = {
   ...denoRunIo,
   stdout: (text) => void Deno.stdout.writeSync(encoder.encode(text)),
   stderr: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
+  env: () => Deno.env.toObject(),
 };
 
 /**
@@ -40,7 +42,7 @@ export const denoCliIo: CliIo = {
 export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<number> {
   let command: Command;
   try {
-    command = parseCommandLine(args);
+    command = parseCommandLine(args, io.env());
   } catch (error) {
     io.stderr(`lbsync: error: ${errorMessage(error)}\n`);
     return 2;
@@ -56,7 +58,9 @@ export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<num
   const log = createLogger(command.log, (line) => io.stderr(line + "\n"));
   try {
     if (command.command === "explain") {
-      const result = buildModel(await discover(command.options, io), command.options);
+      const { containers, failures } = await discover(command.options, io);
+      for (const f of failures) log.warn(f.message);
+      const result = buildModel(containers, command.options);
       const rows = explainRows(result);
       io.stdout(
         command.format === "json"
@@ -66,6 +70,7 @@ export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<num
       return 0;
     }
     const result = await runOnce(command.options, io);
+    for (const f of result.failures) log.warn(f.message);
     report(result, log);
     for (const target of result.targets) {
       if (target.output === "-") io.stdout(target.content);

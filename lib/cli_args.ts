@@ -30,6 +30,11 @@ export type Command =
 
 const OPTIONS = {
   "from-file": { type: "string", multiple: true },
+  docker: { type: "string", multiple: true },
+  "tls-ca": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "allow-partial": { type: "boolean" },
   match: { type: "string" },
   "label-prefix": { type: "string" },
   address: { type: "string" },
@@ -51,7 +56,8 @@ const OPTIONS = {
 const COMMANDS = ["render", "explain"] as const;
 
 /**
- * Parses `lbsync` arguments.
+ * Parses `lbsync` arguments. `env` supplies `DOCKER_HOST`, `DOCKER_TLS_VERIFY` and
+ * `DOCKER_CERT_PATH`.
  *
  * @example
  * ```ts
@@ -62,7 +68,10 @@ const COMMANDS = ["render", "explain"] as const;
  *
  * @throws {UsageError} with a one-line message naming the bad argument
  */
-export function parseCommandLine(args: string[]): Command {
+export function parseCommandLine(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Command {
   let parsed;
   try {
     parsed = parseArgs({
@@ -87,6 +96,12 @@ export function parseCommandLine(args: string[]): Command {
 
   const options: RunOptions = {
     fromFiles: values["from-file"],
+    docker: {
+      urls: values.docker,
+      tls: { ca: values["tls-ca"], cert: values["tls-cert"], key: values["tls-key"] },
+      env,
+    },
+    allowPartial: values["allow-partial"],
     labelPrefix: values["label-prefix"],
     match: values.match === undefined ? undefined : parseRegex(values.match),
     address: values.address === undefined

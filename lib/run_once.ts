@@ -3,8 +3,9 @@
  *
  * @module
  */
-import { ConfigError } from "./errors.ts";
 import { buildModel } from "./model.ts";
+import { DockerEngine, type EngineFailure, listEngines } from "./sources/docker.ts";
+import { type EndpointSettings, resolveEndpoints } from "./sources/docker_endpoint.ts";
 import { denoFileReader, type FileReader, readContainerFiles } from "./sources/files.ts";
 import { loadTargets, type RenderedTarget, renderTargets, type Target } from "./targets.ts";
 import type { ContainerInfo, ModelOptions, ModelResult } from "./types.ts";
@@ -14,6 +15,15 @@ import { readLive, writeFileAtomic } from "./write_file.ts";
 export interface RunOptions extends ModelOptions {
   /** Docker API JSON files (`-` = standard input). */
   fromFiles?: string[];
+  /**
+   * Docker Engines. Used when `urls` are given, or when there are no `fromFiles` (then
+   * `DOCKER_HOST` from `env`, else the default socket).
+   */
+  docker?: EndpointSettings;
+  /** Render from the engines that answered when others fail. */
+  allowPartial?: boolean;
+  /** Timeout of each Docker request in milliseconds (default 10 s). */
+  dockerTimeoutMs?: number;
   /** Templates and outputs. */
   targets?: Target[];
 }
@@ -28,6 +38,8 @@ export interface TargetOutcome extends RenderedTarget {
 export interface RunResult extends ModelResult {
   /** Every container discovered. */
   containers: ContainerInfo[];
+  /** Engines that did not answer (only with `allowPartial`). */
+  failures: EngineFailure[];
   /** Each target, in the order given. */
   targets: TargetOutcome[];
 }
@@ -45,20 +57,35 @@ export const denoRunIo: RunIo = {
   writeFile: writeFileAtomic,
 };
 
+/** Containers of every source, and the engines that failed (with `allowPartial`). */
+export interface Discovery {
+  containers: ContainerInfo[];
+  failures: EngineFailure[];
+}
+
 /**
- * Lists the containers of every configured source.
+ * Lists the containers of every configured source: the files, and the engines when any
+ * are named or no file is given.
  *
- * @throws {ConfigError} when no source is configured
+ * @throws {ConfigError} for a bad endpoint or TLS file
  * @throws {DockerError} when a source cannot be read
  */
-export function discover(
+export async function discover(
   options: RunOptions,
   io: FileReader = denoRunIo,
-): Promise<ContainerInfo[]> {
-  if (!options.fromFiles?.length) {
-    throw new ConfigError("No container source: give --from-file PATH");
-  }
-  return readContainerFiles(options.fromFiles, io);
+): Promise<Discovery> {
+  const files = options.fromFiles ?? [];
+  const useDocker = (options.docker?.urls?.length ?? 0) > 0 || files.length === 0;
+  const [fromFiles, fromDocker] = await Promise.all([
+    files.length > 0 ? readContainerFiles(files, io) : [],
+    useDocker
+      ? listEngines(
+        resolveEndpoints(options.docker).map((e) => new DockerEngine(e, options.dockerTimeoutMs)),
+        { allowPartial: options.allowPartial },
+      )
+      : { containers: [], failures: [] },
+  ]);
+  return { containers: [...fromFiles, ...fromDocker.containers], failures: fromDocker.failures };
 }
 
 /**
@@ -78,7 +105,7 @@ export function discover(
  */
 export async function runOnce(options: RunOptions, io: RunIo = denoRunIo): Promise<RunResult> {
   const loaded = await loadTargets(options.targets ?? [], io.readTextFile);
-  const containers = await discover(options, io);
+  const { containers, failures } = await discover(options, io);
   const result = buildModel(containers, options);
   const rendered = renderTargets(loaded, result.model);
   const targets: TargetOutcome[] = [];
@@ -91,5 +118,5 @@ export async function runOnce(options: RunOptions, io: RunIo = denoRunIo): Promi
     if (changed) await io.writeFile(target.output, target.content);
     targets.push({ ...target, changed });
   }
-  return { ...result, containers, targets };
+  return { ...result, containers, failures, targets };
 }

@@ -65,3 +65,123 @@ export async function haproxyCheck(text: string): Promise<CheckResult> {
     await Deno.remove(file);
   }
 }
+
+/** A private balancer on 127.0.0.1, stopped by `stop()`. */
+export interface RunningBalancer {
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** Starts real nginx in a private prefix with the given http and stream files. */
+export async function startNginx(
+  files: { http: string; stream?: string },
+): Promise<RunningBalancer> {
+  const nginx = requireTool("nginx");
+  const dir = await Deno.makeTempDir({ prefix: "lbsync-nginx-" });
+  const http = `${dir}/lbsync.conf`;
+  const stream = files.stream === undefined ? undefined : `${dir}/lbsync-stream.conf`;
+  await Deno.writeTextFile(http, files.http);
+  if (stream) await Deno.writeTextFile(stream, files.stream!);
+  await Deno.writeTextFile(`${dir}/nginx.conf`, nginxMainConf(dir, http, stream));
+  const args = ["-p", `${dir}/`, "-c", `${dir}/nginx.conf`];
+  const r = await run([nginx, ...args]);
+  if (r.code !== 0) throw new Error(`nginx did not start: ${r.stderr.trim()}`);
+  return {
+    dir,
+    async stop() {
+      await run([nginx, ...args, "-s", "stop"]);
+      await waitGone(`${dir}/nginx.pid`);
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** Starts real HAProxy (master-worker, daemon) with the given config. */
+export async function startHaproxy(cfg: string): Promise<RunningBalancer> {
+  const haproxy = requireTool("haproxy");
+  const dir = await Deno.makeTempDir({ prefix: "lbsync-haproxy-" });
+  await Deno.writeTextFile(`${dir}/haproxy.cfg`, cfg);
+  const pidFile = `${dir}/haproxy.pid`;
+  const r = await run([haproxy, "-W", "-D", "-dR", "-f", `${dir}/haproxy.cfg`, "-p", pidFile], {
+    cwd: dir,
+  });
+  if (r.code !== 0) throw new Error(`haproxy did not start: ${r.stderr.trim()}`);
+  return {
+    dir,
+    async stop() {
+      const pid = Number((await Deno.readTextFile(pidFile)).trim());
+      try {
+        Deno.kill(pid, "SIGTERM");
+      } catch { /* already gone */ }
+      await waitGone(pidFile, pid);
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+async function waitGone(pidFile: string, known?: number): Promise<void> {
+  const pid = known ?? Number((await Deno.readTextFile(pidFile).catch(() => "")).trim());
+  for (let i = 0; i < 100 && pid > 0; i++) {
+    try {
+      const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+      if (/^\d+ \(.*\) Z/.test(stat)) return;
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A response from {@link httpGet}. */
+export interface HttpResponse {
+  status: number;
+  body: string;
+}
+
+/**
+ * `GET path` from 127.0.0.1:`port` with a given Host header, over a fresh connection
+ * (HTTP/1.1, `Connection: close`). Bounded by `timeoutMs`.
+ */
+export async function httpGet(
+  port: number,
+  path: string,
+  host = "localhost",
+  timeoutMs = 5000,
+): Promise<HttpResponse> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const timer = setTimeout(() => conn.close(), timeoutMs);
+  try {
+    await conn.write(new TextEncoder().encode(
+      `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\nUser-Agent: lbsync-test\r\n\r\n`,
+    ));
+    const raw = await new Response(conn.readable).text();
+    const [head, ...rest] = raw.split("\r\n\r\n");
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
+    let body = rest.join("\r\n\r\n");
+    if (/\r\ntransfer-encoding: chunked/i.test(head)) body = unchunk(body);
+    return { status, body };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function unchunk(body: string): string {
+  let out = "";
+  let rest = body;
+  while (rest.length > 0) {
+    const eol = rest.indexOf("\r\n");
+    const size = parseInt(rest.slice(0, eol), 16);
+    if (!size) break;
+    out += rest.slice(eol + 2, eol + 2 + size);
+    rest = rest.slice(eol + 2 + size + 2);
+  }
+  return out;
+}
+
+/** A TCP port that is free on 127.0.0.1 right now. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}

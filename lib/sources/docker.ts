@@ -1,0 +1,176 @@
+/**
+ * Containers from Docker Engines through `npm:dockerode`, imported on first use so runs
+ * that read files never pay for it.
+ *
+ * One discovery pass makes exactly one request per engine, `GET /containers/json?all=1`:
+ * the summaries carry names, labels, ports, networks, state and health (in `Status`).
+ * Nothing here inspects containers.
+ *
+ * @module
+ */
+import type DockerodeType from "dockerode";
+import { containersFromDockerApi } from "../docker_json.ts";
+import { ConfigError, DockerError, errorMessage } from "../errors.ts";
+import type { ContainerInfo } from "../types.ts";
+import type { DockerEndpoint } from "./docker_endpoint.ts";
+
+/** An engine that did not answer, and why. */
+export interface EngineFailure {
+  endpoint: string;
+  message: string;
+}
+
+/** Containers of every engine that answered, and the engines that did not. */
+export interface DockerListing {
+  containers: ContainerInfo[];
+  failures: EngineFailure[];
+}
+
+/** Options of {@link listEngines}. */
+export interface ListOptions {
+  /** Render from the engines that answered when others fail. */
+  allowPartial?: boolean;
+  /** Per-request timeout in milliseconds (default 10 s). */
+  timeoutMs?: number;
+}
+
+type Dockerode = DockerodeType;
+
+/** One Docker Engine: a dockerode client made on first use. */
+export class DockerEngine {
+  #client: Promise<Dockerode> | undefined;
+
+  /** An engine at `endpoint`; `timeoutMs` bounds each request. */
+  constructor(readonly endpoint: DockerEndpoint, readonly timeoutMs = 10_000) {}
+
+  /** The dockerode client (dockerode is imported on the first call). */
+  client(): Promise<Dockerode> {
+    this.#client ??= createClient(this.endpoint, this.timeoutMs);
+    return this.#client;
+  }
+
+  /**
+   * Lists every container with one request.
+   *
+   * @param engineName kept in each container's `engine` field
+   * @throws {DockerError} naming the endpoint and the cause
+   */
+  async list(engineName = ""): Promise<ContainerInfo[]> {
+    let json: unknown;
+    try {
+      const client = await this.client();
+      json = await client.listContainers({ all: true });
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw new DockerError(
+        `Cannot list containers on ${this.endpoint.url}: ${describeDockerError(error)}`,
+        { cause: error },
+      );
+    }
+    return containersFromDockerApi(json, { engine: engineName, source: this.endpoint.url });
+  }
+}
+
+/**
+ * Lists the containers of every engine in parallel. With several engines each container's
+ * `engine` is its endpoint URL.
+ *
+ * @throws {DockerError} naming every engine that failed, unless `allowPartial`
+ */
+export async function listEngines(
+  engines: DockerEngine[],
+  options: ListOptions = {},
+): Promise<DockerListing> {
+  const several = engines.length > 1;
+  const results = await Promise.allSettled(
+    engines.map((e) => e.list(several ? e.endpoint.url : "")),
+  );
+  const containers: ContainerInfo[] = [];
+  const failures: EngineFailure[] = [];
+  results.forEach((r, i) => {
+    if (r.status === "fulfilled") containers.push(...r.value);
+    else {
+      if (r.reason instanceof ConfigError) throw r.reason;
+      failures.push({ endpoint: engines[i].endpoint.url, message: errorMessage(r.reason) });
+    }
+  });
+  if (failures.length > 0 && (!options.allowPartial || failures.length === engines.length)) {
+    throw new DockerError(failures.map((f) => f.message).join("; "));
+  }
+  return { containers, failures };
+}
+
+async function createClient(endpoint: DockerEndpoint, timeout: number): Promise<Dockerode> {
+  const { default: Docker } = await import("dockerode");
+  if (endpoint.socketPath) return new Docker({ socketPath: endpoint.socketPath, timeout });
+  const tls = endpoint.protocol === "https" ? await readTls(endpoint) : {};
+  return new Docker({
+    host: endpoint.host,
+    port: endpoint.port,
+    protocol: endpoint.protocol,
+    timeout,
+    ...tls,
+  });
+}
+
+async function readTls(
+  endpoint: DockerEndpoint,
+): Promise<{ ca?: string; cert?: string; key?: string }> {
+  const out: { ca?: string; cert?: string; key?: string } = {};
+  for (const kind of ["ca", "cert", "key"] as const) {
+    const path = endpoint.tls?.[kind];
+    if (!path) continue;
+    try {
+      out[kind] = await Deno.readTextFile(path);
+    } catch (error) {
+      const why = error instanceof Deno.errors.NotFound ? "no such file" : errorMessage(error);
+      throw new ConfigError(`Cannot read TLS ${kind} ${path} for ${endpoint.url}: ${why}`, {
+        cause: error,
+      });
+    }
+  }
+  return out;
+}
+
+/** A short, human cause for a failed Docker request. */
+export function describeDockerError(error: unknown): string {
+  const e = error as {
+    code?: string;
+    statusCode?: number;
+    json?: { message?: string };
+    message?: string;
+  };
+  switch (e.code) {
+    case "ENOENT":
+      return "no such socket";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied (is the user in the docker group?)";
+    case "ECONNREFUSED":
+      return "connection refused";
+    case "ECONNRESET":
+      return "connection reset";
+    case "ETIMEDOUT":
+    case "ESOCKETTIMEDOUT":
+      return "timed out";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "host not found";
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return "host unreachable";
+  }
+  const message = errorMessage(error);
+  if (/certificate|self[- ]signed|tls|ssl|EPROTO|handshake/i.test(`${e.code ?? ""} ${message}`)) {
+    return `TLS failure: ${message}`;
+  }
+  if (e.statusCode !== undefined) {
+    const detail = e.json?.message ?? message;
+    if (/client version .* is too (new|old)|API version/i.test(detail)) {
+      return `API version mismatch: ${detail}`;
+    }
+    return `engine answered ${e.statusCode}: ${detail}`;
+  }
+  if (/timeout/i.test(message)) return "timed out";
+  return message;
+}
