@@ -32,8 +32,29 @@ export const denoCliIo: CliIo = {
   ...denoRunIo,
   stdout: (text) => void Deno.stdout.writeSync(encoder.encode(text)),
   stderr: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
-  env: () => Deno.env.toObject(),
+  env: readDockerEnv,
 };
+
+/** The variables lbsync reads; each unset or not permitted one is simply absent. */
+const ENV_NAMES = [
+  "DOCKER_HOST",
+  "DOCKER_TLS_VERIFY",
+  "DOCKER_CERT_PATH",
+  "DOCKER_API_VERSION",
+  "HOME",
+];
+
+function readDockerEnv(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const name of ENV_NAMES) {
+    try {
+      env[name] = Deno.env.get(name);
+    } catch {
+      // no --allow-env for it: as if unset
+    }
+  }
+  return env;
+}
 
 /**
  * Runs `lbsync` with `args` and returns the exit code: 0 success, 1 failure at run time,

@@ -136,7 +136,7 @@ function buildService(
 function serversOf(members: Member[]): Server[] {
   const count = new Map<string, number>();
   for (const m of members) count.set(m.container.name, (count.get(m.container.name) ?? 0) + 1);
-  return members
+  const servers = members
     .map((m): Server => {
       const id = m.container.id.slice(0, 12);
       // Same name on two engines: the short id keeps server names unique.
@@ -156,7 +156,19 @@ function serversOf(members: Member[]): Server[] {
         state: "up",
       };
     })
-    .sort((a, b) => compare(a.name, b.name) || compare(a.containerId, b.containerId));
+    .sort((a, b) =>
+      compare(a.name, b.name) || compare(a.containerId, b.containerId) ||
+      compare(a.engine, b.engine)
+    );
+  // The same container listed through two endpoints of one engine: number the repeats.
+  const used = new Set<string>();
+  for (const server of servers) {
+    let name = server.name;
+    for (let n = 2; used.has(name); n++) name = `${server.name}-${n}`;
+    server.name = name;
+    used.add(name);
+  }
+  return servers;
 }
 
 /** nginx hash sizes that fit every host name, so nginx never warns or refuses to start. */

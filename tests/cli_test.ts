@@ -1,24 +1,12 @@
 import assert from "node:assert/strict";
-import { type CliIo, denoCliIo, runCli } from "../cli.ts";
+import { lbsync } from "./support/cli.ts";
 import meta from "../deno.json" with { type: "json" };
 import { ROOT } from "./support/fixtures.ts";
 import { run } from "./support/tools.ts";
 
 const EXAMPLE = `${ROOT}/examples/containers.json`;
 
-/** Runs the CLI in-process with captured output and `stdin` as standard input. */
-async function cli(args: string[], stdin = "") {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    ...denoCliIo,
-    readStdin: () => Promise.resolve(stdin),
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
-}
+const cli = lbsync;
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "lbsync-cli-" });

@@ -4,22 +4,10 @@
  * the right containers, by host and by path, in both address modes.
  */
 import assert from "node:assert/strict";
-import { type CliIo, denoCliIo, runCli } from "../cli.ts";
+import { lbsync } from "./support/cli.ts";
 import { freePort, httpGet, startHaproxy, startNginx } from "./support/balancers.ts";
 import { dockerOk, ENGINE_SOCK, engineMissing, Scenario } from "./support/engine.ts";
 import { missing } from "./support/tools.ts";
-
-/** Runs the CLI in-process, returning exit code and output. */
-export async function lbsync(args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    ...denoCliIo,
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-  };
-  return { code: await runCli(args, io), stdout, stderr };
-}
 
 /** Bodies (trimmed) of `count` requests. */
 async function answers(

@@ -102,13 +102,17 @@ export async function listEngines(
 
 async function createClient(endpoint: DockerEndpoint, timeout: number): Promise<Dockerode> {
   const { default: Docker } = await import("dockerode");
-  if (endpoint.socketPath) return new Docker({ socketPath: endpoint.socketPath, timeout });
+  const version = endpoint.apiVersion ? { version: `v${endpoint.apiVersion}` } : {};
+  if (endpoint.socketPath) {
+    return new Docker({ socketPath: endpoint.socketPath, timeout, ...version });
+  }
   const tls = endpoint.protocol === "https" ? await readTls(endpoint) : {};
   return new Docker({
     host: endpoint.host,
     port: endpoint.port,
     protocol: endpoint.protocol,
     timeout,
+    ...version,
     ...tls,
   });
 }
@@ -165,9 +169,14 @@ export function describeDockerError(error: unknown): string {
     return `TLS failure: ${message}`;
   }
   if (e.statusCode !== undefined) {
-    const detail = e.json?.message ?? message;
+    const raw = typeof e.json === "string" ? e.json : e.json?.message ?? message;
+    // dockerode prefixes "(HTTP code 400) bad parameter - " when the body has no message
+    const detail = raw.replace(/^\(HTTP code \d+\) [^-]*- /, "").trim();
+    if (/HTTP request to an HTTPS server/i.test(detail)) {
+      return "the engine requires TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH, or --tls-ca, --tls-cert, --tls-key";
+    }
     if (/client version .* is too (new|old)|API version/i.test(detail)) {
-      return `API version mismatch: ${detail}`;
+      return `API version not supported: ${detail}`;
     }
     return `engine answered ${e.statusCode}: ${detail}`;
   }

@@ -26,6 +26,8 @@ export interface DockerEndpoint {
   protocol?: "http" | "https";
   /** TLS files for https. */
   tls?: TlsFiles;
+  /** API version to request (`DOCKER_API_VERSION`); unset: the engine's own. */
+  apiVersion?: string;
 }
 
 /** Where endpoints come from besides `--docker`. */
@@ -34,7 +36,10 @@ export interface EndpointSettings {
   urls?: string[];
   /** `--tls-ca`, `--tls-cert`, `--tls-key`. */
   tls?: TlsFiles;
-  /** The environment (`DOCKER_HOST`, `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`). */
+  /**
+   * The environment: `DOCKER_HOST`, `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`,
+   * `DOCKER_API_VERSION`.
+   */
   env?: Record<string, string | undefined>;
 }
 
@@ -67,7 +72,16 @@ export function resolveEndpoints(settings: EndpointSettings = {}): DockerEndpoin
   const flagTls = settings.tls && Object.values(settings.tls).some((v) => v !== undefined)
     ? settings.tls
     : undefined;
-  return [...new Set(urls)].map((url) => parseEndpoint(url, flagTls ?? envTls));
+  const apiVersion = env.DOCKER_API_VERSION || undefined;
+  if (apiVersion !== undefined && !/^[0-9]{1,2}\.[0-9]{1,3}$/.test(apiVersion)) {
+    throw new ConfigError(
+      `Invalid DOCKER_API_VERSION ${JSON.stringify(apiVersion)}: use MAJOR.MINOR, e.g. 1.41`,
+    );
+  }
+  return [...new Set(urls)].map((url) => ({
+    ...parseEndpoint(url, flagTls ?? envTls),
+    ...(apiVersion ? { apiVersion } : {}),
+  }));
 }
 
 /**

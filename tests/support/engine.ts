@@ -2,7 +2,7 @@
  * The private test Docker Engine (`scripts/engine_start.sh`): its socket, the `docker` CLI
  * that matches it, and containers that tests start and always remove.
  */
-import { IN_CI, run } from "./tools.ts";
+import { IN_CI, run, type RunResult } from "./tools.ts";
 
 /** The socket of the test engine: `LBSYNC_TEST_DOCKER_SOCK`, else the harness default. */
 export const ENGINE_SOCK = Deno.env.get("LBSYNC_TEST_DOCKER_SOCK") ??
@@ -29,7 +29,7 @@ export async function engineMissing(): Promise<boolean> {
 }
 
 /** Runs the docker CLI against the test engine. */
-export function docker(args: string[]) {
+export function docker(args: string[]): Promise<RunResult> {
   return run([DOCKER_CLI, "-H", `unix://${ENGINE_SOCK}`, ...args]);
 }
 

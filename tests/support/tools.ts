@@ -41,11 +41,18 @@ export function requireTool(name: string): string {
   return path;
 }
 
-/** Runs a command; returns its exit code and combined output. */
+/** Exit code and output of a finished command. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command; returns its exit code and output. */
 export async function run(
   cmd: string[],
   options: { cwd?: string; stdin?: string; env?: Record<string, string> } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
+): Promise<RunResult> {
   const child = new Deno.Command(cmd[0], {
     args: cmd.slice(1),
     cwd: options.cwd,
