@@ -6,7 +6,12 @@ Usage:
   lbsync explain [options]   every candidate container: in or out and why
   lbsync --help | --version
 
-Sources:
+Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock):
+  --docker URL              a Docker Engine: unix:///path, tcp://h:p, http://, https://;
+                            repeatable (containers of every engine are merged)
+  --tls-ca, --tls-cert, --tls-key FILE
+                            TLS files (default: DOCKER_TLS_VERIFY and DOCKER_CERT_PATH)
+  --allow-partial           render from the engines that answered when others fail
   --from-file PATH          Docker API JSON (docker inspect, /containers/json); - = stdin;
                             repeatable
 
