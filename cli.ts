@@ -10,6 +10,7 @@
  */
 import meta from "./deno.json" with { type: "json" };
 import { type Command, parseCommandLine } from "./lib/cli_args.ts";
+import { parseConfigFile } from "./lib/config_file.ts";
 import { ConfigError, errorMessage, UsageError } from "./lib/errors.ts";
 import { explainRows, formatExplainTable } from "./lib/explain.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
@@ -63,7 +64,7 @@ function readDockerEnv(): Record<string, string | undefined> {
 export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<number> {
   let command: Command;
   try {
-    command = parseCommandLine(args, io.env());
+    command = await parseWithConfig(args, io);
   } catch (error) {
     io.stderr(`lbsync: error: ${errorMessage(error)}\n`);
     return 2;
@@ -95,9 +96,14 @@ export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<num
     report(result, log);
     for (const target of result.targets) {
       if (target.output === "-") io.stdout(target.content);
+      else if (target.diff !== undefined) io.stdout(target.diff);
       else if (target.changed) log.info(`wrote ${target.output}`, { template: target.template });
       else log.debug(`unchanged ${target.output}`, { template: target.template });
     }
+    for (const c of [...result.apply.checks, ...result.apply.reloads]) {
+      log.debug(`ran ${c.command}`, { exit: c.code, ms: c.ms, output: c.output });
+    }
+    if (result.apply.notified) log.info(result.apply.notified);
     return 0;
   } catch (error) {
     log.error(errorMessage(error));
@@ -106,6 +112,22 @@ export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<num
     }
     return error instanceof ConfigError || error instanceof UsageError ? 2 : 1;
   }
+}
+
+/** Parses the command line; with `--config FILE`, its settings come first, then the flags. */
+async function parseWithConfig(args: string[], io: CliIo): Promise<Command> {
+  const first = parseCommandLine(args, io.env());
+  if (!("configPath" in first) || first.configPath === undefined) return first;
+  const path = first.configPath;
+  let text: string;
+  try {
+    text = await io.readTextFile(path);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound ? "no such file" : errorMessage(error);
+    throw new ConfigError(`Cannot read config ${path}: ${why}`);
+  }
+  const config = parseConfigFile(text, path);
+  return parseCommandLine([...config.args, ...args], io.env(), config.targets);
 }
 
 /** Warnings always; label errors as warnings; every skipped container with -v. */

@@ -4,8 +4,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { parseDuration } from "./duration.ts";
 import { errorMessage, UsageError } from "./errors.ts";
-import { parsePort } from "./grammar.ts";
+import { parseInteger, parseName } from "./grammar.ts";
 import type { RunOptions } from "./run_once.ts";
 import type { Target } from "./targets.ts";
 
@@ -26,6 +27,8 @@ export type Command =
     /** Output format of `explain`. */
     format: "text" | "json";
     log: LogSettings;
+    /** `--config FILE`, read by the caller, whose settings come before these arguments. */
+    configPath?: string;
   };
 
 const OPTIONS = {
@@ -45,6 +48,15 @@ const OPTIONS = {
   "include-unhealthy": { type: "boolean" },
   template: { type: "string", short: "t", multiple: true },
   output: { type: "string", short: "o", multiple: true },
+  "check-cmd": { type: "string" },
+  "reload-cmd": { type: "string" },
+  "signal-container": { type: "string" },
+  "backup-dir": { type: "string" },
+  "keep-backups": { type: "string" },
+  "command-timeout": { type: "string" },
+  "lock-timeout": { type: "string" },
+  "dry-run": { type: "boolean" },
+  config: { type: "string" },
   format: { type: "string" },
   "log-format": { type: "string" },
   quiet: { type: "boolean", short: "q" },
@@ -57,7 +69,7 @@ const COMMANDS = ["render", "explain"] as const;
 
 /**
  * Parses `lbsync` arguments. `env` supplies `DOCKER_HOST`, `DOCKER_TLS_VERIFY` and
- * `DOCKER_CERT_PATH`.
+ * `DOCKER_CERT_PATH`; `configTargets` are the targets of a `--config` file.
  *
  * @example
  * ```ts
@@ -71,6 +83,7 @@ const COMMANDS = ["render", "explain"] as const;
 export function parseCommandLine(
   args: string[],
   env: Record<string, string | undefined> = {},
+  configTargets: Target[] = [],
 ): Command {
   let parsed;
   try {
@@ -112,9 +125,25 @@ export function parseCommandLine(
     listen: values.listen === undefined ? undefined : port("--listen", values.listen),
     listenAddress: values["listen-address"],
     includeUnhealthy: values["include-unhealthy"],
-    targets: pairTargets(tokens),
+    targets: [...configTargets, ...pairTargets(tokens)].map((t) => ({
+      ...t,
+      check: t.check ?? values["check-cmd"],
+      reload: t.reload ?? values["reload-cmd"],
+    })),
+    apply: {
+      backupDir: values["backup-dir"],
+      keepBackups: values["keep-backups"] === undefined
+        ? undefined
+        : integer("--keep-backups", values["keep-backups"], 1, 100_000),
+      dryRun: values["dry-run"],
+      commandTimeoutMs: duration("--command-timeout", values["command-timeout"]),
+      lockTimeoutMs: duration("--lock-timeout", values["lock-timeout"]),
+    },
+    signalContainer: values["signal-container"] === undefined
+      ? undefined
+      : signalTarget(values["signal-container"]),
   };
-  if (command === "render" && options.targets!.length === 0) {
+  if (command === "render" && options.targets!.length === 0 && values.config === undefined) {
     throw new UsageError("No target: give -t TEMPLATE -o PATH (e.g. -t nginx -o -)");
   }
   return {
@@ -129,7 +158,48 @@ export function parseCommandLine(
         : choice("--log-format", values["log-format"], ["text", "json"] as const),
       level: values.quiet ? 0 : values.verbose ? 2 : 1,
     },
+    configPath: values.config,
   };
+}
+
+/** `NAME[:SIGNAL]`, SIGHUP by default. */
+function signalTarget(value: string): { name: string; signal: string } {
+  const [name, signal = "SIGHUP", ...rest] = value.split(":");
+  try {
+    parseName(name);
+  } catch (error) {
+    throw new UsageError(
+      `Invalid --signal-container ${JSON.stringify(value)}: ${errorMessage(error)}`,
+    );
+  }
+  if (rest.length > 0 || !/^(SIG)?[A-Z0-9]{1,10}$/.test(signal)) {
+    throw new UsageError(
+      `Invalid --signal-container ${
+        JSON.stringify(value)
+      }: use NAME or NAME:SIGNAL (e.g. nginx:SIGHUP)`,
+    );
+  }
+  return {
+    name,
+    signal: signal.startsWith("SIG") || /^\d+$/.test(signal) ? signal : `SIG${signal}`,
+  };
+}
+
+function integer(flag: string, value: string, min: number, max: number): number {
+  try {
+    return parseInteger(value, min, max);
+  } catch (error) {
+    throw new UsageError(`Invalid ${flag} ${JSON.stringify(value)}: ${errorMessage(error)}`);
+  }
+}
+
+function duration(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new UsageError(`Invalid ${flag}: ${errorMessage(error)}`);
+  }
 }
 
 type Token = { kind: string; name?: string; value?: string };
@@ -161,11 +231,7 @@ function parseRegex(source: string): RegExp {
 }
 
 function port(flag: string, value: string): number {
-  try {
-    return parsePort(value);
-  } catch (error) {
-    throw new UsageError(`Invalid ${flag} ${JSON.stringify(value)}: ${errorMessage(error)}`);
-  }
+  return integer(flag, value, 1, 65535);
 }
 
 function choice<T extends string>(flag: string, value: string, choices: readonly T[]): T {

@@ -3,13 +3,13 @@
  *
  * @module
  */
+import { type ApplyReport, type ApplySettings, applyTargets } from "./apply/apply.ts";
 import { buildModel } from "./model.ts";
 import { DockerEngine, type EngineFailure, listEngines } from "./sources/docker.ts";
 import { type EndpointSettings, resolveEndpoints } from "./sources/docker_endpoint.ts";
 import { denoFileReader, type FileReader, readContainerFiles } from "./sources/files.ts";
 import { loadTargets, type RenderedTarget, renderTargets, type Target } from "./targets.ts";
 import type { ContainerInfo, ModelOptions, ModelResult } from "./types.ts";
-import { readLive, writeFileAtomic } from "./write_file.ts";
 
 /** Where containers come from and what to render. */
 export interface RunOptions extends ModelOptions {
@@ -26,12 +26,20 @@ export interface RunOptions extends ModelOptions {
   dockerTimeoutMs?: number;
   /** Templates and outputs. */
   targets?: Target[];
+  /** Backups, dry run, timeouts. */
+  apply?: Omit<ApplySettings, "notify">;
+  /** Signal this container through the Docker API after a changed apply. */
+  signalContainer?: { name: string; signal: string };
 }
 
 /** A rendered target and whether its output file changed. */
 export interface TargetOutcome extends RenderedTarget {
-  /** True when the output differed from the live file and was written (always for `-`). */
+  /** True when the output differed from the live file (always for `-`). */
   changed: boolean;
+  /** Unified diff against the live file, in a dry run. */
+  diff?: string;
+  /** Backup made of the replaced file. */
+  backup?: string;
 }
 
 /** What {@link runOnce} did. */
@@ -42,20 +50,15 @@ export interface RunResult extends ModelResult {
   failures: EngineFailure[];
   /** Each target, in the order given. */
   targets: TargetOutcome[];
+  /** Checks and reloads run. */
+  apply: ApplyReport;
 }
 
-/** The effects a run needs; tests may replace any of them. */
-export interface RunIo extends FileReader {
-  readLive(path: string): Promise<string | undefined>;
-  writeFile(path: string, text: string): Promise<void>;
-}
+/** The reads a run needs; tests may replace them. */
+export type RunIo = FileReader;
 
-/** Effects through Deno's file APIs. */
-export const denoRunIo: RunIo = {
-  ...denoFileReader,
-  readLive,
-  writeFile: writeFileAtomic,
-};
+/** Reads through Deno's file APIs. */
+export const denoRunIo: RunIo = denoFileReader;
 
 /** Containers of every source, and the engines that failed (with `allowPartial`). */
 export interface Discovery {
@@ -108,15 +111,21 @@ export async function runOnce(options: RunOptions, io: RunIo = denoRunIo): Promi
   const { containers, failures } = await discover(options, io);
   const result = buildModel(containers, options);
   const rendered = renderTargets(loaded, result.model);
-  const targets: TargetOutcome[] = [];
-  for (const target of rendered) {
-    if (target.output === "-") {
-      targets.push({ ...target, changed: true });
-      continue;
-    }
-    const changed = (await io.readLive(target.output)) !== target.content;
-    if (changed) await io.writeFile(target.output, target.content);
-    targets.push({ ...target, changed });
-  }
-  return { ...result, containers, failures, targets };
+  const files = rendered.filter((t) => t.output !== "-");
+  const apply = await applyTargets(files, { ...options.apply, notify: notifier(options) });
+  const targets = rendered.map((t): TargetOutcome => {
+    const report = apply.targets.find((r) => r.output === t.output);
+    return { ...t, changed: report?.changed ?? true, diff: report?.diff, backup: report?.backup };
+  });
+  return { ...result, containers, failures, targets, apply };
+}
+
+function notifier(options: RunOptions): (() => Promise<string>) | undefined {
+  const target = options.signalContainer;
+  if (!target) return undefined;
+  return async () => {
+    const [endpoint] = resolveEndpoints(options.docker);
+    await new DockerEngine(endpoint, options.dockerTimeoutMs).signal(target.name, target.signal);
+    return `sent ${target.signal} to container ${target.name}`;
+  };
 }

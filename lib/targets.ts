@@ -14,6 +14,10 @@ export interface Target {
   template: string;
   /** Output path, or `-` for standard output. */
   output: string;
+  /** Check command (`{}`: the candidate file, checked before the swap). */
+  check?: string;
+  /** Reload command after a changed, checked apply. */
+  reload?: string;
 }
 
 /** A target with its template text loaded. */

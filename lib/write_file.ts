@@ -6,17 +6,83 @@
 import { ApplyError, errorMessage } from "./errors.ts";
 
 /**
- * The live content of `path`, or `undefined` when it does not exist.
+ * The live bytes of `path`, or `undefined` when it does not exist.
  *
  * @throws {ApplyError} when it exists but cannot be read
  */
-export async function readLive(path: string): Promise<string | undefined> {
+export async function readLive(path: string): Promise<Uint8Array | undefined> {
   try {
-    return await Deno.readTextFile(path);
+    return await Deno.readFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw new ApplyError(`Cannot read ${path}: ${errorMessage(error)}`, { cause: error });
   }
+}
+
+/** New content written next to its destination, not yet in place. */
+export interface StagedFile {
+  /** Destination. */
+  path: string;
+  /** The temp file holding the new content (what a `{}` check validates). */
+  temp: string;
+  /** Puts the new content in place: rename, or an in-place write for a bind-mounted file. */
+  commit(): Promise<void>;
+  /** Removes the temp file. */
+  discard(): Promise<void>;
+}
+
+/**
+ * Writes `bytes` to a temp file in the directory of `path`, with the mode of the live file
+ * (0644 for a new one), and fsyncs it.
+ *
+ * @throws {ApplyError} naming the path and the cause; nothing is left behind
+ */
+export async function stageFile(path: string, bytes: Uint8Array): Promise<StagedFile> {
+  const dir = dirname(path);
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  let mode = 0o644;
+  try {
+    mode = (await Deno.stat(path)).mode! & 0o7777;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw applyError(path, error);
+  }
+  let temp: string;
+  try {
+    temp = await Deno.makeTempFile({ dir, prefix: `.${base}.`, suffix: ".lbsync-tmp" });
+  } catch (error) {
+    throw applyError(path, error);
+  }
+  try {
+    await writeAndSync(temp, bytes);
+    await Deno.chmod(temp, mode);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw applyError(path, error);
+  }
+  const discard = () => Deno.remove(temp).catch(() => {});
+  return {
+    path,
+    temp,
+    discard,
+    async commit() {
+      try {
+        await Deno.rename(temp, path);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.Busy) && !isCrossDevice(error)) {
+          await discard();
+          throw applyError(path, error);
+        }
+        // A bind-mounted single file cannot be replaced: write it in place.
+        try {
+          await writeAndSync(path, bytes);
+        } catch (inPlace) {
+          throw applyError(path, inPlace);
+        } finally {
+          await discard();
+        }
+      }
+    },
+  };
 }
 
 /**
@@ -25,49 +91,39 @@ export async function readLive(path: string): Promise<string | undefined> {
  *
  * @throws {ApplyError} naming the path and the cause; the old file is then untouched
  */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
+export async function writeFileAtomic(path: string, text: string | Uint8Array): Promise<void> {
+  const bytes = typeof text === "string" ? new TextEncoder().encode(text) : text;
+  await (await stageFile(path, bytes)).commit();
+}
+
+/** Removes temp files a killed run left next to `path` (call while holding its lock). */
+export async function removeStaleTemps(path: string): Promise<void> {
   const base = path.slice(path.lastIndexOf("/") + 1);
-  let mode: number | null = 0o644;
   try {
-    mode = (await Deno.stat(path)).mode;
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw applyError(path, error);
-  }
-  let temp: string | undefined;
-  try {
-    temp = await Deno.makeTempFile({ dir, prefix: `.${base}.`, suffix: ".tmp" });
-    await writeAndSync(temp, text, mode);
-    await Deno.rename(temp, path);
-    temp = undefined;
-  } catch (error) {
-    if (temp !== undefined) await Deno.remove(temp).catch(() => {});
-    if (error instanceof Deno.errors.Busy || isCrossDevice(error)) {
-      await writeInPlace(path, text);
-      return;
+    for await (const entry of Deno.readDir(dirname(path))) {
+      if (entry.name.startsWith(`.${base}.`) && entry.name.endsWith(".lbsync-tmp")) {
+        await Deno.remove(`${dirname(path)}/${entry.name}`).catch(() => {});
+      }
     }
-    throw applyError(path, error);
+  } catch {
+    // the directory may not exist yet: staging reports that
   }
 }
 
-async function writeAndSync(path: string, text: string, mode: number | null): Promise<void> {
-  const file = await Deno.open(path, { write: true, truncate: true });
+/** The directory part of `path`. */
+export function dirname(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+}
+
+async function writeAndSync(path: string, bytes: Uint8Array): Promise<void> {
+  const file = await Deno.open(path, { write: true, truncate: true, create: true });
   try {
-    const bytes = new TextEncoder().encode(text);
     let written = 0;
     while (written < bytes.length) written += await file.write(bytes.subarray(written));
     await file.sync();
   } finally {
     file.close();
-  }
-  if (mode !== null) await Deno.chmod(path, mode & 0o7777);
-}
-
-async function writeInPlace(path: string, text: string): Promise<void> {
-  try {
-    await writeAndSync(path, text, null);
-  } catch (error) {
-    throw applyError(path, error);
   }
 }
 
@@ -76,5 +132,15 @@ function isCrossDevice(error: unknown): boolean {
 }
 
 function applyError(path: string, error: unknown): ApplyError {
-  return new ApplyError(`Cannot write ${path}: ${errorMessage(error)}`, { cause: error });
+  return new ApplyError(`Cannot write ${path}: ${describeFsError(error)}`, { cause: error });
+}
+
+/** A short cause for a file-system error. */
+export function describeFsError(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "no such directory";
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  const message = errorMessage(error);
+  if (/os error 28\b|ENOSPC/i.test(message)) return "no space left on device";
+  if (/os error 30\b|EROFS|read-only/i.test(message)) return "read-only file system";
+  return message;
 }

@@ -69,6 +69,28 @@ export class DockerEngine {
     }
     return containersFromDockerApi(json, { engine: engineName, source: this.endpoint.url });
   }
+
+  /**
+   * Sends `signal` to container `name` (e.g. SIGHUP to an nginx container to reload it).
+   *
+   * @throws {DockerError} naming the container, the endpoint and the cause
+   */
+  async signal(name: string, signal: string): Promise<void> {
+    try {
+      await (await this.client()).getContainer(name).kill({ signal });
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      const why = status === 404
+        ? "no such container"
+        : status === 409
+        ? "container is not running"
+        : describeDockerError(error);
+      throw new DockerError(
+        `Cannot signal container ${name} (${signal}) on ${this.endpoint.url}: ${why}`,
+        { cause: error },
+      );
+    }
+  }
 }
 
 /**

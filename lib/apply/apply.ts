@@ -1,0 +1,255 @@
+/**
+ * Applying rendered output safely: write only what changed, check before (or after) the
+ * swap, roll back on a failed check, back up what is replaced, reload once per command.
+ *
+ * @module
+ */
+import { unifiedDiff } from "../diff.ts";
+import { ApplyError, errorMessage } from "../errors.ts";
+import {
+  readLive,
+  removeStaleTemps,
+  type StagedFile,
+  stageFile,
+  writeFileAtomic,
+} from "../write_file.ts";
+import { backupFile } from "./backup.ts";
+import {
+  checksCandidate,
+  type CommandResult,
+  describeFailure,
+  runCommand,
+  substitutePath,
+} from "./command.ts";
+import { acquireLock, type Lock } from "./lock.ts";
+
+/** One output to apply. */
+export interface ApplyTarget {
+  /** Template name or path, for reports. */
+  template: string;
+  /** Output file. */
+  output: string;
+  /** Rendered content. */
+  content: string;
+  /** Check command: with `{}` it validates the candidate before the swap, else after it. */
+  check?: string;
+  /** Reload command, run once per apply after a changed, checked write. */
+  reload?: string;
+}
+
+/** How to apply. */
+export interface ApplySettings {
+  /** Copies of replaced files go here. */
+  backupDir?: string;
+  /** Newest backups kept per file, default 10. */
+  keepBackups?: number;
+  /** Write nothing; report a unified diff per target. */
+  dryRun?: boolean;
+  /** Timeout of each check and reload command, default 30 s. */
+  commandTimeoutMs?: number;
+  /** How long to wait for another run's lock, default 30 s. */
+  lockTimeoutMs?: number;
+  /** Called once after the reload commands of a changed apply (e.g. signal a container). */
+  notify?: () => Promise<string>;
+}
+
+/** What happened to one target. */
+export interface TargetReport {
+  template: string;
+  output: string;
+  /** The rendered bytes differ from the live file. */
+  changed: boolean;
+  /** Unified diff against the live file (dry run only). */
+  diff?: string;
+  /** Path of the backup made of the replaced file. */
+  backup?: string;
+}
+
+/** What {@link applyTargets} did. */
+export interface ApplyReport {
+  targets: TargetReport[];
+  /** Check commands run, in order. */
+  checks: CommandResult[];
+  /** Reload commands run, in order. */
+  reloads: CommandResult[];
+  /** What `notify` said, if it ran. */
+  notified?: string;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Applies every target as one unit: nothing is written when a candidate check fails, every
+ * replaced file is restored byte for byte when a check after the swap fails, and reloads run
+ * only after every write and check succeeded (each distinct command once).
+ *
+ * @throws {ApplyError} naming the output or command and the cause; the live files are then
+ *   as they were, except after a failed reload (the new, checked files stay)
+ */
+export async function applyTargets(
+  targets: ApplyTarget[],
+  settings: ApplySettings = {},
+  now: () => Date = () => new Date(),
+): Promise<ApplyReport> {
+  const report: ApplyReport = { targets: [], checks: [], reloads: [] };
+  const timeout = settings.commandTimeoutMs ?? 30_000;
+  const locks: Lock[] = [];
+  try {
+    for (const output of [...new Set(targets.map((t) => t.output))].sort()) {
+      locks.push(await acquireLock(output, { timeoutMs: settings.lockTimeoutMs }));
+      await removeStaleTemps(output);
+    }
+    const live = new Map<string, Uint8Array | undefined>();
+    for (const t of targets) live.set(t.output, await readLive(t.output));
+    const changed = targets.filter((t) =>
+      !sameBytes(live.get(t.output), encoder.encode(t.content))
+    );
+    report.targets = targets.map((t) => ({
+      template: t.template,
+      output: t.output,
+      changed: changed.includes(t),
+    }));
+    if (settings.dryRun) {
+      const decoder = new TextDecoder();
+      for (const [i, t] of targets.entries()) {
+        const before = live.get(t.output);
+        report.targets[i].diff = unifiedDiff(t.output, before && decoder.decode(before), t.content);
+      }
+      return report;
+    }
+    if (changed.length === 0) return report;
+
+    const staged = await stageAll(changed);
+    try {
+      for (const [i, t] of changed.entries()) {
+        if (t.check && checksCandidate(t.check)) {
+          const result = await runCommand(substitutePath(t.check, staged[i].temp), timeout);
+          report.checks.push(result);
+          if (result.code !== 0) {
+            throw new ApplyError(
+              `Check failed for ${t.output}: ${describeFailure(result, timeout)}`,
+            );
+          }
+        }
+      }
+      if (settings.backupDir) {
+        for (const t of changed) {
+          const before = live.get(t.output);
+          if (before === undefined) continue;
+          const backup = await backupFile(
+            t.output,
+            before,
+            settings.backupDir,
+            settings.keepBackups ?? 10,
+            now(),
+          );
+          report.targets.find((r) => r.output === t.output)!.backup = backup;
+        }
+      }
+    } catch (error) {
+      await Promise.all(staged.map((s) => s.discard()));
+      throw error;
+    }
+
+    const committed: ApplyTarget[] = [];
+    try {
+      for (const [i, t] of changed.entries()) {
+        await staged[i].commit();
+        committed.push(t);
+      }
+      for (const command of distinct(changed.map((t) => t.check).filter(isLiveCheck))) {
+        const result = await runCommand(command, timeout);
+        report.checks.push(result);
+        if (result.code !== 0) {
+          throw new ApplyError(
+            `Check failed after writing ${changedOutputs(changed)}: ${
+              describeFailure(result, timeout)
+            }; previous files restored`,
+          );
+        }
+      }
+    } catch (error) {
+      await Promise.all(staged.map((s) => s.discard()));
+      const unrestored = await restore(committed, live);
+      if (unrestored.length === 0) throw error;
+      throw new ApplyError(
+        `${errorMessage(error)}; but could not restore ${unrestored.join("; ")}`,
+        {
+          cause: error,
+        },
+      );
+    }
+
+    for (const command of distinct(changed.map((t) => t.reload).filter(isSet))) {
+      const result = await runCommand(command, timeout);
+      report.reloads.push(result);
+      if (result.code !== 0) {
+        throw new ApplyError(`Reload failed: ${describeFailure(result, timeout)}`);
+      }
+    }
+    if (settings.notify) {
+      try {
+        report.notified = await settings.notify();
+      } catch (error) {
+        throw new ApplyError(errorMessage(error), { cause: error });
+      }
+    }
+    return report;
+  } finally {
+    await Promise.all(locks.map((l) => l.release()));
+  }
+}
+
+async function stageAll(targets: ApplyTarget[]): Promise<StagedFile[]> {
+  const staged: StagedFile[] = [];
+  try {
+    for (const t of targets) staged.push(await stageFile(t.output, encoder.encode(t.content)));
+    return staged;
+  } catch (error) {
+    await Promise.all(staged.map((s) => s.discard()));
+    throw error;
+  }
+}
+
+/**
+ * Puts back the bytes each output had before (removes outputs that did not exist).
+ * Returns what could not be restored, with the cause.
+ */
+async function restore(
+  targets: ApplyTarget[],
+  live: Map<string, Uint8Array | undefined>,
+): Promise<string[]> {
+  const failures: string[] = [];
+  for (const t of targets) {
+    const before = live.get(t.output);
+    try {
+      if (before === undefined) await Deno.remove(t.output);
+      else await writeFileAtomic(t.output, before);
+    } catch (error) {
+      failures.push(`${t.output}: ${errorMessage(error)}`);
+    }
+  }
+  return failures;
+}
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function distinct(commands: string[]): string[] {
+  return [...new Set(commands)];
+}
+
+function isSet(value: string | undefined): value is string {
+  return value !== undefined && value !== "";
+}
+
+function isLiveCheck(command: string | undefined): command is string {
+  return isSet(command) && !checksCandidate(command);
+}
+
+function changedOutputs(targets: ApplyTarget[]): string {
+  return targets.map((t) => t.output).join(", ");
+}

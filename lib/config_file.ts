@@ -1,0 +1,134 @@
+/**
+ * `--config FILE`: the same settings as the command line, as JSON, plus several targets
+ * each with its own check and reload. Pure: text in, arguments and targets out.
+ *
+ * @example
+ * ```json
+ * {
+ *   "docker": ["unix:///var/run/docker.sock"],
+ *   "network": "web",
+ *   "backup-dir": "/var/backups/lbsync",
+ *   "targets": [
+ *     { "template": "nginx", "output": "/etc/nginx/conf.d/lbsync.conf",
+ *       "check": "nginx -t", "reload": "nginx -s reload" },
+ *     { "template": "haproxy", "output": "/etc/haproxy/haproxy.cfg",
+ *       "check": "haproxy -c -f {}", "reload": "systemctl reload haproxy" }
+ *   ]
+ * }
+ * ```
+ *
+ * @module
+ */
+import { ConfigError } from "./errors.ts";
+import type { Target } from "./targets.ts";
+
+/** Settings a config file may hold: option name -> whether it may repeat. */
+export const CONFIG_SETTINGS: Readonly<Record<string, "string" | "strings" | "boolean">> = {
+  docker: "strings",
+  "tls-ca": "string",
+  "tls-cert": "string",
+  "tls-key": "string",
+  "allow-partial": "boolean",
+  "from-file": "strings",
+  match: "string",
+  "label-prefix": "string",
+  "include-unhealthy": "boolean",
+  address: "string",
+  network: "string",
+  "host-ip": "string",
+  listen: "string",
+  "listen-address": "string",
+  "check-cmd": "string",
+  "reload-cmd": "string",
+  "signal-container": "string",
+  "backup-dir": "string",
+  "keep-backups": "string",
+  "command-timeout": "string",
+  "lock-timeout": "string",
+  "log-format": "string",
+};
+
+/** Arguments equivalent to a config file, and its targets. */
+export interface ConfigContents {
+  /** Command-line arguments for the settings (command-line flags given later win). */
+  args: string[];
+  /** Targets, each with its own check and reload. */
+  targets: Target[];
+}
+
+/**
+ * Parses a config file's text.
+ *
+ * @throws {ConfigError} naming the file, the JSON path and the reason
+ */
+export function parseConfigFile(text: string, file: string): ConfigContents {
+  const fail = (path: string, why: string) =>
+    new ConfigError(`Invalid config ${file}: ${path}: ${why}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`Invalid config ${file}: not valid JSON (${(error as Error).message})`);
+  }
+  if (!isObject(json)) throw fail("$", "expected an object");
+  const args: string[] = [];
+  let targets: Target[] = [];
+  for (const [key, value] of Object.entries(json)) {
+    const path = `$.${key}`;
+    if (key === "targets") {
+      targets = parseTargets(value, fail);
+      continue;
+    }
+    const kind = CONFIG_SETTINGS[key];
+    if (kind === undefined) throw fail(path, "unknown setting");
+    if (kind === "boolean") {
+      if (typeof value !== "boolean") throw fail(path, "expected true or false");
+      if (value) args.push(`--${key}`);
+    } else if (kind === "strings") {
+      const list = Array.isArray(value) ? value : [value];
+      list.forEach((v, i) => {
+        if (typeof v !== "string") {
+          throw fail(Array.isArray(value) ? `${path}[${i}]` : path, "expected a string");
+        }
+        args.push(`--${key}`, v);
+      });
+    } else {
+      if (typeof value !== "string" && typeof value !== "number") {
+        throw fail(path, "expected a string or a number");
+      }
+      args.push(`--${key}`, String(value));
+    }
+  }
+  return { args, targets };
+}
+
+function parseTargets(value: unknown, fail: (path: string, why: string) => ConfigError): Target[] {
+  if (!Array.isArray(value)) throw fail("$.targets", "expected an array");
+  return value.map((item, i) => {
+    const path = `$.targets[${i}]`;
+    if (!isObject(item)) throw fail(path, "expected an object");
+    for (const key of Object.keys(item)) {
+      if (!["template", "output", "check", "reload"].includes(key)) {
+        throw fail(`${path}.${key}`, "unknown setting (use template, output, check, reload)");
+      }
+    }
+    const text = (key: string, required: boolean): string | undefined => {
+      const v = item[key];
+      if (v === undefined && !required) return undefined;
+      if (typeof v !== "string" || v === "") {
+        throw fail(`${path}.${key}`, "expected a non-empty string");
+      }
+      return v;
+    };
+    return {
+      template: text("template", true)!,
+      output: text("output", true)!,
+      check: text("check", false),
+      reload: text("reload", false),
+    };
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
