@@ -18,13 +18,16 @@ export interface CommandResult {
   ms: number;
 }
 
-/** Runs `command` with `sh -c`, killing it after `timeoutMs`. */
+/**
+ * Runs `command` with `sh -c` in a session of its own, killing the whole process group
+ * after `timeoutMs` (so `sleep` in a script cannot outlive it).
+ */
 export async function runCommand(command: string, timeoutMs: number): Promise<CommandResult> {
   const started = performance.now();
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command("sh", {
-      args: ["-c", command],
+    child = new Deno.Command("setsid", {
+      args: ["sh", "-c", command],
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -36,8 +39,12 @@ export async function runCommand(command: string, timeoutMs: number): Promise<Co
   const timer = setTimeout(() => {
     timedOut = true;
     try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
+      Deno.kill(-child.pid, "SIGKILL");
+    } catch {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }
   }, timeoutMs);
   const result = await child.output();
   clearTimeout(timer);

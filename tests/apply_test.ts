@@ -1,0 +1,249 @@
+/** Safe apply on a real file system: writes, checks, rollback, backups, reloads, locks. */
+import assert from "node:assert/strict";
+import { type ApplyTarget, applyTargets } from "../lib/apply/apply.ts";
+import { listBackups } from "../lib/apply/backup.ts";
+import { lockPath } from "../lib/apply/lock.ts";
+import { ApplyError } from "../lib/errors.ts";
+
+async function tempDir(): Promise<string> {
+  return await Deno.makeTempDir({ prefix: "lbsync-apply-" });
+}
+
+/** A shell command that appends a line to `file` each time it runs. */
+const counter = (file: string) => `echo run >> '${file}'`;
+
+async function runs(file: string): Promise<number> {
+  try {
+    return (await Deno.readTextFile(file)).split("\n").filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+}
+
+async function entries(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  return names.sort();
+}
+
+Deno.test("applyTargets() writes changed bytes only, and reloads only then", async () => {
+  const dir = await tempDir();
+  const out = `${dir}/lb.conf`;
+  const reload = counter(`${dir}/reloads`);
+  const target = (content: string): ApplyTarget => ({
+    template: "t",
+    output: out,
+    content,
+    reload,
+  });
+  const first = await applyTargets([target("one\n")]);
+  assert.equal(first.targets[0].changed, true);
+  assert.equal(await Deno.readTextFile(out), "one\n");
+  const mtime = (await Deno.stat(out)).mtime!.getTime();
+  const again = await applyTargets([target("one\n")]);
+  assert.equal(again.targets[0].changed, false);
+  assert.deepEqual(again.reloads, []);
+  assert.equal((await Deno.stat(out)).mtime!.getTime(), mtime);
+  assert.equal(await runs(`${dir}/reloads`), 1);
+  await applyTargets([target("two\n")]);
+  assert.equal(await runs(`${dir}/reloads`), 2);
+  assert.deepEqual(await entries(dir), ["lb.conf", "reloads"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("applyTargets() runs a shared reload command once per apply", async () => {
+  const dir = await tempDir();
+  const reload = counter(`${dir}/reloads`);
+  const report = await applyTargets([
+    { template: "nginx", output: `${dir}/http.conf`, content: "a", reload },
+    { template: "nginx-stream", output: `${dir}/stream.conf`, content: "b", reload },
+    {
+      template: "haproxy",
+      output: `${dir}/haproxy.cfg`,
+      content: "c",
+      reload: `${reload}; echo other`,
+    },
+  ]);
+  assert.equal(report.reloads.length, 2);
+  assert.equal(await runs(`${dir}/reloads`), 2);
+  assert.equal(report.reloads[1].output, "other");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a failed check with {} leaves the live file byte-identical and reloads nothing", async () => {
+  const dir = await tempDir();
+  const out = `${dir}/haproxy.cfg`;
+  const live = new Uint8Array([0x6f, 0x6c, 0x64, 0xff, 0x0a]); // not even UTF-8
+  await Deno.writeFile(out, live);
+  const check = `grep -q good {} || { echo "[ALERT] parsing {}: bad config" >&2; exit 1; }`;
+  const reload = counter(`${dir}/reloads`);
+  await assert.rejects(
+    applyTargets([{ template: "haproxy", output: out, content: "bad\n", check, reload }]),
+    (e) =>
+      e instanceof ApplyError &&
+      /^Check failed for .*haproxy\.cfg: `grep .*` exited 1: \[ALERT\] parsing '.*\.lbsync-tmp': bad config$/
+        .test(e.message),
+  );
+  assert.deepEqual(await Deno.readFile(out), live);
+  assert.equal(await runs(`${dir}/reloads`), 0);
+  assert.deepEqual(await entries(dir), ["haproxy.cfg"]);
+  const ok = await applyTargets([{
+    template: "haproxy",
+    output: out,
+    content: "good\n",
+    check,
+    reload,
+  }]);
+  assert.equal(ok.checks[0].code, 0);
+  assert.equal(await Deno.readTextFile(out), "good\n");
+  assert.equal(await runs(`${dir}/reloads`), 1);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a failed check after the swap restores every file of the apply byte for byte", async () => {
+  const dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/http.conf`, "old http\n");
+  // the checker reads the live files, as `nginx -t` does with its includes
+  const check =
+    `! grep -q broken '${dir}/http.conf' '${dir}/stream.conf' 2>/dev/null || { echo "nginx: [emerg] broken" >&2; exit 1; }`;
+  const reload = counter(`${dir}/reloads`);
+  await assert.rejects(
+    applyTargets([
+      { template: "a", output: `${dir}/http.conf`, content: "broken\n", check, reload },
+      { template: "b", output: `${dir}/stream.conf`, content: "new stream\n", check, reload },
+    ]),
+    {
+      message:
+        `Check failed after writing ${dir}/http.conf, ${dir}/stream.conf: \`${check}\` exited 1: nginx: [emerg] broken; previous files restored`,
+    },
+  );
+  assert.equal(await Deno.readTextFile(`${dir}/http.conf`), "old http\n");
+  assert.deepEqual(await entries(dir), ["http.conf"], "a file that did not exist is removed again");
+  assert.equal(await runs(`${dir}/reloads`), 0);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a missing check command is a clear failure and loses nothing", async () => {
+  const dir = await tempDir();
+  const out = `${dir}/lb.conf`;
+  await Deno.writeTextFile(out, "live\n");
+  for (const check of ["lbsync-no-such-checker {}", "lbsync-no-such-checker"]) {
+    await assert.rejects(
+      applyTargets([{ template: "t", output: out, content: "new\n", check }]),
+      (e) =>
+        e instanceof ApplyError &&
+        /`lbsync-no-such-checker.*` not found \(exit 127\)/.test(e.message),
+    );
+    assert.equal(await Deno.readTextFile(out), "live\n");
+  }
+  assert.deepEqual(await entries(dir), ["lb.conf"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("reload failures and timeouts are errors with the command's own words", async () => {
+  const dir = await tempDir();
+  await assert.rejects(
+    applyTargets([{
+      template: "t",
+      output: `${dir}/a`,
+      content: "1",
+      reload: "echo 'nginx: [error] invalid PID number' >&2; exit 1",
+    }]),
+    {
+      message:
+        "Reload failed: `echo 'nginx: [error] invalid PID number' >&2; exit 1` exited 1: nginx: [error] invalid PID number",
+    },
+  );
+  const started = Date.now();
+  await assert.rejects(
+    applyTargets([{ template: "t", output: `${dir}/b`, content: "1", reload: "sleep 5" }], {
+      commandTimeoutMs: 200,
+    }),
+    { message: "Reload failed: `sleep 5` did not finish within 200 ms" },
+  );
+  assert.ok(Date.now() - started < 3000);
+  assert.equal(
+    await Deno.readTextFile(`${dir}/b`),
+    "1",
+    "a checked file stays after a failed reload",
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("backups: the replaced file is copied first, newest N kept", async () => {
+  const dir = await tempDir();
+  const out = `${dir}/lb.conf`;
+  const backups = `${dir}/backups`;
+  let clock = Date.UTC(2026, 10, 21, 22, 34, 43, 123);
+  const now = () => new Date(clock += 1000);
+  for (const content of ["v1", "v2", "v3", "v4"]) {
+    await applyTargets([{ template: "t", output: out, content }], {
+      backupDir: backups,
+      keepBackups: 2,
+    }, now);
+  }
+  const names = await listBackups(backups, "lb.conf");
+  assert.deepEqual(names, ["lb.conf.20261121T223445.123Z", "lb.conf.20261121T223446.123Z"]);
+  assert.equal(await Deno.readTextFile(`${backups}/${names[0]}`), "v2");
+  assert.equal(await Deno.readTextFile(`${backups}/${names[1]}`), "v3");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("dry run writes nothing and gives a unified diff", async () => {
+  const dir = await tempDir();
+  const out = `${dir}/lb.conf`;
+  await Deno.writeTextFile(out, "a\nb\n");
+  const report = await applyTargets([{
+    template: "t",
+    output: out,
+    content: "a\nc\n",
+    reload: "exit 1",
+  }], { dryRun: true });
+  assert.equal(
+    report.targets[0].diff,
+    `--- ${out} (live)\n+++ ${out} (rendered)\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n`,
+  );
+  assert.equal(await Deno.readTextFile(out), "a\nb\n");
+  assert.deepEqual(report.reloads, []);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the lock: a live holder makes the next run wait, then fail; a dead one is taken over", async () => {
+  const dir = await tempDir();
+  const out = `${dir}/lb.conf`;
+  await Deno.writeTextFile(lockPath(out), String(Deno.pid));
+  const started = Date.now();
+  await assert.rejects(
+    applyTargets([{ template: "t", output: out, content: "x" }], { lockTimeoutMs: 300 }),
+    { message: `Cannot lock ${out}: another lbsync run (pid ${Deno.pid}) holds ${lockPath(out)}` },
+  );
+  assert.ok(Date.now() - started >= 300);
+  // a holder that releases in time lets the waiting run go on
+  setTimeout(() => Deno.removeSync(lockPath(out)), 150);
+  await applyTargets([{ template: "t", output: out, content: "y" }], { lockTimeoutMs: 5000 });
+  assert.equal(await Deno.readTextFile(out), "y");
+  // a holder killed with -9 leaves its pid behind
+  const dead = new Deno.Command("true").spawn();
+  const { success } = await dead.status;
+  assert.ok(success);
+  await Deno.writeTextFile(lockPath(out), String(dead.pid));
+  await applyTargets([{ template: "t", output: out, content: "z" }], { lockTimeoutMs: 300 });
+  assert.equal(await Deno.readTextFile(out), "z");
+  assert.deepEqual(await entries(dir), ["lb.conf"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("two overlapping runs never interleave: each apply sees the other's complete file", async () => {
+  const dir = await tempDir();
+  const out = `${dir}/lb.conf`;
+  const check = `sleep 0.2; grep -qx "$(head -c 1 {})\\{20000\\}" {}`;
+  const big = (c: string) => c.repeat(20000) + "\n";
+  await Promise.all([
+    applyTargets([{ template: "t", output: out, content: big("a"), check }]),
+    applyTargets([{ template: "t", output: out, content: big("b"), check }]),
+  ]);
+  const final = await Deno.readTextFile(out);
+  assert.ok(final === big("a") || final === big("b"));
+  assert.deepEqual(await entries(dir), ["lb.conf"]);
+  await Deno.remove(dir, { recursive: true });
+});
