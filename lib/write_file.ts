@@ -68,7 +68,7 @@ export async function stageFile(path: string, bytes: Uint8Array): Promise<Staged
       try {
         await Deno.rename(temp, path);
       } catch (error) {
-        if (!(error instanceof Deno.errors.Busy) && !isCrossDevice(error)) {
+        if (!cannotReplace(error)) {
           await discard();
           throw applyError(path, error);
         }
@@ -127,8 +127,11 @@ async function writeAndSync(path: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
-function isCrossDevice(error: unknown): boolean {
-  return error instanceof Error && /EXDEV|os error 18\b|cross-device/i.test(error.message);
+/** EBUSY (a bind-mounted file) or EXDEV (another file system): rename cannot replace it. */
+function cannotReplace(error: unknown): boolean {
+  return error instanceof Deno.errors.Busy ||
+    (error instanceof Error &&
+      /EBUSY|EXDEV|os error (16|18)\b|resource busy|cross-device/i.test(error.message));
 }
 
 function applyError(path: string, error: unknown): ApplyError {

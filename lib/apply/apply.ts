@@ -171,6 +171,11 @@ export async function applyTargets(
     } catch (error) {
       await Promise.all(staged.map((s) => s.discard()));
       const unrestored = await restore(committed, live);
+      // the live files are as before: backups of them from this apply are noise
+      for (const r of report.targets) {
+        if (r.backup) await Deno.remove(r.backup).catch(() => {});
+        delete r.backup;
+      }
       if (unrestored.length === 0) throw error;
       throw new ApplyError(
         `${errorMessage(error)}; but could not restore ${unrestored.join("; ")}`,

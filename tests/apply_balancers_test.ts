@@ -1,0 +1,248 @@
+/**
+ * Safe apply with real nginx and HAProxy serving real traffic on 127.0.0.1: a config the
+ * balancer refuses never replaces the live one, and the old config keeps serving; a good
+ * one is written, checked and reloaded.
+ */
+import assert from "node:assert/strict";
+import { freePort, httpGet, nginxMainConf } from "./support/balancers.ts";
+import { lbsync } from "./support/cli.ts";
+import { missing, requireTool, run } from "./support/tools.ts";
+
+/** A backend on 127.0.0.1 answering `name`. */
+function backend(name: string): { port: number; close: () => Promise<void> } {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response(name),
+  );
+  return { port: server.addr.port, close: () => server.shutdown() };
+}
+
+/** Docker inspect JSON for host-network containers serving on the given ports. */
+function containersJson(ports: number[]): string {
+  return JSON.stringify(ports.map((port, i) => ({
+    Id: `${i + 1}`.repeat(64).slice(0, 64),
+    Name: `/app-${i + 1}`,
+    Created: `2026-11-21T10:00:0${i}Z`,
+    State: { Status: "running", Running: true },
+    Config: {
+      Image: "app",
+      Labels: { "lbsync.service": "app", "lbsync.port": String(port) },
+      ExposedPorts: {},
+    },
+    HostConfig: { NetworkMode: "host" },
+    NetworkSettings: { Networks: { host: { IPAddress: "" } } },
+  })));
+}
+
+async function bodies(port: number, count: number): Promise<Set<string>> {
+  const seen = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const r = await httpGet(port, "/", "app.test");
+    seen.add(r.status === 200 ? r.body : `status ${r.status}`);
+  }
+  return seen;
+}
+
+async function eventually(fn: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`not within ${ms} ms`);
+}
+
+Deno.test({
+  name: "nginx: a refused config is rolled back and the old one keeps serving; a good one reloads",
+  ignore: missing("nginx"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const nginx = requireTool("nginx");
+    const dir = await Deno.makeTempDir({ prefix: "lbsync-apply-nginx-" });
+    const v1 = backend("v1");
+    const v2 = backend("v2");
+    const listen = freePort();
+    const out = `${dir}/lbsync.conf`;
+    const ngx = `${nginx} -p ${dir}/ -c ${dir}/nginx.conf`;
+    const common = [
+      "--host-ip",
+      "127.0.0.1",
+      "--listen",
+      String(listen),
+      "--listen-address",
+      "127.0.0.1",
+    ];
+    const apply = [
+      "--check-cmd",
+      `${ngx} -t -q`,
+      "--reload-cmd",
+      `${ngx} -s reload`,
+      "--backup-dir",
+      `${dir}/backups`,
+    ];
+    try {
+      await Deno.writeTextFile(`${dir}/nginx.conf`, nginxMainConf(dir, out));
+      await Deno.writeTextFile(`${dir}/one.json`, containersJson([v1.port]));
+      await Deno.writeTextFile(`${dir}/two.json`, containersJson([v1.port, v2.port]));
+      const first = await lbsync([
+        "render",
+        "--from-file",
+        `${dir}/one.json`,
+        ...common,
+        "-t",
+        "nginx",
+        "-o",
+        out,
+      ]);
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal((await run(ngx.split(" "))).code, 0);
+      assert.deepEqual(await bodies(listen, 4), new Set(["v1"]));
+      const live = await Deno.readFile(out);
+
+      // a template whose output nginx refuses (an empty upstream)
+      await Deno.writeTextFile(
+        `${dir}/bad.mustache`,
+        "{{#services}}upstream {{name}} { }\n{{/services}}",
+      );
+      const bad = await lbsync([
+        "render",
+        "--from-file",
+        `${dir}/two.json`,
+        ...common,
+        ...apply,
+        "-t",
+        `${dir}/bad.mustache`,
+        "-o",
+        out,
+      ]);
+      assert.equal(bad.code, 1);
+      assert.match(
+        bad.stderr,
+        /^lbsync: error: Check failed after writing .*lbsync\.conf: `.* -t -q` exited 1: .*\[emerg\] .*no servers are inside upstream in .*; previous files restored\n$/,
+      );
+      assert.deepEqual(await Deno.readFile(out), live, "live file byte-identical");
+      assert.deepEqual(await bodies(listen, 4), new Set(["v1"]), "old config still serving");
+
+      const good = await lbsync([
+        "render",
+        "--from-file",
+        `${dir}/two.json`,
+        ...common,
+        ...apply,
+        "-t",
+        "nginx",
+        "-o",
+        out,
+      ]);
+      assert.equal(good.code, 0, good.stderr);
+      await eventually(async () => (await bodies(listen, 6)).size === 2);
+      assert.deepEqual(await bodies(listen, 6), new Set(["v1", "v2"]));
+      assert.equal(
+        [...Deno.readDirSync(`${dir}/backups`)].length,
+        1,
+        "the replaced file was backed up",
+      );
+    } finally {
+      await run([...ngx.split(" "), "-s", "stop"]);
+      await v1.close();
+      await v2.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "HAProxy: a refused candidate never replaces the live file; a good one reloads without a gap",
+  ignore: missing("haproxy"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const haproxy = requireTool("haproxy");
+    const dir = await Deno.makeTempDir({ prefix: "lbsync-apply-haproxy-" });
+    const v1 = backend("v1");
+    const v2 = backend("v2");
+    const listen = freePort();
+    const out = `${dir}/haproxy.cfg`;
+    const pid = `${dir}/haproxy.pid`;
+    const common = [
+      "--host-ip",
+      "127.0.0.1",
+      "--listen",
+      String(listen),
+      "--listen-address",
+      "127.0.0.1",
+    ];
+    const apply = [
+      "--check-cmd",
+      `${haproxy} -c -f {}`,
+      "--reload-cmd",
+      `kill -USR2 $(cat ${pid})`,
+    ];
+    try {
+      await Deno.writeTextFile(`${dir}/one.json`, containersJson([v1.port]));
+      await Deno.writeTextFile(`${dir}/two.json`, containersJson([v1.port, v2.port]));
+      const first = await lbsync([
+        "render",
+        "--from-file",
+        `${dir}/one.json`,
+        ...common,
+        "-t",
+        "haproxy",
+        "-o",
+        out,
+      ]);
+      assert.equal(first.code, 0, first.stderr);
+      const started = await run([haproxy, "-W", "-D", "-dR", "-f", out, "-p", pid], { cwd: dir });
+      assert.equal(started.code, 0, started.stderr);
+      await eventually(async () => (await bodies(listen, 1)).has("v1"));
+      const live = await Deno.readFile(out);
+
+      const { templates } = await import("../mod.ts");
+      await Deno.writeTextFile(
+        `${dir}/bad.mustache`,
+        templates.haproxy + "\nbackend broken\n    server s1 127.0.0.1:notaport\n",
+      );
+      const bad = await lbsync([
+        "render",
+        "--from-file",
+        `${dir}/two.json`,
+        ...common,
+        ...apply,
+        "-t",
+        `${dir}/bad.mustache`,
+        "-o",
+        out,
+      ]);
+      assert.equal(bad.code, 1);
+      assert.match(
+        bad.stderr,
+        /^lbsync: error: Check failed for .*haproxy\.cfg: `.*haproxy -c -f '.*\.lbsync-tmp'` exited 1: .*\[ALERT\].*\n$/,
+      );
+      assert.deepEqual(await Deno.readFile(out), live);
+      assert.deepEqual(await bodies(listen, 4), new Set(["v1"]));
+
+      const good = await lbsync([
+        "render",
+        "--from-file",
+        `${dir}/two.json`,
+        ...common,
+        ...apply,
+        "-t",
+        "haproxy",
+        "-o",
+        out,
+      ]);
+      assert.equal(good.code, 0, good.stderr);
+      await eventually(async () => (await bodies(listen, 6)).size === 2);
+    } finally {
+      const master = Number(await Deno.readTextFile(pid).catch(() => "0"));
+      if (master > 0) Deno.kill(master, "SIGTERM");
+      await v1.close();
+      await v2.close();
+      await new Promise((r) => setTimeout(r, 200));
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

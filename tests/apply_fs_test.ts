@@ -1,0 +1,144 @@
+/**
+ * Apply when the file system fights back: missing or read-only directory, a full disk, a
+ * bind-mounted single file, and `kill -9` in the middle of an apply. Uses real mounts
+ * (tmpfs, bind), so it needs root.
+ */
+import assert from "node:assert/strict";
+import { applyTargets } from "../lib/apply/apply.ts";
+import { ApplyError } from "../lib/errors.ts";
+import { ROOT } from "./support/fixtures.ts";
+import { IN_CI, run } from "./support/tools.ts";
+
+const canMount = IN_CI ||
+  (Deno.uid() === 0 && (await run(["sh", "-c", "command -v mount"])).code === 0);
+
+async function mountTmpfs(options: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "lbsync-mnt-" });
+  const r = await run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", dir]);
+  if (r.code !== 0) throw new Error(`mount: ${r.stderr}`);
+  return dir;
+}
+
+async function unmount(dir: string): Promise<void> {
+  await run(["umount", dir]);
+  await Deno.remove(dir, { recursive: true });
+}
+
+Deno.test("a missing output directory is a clear error", async () => {
+  await assert.rejects(
+    applyTargets([{ template: "t", output: "/tmp/lbsync-no-such-dir/x/lb.conf", content: "x" }]),
+    {
+      name: "ApplyError",
+      message: "Cannot write /tmp/lbsync-no-such-dir/x/lb.conf: no such directory",
+    },
+  );
+});
+
+Deno.test({
+  name: "a read-only file system: clear error, live file intact",
+  ignore: !canMount,
+  async fn() {
+    const dir = await mountTmpfs("size=1m");
+    try {
+      await Deno.writeTextFile(`${dir}/lb.conf`, "live\n");
+      await run(["mount", "-o", "remount,ro", dir]);
+      await assert.rejects(
+        applyTargets([{
+          template: "t",
+          output: `${dir}/lb.conf`,
+          content: "new\n",
+          reload: "exit 0",
+        }]),
+        (e) =>
+          e instanceof ApplyError &&
+          /^Cannot (write|lock) .*lb\.conf: .*read-only file system/i.test(e.message),
+      );
+      assert.equal(await Deno.readTextFile(`${dir}/lb.conf`), "live\n");
+    } finally {
+      await unmount(dir);
+    }
+  },
+});
+
+Deno.test({
+  name: "a full disk: clear error, live file intact, no temp file left",
+  ignore: !canMount,
+  async fn() {
+    const dir = await mountTmpfs("size=64k");
+    try {
+      await Deno.writeTextFile(`${dir}/lb.conf`, "live\n");
+      await assert.rejects(
+        applyTargets([{ template: "t", output: `${dir}/lb.conf`, content: "x".repeat(200_000) }]),
+        { name: "ApplyError", message: `Cannot write ${dir}/lb.conf: no space left on device` },
+      );
+      assert.equal(await Deno.readTextFile(`${dir}/lb.conf`), "live\n");
+      const names = [...Deno.readDirSync(dir)].map((e) => e.name);
+      assert.deepEqual(names, ["lb.conf"]);
+    } finally {
+      await unmount(dir);
+    }
+  },
+});
+
+Deno.test({
+  name: "a bind-mounted single file (rename gives EBUSY) is written in place",
+  ignore: !canMount,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "lbsync-bind-" });
+    const source = `${dir}/source.conf`;
+    const target = `${dir}/target.conf`;
+    await Deno.writeTextFile(source, "old\n");
+    await Deno.writeTextFile(target, "");
+    assert.equal((await run(["mount", "--bind", source, target])).code, 0);
+    try {
+      const report = await applyTargets([{ template: "t", output: target, content: "new\n" }]);
+      assert.equal(report.targets[0].changed, true);
+      assert.equal(await Deno.readTextFile(target), "new\n");
+      assert.equal(
+        await Deno.readTextFile(source),
+        "new\n",
+        "the host file behind the mount changed",
+      );
+      const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+      assert.deepEqual(left, ["source.conf", "target.conf"]);
+    } finally {
+      await run(["umount", target]);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("kill -9 during apply never leaves a partial file (30 rounds)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "lbsync-kill-" });
+  const out = `${dir}/lb.conf`;
+  const versions = ["a", "b"].map((c) => c.repeat(4_000_000) + "\n");
+  await Deno.writeTextFile(out, versions[0]);
+  const script = `${dir}/apply.ts`;
+  await Deno.writeTextFile(
+    script,
+    `import { applyTargets } from "${ROOT}/lib/apply/apply.ts";
+const content = Deno.args[0].repeat(4_000_000) + "\\n";
+await applyTargets([{ template: "t", output: ${JSON.stringify(out)}, content }]);`,
+  );
+  for (let round = 0; round < 30; round++) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", script, round % 2 === 0 ? "b" : "a"],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    await new Promise((r) => setTimeout(r, 40 + (round * 37) % 200));
+    try {
+      child.kill("SIGKILL");
+    } catch { /* finished already */ }
+    await child.status;
+    const text = await Deno.readTextFile(out);
+    assert.ok(
+      text === versions[0] || text === versions[1],
+      `round ${round}: partial file of ${text.length} bytes`,
+    );
+  }
+  // what killed runs left (temp files, a lock) is cleared by the next apply
+  await applyTargets([{ template: "t", output: out, content: "final\n" }], { lockTimeoutMs: 2000 });
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["apply.ts", "lb.conf"]);
+  await Deno.remove(dir, { recursive: true });
+});
