@@ -34,6 +34,19 @@ Targets (pairs, repeatable):
   -t, --template NAME|PATH  built-in nginx, nginx-stream, haproxy, or a Mustache file
   -o, --output PATH|-       where the output goes; - prints it (default)
 
+Applying:
+  --check-cmd CMD           validate: {} = the candidate file, checked before the swap;
+                            without {}, after it, and a failure restores the old files
+  --reload-cmd CMD          run once after a changed, checked apply
+  --signal-container NAME[:SIGNAL]
+                            signal a container through the Docker API instead (SIGHUP)
+  --backup-dir DIR          copy replaced files here first
+  --keep-backups N          newest backups kept per file (default 10)
+  --dry-run                 write nothing; print a unified diff against the live files
+  --command-timeout DUR     bound for check and reload commands (default 30s)
+  --lock-timeout DUR        wait for another run's lock at most this long (default 30s)
+  --config FILE             JSON with the same settings and several targets
+
 Output:
   --format text|json        explain output (default text)
   --log-format text|json    log lines on stderr (default text)
