@@ -17,6 +17,7 @@ import { createLogger, type Logger } from "./lib/log.ts";
 import { buildModel } from "./lib/model.ts";
 import { denoRunIo, discover, type RunIo, runOnce } from "./lib/run_once.ts";
 import type { ModelResult } from "./lib/types.ts";
+import { Watcher, type WatchObserver } from "./lib/watch.ts";
 import { HELP } from "./lib/help.ts";
 
 /** What the CLI writes to and reads from; tests pass their own. */
@@ -91,19 +92,20 @@ export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<num
       );
       return 0;
     }
+    if (command.command === "watch") return await runWatch(command, args, io, log);
     const result = await runOnce(command.options, io);
     for (const f of result.failures) log.warn(f.message);
     report(result, log);
     for (const target of result.targets) {
       if (target.output === "-") io.stdout(target.content);
       else if (target.diff !== undefined) io.stdout(target.diff);
-      else if (target.changed) log.info(`wrote ${target.output}`, { template: target.template });
+      else if (target.changed) log.debug(`wrote ${target.output}`, { template: target.template });
       else log.debug(`unchanged ${target.output}`, { template: target.template });
     }
     for (const c of [...result.apply.checks, ...result.apply.reloads]) {
       log.debug(`ran ${c.command}`, { exit: c.code, ms: c.ms, output: c.output });
     }
-    if (result.apply.notified) log.info(result.apply.notified);
+    if (result.apply.notified) log.debug(result.apply.notified);
     return 0;
   } catch (error) {
     log.error(errorMessage(error));
@@ -128,6 +130,82 @@ async function parseWithConfig(args: string[], io: CliIo): Promise<Command> {
   }
   const config = parseConfigFile(text, path);
   return parseCommandLine([...config.args, ...args], io.env(), config.targets);
+}
+
+/**
+ * Watch mode until SIGTERM or SIGINT (then exit 0 once the apply in progress is done);
+ * SIGHUP resyncs and re-reads files.
+ */
+async function runWatch(
+  command: Extract<Command, { options: unknown }>,
+  args: string[],
+  io: CliIo,
+  log: Logger,
+): Promise<number> {
+  const controller = new AbortController();
+  const reload = command.configPath
+    ? async () => (await parseWithConfig(args, io) as typeof command).options
+    : undefined;
+  const watcher = new Watcher(command.options, watchLogger(log), reload);
+  const stop = () => controller.abort();
+  const hangup = () => {
+    log.info("SIGHUP: full resync, re-reading files");
+    watcher.resync("SIGHUP", true);
+  };
+  const signals = [["SIGTERM", stop], ["SIGINT", stop], ["SIGHUP", hangup]] as const;
+  for (const [name, handler] of signals) Deno.addSignalListener(name, handler);
+  try {
+    log.info("watching", { engines: command.options.docker?.urls?.join(",") || undefined });
+    await watcher.run(controller.signal);
+    log.info("stopped");
+    return 0;
+  } finally {
+    for (const [name, handler] of signals) Deno.removeSignalListener(name, handler);
+  }
+}
+
+/** Log lines for the watch loop; a warning about the same thing is said once. */
+function watchLogger(log: Logger): WatchObserver {
+  const said = new Set<string>();
+  const once = (line: string) => {
+    if (said.has(line)) return;
+    said.add(line);
+    log.warn(line);
+  };
+  return {
+    cycle(report) {
+      for (const w of report.result.warnings) once(w);
+      for (const s of report.result.skipped) {
+        if (s.reason.startsWith("label ")) once(`container ${s.name} skipped: ${s.reason}`);
+      }
+      const servers = report.result.model.services.reduce((n, s) => n + s.servers.length, 0);
+      const fields = {
+        why: report.reasons.join(","),
+        events: report.events,
+        services: report.result.model.services.length,
+        servers,
+        ms: report.ms,
+      };
+      if (report.changed.length === 0) log.debug("no change", fields);
+      else {
+        log.info(`applied ${report.changed.join(", ")}`, {
+          ...fields,
+          reloads: report.apply.reloads.length,
+        });
+      }
+      for (const c of [...report.apply.checks, ...report.apply.reloads]) {
+        log.debug(`ran ${c.command}`, { exit: c.code, ms: c.ms, output: c.output });
+      }
+    },
+    error: (message) => log.error(message),
+    info: (message) => log.info(message),
+    event: (effect, engine) =>
+      log.debug(`event ${effect.kind}`, { container: effect.containerId.slice(0, 12), engine }),
+    engine: (url, state, detail) => {
+      if (state === "connected") log.info(`connected to ${url}`);
+      else log.debug(`disconnected from ${url}`, { why: detail });
+    },
+  };
 }
 
 /** Warnings always; label errors as warnings; every skipped container with -v. */

@@ -7,7 +7,8 @@ import { parseArgs } from "node:util";
 import { parseDuration } from "./duration.ts";
 import { errorMessage, UsageError } from "./errors.ts";
 import { parseInteger, parseName } from "./grammar.ts";
-import type { RunOptions } from "./run_once.ts";
+import { parseHeartbeat } from "./heartbeat.ts";
+import type { WatchOptions } from "./watch.ts";
 import type { Target } from "./targets.ts";
 
 /** Log output settings. */
@@ -22,8 +23,8 @@ export type Command =
   | { command: "help" }
   | { command: "version" }
   | {
-    command: "render" | "explain";
-    options: RunOptions;
+    command: "render" | "explain" | "watch";
+    options: WatchOptions;
     /** Output format of `explain`. */
     format: "text" | "json";
     log: LogSettings;
@@ -57,6 +58,9 @@ const OPTIONS = {
   "lock-timeout": { type: "string" },
   "dry-run": { type: "boolean" },
   config: { type: "string" },
+  heartbeat: { type: "string" },
+  resync: { type: "string" },
+  since: { type: "string" },
   format: { type: "string" },
   "log-format": { type: "string" },
   quiet: { type: "boolean", short: "q" },
@@ -65,7 +69,7 @@ const OPTIONS = {
   version: { type: "boolean" },
 } as const;
 
-const COMMANDS = ["render", "explain"] as const;
+const COMMANDS = ["render", "explain", "watch"] as const;
 
 /**
  * Parses `lbsync` arguments. `env` supplies `DOCKER_HOST`, `DOCKER_TLS_VERIFY` and
@@ -84,6 +88,7 @@ export function parseCommandLine(
   args: string[],
   env: Record<string, string | undefined> = {},
   configTargets: Target[] = [],
+  now: () => number = Date.now,
 ): Command {
   let parsed;
   try {
@@ -101,13 +106,17 @@ export function parseCommandLine(
   if (values.help) return { command: "help" };
   if (values.version) return { command: "version" };
   const [command, ...extra] = positionals;
-  if (command === undefined) throw new UsageError("No command: use render or explain (see --help)");
+  if (command === undefined) {
+    throw new UsageError("No command: use render, watch or explain (see --help)");
+  }
   if (!(COMMANDS as readonly string[]).includes(command)) {
-    throw new UsageError(`Unknown command ${JSON.stringify(command)}: use render or explain`);
+    throw new UsageError(
+      `Unknown command ${JSON.stringify(command)}: use render, watch or explain`,
+    );
   }
   if (extra.length > 0) throw new UsageError(`Unexpected argument ${JSON.stringify(extra[0])}`);
 
-  const options: RunOptions = {
+  const options: WatchOptions = {
     fromFiles: values["from-file"],
     docker: {
       urls: values.docker,
@@ -142,12 +151,16 @@ export function parseCommandLine(
     signalContainer: values["signal-container"] === undefined
       ? undefined
       : signalTarget(values["signal-container"]),
+    heartbeat: values.heartbeat === undefined ? undefined : heartbeat(values.heartbeat),
+    resyncMs: duration("--resync", values.resync),
+    since: values.since === undefined ? undefined : parseSince(values.since, now),
+    configPath: values.config,
   };
-  if (command === "render" && options.targets!.length === 0 && values.config === undefined) {
+  if (command !== "explain" && options.targets!.length === 0 && values.config === undefined) {
     throw new UsageError("No target: give -t TEMPLATE -o PATH (e.g. -t nginx -o -)");
   }
   return {
-    command: command as "render" | "explain",
+    command: command as "render" | "explain" | "watch",
     options,
     format: values.format === undefined
       ? "text"
@@ -160,6 +173,35 @@ export function parseCommandLine(
     },
     configPath: values.config,
   };
+}
+
+function heartbeat(value: string) {
+  try {
+    return parseHeartbeat(value);
+  } catch (error) {
+    throw new UsageError(`Invalid --heartbeat: ${errorMessage(error)}`);
+  }
+}
+
+/**
+ * `--since`: unix seconds, an RFC 3339 time, or a duration meaning that long ago; returned
+ * as unix seconds, the form the Docker API takes.
+ */
+export function parseSince(value: string, now: () => number = Date.now): string {
+  if (/^\d{1,12}(\.\d{1,9})?$/.test(value)) return value;
+  const date = Date.parse(value);
+  if (/^\d{4}-\d\d-\d\d/.test(value) && Number.isFinite(date)) {
+    return String(Math.floor(date / 1000));
+  }
+  try {
+    return String(Math.floor((now() - parseDuration(value)) / 1000));
+  } catch {
+    throw new UsageError(
+      `Invalid --since ${
+        JSON.stringify(value)
+      }: use unix seconds, an RFC 3339 time or a duration (10m)`,
+    );
+  }
 }
 
 /** `NAME[:SIGNAL]`, SIGHUP by default. */

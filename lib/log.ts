@@ -16,11 +16,11 @@ export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
 }
 
-const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 2 };
+const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 1, debug: 2 };
 
 /**
- * A logger writing whole lines to `write`. Level 0 shows errors, 1 warnings too,
- * 2 everything.
+ * A logger writing whole lines to `write`. Level 0 shows errors, 1 warnings and info
+ * too, 2 everything.
  */
 export function createLogger(
   settings: LogSettings,

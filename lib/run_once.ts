@@ -120,7 +120,8 @@ export async function runOnce(options: RunOptions, io: RunIo = denoRunIo): Promi
   return { ...result, containers, failures, targets, apply };
 }
 
-function notifier(options: RunOptions): (() => Promise<string>) | undefined {
+/** The `notify` step of an apply: signal a container when `--signal-container` is set. */
+export function notifier(options: RunOptions): (() => Promise<string>) | undefined {
   const target = options.signalContainer;
   if (!target) return undefined;
   return async () => {

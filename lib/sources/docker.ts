@@ -39,6 +39,7 @@ type Dockerode = DockerodeType;
 /** One Docker Engine: a dockerode client made on first use. */
 export class DockerEngine {
   #client: Promise<Dockerode> | undefined;
+  #streamClient: Promise<Dockerode> | undefined;
 
   /** An engine at `endpoint`; `timeoutMs` bounds each request. */
   constructor(readonly endpoint: DockerEndpoint, readonly timeoutMs = 10_000) {}
@@ -47,6 +48,12 @@ export class DockerEngine {
   client(): Promise<Dockerode> {
     this.#client ??= createClient(this.endpoint, this.timeoutMs);
     return this.#client;
+  }
+
+  /** A client without a request timeout, for the long-lived event stream. */
+  streamClient(): Promise<Dockerode> {
+    this.#streamClient ??= createClient(this.endpoint, 0);
+    return this.#streamClient;
   }
 
   /**
@@ -125,15 +132,16 @@ export async function listEngines(
 async function createClient(endpoint: DockerEndpoint, timeout: number): Promise<Dockerode> {
   const { default: Docker } = await import("dockerode");
   const version = endpoint.apiVersion ? { version: `v${endpoint.apiVersion}` } : {};
+  const bounded = timeout > 0 ? { timeout } : {};
   if (endpoint.socketPath) {
-    return new Docker({ socketPath: endpoint.socketPath, timeout, ...version });
+    return new Docker({ socketPath: endpoint.socketPath, ...bounded, ...version });
   }
   const tls = endpoint.protocol === "https" ? await readTls(endpoint) : {};
   return new Docker({
     host: endpoint.host,
     port: endpoint.port,
     protocol: endpoint.protocol,
-    timeout,
+    ...bounded,
     ...version,
     ...tls,
   });

@@ -1,0 +1,87 @@
+/**
+ * What a Docker event means for the backend list. Pure.
+ *
+ * @module
+ */
+
+/** The parts of a Docker event lbsync reads (`GET /events`). */
+export interface DockerEvent {
+  Type?: string;
+  Action?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+  time?: number;
+  timeNano?: number;
+}
+
+/** What to do about one event. */
+export interface EventEffect {
+  /** Short kind for logs and metrics, e.g. `start`, `health_status`, `network connect`. */
+  kind: string;
+  /** The container concerned. */
+  containerId: string;
+  /** The backend list may have changed: re-list the engine. */
+  relevant: boolean;
+  /** A graceful stop began: take the container out now, before it stops answering. */
+  stopping: boolean;
+  /** The container is gone or started anew: forget that it was stopping. */
+  settled: boolean;
+}
+
+const CONTAINER_ACTIONS = new Set([
+  "start",
+  "kill",
+  "die",
+  "stop",
+  "destroy",
+  "pause",
+  "unpause",
+  "health_status",
+  "rename",
+  "update",
+]);
+
+// `docker stop` sends SIGTERM (15) first; `docker kill` SIGKILL (9); SIGINT and SIGQUIT also
+// end a process. Other signals (SIGHUP to reload, SIGUSR1...) do not stop the container.
+const STOPPING_SIGNALS = new Set(["15", "9", "2", "3", "SIGTERM", "SIGKILL", "SIGINT", "SIGQUIT"]);
+
+/**
+ * Classifies an event. `health_status: healthy` counts as `health_status`; network events
+ * concern the container in `Actor.Attributes.container`.
+ *
+ * @example
+ * ```ts
+ * import { classifyEvent } from "./docker_events.ts";
+ * const e = classifyEvent({ Type: "container", Action: "kill", Actor: { ID: "abc", Attributes: { signal: "15" } } });
+ * console.log(e.stopping); // true
+ * ```
+ */
+export function classifyEvent(event: DockerEvent): EventEffect {
+  const action = (event.Action ?? "").split(":")[0].trim();
+  const attributes = event.Actor?.Attributes ?? {};
+  if (event.Type === "network" && (action === "connect" || action === "disconnect")) {
+    return {
+      kind: `network ${action}`,
+      containerId: attributes.container ?? "",
+      relevant: true,
+      stopping: false,
+      settled: false,
+    };
+  }
+  const containerId = event.Actor?.ID ?? "";
+  if (event.Type !== "container" || !CONTAINER_ACTIONS.has(action)) {
+    return {
+      kind: action || "unknown",
+      containerId,
+      relevant: false,
+      stopping: false,
+      settled: false,
+    };
+  }
+  return {
+    kind: action,
+    containerId,
+    relevant: true,
+    stopping: action === "kill" && STOPPING_SIGNALS.has(attributes.signal ?? ""),
+    settled: action === "start" || action === "die" || action === "destroy",
+  };
+}

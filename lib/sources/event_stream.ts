@@ -1,0 +1,111 @@
+/**
+ * Follows one engine's event stream (`GET /events`), reconnecting with backoff when the
+ * engine goes away.
+ *
+ * @module
+ */
+import type { DockerEvent } from "../docker_events.ts";
+import { describeDockerError, type DockerEngine } from "./docker.ts";
+
+/** Callbacks of {@link followEvents}. */
+export interface EventHandlers {
+  /** One event, as the engine sent it. */
+  onEvent(event: DockerEvent): void;
+  /** The stream is (re)connected: anything may have changed meanwhile, so resync. */
+  onConnected(): void;
+  /** The stream broke or could not connect; `retryInMs` until the next attempt. */
+  onDisconnected(reason: string, retryInMs: number): void;
+}
+
+/** Options of {@link followEvents}. */
+export interface FollowOptions {
+  /** Start the first stream at this time (Docker `since`: unix seconds). */
+  since?: string;
+  /** Stops following. */
+  signal: AbortSignal;
+  /** First retry delay, doubled up to `maxBackoffMs` (defaults 250 ms and 5 s). */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/**
+ * Follows container and network events until `signal` aborts. After a disconnect it retries
+ * with exponential backoff and resumes from the last event seen.
+ */
+export async function followEvents(
+  engine: DockerEngine,
+  handlers: EventHandlers,
+  options: FollowOptions,
+): Promise<void> {
+  const initial = options.initialBackoffMs ?? 250;
+  const max = options.maxBackoffMs ?? 5000;
+  let backoff = initial;
+  let since = options.since;
+  while (!options.signal.aborted) {
+    let reason: string;
+    try {
+      const client = await engine.streamClient();
+      const stream = await client.getEvents({
+        ...(since ? { since } : {}),
+        filters: { type: ["container", "network"] },
+      }) as unknown as NodeStream;
+      const stop = () => stream.destroy();
+      options.signal.addEventListener("abort", stop, { once: true });
+      handlers.onConnected();
+      backoff = initial;
+      try {
+        for await (const event of jsonLines(stream)) {
+          const time = event.time;
+          if (typeof time === "number") since = String(time);
+          handlers.onEvent(event);
+        }
+        reason = "event stream ended";
+      } finally {
+        options.signal.removeEventListener("abort", stop);
+        stream.destroy();
+      }
+    } catch (error) {
+      reason = describeDockerError(error);
+    }
+    if (options.signal.aborted) return;
+    handlers.onDisconnected(reason, backoff);
+    await sleep(backoff, options.signal);
+    backoff = Math.min(backoff * 2, max);
+  }
+}
+
+interface NodeStream extends AsyncIterable<Uint8Array | string> {
+  destroy(): void;
+}
+
+/** Parses newline-delimited JSON from a byte stream; skips lines that are not JSON. */
+async function* jsonLines(stream: AsyncIterable<Uint8Array | string>): AsyncGenerator<DockerEvent> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of stream) {
+    buffer += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+    let newline;
+    while ((newline = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, newline).trim();
+      buffer = buffer.slice(newline + 1);
+      if (!line) continue;
+      try {
+        yield JSON.parse(line) as DockerEvent;
+      } catch {
+        // a malformed line: the next resync catches whatever it meant
+      }
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}

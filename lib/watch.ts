@@ -1,0 +1,352 @@
+/**
+ * Watch mode: follow every engine's events, batch bursts by the heartbeat, re-list and
+ * apply once per batch; resync on a timer and after every reconnect; re-render when a
+ * template, the config file or a `--from-file` source changes. Bad input is reported and the
+ * previous good state stays in force; the loop never dies of it.
+ *
+ * @module
+ */
+import { type ApplyReport, applyTargets } from "./apply/apply.ts";
+import { classifyEvent, type EventEffect } from "./docker_events.ts";
+import { errorMessage } from "./errors.ts";
+import { watchFiles } from "./file_watch.ts";
+import { addEvent, type Batch, closesAt, DEFAULT_HEARTBEAT, type Heartbeat } from "./heartbeat.ts";
+import { buildModel } from "./model.ts";
+import { notifier, type RunOptions } from "./run_once.ts";
+import { DockerEngine } from "./sources/docker.ts";
+import { resolveEndpoints } from "./sources/docker_endpoint.ts";
+import { followEvents } from "./sources/event_stream.ts";
+import { readContainerFiles } from "./sources/files.ts";
+import { type LoadedTarget, loadTargets, type RenderedTarget, renderTargets } from "./targets.ts";
+import type { ContainerInfo, ModelResult } from "./types.ts";
+
+/** Settings of watch mode. */
+export interface WatchOptions extends RunOptions {
+  /** Batching, default 500ms:2s. */
+  heartbeat?: Heartbeat;
+  /** Full re-list every this many milliseconds, default 60 s; 0 disables. */
+  resyncMs?: number;
+  /** Start the event streams at this time (Docker `since`). */
+  since?: string;
+  /** The config file, watched and re-read through `reloadOptions`. */
+  configPath?: string;
+}
+
+/** One pass of the loop, for logs and metrics. */
+export interface CycleReport {
+  /** Why it ran: `start`, `events`, `resync`, `reconnect`, `files`, `SIGHUP`. */
+  reasons: string[];
+  /** Events in the batch. */
+  events: number;
+  /** The model built. */
+  result: ModelResult;
+  /** What the apply did. */
+  apply: ApplyReport;
+  /** Outputs that changed. */
+  changed: string[];
+  /** Duration of the pass in milliseconds. */
+  ms: number;
+}
+
+/** What the watcher reports; every callback is optional. */
+export interface WatchObserver {
+  cycle?(report: CycleReport): void;
+  error?(message: string): void;
+  info?(message: string): void;
+  event?(effect: EventEffect, engine: string): void;
+  engine?(url: string, state: "connected" | "disconnected", detail?: string): void;
+}
+
+interface Pending {
+  engines: Set<string>;
+  files: boolean;
+  templates: boolean;
+  config: boolean;
+  reasons: Set<string>;
+  events: number;
+}
+
+const fresh = (): Pending => ({
+  engines: new Set(),
+  files: false,
+  templates: false,
+  config: false,
+  reasons: new Set(),
+  events: 0,
+});
+
+/** The watch loop. `run()` until its signal aborts. */
+export class Watcher {
+  #options: WatchOptions;
+  readonly #observer: WatchObserver;
+  readonly #reloadOptions?: () => Promise<WatchOptions>;
+  readonly #engines: DockerEngine[];
+  readonly #containers = new Map<string, ContainerInfo[]>();
+  readonly #stopping = new Set<string>();
+  #fileContainers: ContainerInfo[] = [];
+  #targets: LoadedTarget[] = [];
+  #goodTargets: LoadedTarget[] = [];
+  #pending = fresh();
+  #batch: Batch | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+
+  /**
+   * @param options what to watch and render
+   * @param observer receives reports
+   * @param reloadOptions re-reads the settings (the config file) on change and on SIGHUP
+   */
+  constructor(
+    options: WatchOptions,
+    observer: WatchObserver = {},
+    reloadOptions?: () => Promise<WatchOptions>,
+  ) {
+    this.#options = options;
+    this.#observer = observer;
+    this.#reloadOptions = reloadOptions;
+    const useDocker = (options.docker?.urls?.length ?? 0) > 0 || !options.fromFiles?.length;
+    this.#engines = useDocker
+      ? resolveEndpoints(options.docker).map((e) => new DockerEngine(e, options.dockerTimeoutMs))
+      : [];
+  }
+
+  /**
+   * Runs until `signal` aborts, then finishes the apply in progress and returns.
+   *
+   * @throws {ConfigError} when the templates cannot be loaded at start
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    this.#targets = this.#goodTargets = await loadTargets(this.#options.targets ?? []);
+    this.#mark({ files: true, reason: "start", engines: this.#engines.map((e) => e.endpoint.url) });
+    this.#kick();
+
+    const followers = this.#engines.map((engine) =>
+      followEvents(engine, {
+        onEvent: (event) => this.#onEvent(classifyEvent(event), engine.endpoint.url),
+        onConnected: () => {
+          this.#observer.engine?.(engine.endpoint.url, "connected");
+          this.#mark({ engines: [engine.endpoint.url], reason: "reconnect" });
+          this.#kick();
+        },
+        onDisconnected: (reason, retryInMs) => {
+          this.#observer.engine?.(engine.endpoint.url, "disconnected", reason);
+          this.#observer.error?.(
+            `Event stream of ${engine.endpoint.url} lost: ${reason}; retrying in ${retryInMs} ms (keeping the last config)`,
+          );
+        },
+      }, { since: this.#options.since, signal })
+    );
+
+    watchFiles(this.#watchedFiles(), (path) => this.#onFileChange(path), signal);
+    const resync = this.#options.resyncMs ?? 60_000;
+    const interval = resync > 0
+      ? setInterval(() => this.resync("resync", false), resync)
+      : undefined;
+
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    this.#stopped = true;
+    clearInterval(interval);
+    clearTimeout(this.#timer);
+    await Promise.allSettled(followers);
+    await this.#running;
+  }
+
+  /** A full re-list of every engine now (and, with `reread`, of files and templates too). */
+  resync(reason: string, reread: boolean): void {
+    this.#mark({
+      reason,
+      engines: this.#engines.map((e) => e.endpoint.url),
+      files: true,
+      templates: reread,
+      config: reread,
+    });
+    this.#kick();
+  }
+
+  #onEvent(effect: EventEffect, engine: string): void {
+    this.#observer.event?.(effect, engine);
+    if (!effect.relevant) return;
+    if (effect.stopping) this.#stopping.add(effect.containerId);
+    if (effect.settled) this.#stopping.delete(effect.containerId);
+    this.#mark({ engines: [engine], reason: "events" });
+    this.#pending.events += 1;
+    this.#startOrExtendBatch();
+  }
+
+  #onFileChange(path: string): void {
+    const o = this.#options;
+    if (path === absolute(o.configPath)) {
+      this.#mark({ config: true, templates: true, reason: "files" });
+    } else if ((o.fromFiles ?? []).some((f) => absolute(f) === path)) {
+      this.#mark({ files: true, reason: "files" });
+    } else this.#mark({ templates: true, reason: "files" });
+    this.#startOrExtendBatch();
+  }
+
+  #watchedFiles(): string[] {
+    const o = this.#options;
+    const templates = (o.targets ?? []).map((t) => t.template).filter((t) =>
+      t.includes("/") || t.includes(".")
+    );
+    const files = (o.fromFiles ?? []).filter((f) => f !== "-");
+    return [...templates, ...files, ...(o.configPath ? [o.configPath] : [])];
+  }
+
+  #mark(
+    work: {
+      engines?: string[];
+      files?: boolean;
+      templates?: boolean;
+      config?: boolean;
+      reason: string;
+    },
+  ): void {
+    for (const url of work.engines ?? []) this.#pending.engines.add(url);
+    if (work.files) this.#pending.files = true;
+    if (work.templates) this.#pending.templates = true;
+    if (work.config) this.#pending.config = true;
+    this.#pending.reasons.add(work.reason);
+  }
+
+  /** Opens a batch or extends it; it closes by the heartbeat rule. */
+  #startOrExtendBatch(): void {
+    if (this.#stopped) return;
+    const now = Date.now();
+    this.#batch = addEvent(this.#batch, now);
+    clearTimeout(this.#timer);
+    const delay = Math.max(
+      0,
+      closesAt(this.#batch, this.#options.heartbeat ?? DEFAULT_HEARTBEAT) - now,
+    );
+    this.#timer = setTimeout(() => {
+      this.#batch = undefined;
+      this.#kick();
+    }, delay);
+  }
+
+  /** Runs a cycle now, or right after the one in progress. */
+  #kick(): void {
+    if (this.#stopped && this.#running) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#cycle()
+      .catch((error) => this.#observer.error?.(errorMessage(error)))
+      .finally(() => {
+        this.#running = undefined;
+        if (this.#again && !this.#stopped) {
+          this.#again = false;
+          this.#kick();
+        }
+      });
+  }
+
+  async #cycle(): Promise<void> {
+    if (this.#batch) return; // a batch is still open: its close runs the cycle
+    const work = this.#pending;
+    this.#pending = fresh();
+    if (work.reasons.size === 0) return;
+    const started = performance.now();
+
+    if (work.config && this.#reloadOptions) {
+      try {
+        this.#options = await this.#reloadOptions();
+        work.templates = true;
+        work.files = true;
+      } catch (error) {
+        this.#observer.error?.(`Keeping the previous settings: ${errorMessage(error)}`);
+      }
+    }
+    if (work.templates) {
+      try {
+        this.#targets = await loadTargets(this.#options.targets ?? []);
+      } catch (error) {
+        this.#observer.error?.(`Keeping the previous templates: ${errorMessage(error)}`);
+      }
+    }
+    await Promise.all(
+      this.#engines.filter((e) => work.engines.has(e.endpoint.url)).map(async (engine) => {
+        try {
+          const name = this.#engines.length > 1 ? engine.endpoint.url : "";
+          this.#containers.set(engine.endpoint.url, await engine.list(name));
+        } catch (error) {
+          this.#observer.error?.(`${errorMessage(error)} (keeping its last known containers)`);
+        }
+      }),
+    );
+    if (work.files && this.#options.fromFiles?.length) {
+      try {
+        this.#fileContainers = await readContainerFiles(this.#options.fromFiles);
+      } catch (error) {
+        this.#observer.error?.(`${errorMessage(error)} (keeping its last contents)`);
+      }
+    }
+
+    const containers = [...this.#fileContainers, ...[...this.#containers.values()].flat()]
+      .map((c) =>
+        this.#stopping.has(c.id) && c.state === "running" ? { ...c, state: "stopping" } : c
+      );
+    const result = buildModel(containers, this.#options);
+    const rendered = this.#render(result);
+    const files = rendered.filter((t) => t.output !== "-");
+    const apply = await applyTargets(files, {
+      ...this.#options.apply,
+      notify: notifier(this.#options),
+    }).catch((error) => {
+      this.#observer.error?.(`${errorMessage(error)} (will retry at the next change)`);
+      return undefined;
+    });
+    if (!apply) return;
+    this.#observer.cycle?.({
+      reasons: [...work.reasons],
+      events: work.events,
+      result,
+      apply,
+      changed: apply.targets.filter((t) => t.changed).map((t) => t.output),
+      ms: Math.round(performance.now() - started),
+    });
+  }
+
+  /** Renders with the current templates; a template that fails falls back to the last good one. */
+  #render(result: ModelResult): RenderedTarget[] {
+    try {
+      const rendered = renderTargets(this.#targets, result.model);
+      this.#goodTargets = this.#targets;
+      return rendered;
+    } catch (error) {
+      this.#observer.error?.(`Keeping the previous templates: ${errorMessage(error)}`);
+      this.#targets = this.#goodTargets;
+      return renderTargets(this.#goodTargets, result.model);
+    }
+  }
+}
+
+function absolute(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`.replace(/\/\.\//g, "/");
+}
+
+/**
+ * Runs watch mode until `signal` aborts.
+ *
+ * @example
+ * ```ts
+ * import { watch } from "./watch.ts";
+ * const stop = new AbortController();
+ * Deno.addSignalListener("SIGTERM", () => stop.abort());
+ * await watch({ targets: [{ template: "nginx", output: "/etc/nginx/conf.d/lbsync.conf", reload: "nginx -s reload" }] },
+ *   { signal: stop.signal });
+ * ```
+ */
+export function watch(
+  options: WatchOptions,
+  control: { signal: AbortSignal; observer?: WatchObserver },
+): Promise<void> {
+  return new Watcher(options, control.observer).run(control.signal);
+}
