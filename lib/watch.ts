@@ -171,11 +171,22 @@ export class Watcher {
   #onEvent(effect: EventEffect, engine: string): void {
     this.#observer.event?.(effect, engine);
     if (!effect.relevant) return;
-    if (effect.stopping) this.#stopping.add(effect.containerId);
     if (effect.settled) this.#stopping.delete(effect.containerId);
     this.#mark({ engines: [engine], reason: "events" });
     this.#pending.events += 1;
+    if (effect.stopping) {
+      // drain: a container that begins to stop leaves the pool now, not after the heartbeat
+      this.#stopping.add(effect.containerId);
+      this.#closeBatchNow();
+      return;
+    }
     this.#startOrExtendBatch();
+  }
+
+  #closeBatchNow(): void {
+    clearTimeout(this.#timer);
+    this.#batch = undefined;
+    this.#kick();
   }
 
   #onFileChange(path: string): void {

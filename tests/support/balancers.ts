@@ -140,7 +140,8 @@ export interface HttpResponse {
 
 /**
  * `GET path` from 127.0.0.1:`port` with a given Host header, over a fresh connection
- * (HTTP/1.1, `Connection: close`). Bounded by `timeoutMs`.
+ * (HTTP/1.1, `Connection: close`). Bounded by `timeoutMs`; a connection that fails or
+ * times out gives status 0 and the error as the body.
  */
 export async function httpGet(
   port: number,
@@ -148,9 +149,10 @@ export async function httpGet(
   host = "localhost",
   timeoutMs = 5000,
 ): Promise<HttpResponse> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const timer = setTimeout(() => conn.close(), timeoutMs);
+  let conn: Deno.TcpConn | undefined;
+  const timer = setTimeout(() => conn?.close(), timeoutMs);
   try {
+    conn = await Deno.connect({ hostname: "127.0.0.1", port });
     await conn.write(new TextEncoder().encode(
       `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\nUser-Agent: lbsync-test\r\n\r\n`,
     ));
@@ -160,6 +162,8 @@ export async function httpGet(
     let body = rest.join("\r\n\r\n");
     if (/\r\ntransfer-encoding: chunked/i.test(head)) body = unchunk(body);
     return { status, body };
+  } catch (error) {
+    return { status: 0, body: String(error) };
   } finally {
     clearTimeout(timer);
   }

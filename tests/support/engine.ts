@@ -79,6 +79,11 @@ export class Scenario {
     return { name, id: id.slice(0, 12) };
   }
 
+  /** Removes these containers at cleanup too (made by hand, or renamed). */
+  adopt(names: string[]): void {
+    this.#containers.push(...names);
+  }
+
   /** Waits until the container's Docker health is `status` (bounded). */
   async waitHealth(name: string, status: string, timeoutMs = 15_000): Promise<void> {
     const end = Date.now() + timeoutMs;
