@@ -2,7 +2,8 @@
 export const HELP = `lbsync: keep nginx or HAProxy backends in step with Docker containers
 
 Usage:
-  lbsync render  [options]   discover, render, write if changed, exit
+  lbsync render  [options]   discover, render, write if changed, check, reload, exit
+  lbsync watch   [options]   the same, then follow events until SIGTERM / SIGINT
   lbsync explain [options]   every candidate container: in or out and why
   lbsync --help | --version
 
@@ -46,6 +47,13 @@ Applying:
   --command-timeout DUR     bound for check and reload commands (default 30s)
   --lock-timeout DUR        wait for another run's lock at most this long (default 30s)
   --config FILE             JSON with the same settings and several targets
+
+Watch:
+  --heartbeat MIN[:MAX]     a batch of events closes MIN after the last event or MAX after
+                            the first (default 500ms:2s)
+  --resync DUR              full re-list every DUR (default 60s; 0: never)
+  --since TIME              start the event streams at TIME (unix seconds, RFC 3339, or a
+                            duration ago such as 10m)
 
 Output:
   --format text|json        explain output (default text)

@@ -120,8 +120,8 @@ Deno.test("lbsync explain prints a table and JSON", async () => {
 });
 
 const USAGE_ERRORS: [string[], string][] = [
-  [[], "lbsync: error: No command: use render or explain (see --help)\n"],
-  [["deploy"], 'lbsync: error: Unknown command "deploy": use render or explain\n'],
+  [[], "lbsync: error: No command: use render, watch or explain (see --help)\n"],
+  [["deploy"], 'lbsync: error: Unknown command "deploy": use render, watch or explain\n'],
   [["render", "--nope"], "lbsync: error: Unknown option '--nope'\n"],
   [
     ["render", "--from-file", EXAMPLE],
