@@ -92,6 +92,7 @@ export class Watcher {
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
+  #lastCycleAt = 0;
 
   /**
    * @param options what to watch and render
@@ -174,9 +175,12 @@ export class Watcher {
     if (effect.settled) this.#stopping.delete(effect.containerId);
     this.#mark({ engines: [engine], reason: "events" });
     this.#pending.events += 1;
-    if (effect.stopping) {
-      // drain: a container that begins to stop leaves the pool now, not after the heartbeat
-      this.#stopping.add(effect.containerId);
+    if (effect.stopping) this.#stopping.add(effect.containerId);
+    // Drain: a container that begins to stop leaves the pool now, not after the heartbeat,
+    // unless a pass ran less than MAX ago: in a storm of stops the heartbeat holds, so
+    // there is still at most one apply per MAX.
+    const heartbeat = this.#options.heartbeat ?? DEFAULT_HEARTBEAT;
+    if (effect.stopping && Date.now() - this.#lastCycleAt >= heartbeat.maxMs) {
       this.#closeBatchNow();
       return;
     }
@@ -264,6 +268,7 @@ export class Watcher {
     this.#pending = fresh();
     if (work.reasons.size === 0) return;
     const started = performance.now();
+    this.#lastCycleAt = Date.now();
 
     if (work.config && this.#reloadOptions) {
       try {
