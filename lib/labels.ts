@@ -81,9 +81,9 @@ export function readLabels(
   all: Record<string, string>,
   prefix: string,
 ): { labels: ContainerLabels; unknown: string[] } {
+  const { fields, known, dotted } = labelKeys(prefix);
   const labels: Record<string, unknown> = {};
-  for (const field of Object.keys(PARSERS) as (keyof ContainerLabels)[]) {
-    const key = `${prefix}.${SUFFIX[field]}`;
+  for (const [field, key] of fields) {
     const value = all[key];
     if (value === undefined) continue;
     try {
@@ -93,9 +93,49 @@ export function readLabels(
       throw new LabelError(`label ${key}=${quote(value)}: ${error.message}`);
     }
   }
-  const known = new Set(LABEL_NAMES.map((s) => `${prefix}.${s}`));
-  const unknown = Object.keys(all)
-    .filter((k) => k.startsWith(`${prefix}.`) && !known.has(k))
-    .sort();
-  return { labels: labels as ContainerLabels, unknown };
+  const unknown: string[] = [];
+  for (const key in all) {
+    if (key.startsWith(dotted) && !known.has(key)) unknown.push(key);
+  }
+  return { labels: labels as ContainerLabels, unknown: unknown.sort() };
+}
+
+/** The full label names for a prefix, made once per prefix: this runs per container. */
+export interface LabelKeys {
+  /** Each field with its label, e.g. `["hosts", "lbsync.host"]`. */
+  fields: [keyof ContainerLabels, string][];
+  /** Every known label name. */
+  known: Set<string>;
+  /** `PREFIX.` */
+  dotted: string;
+  /** `PREFIX.enable` */
+  enable: string;
+  /** `PREFIX.service` */
+  service: string;
+  /** `PREFIX.port` */
+  port: string;
+  /** `PREFIX.listen` */
+  listen: string;
+}
+
+const keyCache = new Map<string, LabelKeys>();
+
+/** The label names of `prefix` (cached). */
+export function labelKeys(prefix: string): LabelKeys {
+  let keys = keyCache.get(prefix);
+  if (!keys) {
+    const fields = (Object.keys(PARSERS) as (keyof ContainerLabels)[])
+      .map((f): [keyof ContainerLabels, string] => [f, `${prefix}.${SUFFIX[f]}`]);
+    keys = {
+      fields,
+      known: new Set(fields.map(([, key]) => key)),
+      dotted: `${prefix}.`,
+      enable: `${prefix}.enable`,
+      service: `${prefix}.service`,
+      port: `${prefix}.port`,
+      listen: `${prefix}.listen`,
+    };
+    keyCache.set(prefix, keys);
+  }
+  return keys;
 }

@@ -6,7 +6,7 @@
 import { resolveEndpoint } from "./address.ts";
 import { LabelError } from "./errors.ts";
 import { parseName, quote } from "./grammar.ts";
-import { type ContainerLabels, readLabels } from "./labels.ts";
+import { type ContainerLabels, labelKeys, readLabels } from "./labels.ts";
 import type { ContainerInfo, ModelOptions, ServiceMode, SkippedContainer } from "./types.ts";
 
 /** Service-level settings as one container's labels give them. */
@@ -51,17 +51,17 @@ const COMPOSE_SERVICE = "com.docker.compose.service";
 export function selectContainer(c: ContainerInfo, options: ModelOptions): Selection {
   const prefix = options.labelPrefix ?? "lbsync";
   const matched = options.match ? options.match.exec(c.name) : null;
-  const labelled = c.labels[`${prefix}.enable`] !== undefined ||
-    c.labels[`${prefix}.service`] !== undefined;
+  const keys = labelKeys(prefix);
+  const labelled = c.labels[keys.enable] !== undefined || c.labels[keys.service] !== undefined;
   if (!labelled && !matched) return { kind: "ignored" };
 
   const warnings: string[] = [];
   // Known as early as possible, so a skipped container still shows its service.
-  let service = validName(c.labels[`${prefix}.service`]);
+  let service = validName(c.labels[keys.service]);
   let settings: ServiceSettings | undefined;
   try {
-    if (c.labels[`${prefix}.enable`] === "false") {
-      throw new LabelError(`disabled by ${prefix}.enable=false`);
+    if (c.labels[keys.enable] === "false") {
+      throw new LabelError(`disabled by ${keys.enable}=false`);
     }
     const read = readLabels(c.labels, prefix);
     for (const key of read.unknown) {
