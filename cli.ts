@@ -14,8 +14,8 @@ import { parseConfigFile } from "./lib/config_file.ts";
 import { ConfigError, errorMessage, UsageError } from "./lib/errors.ts";
 import { explainRows, formatExplainTable } from "./lib/explain.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
-import { buildModel } from "./lib/model.ts";
-import { denoRunIo, discover, type RunIo, runOnce } from "./lib/run_once.ts";
+import { buildReadyModel, ReadinessGate } from "./lib/readiness.ts";
+import { denoRunIo, discover, probeTimeout, type RunIo, runOnce } from "./lib/run_once.ts";
 import type { ModelResult } from "./lib/types.ts";
 import { Watcher, type WatchObserver } from "./lib/watch.ts";
 import { HELP } from "./lib/help.ts";
@@ -81,9 +81,10 @@ export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<num
   const log = createLogger(command.log, (line) => io.stderr(line + "\n"));
   try {
     if (command.command === "explain") {
-      const { containers, failures } = await discover(command.options, io);
+      const { containers, failures, fromFiles } = await discover(command.options, io);
       for (const f of failures) log.warn(f.message);
-      const result = buildModel(containers, command.options);
+      const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(command.options) });
+      const result = await buildReadyModel(containers, command.options, gate, 0, fromFiles);
       const rows = explainRows(result);
       io.stdout(
         command.format === "json"

@@ -59,6 +59,9 @@ const OPTIONS = {
   "dry-run": { type: "boolean" },
   config: { type: "string" },
   heartbeat: { type: "string" },
+  "ready-timeout": { type: "string" },
+  rollover: { type: "boolean" },
+  "retire-after": { type: "string" },
   resync: { type: "string" },
   since: { type: "string" },
   format: { type: "string" },
@@ -155,6 +158,9 @@ export function parseCommandLine(
     resyncMs: duration("--resync", values.resync),
     since: values.since === undefined ? undefined : parseSince(values.since, now),
     configPath: values.config,
+    readyTimeoutMs: duration("--ready-timeout", values["ready-timeout"]),
+    rollover: values.rollover,
+    retireAfterMs: duration("--retire-after", values["retire-after"]),
   };
   if (command !== "explain" && options.targets!.length === 0 && values.config === undefined) {
     throw new UsageError("No target: give -t TEMPLATE -o PATH (e.g. -t nginx -o -)");

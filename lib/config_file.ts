@@ -46,6 +46,11 @@ export const CONFIG_SETTINGS: Readonly<Record<string, "string" | "strings" | "bo
   "command-timeout": "string",
   "lock-timeout": "string",
   "log-format": "string",
+  heartbeat: "string",
+  resync: "string",
+  "ready-timeout": "string",
+  rollover: "boolean",
+  "retire-after": "string",
 };
 
 /** Arguments equivalent to a config file, and its targets. */

@@ -22,6 +22,14 @@ Selection:
   --label-prefix P          label prefix (default lbsync)
   --include-unhealthy       keep containers whose Docker health is starting or unhealthy
 
+Readiness and rollover:
+  --ready-timeout DUR       a container whose service has lbsync.health enters the pool
+                            once GET http://ADDRESS:PORT/PATH answers 2xx (tcp: a connect);
+                            render waits up to DUR for new ones (default 10s)
+  --rollover                every service rolls over: only its newest ready container serves
+                            (per service: lbsync.rollover=true)
+  --retire-after DUR        watch: stop containers retired by a rollover after DUR
+
 Addresses:
   --address network|published
                             container IP on its network (default), or host IP and

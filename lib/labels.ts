@@ -30,6 +30,7 @@ export interface ContainerLabels {
   listen?: number;
   network?: string;
   health?: string;
+  rollover?: boolean;
 }
 
 const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLabels[K] } = {
@@ -44,6 +45,7 @@ const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLab
   listen: parsePort,
   network: parseName,
   health: parseHealthPath,
+  rollover: parseBoolean,
 };
 
 /** Label suffix of each field (`hosts` is the `host` label). */
@@ -59,6 +61,7 @@ const SUFFIX: Record<keyof ContainerLabels, string> = {
   listen: "listen",
   network: "network",
   health: "health",
+  rollover: "rollover",
 };
 
 /** The label suffixes lbsync knows, e.g. `host`, `port`. */

@@ -60,7 +60,7 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
   const names = [...new Set([...members.keys(), ...fallbacks.keys()])].sort(compare);
   const services = names.map((name) =>
     members.has(name)
-      ? buildService(name, members.get(name)!, warnings)
+      ? buildService(name, retireOlder(name, members.get(name)!, skipped), warnings)
       : buildService(name, fallbacks.get(name)!, [])
   );
   const listeners = buildListeners(services, options.listen ?? 80, options.listenAddress, warnings);
@@ -82,14 +82,37 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
 }
 
 /** Service-level settings: the oldest container's value wins. */
-const SERVICE_LEVEL = ["mode", "hosts", "path", "listen", "health"] as const;
+const SERVICE_LEVEL = ["mode", "hosts", "path", "listen", "health", "rollover"] as const;
 const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
   mode: "mode",
   hosts: "host",
   path: "path",
   listen: "listen",
   health: "health",
+  rollover: "rollover",
 };
+
+/**
+ * Rollover: when a service rolls over, only its newest container serves (every member is
+ * ready: the others were skipped before). The older ones are retired, with the reason.
+ */
+function retireOlder(name: string, members: Member[], skipped: SkippedContainer[]): Member[] {
+  if (!members.some((m) => m.rollover)) return members;
+  const [newest, ...older] = [...members].sort((a, b) =>
+    b.container.created - a.container.created || compare(b.container.id, a.container.id)
+  );
+  for (const m of older) {
+    const c = m.container;
+    skipped.push({
+      id: c.id,
+      name: c.name,
+      engine: c.engine,
+      service: name,
+      reason: `retired by rollover: ${newest.container.name} is newer and ready`,
+    });
+  }
+  return [newest];
+}
 
 /**
  * A service from its members; from the settings of skipped containers (and no servers)
@@ -128,6 +151,7 @@ function buildService(
     listen: oldest.listen,
     health: oldest.health,
     hasHealth: oldest.health !== "",
+    rollover: oldest.rollover,
     servers,
     hasServers: servers.length > 0,
   };

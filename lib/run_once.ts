@@ -4,7 +4,7 @@
  * @module
  */
 import { type ApplyReport, type ApplySettings, applyTargets } from "./apply/apply.ts";
-import { buildModel } from "./model.ts";
+import { buildReadyModel, ReadinessGate } from "./readiness.ts";
 import { DockerEngine, type EngineFailure, listEngines } from "./sources/docker.ts";
 import { type EndpointSettings, resolveEndpoints } from "./sources/docker_endpoint.ts";
 import { denoFileReader, type FileReader, readContainerFiles } from "./sources/files.ts";
@@ -30,6 +30,8 @@ export interface RunOptions extends ModelOptions {
   apply?: Omit<ApplySettings, "notify">;
   /** Signal this container through the Docker API after a changed apply. */
   signalContainer?: { name: string; signal: string };
+  /** How long a new container may take to pass its readiness probe, default 10 s. */
+  readyTimeoutMs?: number;
 }
 
 /** A rendered target and whether its output file changed. */
@@ -64,6 +66,8 @@ export const denoRunIo: RunIo = denoFileReader;
 export interface Discovery {
   containers: ContainerInfo[];
   failures: EngineFailure[];
+  /** Ids of the containers read from files (not probed for readiness). */
+  fromFiles: Set<string>;
 }
 
 /**
@@ -88,7 +92,11 @@ export async function discover(
       )
       : { containers: [], failures: [] },
   ]);
-  return { containers: [...fromFiles, ...fromDocker.containers], failures: fromDocker.failures };
+  return {
+    containers: [...fromFiles, ...fromDocker.containers],
+    failures: fromDocker.failures,
+    fromFiles: new Set(fromFiles.map((c) => c.id)),
+  };
 }
 
 /**
@@ -108,8 +116,10 @@ export async function discover(
  */
 export async function runOnce(options: RunOptions, io: RunIo = denoRunIo): Promise<RunResult> {
   const loaded = await loadTargets(options.targets ?? [], io.readTextFile);
-  const { containers, failures } = await discover(options, io);
-  const result = buildModel(containers, options);
+  const { containers, failures, fromFiles } = await discover(options, io);
+  const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
+  const wait = options.readyTimeoutMs ?? 10_000;
+  const result = await buildReadyModel(containers, options, gate, wait, fromFiles);
   const rendered = renderTargets(loaded, result.model);
   const files = rendered.filter((t) => t.output !== "-");
   const apply = await applyTargets(files, { ...options.apply, notify: notifier(options) });
@@ -118,6 +128,11 @@ export async function runOnce(options: RunOptions, io: RunIo = denoRunIo): Promi
     return { ...t, changed: report?.changed ?? true, diff: report?.diff, backup: report?.backup };
   });
   return { ...result, containers, failures, targets, apply };
+}
+
+/** One probe's bound: 2 s, or less when the ready timeout is shorter. */
+export function probeTimeout(options: RunOptions): number {
+  return Math.max(100, Math.min(2000, options.readyTimeoutMs ?? 10_000));
 }
 
 /** The `notify` step of an apply: signal a container when `--signal-container` is set. */

@@ -18,6 +18,7 @@ export interface ServiceSettings {
   path: string;
   listen: number;
   health: string;
+  rollover: boolean;
 }
 
 /** A container that is in, with every setting resolved (its own view, before merging). */
@@ -100,6 +101,7 @@ function serviceSettings(
     path: mode === "http" ? labels.path ?? "/" : "",
     listen,
     health: labels.health ?? "",
+    rollover: labels.rollover ?? options.rollover ?? false,
   };
 }
 
@@ -125,6 +127,8 @@ function resolveMember(
     network: labels.network ?? options.network,
     hostIp: options.hostIp,
   });
+  const notReady = options.notReady?.get(c.id);
+  if (notReady !== undefined) throw new LabelError(`not ready: ${notReady}`);
   return {
     ...settings,
     weight: labels.weight ?? 1,

@@ -109,6 +109,8 @@ export interface Service {
   health: string;
   /** True when `health` is set. */
   hasHealth: boolean;
+  /** Rollover: only the newest ready container serves; older ones are retired. */
+  rollover: boolean;
   /** Servers, sorted by name then id. */
   servers: Server[];
   /** True when the service has at least one server. */
@@ -225,6 +227,13 @@ export interface ModelOptions {
   listenAddress?: string;
   /** Keep containers whose Docker health is `starting` or `unhealthy`. */
   includeUnhealthy?: boolean;
+  /**
+   * Containers that did not pass their readiness probe, by full id, with the reason: they
+   * are left out (the I/O shell probes; see `ReadinessGate`).
+   */
+  notReady?: ReadonlyMap<string, string>;
+  /** Rollover for every service: only the newest ready container of a service serves. */
+  rollover?: boolean;
 }
 
 /** What {@link buildModel} returns. */

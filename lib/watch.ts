@@ -11,8 +11,8 @@ import { classifyEvent, type EventEffect } from "./docker_events.ts";
 import { errorMessage } from "./errors.ts";
 import { watchFiles } from "./file_watch.ts";
 import { addEvent, type Batch, closesAt, DEFAULT_HEARTBEAT, type Heartbeat } from "./heartbeat.ts";
-import { buildModel } from "./model.ts";
-import { notifier, type RunOptions } from "./run_once.ts";
+import { buildReadyModel, ReadinessGate } from "./readiness.ts";
+import { notifier, probeTimeout, type RunOptions } from "./run_once.ts";
 import { DockerEngine } from "./sources/docker.ts";
 import { resolveEndpoints } from "./sources/docker_endpoint.ts";
 import { followEvents } from "./sources/event_stream.ts";
@@ -30,6 +30,8 @@ export interface WatchOptions extends RunOptions {
   since?: string;
   /** The config file, watched and re-read through `reloadOptions`. */
   configPath?: string;
+  /** Stop containers retired by a rollover after this many milliseconds (off when unset). */
+  retireAfterMs?: number;
 }
 
 /** One pass of the loop, for logs and metrics. */
@@ -93,6 +95,13 @@ export class Watcher {
   #again = false;
   #stopped = false;
   #lastCycleAt = 0;
+  #fileIds = new Set<string>();
+  readonly #gate: ReadinessGate;
+  /** When each not-ready container was first seen, to retry its probe promptly for a while. */
+  readonly #notReadySince = new Map<string, number>();
+  #readinessTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Retired containers and the timers that will stop them. */
+  readonly #retiring = new Map<string, ReturnType<typeof setTimeout>>();
 
   /**
    * @param options what to watch and render
@@ -111,6 +120,7 @@ export class Watcher {
     this.#engines = useDocker
       ? resolveEndpoints(options.docker).map((e) => new DockerEngine(e, options.dockerTimeoutMs))
       : [];
+    this.#gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
   }
 
   /**
@@ -153,6 +163,8 @@ export class Watcher {
     this.#stopped = true;
     clearInterval(interval);
     clearTimeout(this.#timer);
+    clearTimeout(this.#readinessTimer);
+    for (const timer of this.#retiring.values()) clearTimeout(timer);
     await Promise.allSettled(followers);
     await this.#running;
   }
@@ -299,6 +311,7 @@ export class Watcher {
     if (work.files && this.#options.fromFiles?.length) {
       try {
         this.#fileContainers = await readContainerFiles(this.#options.fromFiles);
+        this.#fileIds = new Set(this.#fileContainers.map((c) => c.id));
       } catch (error) {
         this.#observer.error?.(`${errorMessage(error)} (keeping its last contents)`);
       }
@@ -308,7 +321,9 @@ export class Watcher {
       .map((c) =>
         this.#stopping.has(c.id) && c.state === "running" ? { ...c, state: "stopping" } : c
       );
-    const result = buildModel(containers, this.#options);
+    const result = await buildReadyModel(containers, this.#options, this.#gate, 0, this.#fileIds);
+    this.#followReadiness(result);
+    this.#scheduleRetirements(result, containers);
     const rendered = this.#render(result);
     const files = rendered.filter((t) => t.output !== "-");
     const apply = await applyTargets(files, {
@@ -327,6 +342,63 @@ export class Watcher {
       changed: apply.targets.filter((t) => t.changed).map((t) => t.output),
       ms: Math.round(performance.now() - started),
     });
+  }
+
+  /**
+   * Containers that are not ready yet are probed again every 500 ms for `readyTimeoutMs`
+   * after they were first seen, then at each batch and resync.
+   */
+  #followReadiness(result: ModelResult): void {
+    const now = Date.now();
+    const waiting = new Set(
+      result.skipped.filter((s) => s.reason.startsWith("not ready")).map((s) => s.id),
+    );
+    for (const id of this.#notReadySince.keys()) {
+      if (!waiting.has(id)) this.#notReadySince.delete(id);
+    }
+    for (const id of waiting) if (!this.#notReadySince.has(id)) this.#notReadySince.set(id, now);
+    const limit = this.#options.readyTimeoutMs ?? 10_000;
+    const soon = [...this.#notReadySince.values()].some((since) => now - since < limit);
+    clearTimeout(this.#readinessTimer);
+    if (!soon || this.#stopped) return;
+    this.#readinessTimer = setTimeout(() => {
+      this.#mark({ reason: "readiness" });
+      this.#kick();
+    }, 500);
+  }
+
+  /** With `retireAfterMs`, stops each container retired by a rollover once its grace ends. */
+  #scheduleRetirements(result: ModelResult, containers: ContainerInfo[]): void {
+    const after = this.#options.retireAfterMs;
+    if (after === undefined) return;
+    const retired = new Set(
+      result.skipped.filter((s) => s.reason.startsWith("retired")).map((s) => s.id),
+    );
+    for (const [id, timer] of this.#retiring) {
+      if (!retired.has(id)) {
+        clearTimeout(timer);
+        this.#retiring.delete(id);
+      }
+    }
+    for (const id of retired) {
+      if (this.#retiring.has(id)) continue;
+      const container = containers.find((c) => c.id === id);
+      const engine = this.#engines.find((e) => e.endpoint.url === container?.engine) ??
+        this.#engines[0];
+      if (!container || !engine || container.state !== "running") continue;
+      this.#retiring.set(
+        id,
+        setTimeout(async () => {
+          if (this.#stopped) return;
+          try {
+            await engine.stop(id);
+            this.#observer.info?.(`stopped ${container.name}, retired by rollover`);
+          } catch (error) {
+            this.#observer.error?.(errorMessage(error));
+          }
+        }, after),
+      );
+    }
   }
 
   /** Renders with the current templates; a template that fails falls back to the last good one. */

@@ -78,6 +78,27 @@ export class DockerEngine {
   }
 
   /**
+   * Stops container `id` (SIGTERM, then SIGKILL after the container's stop timeout): used to
+   * retire containers after a rollover, the only other write lbsync makes to an engine.
+   *
+   * @throws {DockerError} naming the container, the endpoint and the cause
+   */
+  async stop(id: string): Promise<void> {
+    try {
+      await (await this.client()).getContainer(id).stop();
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 304) return; // already stopped
+      throw new DockerError(
+        `Cannot stop container ${id.slice(0, 12)} on ${this.endpoint.url}: ${
+          describeDockerError(error)
+        }`,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
    * Sends `signal` to container `name` (e.g. SIGHUP to an nginx container to reload it).
    *
    * @throws {DockerError} naming the container, the endpoint and the cause
