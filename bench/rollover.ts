@@ -1,0 +1,162 @@
+/**
+ * Zero downtime under load: wrk against real nginx and real HAProxy on 127.0.0.1 while a
+ * service is rolled 10 times by `lbsync watch` (start a new container; it becomes ready;
+ * lbsync retires the old one and stops it 2 s later). Reports requests, non-2xx and socket
+ * errors per balancer, for keep-alive clients and for clients that close each connection.
+ * Needs the test engine (scripts/engine_start.sh), nginx, haproxy and wrk.
+ * Run: deno task bench:rollover
+ */
+import { freePort, startHaproxy, startNginx } from "../tests/support/balancers.ts";
+import { lbsync } from "../tests/support/cli.ts";
+import { ENGINE_SOCK, Scenario } from "../tests/support/engine.ts";
+import { requireTool, run } from "../tests/support/tools.ts";
+import { readOr, WatchProcess } from "../tests/support/watch_process.ts";
+
+const ROLLS = 10;
+const ROLL_MS = 4000;
+const wrk = requireTool("wrk");
+
+interface Row {
+  balancer: string;
+  clients: string;
+  requests: number;
+  non2xx: number;
+  socketErrors: string;
+}
+
+function parseWrk(text: string): Omit<Row, "balancer" | "clients"> {
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  const socketErrors = socket
+    ? `connect ${socket[1]}, read ${socket[2]}, write ${socket[3]}, timeout ${socket[4]}`
+    : "0";
+  return { requests, non2xx, socketErrors };
+}
+
+/**
+ * One run. With `churnOnly` the new containers carry no lbsync labels and nothing is
+ * retired: the same docker activity with a fixed config, as a baseline.
+ */
+async function roll(
+  balancer: "nginx" | "haproxy",
+  keepAlive: boolean,
+  churnOnly = false,
+): Promise<Row> {
+  const s = new Scenario();
+  const L = `b${s.tag}`;
+  const dir = await Deno.makeTempDir({ prefix: "lbsync-roll-" });
+  const port = freePort();
+  const out = `${dir}/${balancer}.conf`;
+  const labels = ["service=app", "host=app.test", "health=/ready/", "rollover=true"]
+    .flatMap((l) => ["-l", `${L}.${l}`]);
+  const common = [
+    "--docker",
+    `unix://${ENGINE_SOCK}`,
+    "--label-prefix",
+    L,
+    "--listen",
+    String(port),
+    "--listen-address",
+    "127.0.0.1",
+  ];
+  let stopBalancer: (() => Promise<void>) | undefined;
+  let watch: WatchProcess | undefined;
+  try {
+    let current = await s.run("app-0", ["-e", "PATHS=/ready", ...labels]);
+    const first = await lbsync(["render", ...common, "-t", balancer, "-o", out]);
+    if (first.code !== 0) throw new Error(first.stderr);
+    let check: string, reload: string;
+    if (balancer === "nginx") {
+      const b = await startNginx({ http: await Deno.readTextFile(out) });
+      stopBalancer = b.stop;
+      const ngx = `${requireTool("nginx")} -p ${b.dir}/ -c ${b.dir}/nginx.conf`;
+      check = `cp {} ${b.dir}/lbsync.conf && ${ngx} -t -q`;
+      reload = `${ngx} -s reload`;
+    } else {
+      const b = await startHaproxy(await Deno.readTextFile(out));
+      stopBalancer = b.stop;
+      check = `${requireTool("haproxy")} -c -f {}`;
+      reload = `cp ${out} ${b.dir}/haproxy.cfg && kill -USR2 $(cat ${b.dir}/haproxy.pid)`;
+    }
+    watch = new WatchProcess([
+      ...common,
+      "-t",
+      balancer,
+      "-o",
+      out,
+      "--check-cmd",
+      check,
+      "--reload-cmd",
+      reload,
+      "--retire-after",
+      "2s",
+      "-q",
+    ]);
+    await new Promise((r) => setTimeout(r, 1500));
+
+    const headers = keepAlive ? [] : ["-H", "Connection: close"];
+    const seconds = Math.ceil((ROLLS * ROLL_MS) / 1000) + 3;
+    const load = run([
+      wrk,
+      "-t2",
+      "-c32",
+      `-d${seconds}s`,
+      "--timeout",
+      "10s",
+      "-H",
+      "Host: app.test",
+      ...headers,
+      `http://127.0.0.1:${port}/`,
+    ]);
+    await new Promise((r) => setTimeout(r, 1000));
+    for (let i = 1; i <= ROLLS; i++) {
+      const started = Date.now();
+      if (churnOnly) {
+        const other = await s.run(`churn-${i}`);
+        await new Promise((r) => setTimeout(r, 1000));
+        await run([
+          "/usr/bin/docker",
+          "-H",
+          `unix://${ENGINE_SOCK}`,
+          "stop",
+          "-t",
+          "1",
+          other.name,
+        ]);
+      } else {
+        const next = await s.run(`app-${i}`, ["-e", "PATHS=/ready", ...labels]);
+        await watch.until(`roll ${i}`, async () => {
+          const text = await readOr(out);
+          return text.includes(next.name) && !text.includes(current.name);
+        }, 15_000);
+        current = next;
+      }
+      const left = ROLL_MS - (Date.now() - started);
+      if (left > 0) await new Promise((r) => setTimeout(r, left));
+    }
+    const result = await load;
+    const clients = (keepAlive ? "keep-alive" : "close") + (churnOnly ? ", baseline: no roll" : "");
+    return { balancer, clients, ...parseWrk(result.stdout) };
+  } finally {
+    await watch?.stop();
+    await stopBalancer?.();
+    await s.cleanup();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const rows: Row[] = [];
+const baseline = Deno.args.includes("--baseline");
+for (const balancer of ["nginx", "haproxy"] as const) {
+  for (const keepAlive of [true, false]) {
+    const row = await roll(balancer, keepAlive, baseline);
+    console.error(JSON.stringify(row));
+    rows.push(row);
+  }
+}
+console.log(`| balancer | clients | requests | non-2xx | socket errors |`);
+console.log(`| --- | --- | ---: | ---: | --- |`);
+for (const r of rows) {
+  console.log(`| ${r.balancer} | ${r.clients} | ${r.requests} | ${r.non2xx} | ${r.socketErrors} |`);
+}
