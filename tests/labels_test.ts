@@ -17,6 +17,7 @@ Deno.test("readLabels() parses every label of SPEC.md", () => {
     "lbsync.listen": "5432",
     "lbsync.network": "app_default",
     "lbsync.health": "/healthz?full=1",
+    "lbsync.rollover": "true",
     "lbsync.hots": "typo",
     "other.port": "x",
   }, "lbsync");
@@ -32,6 +33,7 @@ Deno.test("readLabels() parses every label of SPEC.md", () => {
     listen: 5432,
     network: "app_default",
     health: "/healthz?full=1",
+    rollover: true,
   });
   assert.deepEqual(unknown, ["lbsync.hots"]);
 });
