@@ -83,16 +83,28 @@ export const LABEL_NAMES: readonly string[] = Object.values(SUFFIX);
 export function readLabels(
   all: Record<string, string>,
   prefix: string,
+  memo?: LabelMemo,
 ): { labels: ContainerLabels; unknown: string[] } {
   const { fields, known, dotted } = labelKeys(prefix);
   const labels: Record<string, unknown> = {};
   for (const [field, key] of fields) {
     const value = all[key];
     if (value === undefined) continue;
+    const memoKey = memo && `${field}\u0000${value}`;
+    const seen = memoKey === undefined ? undefined : memo!.get(memoKey);
+    if (seen !== undefined) {
+      if (seen instanceof LabelError) {
+        throw new LabelError(`label ${key}=${quote(value)}: ${seen.message}`);
+      }
+      labels[field] = seen.value;
+      continue;
+    }
     try {
       labels[field] = PARSERS[field](value);
+      if (memoKey !== undefined) memo!.set(memoKey, { value: labels[field] });
     } catch (error) {
       if (!(error instanceof LabelError)) throw error;
+      if (memoKey !== undefined) memo!.set(memoKey, error);
       throw new LabelError(`label ${key}=${quote(value)}: ${error.message}`);
     }
   }
@@ -102,6 +114,12 @@ export function readLabels(
   }
   return { labels: labels as ContainerLabels, unknown: unknown.sort() };
 }
+
+/**
+ * Parsed label values by field and value, for one model build: the containers of a service
+ * mostly carry the same values, so each is parsed once. Values are immutable once parsed.
+ */
+export type LabelMemo = Map<string, { value: unknown } | LabelError>;
 
 /** The full label names for a prefix, made once per prefix: this runs per container. */
 export interface LabelKeys {

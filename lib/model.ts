@@ -9,6 +9,7 @@ import { compare } from "./compare.ts";
 import { pushTo } from "./multimap.ts";
 import { ConfigError } from "./errors.ts";
 import { parseIp } from "./grammar.ts";
+import type { LabelMemo } from "./labels.ts";
 import { buildListeners } from "./listeners.ts";
 import { type Member, selectContainer, type ServiceSettings } from "./select.ts";
 import type {
@@ -45,8 +46,9 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
   const warnings: string[] = [];
   const members = new Map<string, Member[]>();
   const fallbacks = new Map<string, ServiceSettings[]>();
+  const memo: LabelMemo = new Map();
   for (const c of containers) {
-    const selection = selectContainer(c, options);
+    const selection = selectContainer(c, options, memo);
     if (selection.kind === "ignored") continue;
     warnings.push(...selection.warnings);
     if (selection.kind === "skipped") {
@@ -128,13 +130,13 @@ function buildService(
   );
   const oldest = byAge[0];
   for (const field of SERVICE_LEVEL) {
-    const want = String(oldest[field]);
-    const others = byAge.filter((m) => String(m[field]) !== want).map((m) => m.container.name);
+    const want = oldest[field];
+    const others = byAge.filter((m) => !sameValue(m[field], want)).map((m) => m.container.name);
     if (others.length > 0) {
       warnings.push(
         `service ${name}: ${others.join(", ")} disagree${others.length === 1 ? "s" : ""} on ` +
           `${LABEL_OF[field]}; using ${
-            JSON.stringify(want)
+            JSON.stringify(String(want))
           } of ${oldest.container.name}, the oldest`,
       );
     }
@@ -244,4 +246,11 @@ function validateOptions(options: ModelOptions): void {
       `Invalid label prefix ${JSON.stringify(options.labelPrefix)}: use A-Z a-z 0-9 _ . -`,
     );
   }
+}
+
+/** Equal settings: the same primitive, or arrays with the same items (host lists). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  return a.every((item, i) => item === b[i]);
 }

@@ -19,7 +19,11 @@ export interface ProbeResult {
 export type Prober = (service: Service, server: Server, timeoutMs: number) => Promise<ProbeResult>;
 
 /** The real probes: HTTP GET for http services, TCP connect for tcp services. */
-export const networkProber: Prober = async (service, server, timeoutMs) => {
+export const networkProber: Prober = async (
+  service: Service,
+  server: Server,
+  timeoutMs: number,
+): Promise<ProbeResult> => {
   if (service.mode === "tcp") {
     const what = `TCP connect to ${server.endpoint}`;
     let timer: ReturnType<typeof setTimeout> | undefined;

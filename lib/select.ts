@@ -6,7 +6,7 @@
 import { resolveEndpoint } from "./address.ts";
 import { LabelError } from "./errors.ts";
 import { parseName, quote } from "./grammar.ts";
-import { type ContainerLabels, labelKeys, readLabels } from "./labels.ts";
+import { type ContainerLabels, labelKeys, type LabelMemo, readLabels } from "./labels.ts";
 import type { ContainerInfo, ModelOptions, ServiceMode, SkippedContainer } from "./types.ts";
 
 /** Service-level settings as one container's labels give them. */
@@ -49,7 +49,11 @@ const COMPOSE_SERVICE = "com.docker.compose.service";
  * Decides on one container: not a candidate (`ignored`), a candidate left out (`skipped`,
  * with the reason), or a backend (`member`).
  */
-export function selectContainer(c: ContainerInfo, options: ModelOptions): Selection {
+export function selectContainer(
+  c: ContainerInfo,
+  options: ModelOptions,
+  memo?: LabelMemo,
+): Selection {
   const prefix = options.labelPrefix ?? "lbsync";
   const matched = options.match ? options.match.exec(c.name) : null;
   const keys = labelKeys(prefix);
@@ -64,7 +68,7 @@ export function selectContainer(c: ContainerInfo, options: ModelOptions): Select
     if (c.labels[keys.enable] === "false") {
       throw new LabelError(`disabled by ${keys.enable}=false`);
     }
-    const read = readLabels(c.labels, prefix);
+    const read = readLabels(c.labels, prefix, memo);
     for (const key of read.unknown) {
       warnings.push(`container ${c.name}: unknown label ${key}, ignored`);
     }
