@@ -204,11 +204,12 @@ function serverNamesHash(hosts: string[]): {
 } {
   const longest = hosts.reduce((max, h) => Math.max(max, h.length), 0);
   // One hash element is a pointer, the name and 2 bytes, pointer-aligned; a bucket ends
-  // with a pointer.
-  const needed = 8 + Math.ceil((longest + 2) / 8) * 8 + 8;
+  // with a pointer. Room for 4 of the longest per bucket, so nginx finds a hash size
+  // without collisions overflowing a bucket; then enough buckets for every name.
+  const element = 8 + Math.ceil((longest + 2) / 8) * 8;
   return {
-    serverNamesHashBucketSize: Math.max(64, nextPowerOfTwo(needed)),
-    serverNamesHashMaxSize: Math.max(512, nextPowerOfTwo(new Set(hosts).size * 4)),
+    serverNamesHashBucketSize: Math.max(64, nextPowerOfTwo(4 * element + 8)),
+    serverNamesHashMaxSize: Math.max(512, nextPowerOfTwo(new Set(hosts).size * 2)),
   };
 }
 
