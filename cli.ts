@@ -17,7 +17,9 @@ import { createLogger, type Logger } from "./lib/log.ts";
 import { buildReadyModel, ReadinessGate } from "./lib/readiness.ts";
 import { denoRunIo, discover, probeTimeout, type RunIo, runOnce } from "./lib/run_once.ts";
 import type { ModelResult } from "./lib/types.ts";
-import { Watcher, type WatchObserver } from "./lib/watch.ts";
+import { serveStatus } from "./lib/status_server.ts";
+import { fanOut, Watcher, type WatchObserver } from "./lib/watch.ts";
+import { WatchStats } from "./lib/watch_stats.ts";
 import { HELP } from "./lib/help.ts";
 
 /** What the CLI writes to and reads from; tests pass their own. */
@@ -147,7 +149,14 @@ async function runWatch(
   const reload = command.configPath
     ? async () => (await parseWithConfig(args, io) as typeof command).options
     : undefined;
-  const watcher = new Watcher(command.options, watchLogger(log), reload);
+  const stats = new WatchStats();
+  const watcher = new Watcher(command.options, fanOut(watchLogger(log), stats), reload);
+  stats.setEngines(watcher.engineUrls);
+  if (command.options.statusListen !== undefined) {
+    const resync = () => watcher.resync("POST /resync", false);
+    const { port } = serveStatus(command.options.statusListen, stats, resync, controller.signal);
+    log.info(`status on port ${port}: /healthz /status /metrics, POST /resync`);
+  }
   const stop = () => controller.abort();
   const hangup = () => {
     log.info("SIGHUP: full resync, re-reading files");

@@ -8,6 +8,7 @@ import { parseDuration } from "./duration.ts";
 import { errorMessage, UsageError } from "./errors.ts";
 import { parseInteger, parseName } from "./grammar.ts";
 import { parseHeartbeat } from "./heartbeat.ts";
+import { parseListenAddress } from "./status_server.ts";
 import type { WatchOptions } from "./watch.ts";
 import type { Target } from "./targets.ts";
 
@@ -62,6 +63,7 @@ const OPTIONS = {
   "ready-timeout": { type: "string" },
   rollover: { type: "boolean" },
   "retire-after": { type: "string" },
+  "status-listen": { type: "string" },
   resync: { type: "string" },
   since: { type: "string" },
   format: { type: "string" },
@@ -161,7 +163,15 @@ export function parseCommandLine(
     readyTimeoutMs: duration("--ready-timeout", values["ready-timeout"]),
     rollover: values.rollover,
     retireAfterMs: duration("--retire-after", values["retire-after"]),
+    statusListen: values["status-listen"],
   };
+  if (options.statusListen !== undefined) {
+    try {
+      parseListenAddress(options.statusListen);
+    } catch (error) {
+      throw new UsageError(errorMessage(error));
+    }
+  }
   if (command !== "explain" && options.targets!.length === 0 && values.config === undefined) {
     throw new UsageError("No target: give -t TEMPLATE -o PATH (e.g. -t nginx -o -)");
   }

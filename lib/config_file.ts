@@ -51,6 +51,7 @@ export const CONFIG_SETTINGS: Readonly<Record<string, "string" | "strings" | "bo
   "ready-timeout": "string",
   rollover: "boolean",
   "retire-after": "string",
+  "status-listen": "string",
 };
 
 /** Arguments equivalent to a config file, and its targets. */

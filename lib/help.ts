@@ -62,6 +62,8 @@ Watch:
   --resync DUR              full re-list every DUR (default 60s; 0: never)
   --since TIME              start the event streams at TIME (unix seconds, RFC 3339, or a
                             duration ago such as 10m)
+  --status-listen ADDR      serve GET /healthz, /status, /metrics and POST /resync on ADDR
+                            (PORT or HOST:PORT; a bare port binds 127.0.0.1)
 
 Output:
   --format text|json        explain output (default text)

@@ -32,6 +32,8 @@ export interface WatchOptions extends RunOptions {
   configPath?: string;
   /** Stop containers retired by a rollover after this many milliseconds (off when unset). */
   retireAfterMs?: number;
+  /** `--status-listen`: where the CLI serves /healthz, /status, /metrics. */
+  statusListen?: string;
 }
 
 /** One pass of the loop, for logs and metrics. */
@@ -57,6 +59,20 @@ export interface WatchObserver {
   info?(message: string): void;
   event?(effect: EventEffect, engine: string): void;
   engine?(url: string, state: "connected" | "disconnected", detail?: string): void;
+  /** An apply failed (check, write or reload); the live config stays. */
+  applyFailed?(message: string): void;
+}
+
+/** An observer that passes every report to each of `observers`. */
+export function fanOut(...observers: WatchObserver[]): WatchObserver {
+  return {
+    cycle: (r) => observers.forEach((o) => o.cycle?.(r)),
+    error: (m) => observers.forEach((o) => o.error?.(m)),
+    info: (m) => observers.forEach((o) => o.info?.(m)),
+    event: (e, engine) => observers.forEach((o) => o.event?.(e, engine)),
+    engine: (url, state, detail) => observers.forEach((o) => o.engine?.(url, state, detail)),
+    applyFailed: (m) => observers.forEach((o) => o.applyFailed?.(m)),
+  };
 }
 
 interface Pending {
@@ -167,6 +183,11 @@ export class Watcher {
     for (const timer of this.#retiring.values()) clearTimeout(timer);
     await Promise.allSettled(followers);
     await this.#running;
+  }
+
+  /** The endpoints watched. */
+  get engineUrls(): string[] {
+    return this.#engines.map((e) => e.endpoint.url);
   }
 
   /** A full re-list of every engine now (and, with `reread`, of files and templates too). */
@@ -331,6 +352,7 @@ export class Watcher {
       notify: notifier(this.#options),
     }).catch((error) => {
       this.#observer.error?.(`${errorMessage(error)} (will retry at the next change)`);
+      this.#observer.applyFailed?.(errorMessage(error));
       return undefined;
     });
     if (!apply) return;

@@ -1,0 +1,169 @@
+/**
+ * What watch mode has done, for `/healthz`, `/status` and `/metrics`: fed by the watcher's
+ * reports, read by the status server.
+ *
+ * @module
+ */
+import type { EventEffect } from "./docker_events.ts";
+import type { CycleReport, WatchObserver } from "./watch.ts";
+
+/** State of one engine's event stream. */
+export interface EngineState {
+  url: string;
+  state: "connecting" | "connected" | "disconnected";
+  since: string;
+  detail?: string;
+}
+
+/** Counters and last results of a running watch. */
+export class WatchStats implements WatchObserver {
+  readonly engines = new Map<string, EngineState>();
+  readonly eventsByKind = new Map<string, number>();
+  applies = 0;
+  reloads = 0;
+  checkFailures = 0;
+  applyFailures = 0;
+  cycles = 0;
+  cycleSeconds = 0;
+  batchEvents = 0;
+  lastCycle: CycleReport | undefined;
+  lastApply: { at: string; ok: boolean; changed: string[]; message?: string } | undefined;
+  lastError: { at: string; message: string } | undefined;
+
+  /** Stats; `now` is the clock of the timestamps. */
+  constructor(readonly now: () => Date = () => new Date()) {}
+
+  /** The engines watched, each connecting until its stream reports. */
+  setEngines(urls: string[]): void {
+    for (const url of urls) {
+      this.engines.set(url, { url, state: "connecting", since: this.#stamp() });
+    }
+  }
+
+  #stamp(): string {
+    return this.now().toISOString();
+  }
+
+  /** A pass of the loop. */
+  cycle(report: CycleReport): void {
+    this.cycles += 1;
+    this.cycleSeconds += report.ms / 1000;
+    this.batchEvents += report.events;
+    this.lastCycle = report;
+    this.reloads += report.apply.reloads.length;
+    if (report.changed.length > 0) this.applies += 1;
+    this.lastApply = { at: this.#stamp(), ok: true, changed: report.changed };
+  }
+
+  /** A failed apply. */
+  applyFailed(message: string): void {
+    this.applyFailures += 1;
+    if (message.startsWith("Check failed")) this.checkFailures += 1;
+    this.lastApply = { at: this.#stamp(), ok: false, changed: [], message };
+  }
+
+  /** Any error. */
+  error(message: string): void {
+    this.lastError = { at: this.#stamp(), message };
+  }
+
+  /** An event from an engine. */
+  event(effect: EventEffect): void {
+    this.eventsByKind.set(effect.kind, (this.eventsByKind.get(effect.kind) ?? 0) + 1);
+  }
+
+  /** An engine's stream connected or broke. */
+  engine(url: string, state: "connected" | "disconnected", detail?: string): void {
+    this.engines.set(url, { url, state, since: this.#stamp(), detail });
+  }
+
+  /** Why the watch is not healthy, or `undefined` when it is. */
+  unhealthyReason(): string | undefined {
+    const down = [...this.engines.values()].filter((e) => e.state !== "connected");
+    if (down.length > 0) {
+      return down.map((e) =>
+        `event stream of ${e.url} is ${e.state}${e.detail ? `: ${e.detail}` : ""}`
+      ).join("; ");
+    }
+    if (this.lastApply && !this.lastApply.ok) return `last apply failed: ${this.lastApply.message}`;
+    if (!this.lastApply) return "no apply yet";
+    return undefined;
+  }
+
+  /** The Prometheus text exposition of the counters. */
+  metrics(): string {
+    const lines: string[] = [];
+    const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+    };
+    const result = this.lastCycle?.result;
+    const inCount = result?.model.services.reduce((n, s) => n + s.servers.length, 0) ?? 0;
+    metric("lbsync_applies_total", "counter", "Applies that changed at least one output.", [[
+      "",
+      this.applies,
+    ]]);
+    metric("lbsync_reloads_total", "counter", "Reload commands run.", [["", this.reloads]]);
+    metric("lbsync_check_failures_total", "counter", "Applies refused by the check command.", [[
+      "",
+      this.checkFailures,
+    ]]);
+    metric(
+      "lbsync_apply_failures_total",
+      "counter",
+      "Applies that failed (check, write or reload).",
+      [["", this.applyFailures]],
+    );
+    metric(
+      "lbsync_events_total",
+      "counter",
+      "Docker events received, by kind.",
+      [...this.eventsByKind].sort().map(([kind, n]) => [`{type="${escapeLabel(kind)}"}`, n]),
+    );
+    metric("lbsync_batch_events", "summary", "Events per batch.", [["_sum", this.batchEvents], [
+      "_count",
+      this.cycles,
+    ]]);
+    metric(
+      "lbsync_cycle_duration_seconds",
+      "summary",
+      "Time of one pass: list, model, render, apply.",
+      [
+        ["_sum", Number(this.cycleSeconds.toFixed(6))],
+        ["_count", this.cycles],
+      ],
+    );
+    metric("lbsync_containers", "gauge", "Candidate containers in and out of the pool.", [
+      ['{status="in"}', inCount],
+      ['{status="out"}', result?.skipped.length ?? 0],
+    ]);
+    metric(
+      "lbsync_engine_up",
+      "gauge",
+      "1 while the engine's event stream is connected.",
+      [...this.engines.values()].map((
+        e,
+      ) => [`{engine="${escapeLabel(e.url)}"}`, e.state === "connected" ? 1 : 0]),
+    );
+    return lines.join("\n") + "\n";
+  }
+
+  /** The `/status` document. */
+  status(): unknown {
+    const result = this.lastCycle?.result;
+    return {
+      healthy: this.unhealthyReason() === undefined,
+      reason: this.unhealthyReason(),
+      engines: [...this.engines.values()],
+      services: result?.model.services ?? [],
+      skipped: result?.skipped ?? [],
+      warnings: result?.warnings ?? [],
+      lastApply: this.lastApply,
+      lastError: this.lastError,
+    };
+  }
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
