@@ -25,6 +25,8 @@ export interface EventEffect {
   stopping: boolean;
   /** The container is gone or started anew: forget that it was stopping. */
   settled: boolean;
+  /** When the engine emitted the event, in ms since the epoch (0 when unknown). */
+  timeMs: number;
 }
 
 const CONTAINER_ACTIONS = new Set([
@@ -57,6 +59,7 @@ const STOPPING_SIGNALS = new Set(["15", "9", "2", "3", "SIGTERM", "SIGKILL", "SI
  */
 export function classifyEvent(event: DockerEvent): EventEffect {
   const action = (event.Action ?? "").split(":")[0].trim();
+  const timeMs = event.timeNano ? Math.floor(event.timeNano / 1e6) : (event.time ?? 0) * 1000;
   const attributes = event.Actor?.Attributes ?? {};
   if (event.Type === "network" && (action === "connect" || action === "disconnect")) {
     return {
@@ -65,6 +68,7 @@ export function classifyEvent(event: DockerEvent): EventEffect {
       relevant: true,
       stopping: false,
       settled: false,
+      timeMs,
     };
   }
   const containerId = event.Actor?.ID ?? "";
@@ -75,6 +79,7 @@ export function classifyEvent(event: DockerEvent): EventEffect {
       relevant: false,
       stopping: false,
       settled: false,
+      timeMs,
     };
   }
   return {
@@ -83,5 +88,6 @@ export function classifyEvent(event: DockerEvent): EventEffect {
     relevant: true,
     stopping: action === "kill" && STOPPING_SIGNALS.has(attributes.signal ?? ""),
     settled: action === "start" || action === "die" || action === "destroy",
+    timeMs,
   };
 }

@@ -101,6 +101,8 @@ export class Watcher {
   readonly #engines: DockerEngine[];
   readonly #containers = new Map<string, ContainerInfo[]>();
   readonly #stopping = new Set<string>();
+  /** Creation times from `create` events, in ms: summaries only give whole seconds. */
+  readonly #createdAt = new Map<string, number>();
   #fileContainers: ContainerInfo[] = [];
   #targets: LoadedTarget[] = [];
   #goodTargets: LoadedTarget[] = [];
@@ -204,6 +206,10 @@ export class Watcher {
 
   #onEvent(effect: EventEffect, engine: string): void {
     this.#observer.event?.(effect, engine);
+    if (effect.kind === "create" && effect.timeMs > 0) {
+      this.#createdAt.set(effect.containerId, effect.timeMs);
+    }
+    if (effect.kind === "destroy") this.#createdAt.delete(effect.containerId);
     if (!effect.relevant) return;
     if (effect.settled) this.#stopping.delete(effect.containerId);
     this.#mark({ engines: [engine], reason: "events" });
@@ -339,9 +345,7 @@ export class Watcher {
     }
 
     const containers = [...this.#fileContainers, ...[...this.#containers.values()].flat()]
-      .map((c) =>
-        this.#stopping.has(c.id) && c.state === "running" ? { ...c, state: "stopping" } : c
-      );
+      .map((c) => this.#refine(c));
     const result = await buildReadyModel(containers, this.#options, this.#gate, 0, this.#fileIds);
     this.#followReadiness(result);
     this.#scheduleRetirements(result, containers);
@@ -364,6 +368,19 @@ export class Watcher {
       changed: apply.targets.filter((t) => t.changed).map((t) => t.output),
       ms: Math.round(performance.now() - started),
     });
+  }
+
+  /**
+   * A container as the model should see it: `stopping` once its stop began, and its creation
+   * time to the millisecond when its `create` event was seen (the oldest container's labels
+   * and rollover depend on the order).
+   */
+  #refine(c: ContainerInfo): ContainerInfo {
+    const created = this.#createdAt.get(c.id);
+    const precise = created !== undefined && Math.floor(created / 1000) * 1000 === c.created;
+    const stopping = this.#stopping.has(c.id) && c.state === "running";
+    if (!precise && !stopping) return c;
+    return { ...c, created: precise ? created : c.created, state: stopping ? "stopping" : c.state };
   }
 
   /**

@@ -47,8 +47,24 @@ Deno.test("classifyEvent(): network connect and disconnect concern the attached 
     relevant: true,
     stopping: false,
     settled: false,
+    timeMs: 0,
   });
   assert.equal(classifyEvent({ Type: "network", Action: "create" }).relevant, false);
   assert.equal(classifyEvent({ Type: "image", Action: "pull" }).relevant, false);
   assert.equal(classifyEvent({}).relevant, false);
+});
+
+Deno.test("classifyEvent(): the engine's time of the event, to the millisecond", () => {
+  const e = classifyEvent({
+    Type: "container",
+    Action: "create",
+    Actor: { ID: "c1" },
+    time: 1795300000,
+    timeNano: 1795300000123456789,
+  });
+  assert.equal(e.timeMs, 1795300000123);
+  assert.equal(
+    classifyEvent({ Type: "container", Action: "start", time: 1795300000 }).timeMs,
+    1795300000000,
+  );
 });
