@@ -252,3 +252,15 @@ Deno.test("the real process: exit code and one error line, no stack trace", asyn
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /listen 5432;/);
 });
+
+Deno.test("examples/library.ts: a script that imports mod.ts", async () => {
+  const r = await run([
+    Deno.execPath(),
+    "run",
+    `--allow-read=${ROOT}`,
+    `${ROOT}/examples/library.ts`,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^api \[http\] shop\.example\.com\/api: [\d.]+:8080, [\d.]+:8080$/m);
+  assert.match(r.stdout, /^skipped shop-admin: label lbsync\.host=/m);
+});
