@@ -100,10 +100,12 @@ const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
  */
 function retireOlder(name: string, members: Member[], skipped: SkippedContainer[]): Member[] {
   if (!members.some((m) => m.rollover)) return members;
-  const [newest, ...older] = [...members].sort((a, b) =>
-    b.container.created - a.container.created || compare(b.container.id, a.container.id)
-  );
-  for (const m of older) {
+  const newest = members.reduce((a, b) => (b.container.created > a.container.created ? b : a));
+  // Created at the same instant (container summaries count whole seconds): the order is
+  // unknown, so none of them retires the other.
+  const keep = members.filter((m) => m.container.created === newest.container.created);
+  for (const m of members) {
+    if (keep.includes(m)) continue;
     const c = m.container;
     skipped.push({
       id: c.id,
@@ -113,7 +115,7 @@ function retireOlder(name: string, members: Member[], skipped: SkippedContainer[
       reason: `retired by rollover: ${newest.container.name} is newer and ready`,
     });
   }
-  return [newest];
+  return keep;
 }
 
 /**

@@ -123,3 +123,13 @@ Deno.test("rollover waits for readiness: the old container serves until the new 
   assert.deepEqual(model.services[0].servers.map((s) => s.name), ["app-v1"]);
   assert.deepEqual(skipped.map((s) => s.reason), ["not ready: GET http://x/: status 503"]);
 });
+
+Deno.test("rollover never retires a container of the same creation instant (order unknown)", () => {
+  const a = container("app-a", { "lbsync.service": "app", "lbsync.rollover": "true" });
+  const b = container("app-b", { "lbsync.service": "app", "lbsync.rollover": "true" }, {
+    created: a.created,
+  });
+  const { model, skipped } = buildModel([a, b]);
+  assert.deepEqual(model.services[0].servers.map((s) => s.name), ["app-a", "app-b"]);
+  assert.deepEqual(skipped, []);
+});
