@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { ROOT } from "./support/fixtures.ts";
 import { dockerOk, ENGINE_SOCK, engineMissing, Scenario } from "./support/engine.ts";
-import { run } from "./support/tools.ts";
+import { run, waitForExit } from "./support/tools.ts";
 import { readOr, WatchProcess } from "./support/watch_process.ts";
 
 const ENGINE_DIR = ENGINE_SOCK.slice(0, ENGINE_SOCK.lastIndexOf("/"));
@@ -13,16 +13,7 @@ const ENGINE_DIR = ENGINE_SOCK.slice(0, ENGINE_SOCK.lastIndexOf("/"));
 async function stopDockerd(): Promise<void> {
   const pid = Number((await Deno.readTextFile(`${ENGINE_DIR}/docker.pid`)).trim());
   Deno.kill(pid, "SIGTERM");
-  for (let i = 0; i < 300; i++) {
-    try {
-      const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-      if (/^\d+ \(.*\) Z/.test(stat)) return;
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("dockerd did not stop in 30 s");
+  if (!(await waitForExit(pid, 30_000))) throw new Error("dockerd did not stop in 30 s");
 }
 
 /** Server names in a rendered HAProxy config. */

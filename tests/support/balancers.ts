@@ -2,7 +2,7 @@
  * Real nginx and HAProxy for tests: validate rendered output (`nginx -t`, `haproxy -c`) and
  * run private instances on 127.0.0.1 in a temporary directory.
  */
-import { requireTool, run } from "./tools.ts";
+import { requireTool, run, waitForExit } from "./tools.ts";
 
 /** Result of a balancer's own config check. */
 export interface CheckResult {
@@ -121,15 +121,7 @@ export async function startHaproxy(cfg: string): Promise<RunningBalancer> {
 
 async function waitGone(pidFile: string, known?: number): Promise<void> {
   const pid = known ?? Number((await Deno.readTextFile(pidFile).catch(() => "")).trim());
-  for (let i = 0; i < 100 && pid > 0; i++) {
-    try {
-      const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-      if (/^\d+ \(.*\) Z/.test(stat)) return;
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForExit(pid, 5000);
 }
 
 /** A response from {@link httpGet}. */
