@@ -85,32 +85,34 @@ export function readLabels(
   prefix: string,
   memo?: LabelMemo,
 ): { labels: ContainerLabels; unknown: string[] } {
-  const { fields, known, dotted } = labelKeys(prefix);
+  const { byKey, dotted } = labelKeys(prefix);
   const labels: Record<string, unknown> = {};
-  for (const [field, key] of fields) {
-    const value = all[key];
-    if (value === undefined) continue;
-    const memoKey = memo && `${field}\u0000${value}`;
-    const seen = memoKey === undefined ? undefined : memo!.get(memoKey);
-    if (seen !== undefined) {
-      if (seen instanceof LabelError) {
-        throw new LabelError(`label ${key}=${quote(value)}: ${seen.message}`);
-      }
-      labels[field] = seen.value;
+  const unknown: string[] = [];
+  // One pass over the container's own labels: most are not ours.
+  for (const key in all) {
+    if (!key.startsWith(dotted)) continue;
+    const field = byKey.get(key);
+    if (field === undefined) {
+      unknown.push(key);
       continue;
     }
-    try {
-      labels[field] = PARSERS[field](value);
-      if (memoKey !== undefined) memo!.set(memoKey, { value: labels[field] });
-    } catch (error) {
-      if (!(error instanceof LabelError)) throw error;
-      if (memoKey !== undefined) memo!.set(memoKey, error);
-      throw new LabelError(`label ${key}=${quote(value)}: ${error.message}`);
+    const value = all[key];
+    let values = memo?.get(field);
+    if (memo && !values) memo.set(field, values = new Map());
+    let parsed = values?.get(value);
+    if (parsed === undefined) {
+      try {
+        parsed = { value: PARSERS[field](value) };
+      } catch (error) {
+        if (!(error instanceof LabelError)) throw error;
+        parsed = error;
+      }
+      values?.set(value, parsed);
     }
-  }
-  const unknown: string[] = [];
-  for (const key in all) {
-    if (key.startsWith(dotted) && !known.has(key)) unknown.push(key);
+    if (parsed instanceof LabelError) {
+      throw new LabelError(`label ${key}=${quote(value)}: ${parsed.message}`);
+    }
+    labels[field] = parsed.value;
   }
   return { labels: labels as ContainerLabels, unknown: unknown.sort() };
 }
@@ -119,14 +121,14 @@ export function readLabels(
  * Parsed label values by field and value, for one model build: the containers of a service
  * mostly carry the same values, so each is parsed once. Values are immutable once parsed.
  */
-export type LabelMemo = Map<string, { value: unknown } | LabelError>;
+export type LabelMemo = Map<keyof ContainerLabels, Map<string, { value: unknown } | LabelError>>;
 
 /** The full label names for a prefix, made once per prefix: this runs per container. */
 export interface LabelKeys {
   /** Each field with its label, e.g. `["hosts", "lbsync.host"]`. */
   fields: [keyof ContainerLabels, string][];
-  /** Every known label name. */
-  known: Set<string>;
+  /** Every known label name, with its field. */
+  byKey: Map<string, keyof ContainerLabels>;
   /** `PREFIX.` */
   dotted: string;
   /** `PREFIX.enable` */
@@ -149,7 +151,7 @@ export function labelKeys(prefix: string): LabelKeys {
       .map((f): [keyof ContainerLabels, string] => [f, `${prefix}.${SUFFIX[f]}`]);
     keys = {
       fields,
-      known: new Set(fields.map(([, key]) => key)),
+      byKey: new Map(fields.map(([field, key]) => [key, field])),
       dotted: `${prefix}.`,
       enable: `${prefix}.enable`,
       service: `${prefix}.service`,
