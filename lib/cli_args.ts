@@ -40,6 +40,8 @@ const OPTIONS = {
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
   "allow-partial": { type: "boolean" },
+  swarm: { type: "boolean" },
+  "swarm-vip": { type: "boolean" },
   match: { type: "string" },
   "label-prefix": { type: "string" },
   address: { type: "string" },
@@ -129,6 +131,7 @@ export function parseCommandLine(
       env,
     },
     allowPartial: values["allow-partial"],
+    swarm: values.swarm || values["swarm-vip"] ? { vip: values["swarm-vip"] } : undefined,
     labelPrefix: values["label-prefix"],
     match: values.match === undefined ? undefined : parseRegex(values.match),
     address: values.address === undefined
@@ -157,7 +160,9 @@ export function parseCommandLine(
       ? undefined
       : signalTarget(values["signal-container"]),
     heartbeat: values.heartbeat === undefined ? undefined : heartbeat(values.heartbeat),
-    resyncMs: duration("--resync", values.resync),
+    // Swarm has no task events: a scaled service is seen at the next resync
+    resyncMs: duration("--resync", values.resync) ??
+      (values.swarm || values["swarm-vip"] ? 5_000 : undefined),
     since: values.since === undefined ? undefined : parseSince(values.since, now),
     configPath: values.config,
     readyTimeoutMs: duration("--ready-timeout", values["ready-timeout"]),

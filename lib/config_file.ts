@@ -29,6 +29,8 @@ export const CONFIG_SETTINGS: Readonly<Record<string, "string" | "strings" | "bo
   "tls-cert": "string",
   "tls-key": "string",
   "allow-partial": "boolean",
+  swarm: "boolean",
+  "swarm-vip": "boolean",
   "from-file": "strings",
   match: "string",
   "label-prefix": "string",

@@ -71,6 +71,18 @@ export function classifyEvent(event: DockerEvent): EventEffect {
       timeMs,
     };
   }
+  if (event.Type === "service" || event.Type === "node") {
+    // Swarm: services created, updated (scaled, rolled) or removed; nodes drained or down
+    const relevant = ["create", "update", "remove"].includes(action);
+    return {
+      kind: `${event.Type} ${action}`,
+      containerId: "",
+      relevant,
+      stopping: false,
+      settled: false,
+      timeMs,
+    };
+  }
   const containerId = event.Actor?.ID ?? "";
   if (event.Type !== "container" || !CONTAINER_ACTIONS.has(action)) {
     return {

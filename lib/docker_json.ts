@@ -4,6 +4,7 @@
  * @module
  */
 import { compare } from "./compare.ts";
+import { arr, isObject, type Json, labelsOf, num, str } from "./json_access.ts";
 import { DockerError } from "./errors.ts";
 import type {
   ContainerHealth,
@@ -12,8 +13,6 @@ import type {
   ContainerPort,
   PortBinding,
 } from "./types.ts";
-
-type Json = Record<string, unknown>;
 
 /**
  * Normalizes Docker API JSON into containers: the array `GET /containers/json` returns
@@ -171,35 +170,10 @@ function byBinding(a: PortBinding, b: PortBinding): number {
   return compare(a.hostIp, b.hostIp) || a.hostPort - b.hostPort;
 }
 
-function labelsOf(labels: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!isObject(labels)) return out;
-  for (const [key, value] of Object.entries(labels)) {
-    if (typeof value === "string") out[key] = value;
-  }
-  return out;
-}
-
 function byNameThenId(a: ContainerInfo, b: ContainerInfo): number {
   return compare(a.name, b.name) || compare(a.id, b.id) || compare(a.engine, b.engine);
 }
 
 function stripSlash(name: string): string {
   return name.startsWith("/") ? name.slice(1) : name;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown): string {
-  return typeof value === "string" ? value : "";
-}
-
-function num(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) ? value : 0;
-}
-
-function arr(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
 }

@@ -13,6 +13,9 @@ Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock):
   --tls-ca, --tls-cert, --tls-key FILE
                             TLS files (default: DOCKER_TLS_VERIFY and DOCKER_CERT_PATH)
   --allow-partial           render from the engines that answered when others fail
+  --swarm                   the engines are Swarm managers: services' running tasks are
+                            the backends (labels on the service); watch resyncs every 5s
+  --swarm-vip               the same, one server per service: its virtual IP
   --from-file PATH          Docker API JSON (docker inspect, /containers/json); - = stdin;
                             repeatable
 

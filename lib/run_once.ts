@@ -24,6 +24,8 @@ export interface RunOptions extends ModelOptions {
   allowPartial?: boolean;
   /** Timeout of each Docker request in milliseconds (default 10 s). */
   dockerTimeoutMs?: number;
+  /** The engines are Swarm managers: list services' tasks (`vip`: the service VIPs). */
+  swarm?: { vip?: boolean };
   /** Templates and outputs. */
   targets?: Target[];
   /** Backups, dry run, timeouts. */
@@ -87,7 +89,9 @@ export async function discover(
     files.length > 0 ? readContainerFiles(files, io) : [],
     useDocker
       ? listEngines(
-        resolveEndpoints(options.docker).map((e) => new DockerEngine(e, options.dockerTimeoutMs)),
+        resolveEndpoints(options.docker).map((e) =>
+          new DockerEngine(e, options.dockerTimeoutMs, options.swarm)
+        ),
         { allowPartial: options.allowPartial },
       )
       : { containers: [], failures: [] },

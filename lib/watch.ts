@@ -136,7 +136,9 @@ export class Watcher {
     this.#reloadOptions = reloadOptions;
     const useDocker = (options.docker?.urls?.length ?? 0) > 0 || !options.fromFiles?.length;
     this.#engines = useDocker
-      ? resolveEndpoints(options.docker).map((e) => new DockerEngine(e, options.dockerTimeoutMs))
+      ? resolveEndpoints(options.docker).map((e) =>
+        new DockerEngine(e, options.dockerTimeoutMs, options.swarm)
+      )
       : [];
     this.#gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
   }

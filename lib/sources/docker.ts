@@ -10,6 +10,7 @@
  */
 import type DockerodeType from "dockerode";
 import { containersFromDockerApi } from "../docker_json.ts";
+import { containersFromSwarm } from "../swarm_json.ts";
 import { ConfigError, DockerError, errorMessage } from "../errors.ts";
 import type { ContainerInfo } from "../types.ts";
 import type { DockerEndpoint } from "./docker_endpoint.ts";
@@ -41,8 +42,16 @@ export class DockerEngine {
   #client: Promise<Dockerode> | undefined;
   #streamClient: Promise<Dockerode> | undefined;
 
-  /** An engine at `endpoint`; `timeoutMs` bounds each request. */
-  constructor(readonly endpoint: DockerEndpoint, readonly timeoutMs = 10_000) {}
+  /**
+   * An engine at `endpoint`; `timeoutMs` bounds each request. With `swarm`, the engine is a
+   * Swarm manager and its services' tasks are listed instead of its containers (`vip`: one
+   * entry per service, its virtual IP).
+   */
+  constructor(
+    readonly endpoint: DockerEndpoint,
+    readonly timeoutMs = 10_000,
+    readonly swarm: { vip?: boolean } | undefined = undefined,
+  ) {}
 
   /** The dockerode client (dockerode is imported on the first call). */
   client(): Promise<Dockerode> {
@@ -63,18 +72,43 @@ export class DockerEngine {
    * @throws {DockerError} naming the endpoint and the cause
    */
   async list(engineName = ""): Promise<ContainerInfo[]> {
+    if (this.swarm) return await this.#listSwarm(engineName);
     let json: unknown;
     try {
       const client = await this.client();
       json = await client.listContainers({ all: true });
     } catch (error) {
-      if (error instanceof ConfigError) throw error;
-      throw new DockerError(
-        `Cannot list containers on ${this.endpoint.url}: ${describeDockerError(error)}`,
-        { cause: error },
-      );
+      throw this.#failure("list containers", error);
     }
     return containersFromDockerApi(json, { engine: engineName, source: this.endpoint.url });
+  }
+
+  /** Services, running tasks and nodes of a Swarm manager: three requests. */
+  async #listSwarm(engineName: string): Promise<ContainerInfo[]> {
+    try {
+      const client = await this.client();
+      const [services, tasks, nodes] = await Promise.all([
+        client.listServices(),
+        client.listTasks({ filters: { "desired-state": ["running"] } }),
+        client.listNodes(),
+      ]);
+      return containersFromSwarm(
+        { services, tasks, nodes } as { services: unknown[]; tasks: unknown[]; nodes: unknown[] },
+        { vip: this.swarm?.vip, engine: engineName },
+      );
+    } catch (error) {
+      throw this.#failure("list Swarm services", error);
+    }
+  }
+
+  #failure(what: string, error: unknown): Error {
+    if (error instanceof ConfigError) return error;
+    return new DockerError(
+      `Cannot ${what} on ${this.endpoint.url}: ${describeDockerError(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 
   /**

@@ -47,7 +47,11 @@ export async function followEvents(
       const client = await engine.streamClient();
       const stream = await client.getEvents({
         ...(since ? { since } : {}),
-        filters: { type: ["container", "network"] },
+        filters: {
+          type: engine.swarm
+            ? ["container", "network", "service", "node"]
+            : ["container", "network"],
+        },
       }) as unknown as NodeStream;
       const stop = () => stream.destroy();
       options.signal.addEventListener("abort", stop, { once: true });

@@ -1,0 +1,206 @@
+/**
+ * Swarm on the real test engine (a single-node swarm): services and their tasks as backends,
+ * real nginx routing to the tasks' host-published ports through create, scale up, scale
+ * down, a rolling update and removal; tasks reached by overlay IP from a container on an
+ * attachable overlay network; one server per service with --swarm-vip.
+ */
+import assert from "node:assert/strict";
+import { freePort, httpGet, type RunningBalancer, startNginx } from "./support/balancers.ts";
+import { lbsync } from "./support/cli.ts";
+import {
+  docker,
+  dockerOk,
+  ENGINE_SOCK,
+  engineMissing,
+  Scenario,
+  TEST_IMAGE,
+} from "./support/engine.ts";
+import { missing, requireTool, run } from "./support/tools.ts";
+
+const ignore = missing("nginx") || await engineMissing();
+
+/** Short ids of the running task containers of `service`. */
+async function taskContainers(service: string): Promise<Set<string>> {
+  const out = await dockerOk([
+    "ps",
+    "--filter",
+    `label=com.docker.swarm.service.name=${service}`,
+    "--format",
+    "{{.ID}}",
+  ]);
+  return new Set(out.split("\n").filter(Boolean).map((id) => id.slice(0, 12)));
+}
+
+async function answers(port: number, count: number): Promise<Set<string>> {
+  const seen = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const r = await httpGet(port, "/", "swarm.test", 3000);
+    seen.add(r.status === 200 ? r.body.trim() : `status ${r.status}`);
+  }
+  return seen;
+}
+
+Deno.test({
+  name: "swarm: services' tasks are the backends, followed through scale, update and removal",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const s = new Scenario();
+    const L = `s${s.tag}`;
+    const wasActive =
+      (await dockerOk(["info", "--format", "{{.Swarm.LocalNodeState}}"])) === "active";
+    if (!wasActive) await dockerOk(["swarm", "init", "--advertise-addr", "127.0.0.1"]);
+    const service = s.name("web");
+    const net = s.name("ov");
+    const port = freePort();
+    const dir = await Deno.makeTempDir({ prefix: "lbsync-swarm-" });
+    const out = `${dir}/lbsync.conf`;
+    let nginx: RunningBalancer | undefined;
+    const common = [
+      "--docker",
+      `unix://${ENGINE_SOCK}`,
+      "--swarm",
+      "--label-prefix",
+      L,
+      "--listen",
+      String(port),
+      "--listen-address",
+      "127.0.0.1",
+    ];
+    const render = async (extra: string[], template = "nginx") => {
+      const r = await lbsync([
+        "render",
+        ...common,
+        ...extra,
+        "-t",
+        template,
+        "-o",
+        out,
+        "--ready-timeout",
+        "5s",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      return await Deno.readTextFile(out);
+    };
+    try {
+      await dockerOk(["network", "create", "--driver", "overlay", "--attachable", net]);
+      await dockerOk([
+        "service",
+        "create",
+        "--name",
+        service,
+        "--replicas",
+        "2",
+        "--network",
+        net,
+        "--publish",
+        "mode=host,target=8080",
+        "--label",
+        `${L}.service=sweb`,
+        "--label",
+        `${L}.host=swarm.test`,
+        "--label",
+        `${L}.port=8080`,
+        "--stop-grace-period",
+        "1s",
+        TEST_IMAGE,
+      ]);
+
+      const published = async () => {
+        await render(["--address", "published"]);
+        if (!nginx) nginx = await startNginx({ http: await Deno.readTextFile(out) });
+        else {
+          await Deno.copyFile(out, `${nginx.dir}/lbsync.conf`);
+          await run([
+            requireTool("nginx"),
+            "-p",
+            `${nginx.dir}/`,
+            "-c",
+            `${nginx.dir}/nginx.conf`,
+            "-s",
+            "reload",
+          ]);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        return await answers(port, 30);
+      };
+
+      await t.step(
+        "created: nginx reaches every running task on its host-published port",
+        async () => {
+          assert.deepEqual(await published(), await taskContainers(service));
+          assert.equal((await taskContainers(service)).size, 2);
+        },
+      );
+      await t.step("scaled up to 3 and down to 1: the pool follows", async () => {
+        await dockerOk(["service", "scale", service + "=3"]);
+        assert.deepEqual(await published(), await taskContainers(service));
+        assert.equal((await taskContainers(service)).size, 3);
+        await dockerOk(["service", "scale", service + "=1"]);
+        await new Promise((r) => setTimeout(r, 1000));
+        assert.deepEqual(await published(), await taskContainers(service));
+      });
+      await t.step("a rolling update: the new tasks serve", async () => {
+        const before = await taskContainers(service);
+        await dockerOk(["service", "update", "--env-add", "ROLLED=1", service]);
+        await new Promise((r) => setTimeout(r, 1000));
+        const after = await taskContainers(service);
+        assert.notDeepEqual(after, before);
+        assert.deepEqual(await published(), after);
+      });
+      await t.step(
+        "overlay: a container on the attachable network reaches the tasks by overlay IP",
+        async () => {
+          await dockerOk(["service", "scale", service + "=2"]);
+          await Deno.writeTextFile(
+            `${dir}/list.mustache`,
+            "{{#services}}{{#servers}}{{endpoint}}\n{{/servers}}{{/services}}",
+          );
+          const endpoints = (await render(["--network", net], `${dir}/list.mustache`)).split("\n")
+            .filter(Boolean);
+          assert.equal(endpoints.length, 2);
+          const probe = await s.run("probe", ["--network", net]);
+          const seen = new Set<string>();
+          for (const endpoint of endpoints) {
+            seen.add(
+              (await dockerOk(["exec", probe.name, "wget", "-qO-", `http://${endpoint}/`])).trim(),
+            );
+          }
+          assert.deepEqual(seen, await taskContainers(service));
+          const vip = (await render(["--network", net, "--swarm-vip"], `${dir}/list.mustache`))
+            .split("\n").filter(Boolean);
+          assert.equal(vip.length, 1, "one server: the service's virtual IP");
+          // the VIP itself answers only where the kernel has IPVS (not on these VMs): check it
+          // is the address Docker gave the service
+          const vips = await dockerOk([
+            "service",
+            "inspect",
+            "-f",
+            "{{range .Endpoint.VirtualIPs}}{{.Addr}} {{end}}",
+            service,
+          ]);
+          assert.ok(
+            vips.split(" ").some((a) => a.split("/")[0] === vip[0].split(":")[0]),
+            `${vip[0]} not in ${vips}`,
+          );
+        },
+      );
+      await t.step("removed: the service leaves the config", async () => {
+        await dockerOk(["service", "rm", service]);
+        await new Promise((r) => setTimeout(r, 1000));
+        const text = await render(["--address", "published"]);
+        assert.doesNotMatch(text, /upstream sweb/);
+      });
+    } finally {
+      await nginx?.stop();
+      await docker(["service", "rm", service]);
+      await s.cleanup();
+      for (let i = 0; i < 20 && (await docker(["network", "rm", net])).code !== 0; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      if (!wasActive) await docker(["swarm", "leave", "--force"]);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
