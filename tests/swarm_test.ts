@@ -16,6 +16,7 @@ import {
   TEST_IMAGE,
 } from "./support/engine.ts";
 import { missing, requireTool, run } from "./support/tools.ts";
+import { readOr, WatchProcess } from "./support/watch_process.ts";
 
 const ignore = missing("nginx") || await engineMissing();
 
@@ -186,6 +187,38 @@ Deno.test({
           );
         },
       );
+      await t.step("watch: a scaled service shows up without a task event", async () => {
+        const list = `${dir}/watch.txt`;
+        const watch = new WatchProcess([
+          "--docker",
+          `unix://${ENGINE_SOCK}`,
+          "--swarm",
+          "--label-prefix",
+          L,
+          "--address",
+          "published",
+          "-t",
+          `${dir}/list.mustache`,
+          "-o",
+          list,
+          "--heartbeat",
+          "100ms:500ms",
+        ]);
+        try {
+          const count = async () => (await readOr(list)).split("\n").filter(Boolean).length;
+          await watch.until("2 tasks", async () => (await count()) === 2, 15_000);
+          const started = Date.now();
+          await dockerOk(["service", "scale", "--detach", service + "=3"]);
+          await watch.until("3 tasks", async () => (await count()) === 3, 20_000);
+          console.log(
+            `swarm: scaled service in the config ${
+              Date.now() - started
+            } ms after docker service scale`,
+          );
+        } finally {
+          assert.equal((await watch.stop()).code, 0, watch.log);
+        }
+      });
       await t.step("removed: the service leaves the config", async () => {
         await dockerOk(["service", "rm", service]);
         await new Promise((r) => setTimeout(r, 1000));
