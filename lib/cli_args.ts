@@ -43,6 +43,7 @@ const OPTIONS = {
   swarm: { type: "boolean" },
   "swarm-vip": { type: "boolean" },
   match: { type: "string" },
+  "match-image": { type: "string" },
   "label-prefix": { type: "string" },
   address: { type: "string" },
   network: { type: "string" },
@@ -133,7 +134,10 @@ export function parseCommandLine(
     allowPartial: values["allow-partial"],
     swarm: values.swarm || values["swarm-vip"] ? { vip: values["swarm-vip"] } : undefined,
     labelPrefix: values["label-prefix"],
-    match: values.match === undefined ? undefined : parseRegex(values.match),
+    match: values.match === undefined ? undefined : parseRegex("--match", values.match),
+    matchImage: values["match-image"] === undefined
+      ? undefined
+      : parseRegex("--match-image", values["match-image"]),
     address: values.address === undefined
       ? undefined
       : choice("--address", values.address, ["network", "published"] as const),
@@ -285,11 +289,11 @@ function pairTargets(tokens: Token[]): Target[] {
   return targets;
 }
 
-function parseRegex(source: string): RegExp {
+function parseRegex(flag: string, source: string): RegExp {
   try {
     return new RegExp(source);
   } catch (error) {
-    throw new UsageError(`Invalid --match ${JSON.stringify(source)}: ${errorMessage(error)}`);
+    throw new UsageError(`Invalid ${flag} ${JSON.stringify(source)}: ${errorMessage(error)}`);
   }
 }
 

@@ -33,6 +33,7 @@ export const CONFIG_SETTINGS: Readonly<Record<string, "string" | "strings" | "bo
   "swarm-vip": "boolean",
   "from-file": "strings",
   match: "string",
+  "match-image": "string",
   "label-prefix": "string",
   "include-unhealthy": "boolean",
   address: "string",

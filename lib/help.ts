@@ -22,6 +22,7 @@ Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock):
 Selection:
   --match REGEX             containers whose name matches are candidates; the named group
                             (?<service>...) names the service
+  --match-image REGEX       containers whose image reference matches are candidates
   --label-prefix P          label prefix (default lbsync)
   --include-unhealthy       keep containers whose Docker health is starting or unhealthy
 

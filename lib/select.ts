@@ -58,11 +58,11 @@ export function selectContainer(
   const matched = options.match ? options.match.exec(c.name) : null;
   const keys = labelKeys(prefix);
   const labelled = c.labels[keys.enable] !== undefined || c.labels[keys.service] !== undefined;
-  if (!labelled && !matched) return { kind: "ignored" };
+  const imageMatched = options.matchImage?.test(c.image) ?? false;
+  if (!labelled && !matched && !imageMatched) return { kind: "ignored" };
 
   const warnings: string[] = [];
-  // Known as early as possible, so a skipped container still shows its service.
-  let service = validName(c.labels[keys.service]);
+  let service = "";
   let settings: ServiceSettings | undefined;
   try {
     if (c.labels[keys.enable] === "false") {
@@ -77,6 +77,8 @@ export function selectContainer(
     return { kind: "member", warnings, member: resolveMember(c, read.labels, settings, options) };
   } catch (error) {
     if (!(error instanceof LabelError)) throw error;
+    // a container skipped before its service was known still shows its service label
+    service ||= validName(c.labels[keys.service]);
     return {
       kind: "skipped",
       skipped: { id: c.id, name: c.name, engine: c.engine, service, reason: error.message },

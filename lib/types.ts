@@ -215,6 +215,8 @@ export interface ModelOptions {
   labelPrefix?: string;
   /** Name regex that makes a container a candidate; group `service` names the service. */
   match?: RegExp;
+  /** Image reference regex that makes a container a candidate (`--match-image`). */
+  matchImage?: RegExp;
   /** `network` (default) or `published`. */
   address?: AddressMode;
   /** Network whose address to use when a container has several. */

@@ -257,3 +257,14 @@ Deno.test("buildModel() makes backup-only services serve from their backups", ()
   ]);
   assert.equal(model.services[0].servers[0].backup, false);
 });
+
+Deno.test("buildModel() selects by image reference with --match-image", () => {
+  const cs = [
+    container("a", {}, { image: "registry.example.com/shop/api:2.1" }),
+    container("b", {}, { image: "registry.example.com/shop/web:1.0" }),
+    container("c", { "lbsync.enable": "false" }, { image: "registry.example.com/shop/api:2.0" }),
+  ];
+  const { model, skipped } = buildModel(cs, { matchImage: /\/shop\/api:/ });
+  assert.deepEqual(model.services.map((s) => s.name), ["a"]);
+  assert.deepEqual(skipped.map((s) => s.name), ["c"]);
+});
