@@ -34,6 +34,11 @@ function containersJson(ports: number[]): string {
   })));
 }
 
+/** `lbsync render --from-file SOURCE -t TEMPLATE -o OUT` with more arguments. */
+function renderTo(out: string, source: string, template: string, args: string[]) {
+  return lbsync(["render", "--from-file", source, ...args, "-t", template, "-o", out]);
+}
+
 async function bodies(port: number, count: number): Promise<Set<string>> {
   const seen = new Set<string>();
   for (let i = 0; i < count; i++) {
@@ -85,16 +90,7 @@ Deno.test({
       await Deno.writeTextFile(`${dir}/nginx.conf`, nginxMainConf(dir, out));
       await Deno.writeTextFile(`${dir}/one.json`, containersJson([v1.port]));
       await Deno.writeTextFile(`${dir}/two.json`, containersJson([v1.port, v2.port]));
-      const first = await lbsync([
-        "render",
-        "--from-file",
-        `${dir}/one.json`,
-        ...common,
-        "-t",
-        "nginx",
-        "-o",
-        out,
-      ]);
+      const first = await renderTo(out, `${dir}/one.json`, "nginx", [...common, ...[]]);
       assert.equal(first.code, 0, first.stderr);
       assert.equal((await run(ngx.split(" "))).code, 0);
       assert.deepEqual(await bodies(listen, 4), new Set(["v1"]));
@@ -105,16 +101,9 @@ Deno.test({
         `${dir}/bad.mustache`,
         "{{#services}}upstream {{name}} { }\n{{/services}}",
       );
-      const bad = await lbsync([
-        "render",
-        "--from-file",
-        `${dir}/two.json`,
+      const bad = await renderTo(out, `${dir}/two.json`, `${dir}/bad.mustache`, [
         ...common,
         ...apply,
-        "-t",
-        `${dir}/bad.mustache`,
-        "-o",
-        out,
       ]);
       assert.equal(bad.code, 1);
       assert.match(
@@ -124,17 +113,7 @@ Deno.test({
       assert.deepEqual(await Deno.readFile(out), live, "live file byte-identical");
       assert.deepEqual(await bodies(listen, 4), new Set(["v1"]), "old config still serving");
 
-      const good = await lbsync([
-        "render",
-        "--from-file",
-        `${dir}/two.json`,
-        ...common,
-        ...apply,
-        "-t",
-        "nginx",
-        "-o",
-        out,
-      ]);
+      const good = await renderTo(out, `${dir}/two.json`, "nginx", [...common, ...apply]);
       assert.equal(good.code, 0, good.stderr);
       await eventually(async () => (await bodies(listen, 6)).size === 2);
       assert.deepEqual(await bodies(listen, 6), new Set(["v1", "v2"]));
@@ -183,16 +162,7 @@ Deno.test({
     try {
       await Deno.writeTextFile(`${dir}/one.json`, containersJson([v1.port]));
       await Deno.writeTextFile(`${dir}/two.json`, containersJson([v1.port, v2.port]));
-      const first = await lbsync([
-        "render",
-        "--from-file",
-        `${dir}/one.json`,
-        ...common,
-        "-t",
-        "haproxy",
-        "-o",
-        out,
-      ]);
+      const first = await renderTo(out, `${dir}/one.json`, "haproxy", [...common, ...[]]);
       assert.equal(first.code, 0, first.stderr);
       const started = await run([haproxy, "-W", "-D", "-dR", "-f", out, "-p", pid], { cwd: dir });
       assert.equal(started.code, 0, started.stderr);
@@ -204,16 +174,9 @@ Deno.test({
         `${dir}/bad.mustache`,
         templates.haproxy + "\nbackend broken\n    server s1 127.0.0.1:notaport\n",
       );
-      const bad = await lbsync([
-        "render",
-        "--from-file",
-        `${dir}/two.json`,
+      const bad = await renderTo(out, `${dir}/two.json`, `${dir}/bad.mustache`, [
         ...common,
         ...apply,
-        "-t",
-        `${dir}/bad.mustache`,
-        "-o",
-        out,
       ]);
       assert.equal(bad.code, 1);
       assert.match(
@@ -223,17 +186,7 @@ Deno.test({
       assert.deepEqual(await Deno.readFile(out), live);
       assert.deepEqual(await bodies(listen, 4), new Set(["v1"]));
 
-      const good = await lbsync([
-        "render",
-        "--from-file",
-        `${dir}/two.json`,
-        ...common,
-        ...apply,
-        "-t",
-        "haproxy",
-        "-o",
-        out,
-      ]);
+      const good = await renderTo(out, `${dir}/two.json`, "haproxy", [...common, ...apply]);
       assert.equal(good.code, 0, good.stderr);
       await eventually(async () => (await bodies(listen, 6)).size === 2);
     } finally {
