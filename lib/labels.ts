@@ -93,7 +93,7 @@ export function readLabels(
     if (!key.startsWith(dotted)) continue;
     const field = byKey.get(key);
     if (field === undefined) {
-      unknown.push(key);
+      if (groupOf(key, dotted) === undefined) unknown.push(key);
       continue;
     }
     const value = all[key];
@@ -161,4 +161,45 @@ export function labelKeys(prefix: string): LabelKeys {
     keyCache.set(prefix, keys);
   }
   return keys;
+}
+
+/** A label group: `PREFIX.GROUP.FIELD` labels that make one more service of a container. */
+export interface LabelGroup {
+  /** The group name, e.g. `admin` for `lbsync.admin.port`. */
+  name: string;
+  /** Its labels in the plain form (`lbsync.admin.port` as `lbsync.port`). */
+  labels: Record<string, string>;
+}
+
+/**
+ * The label groups of a container, sorted by name: `lbsync.web.port=8080` and
+ * `lbsync.admin.port=9000` give groups `web` and `admin`, each a service of its own.
+ */
+export function labelGroups(all: Record<string, string>, prefix: string): LabelGroup[] {
+  const { dotted } = labelKeys(prefix);
+  const groups = new Map<string, Record<string, string>>();
+  for (const key in all) {
+    if (!key.startsWith(dotted)) continue;
+    const found = groupOf(key, dotted);
+    if (found === undefined) continue;
+    const labels = groups.get(found.group) ?? {};
+    labels[`${dotted}${found.suffix}`] = all[key];
+    groups.set(found.group, labels);
+  }
+  return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, labels]) => ({ name, labels }));
+}
+
+const SUFFIXES = new Set(Object.values(SUFFIX));
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+/** `PREFIX.GROUP.FIELD` split, when FIELD is a known label and GROUP a valid name. */
+function groupOf(key: string, dotted: string): { group: string; suffix: string } | undefined {
+  const rest = key.slice(dotted.length);
+  const dot = rest.lastIndexOf(".");
+  if (dot <= 0) return undefined;
+  const group = rest.slice(0, dot);
+  const suffix = rest.slice(dot + 1);
+  if (!SUFFIXES.has(suffix) || !GROUP_NAME.test(group) || SUFFIXES.has(group)) return undefined;
+  return { group, suffix };
 }

@@ -11,7 +11,7 @@ import { ConfigError } from "./errors.ts";
 import { parseIp } from "./grammar.ts";
 import type { LabelMemo } from "./labels.ts";
 import { buildListeners } from "./listeners.ts";
-import { type Member, selectContainer, type ServiceSettings } from "./select.ts";
+import { type Member, selectContainerServices, type ServiceSettings } from "./select.ts";
 import type {
   ContainerInfo,
   ModelOptions,
@@ -48,14 +48,15 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
   const fallbacks = new Map<string, ServiceSettings[]>();
   const memo: LabelMemo = new Map();
   for (const c of containers) {
-    const selection = selectContainer(c, options, memo);
-    if (selection.kind === "ignored") continue;
-    warnings.push(...selection.warnings);
-    if (selection.kind === "skipped") {
-      skipped.push(selection.skipped);
-      if (selection.settings) pushTo(fallbacks, selection.settings.service, selection.settings);
-    } else {
-      pushTo(members, selection.member.service, selection.member);
+    for (const selection of selectContainerServices(c, options, memo)) {
+      if (selection.kind === "ignored") continue;
+      warnings.push(...selection.warnings);
+      if (selection.kind === "skipped") {
+        skipped.push(selection.skipped);
+        if (selection.settings) pushTo(fallbacks, selection.settings.service, selection.settings);
+      } else {
+        pushTo(members, selection.member.service, selection.member);
+      }
     }
   }
 

@@ -6,7 +6,13 @@
 import { resolveEndpoint } from "./address.ts";
 import { LabelError } from "./errors.ts";
 import { parseName, quote } from "./grammar.ts";
-import { type ContainerLabels, labelKeys, type LabelMemo, readLabels } from "./labels.ts";
+import {
+  type ContainerLabels,
+  labelGroups,
+  labelKeys,
+  type LabelMemo,
+  readLabels,
+} from "./labels.ts";
 import type { ContainerInfo, ModelOptions, ServiceMode, SkippedContainer } from "./types.ts";
 
 /** Service-level settings as one container's labels give them. */
@@ -44,6 +50,38 @@ export type Selection =
   | { kind: "member"; member: Member; warnings: string[] };
 
 const COMPOSE_SERVICE = "com.docker.compose.service";
+
+/**
+ * Decides on a container and on each of its label groups (`lbsync.GROUP.FIELD`): one
+ * selection for the plain `lbsync.*` labels and one per group, each group a service of its
+ * own (named by `lbsync.GROUP.service`, else GROUP). `lbsync.enable=false` disables them all.
+ */
+export function selectContainerServices(
+  c: ContainerInfo,
+  options: ModelOptions,
+  memo?: LabelMemo,
+): Selection[] {
+  const prefix = options.labelPrefix ?? "lbsync";
+  const groups = labelGroups(c.labels, prefix);
+  const plain = selectContainer(c, options, memo);
+  if (groups.length === 0) return [plain];
+  const keys = labelKeys(prefix);
+  const out: Selection[] = plain.kind === "ignored" ? [] : [plain];
+  if (c.labels[keys.enable] === "false") return out;
+  for (const group of groups) {
+    const labels = { [keys.enable]: "true", [keys.service]: group.name, ...group.labels };
+    const selection = selectContainer({ ...c, labels }, options, memo);
+    if (selection.kind === "skipped") {
+      selection.skipped.reason = `group ${group.name}: ` +
+        selection.skipped.reason.replace(
+          `label ${keys.dotted}`,
+          `label ${keys.dotted}${group.name}.`,
+        );
+    }
+    out.push(selection);
+  }
+  return out;
+}
 
 /**
  * Decides on one container: not a candidate (`ignored`), a candidate left out (`skipped`,

@@ -39,6 +39,26 @@ const CASES: GoldenCase[] = [
   },
   { name: "empty", containers: () => [], options: {} },
   {
+    name: "groups",
+    containers: () => {
+      resetContainers();
+      const ports = [8080, 9000].map((port) => ({ port, protocol: "tcp", published: [] }));
+      return [
+        container("multi-1", {
+          "lbsync.web.port": "8080",
+          "lbsync.web.host": "example.com",
+          "lbsync.admin.port": "9000",
+          "lbsync.admin.mode": "tcp",
+          "lbsync.admin.listen": "9000",
+        }, { ports }),
+        container("multi-2", { "lbsync.web.port": "8080", "lbsync.web.host": "example.com" }, {
+          ports,
+        }),
+      ];
+    },
+    options: {},
+  },
+  {
     name: "edge",
     containers: () => {
       resetContainers();

@@ -268,3 +268,45 @@ Deno.test("buildModel() selects by image reference with --match-image", () => {
   assert.deepEqual(model.services.map((s) => s.name), ["a"]);
   assert.deepEqual(skipped.map((s) => s.name), ["c"]);
 });
+
+Deno.test("label groups: several services from one container, next to the plain form", () => {
+  const ports = [{ port: 8080, protocol: "tcp", published: [] }, {
+    port: 9000,
+    protocol: "tcp",
+    published: [],
+  }];
+  const cs = [
+    container("multi", {
+      "lbsync.web.port": "8080",
+      "lbsync.web.host": "example.com",
+      "lbsync.admin.port": "9000",
+      "lbsync.admin.mode": "tcp",
+      "lbsync.admin.listen": "9000",
+      "lbsync.admin.service": "admin-tcp",
+    }, { ports }),
+    container("plain", {
+      "lbsync.service": "api",
+      "lbsync.port": "8080",
+      "lbsync.metrics.port": "9000",
+      "lbsync.metrics.path": "/metrics",
+    }, { ports }),
+    container("off", { "lbsync.enable": "false", "lbsync.web.port": "8080" }, { ports }),
+    container("bad", { "lbsync.web.port": "80}" }, { ports }),
+  ];
+  const { model, skipped, warnings } = buildModel(cs);
+  assert.deepEqual(
+    model.services.map((s) => `${s.name} ${s.mode} ${s.servers.map((x) => `${x.name}:${x.port}`)}`),
+    [
+      "admin-tcp tcp multi:9000",
+      "api http plain:8080",
+      "metrics http plain:9000",
+      "web http multi:8080",
+    ],
+  );
+  assert.deepEqual(model.services.find((s) => s.name === "web")!.hosts, ["example.com"]);
+  assert.deepEqual(skipped.map((s) => `${s.name}: ${s.reason}`), [
+    'bad: group web: label lbsync.web.port="80}": not an integer in 1..65535',
+    "off: disabled by lbsync.enable=false",
+  ]);
+  assert.deepEqual(warnings, []);
+});
