@@ -4,7 +4,7 @@
  * one is written, checked and reloaded.
  */
 import assert from "node:assert/strict";
-import { freePort, httpGet, nginxMainConf } from "./support/balancers.ts";
+import { answerSet, freePort, nginxMainConf } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import { missing, requireTool, run } from "./support/tools.ts";
 
@@ -39,13 +39,8 @@ function renderTo(out: string, source: string, template: string, args: string[])
   return lbsync(["render", "--from-file", source, ...args, "-t", template, "-o", out]);
 }
 
-async function bodies(port: number, count: number): Promise<Set<string>> {
-  const seen = new Set<string>();
-  for (let i = 0; i < count; i++) {
-    const r = await httpGet(port, "/", "app.test");
-    seen.add(r.status === 200 ? r.body : `status ${r.status}`);
-  }
-  return seen;
+function bodies(port: number, count: number): Promise<Set<string>> {
+  return answerSet(port, "/", "app.test", count);
 }
 
 async function eventually(fn: () => Promise<boolean>, ms = 5000): Promise<void> {
@@ -92,7 +87,8 @@ Deno.test({
       await Deno.writeTextFile(`${dir}/two.json`, containersJson([v1.port, v2.port]));
       const first = await renderTo(out, `${dir}/one.json`, "nginx", [...common, ...[]]);
       assert.equal(first.code, 0, first.stderr);
-      assert.equal((await run(ngx.split(" "))).code, 0);
+      const started = await run(ngx.split(" "));
+      assert.equal(started.code, 0, started.stderr);
       assert.deepEqual(await bodies(listen, 4), new Set(["v1"]));
       const live = await Deno.readFile(out);
 

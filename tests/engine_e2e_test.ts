@@ -5,24 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { lbsync } from "./support/cli.ts";
-import { freePort, httpGet, startHaproxy, startNginx } from "./support/balancers.ts";
+import { answerSet, freePort, httpGet, startHaproxy, startNginx } from "./support/balancers.ts";
 import { dockerOk, ENGINE_SOCK, engineMissing, Scenario } from "./support/engine.ts";
 import { missing } from "./support/tools.ts";
 
 /** Bodies (trimmed) of `count` requests. */
-async function answers(
-  port: number,
-  path: string,
-  host: string,
-  count: number,
-): Promise<Set<string>> {
-  const seen = new Set<string>();
-  for (let i = 0; i < count; i++) {
-    const r = await httpGet(port, path, host);
-    seen.add(r.status === 200 ? r.body.trim() : `status ${r.status}`);
-  }
-  return seen;
-}
+const answers = answerSet;
 
 /** The body a TCP service gives to a plain HTTP request. */
 async function tcpAnswer(port: number): Promise<string> {

@@ -5,7 +5,7 @@
  * attachable overlay network; one server per service with --swarm-vip.
  */
 import assert from "node:assert/strict";
-import { freePort, httpGet, type RunningBalancer, startNginx } from "./support/balancers.ts";
+import { answerSet, freePort, type RunningBalancer, startNginx } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import {
   docker,
@@ -32,13 +32,8 @@ async function taskContainers(service: string): Promise<Set<string>> {
   return new Set(out.split("\n").filter(Boolean).map((id) => id.slice(0, 12)));
 }
 
-async function answers(port: number, count: number): Promise<Set<string>> {
-  const seen = new Set<string>();
-  for (let i = 0; i < count; i++) {
-    const r = await httpGet(port, "/", "swarm.test", 3000);
-    seen.add(r.status === 200 ? r.body.trim() : `status ${r.status}`);
-  }
-  return seen;
+function answers(port: number, count: number): Promise<Set<string>> {
+  return answerSet(port, "/", "swarm.test", count, 3000);
 }
 
 Deno.test({

@@ -4,7 +4,7 @@
  * each followed into the config and into the traffic.
  */
 import assert from "node:assert/strict";
-import { freePort, httpGet, startHaproxy, startNginx } from "./support/balancers.ts";
+import { answerSet, freePort, startHaproxy, startNginx } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import {
   docker,
@@ -29,13 +29,8 @@ interface Side {
 }
 
 /** Short ids answering on `side` over `count` requests (`status N` for errors). */
-async function answers(side: Side, count: number): Promise<Set<string>> {
-  const seen = new Set<string>();
-  for (let i = 0; i < count; i++) {
-    const r = await httpGet(side.port, "/", "web.test");
-    seen.add(r.status === 200 ? r.body.trim() : `status ${r.status}`);
-  }
-  return seen;
+function answers(side: Side, count: number): Promise<Set<string>> {
+  return answerSet(side.port, "/", "web.test", count);
 }
 
 async function appliesOf(side: Side): Promise<number> {

@@ -4,7 +4,7 @@
  * once its kill event is processed; a rollover retires and stops the old container.
  */
 import assert from "node:assert/strict";
-import { freePort, httpGet, startNginx } from "./support/balancers.ts";
+import { answerCounts, freePort, startNginx } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import { dockerOk, ENGINE_SOCK, engineMissing, Scenario, TEST_IMAGE } from "./support/engine.ts";
 import { missing, requireTool } from "./support/tools.ts";
@@ -24,14 +24,8 @@ function slowStopper(grace: number): string[] {
   return ["--entrypoint", "/bin/sh", TEST_IMAGE, "-c", script];
 }
 
-async function answers(port: number, count: number): Promise<Map<string, number>> {
-  const seen = new Map<string, number>();
-  for (let i = 0; i < count; i++) {
-    const r = await httpGet(port, "/", "app.test", 3000);
-    const key = r.status === 200 ? r.body.trim() : `status ${r.status}`;
-    seen.set(key, (seen.get(key) ?? 0) + 1);
-  }
-  return seen;
+function answers(port: number, count: number): Promise<Map<string, number>> {
+  return answerCounts(port, "/", "app.test", count, 3000);
 }
 
 Deno.test({

@@ -181,3 +181,34 @@ export function freePort(): number {
   listener.close();
   return port;
 }
+
+/**
+ * What `count` sequential requests got, with how often: the trimmed body of each 200 (the
+ * test containers answer their own id), `status N` otherwise.
+ */
+export async function answerCounts(
+  port: number,
+  path: string,
+  host: string,
+  count: number,
+  timeoutMs = 5000,
+): Promise<Map<string, number>> {
+  const seen = new Map<string, number>();
+  for (let i = 0; i < count; i++) {
+    const r = await httpGet(port, path, host, timeoutMs);
+    const key = r.status === 200 ? r.body.trim() : `status ${r.status}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
+  return seen;
+}
+
+/** The distinct answers of {@link answerCounts}. */
+export async function answerSet(
+  port: number,
+  path: string,
+  host: string,
+  count: number,
+  timeoutMs = 5000,
+): Promise<Set<string>> {
+  return new Set((await answerCounts(port, path, host, count, timeoutMs)).keys());
+}
