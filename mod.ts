@@ -2,7 +2,8 @@
  * lbsync: keeps a load balancer's backend list in step with Docker containers.
  *
  * The pure core is one chain: Docker API JSON -> {@link containersFromDockerApi} ->
- * {@link buildModel} -> {@link render}.
+ * {@link buildModel} -> {@link render}. Around it: {@link DockerEngine} (list and events),
+ * {@link applyTargets} (write, back up, check, reload), {@link runOnce} and {@link watch}.
  *
  * @example
  * ```ts
@@ -20,6 +21,57 @@ export { buildModel } from "./lib/model.ts";
 export { parseTemplate, render, type RenderOptions } from "./lib/render.ts";
 export { isTemplateName, type TemplateName, templates } from "./lib/templates.ts";
 export { parseDuration } from "./lib/duration.ts";
+export { containersFromSwarm, type SwarmListing, type SwarmOptions } from "./lib/swarm_json.ts";
+export { type Heartbeat, parseHeartbeat } from "./lib/heartbeat.ts";
+export { classifyEvent, type DockerEvent, type EventEffect } from "./lib/docker_events.ts";
+export { type CommandResult } from "./lib/apply/command.ts";
+export { type RenderedTarget, type Target } from "./lib/targets.ts";
+export { type FileReader } from "./lib/sources/files.ts";
+
+// I/O: Docker sources, apply, one pass, watch
+export {
+  DockerEngine,
+  type DockerListing,
+  type Dockerode,
+  type EngineFailure,
+  listEngines,
+  type ListOptions,
+} from "./lib/sources/docker.ts";
+export {
+  type DockerEndpoint,
+  type EndpointSettings,
+  resolveEndpoints,
+  type TlsFiles,
+} from "./lib/sources/docker_endpoint.ts";
+export {
+  type EventHandlers,
+  followEvents,
+  type FollowOptions,
+} from "./lib/sources/event_stream.ts";
+export {
+  type ApplyReport,
+  type ApplySettings,
+  type ApplyTarget,
+  applyTargets,
+  type TargetReport,
+} from "./lib/apply/apply.ts";
+export {
+  discover,
+  type Discovery,
+  type RunIo,
+  runOnce,
+  type RunOptions,
+  type RunResult,
+  type TargetOutcome,
+} from "./lib/run_once.ts";
+export {
+  type CycleReport,
+  watch,
+  Watcher,
+  type WatchObserver,
+  type WatchOptions,
+} from "./lib/watch.ts";
+export { buildReadyModel, ReadinessGate } from "./lib/readiness.ts";
 export {
   ApplyError,
   ConfigError,

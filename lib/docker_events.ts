@@ -6,10 +6,15 @@
 
 /** The parts of a Docker event lbsync reads (`GET /events`). */
 export interface DockerEvent {
+  /** `container`, `network`, `service`, `node`, ... */
   Type?: string;
+  /** `start`, `die`, `health_status: healthy`, `connect`, ... */
   Action?: string;
+  /** The object concerned; network events name the container in `Attributes.container`. */
   Actor?: { ID?: string; Attributes?: Record<string, string> };
+  /** Unix seconds. */
   time?: number;
+  /** Unix nanoseconds. */
   timeNano?: number;
 }
 

@@ -10,7 +10,9 @@ import { ConfigError } from "./errors.ts";
 
 /** `--heartbeat MIN[:MAX]` in milliseconds. */
 export interface Heartbeat {
+  /** A batch closes this long after its last event. */
   minMs: number;
+  /** ... or this long after its first, whichever is sooner. */
   maxMs: number;
 }
 

@@ -66,7 +66,9 @@ export const denoRunIo: RunIo = denoFileReader;
 
 /** Containers of every source, and the engines that failed (with `allowPartial`). */
 export interface Discovery {
+  /** Every container of every source. */
   containers: ContainerInfo[];
+  /** Engines that did not answer (only with `allowPartial`). */
   failures: EngineFailure[];
   /** Ids of the containers read from files (not probed for readiness). */
   fromFiles: Set<string>;

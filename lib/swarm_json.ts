@@ -13,8 +13,11 @@ import type { ContainerInfo, ContainerNetwork, ContainerPort } from "./types.ts"
 
 /** What a manager answered. */
 export interface SwarmListing {
+  /** `GET /services`. */
   services: unknown[];
+  /** `GET /tasks`. */
   tasks: unknown[];
+  /** `GET /nodes`. */
   nodes: unknown[];
 }
 

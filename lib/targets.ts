@@ -27,6 +27,7 @@ export interface LoadedTarget extends Target {
 
 /** A target with its rendered output. */
 export interface RenderedTarget extends Target {
+  /** The rendered text. */
   content: string;
 }
 

@@ -54,10 +54,15 @@ export interface CycleReport {
 
 /** What the watcher reports; every callback is optional. */
 export interface WatchObserver {
+  /** A pass of the loop finished (applied or not). */
   cycle?(report: CycleReport): void;
+  /** Something failed; the watch goes on. */
   error?(message: string): void;
+  /** Something worth a log line. */
   info?(message: string): void;
+  /** An event arrived from `engine`. */
   event?(effect: EventEffect, engine: string): void;
+  /** An engine's event stream connected or broke. */
   engine?(url: string, state: "connected" | "disconnected", detail?: string): void;
   /** An apply failed (check, write or reload); the live config stays. */
   applyFailed?(message: string): void;
@@ -122,6 +127,8 @@ export class Watcher {
   readonly #retiring = new Map<string, ReturnType<typeof setTimeout>>();
 
   /**
+   * A watcher; nothing runs until {@link Watcher.run}.
+   *
    * @param options what to watch and render
    * @param observer receives reports
    * @param reloadOptions re-reads the settings (the config file) on change and on SIGHUP

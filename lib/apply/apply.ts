@@ -55,7 +55,9 @@ export interface ApplySettings {
 
 /** What happened to one target. */
 export interface TargetReport {
+  /** Template name or path. */
   template: string;
+  /** Output file. */
   output: string;
   /** The rendered bytes differ from the live file. */
   changed: boolean;
@@ -67,6 +69,7 @@ export interface TargetReport {
 
 /** What {@link applyTargets} did. */
 export interface ApplyReport {
+  /** Each target, in order. */
   targets: TargetReport[];
   /** Check commands run, in order. */
   checks: CommandResult[];

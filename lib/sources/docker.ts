@@ -17,13 +17,17 @@ import type { DockerEndpoint } from "./docker_endpoint.ts";
 
 /** An engine that did not answer, and why. */
 export interface EngineFailure {
+  /** The endpoint URL. */
   endpoint: string;
+  /** One line: what failed and why. */
   message: string;
 }
 
 /** Containers of every engine that answered, and the engines that did not. */
 export interface DockerListing {
+  /** Containers of the engines that answered. */
   containers: ContainerInfo[];
+  /** The engines that did not. */
   failures: EngineFailure[];
 }
 
@@ -35,7 +39,8 @@ export interface ListOptions {
   timeoutMs?: number;
 }
 
-type Dockerode = DockerodeType;
+/** The dockerode client type. */
+export type Dockerode = DockerodeType;
 
 /** One Docker Engine: a dockerode client made on first use. */
 export class DockerEngine {

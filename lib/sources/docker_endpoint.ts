@@ -8,8 +8,11 @@ import { ConfigError } from "../errors.ts";
 
 /** Paths of the TLS files of an endpoint. */
 export interface TlsFiles {
+  /** CA certificate (PEM) that signed the engine's certificate. */
   ca?: string;
+  /** Client certificate (PEM). */
   cert?: string;
+  /** Client key (PEM). */
   key?: string;
 }
 
@@ -19,8 +22,9 @@ export interface DockerEndpoint {
   url: string;
   /** Unix socket path, for `unix://`. */
   socketPath?: string;
-  /** Host and port, for tcp, http and https. */
+  /** Host, for tcp, http and https. */
   host?: string;
+  /** Port, for tcp, http and https. */
   port?: number;
   /** `http` or `https`. */
   protocol?: "http" | "https";

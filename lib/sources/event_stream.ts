@@ -23,8 +23,9 @@ export interface FollowOptions {
   since?: string;
   /** Stops following. */
   signal: AbortSignal;
-  /** First retry delay, doubled up to `maxBackoffMs` (defaults 250 ms and 5 s). */
+  /** First retry delay, doubled after each failure (default 250 ms). */
   initialBackoffMs?: number;
+  /** Longest retry delay (default 5 s). */
   maxBackoffMs?: number;
 }
 

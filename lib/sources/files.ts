@@ -9,7 +9,9 @@ import type { ContainerInfo } from "../types.ts";
 
 /** The reads {@link readContainerFiles} needs; tests may pass their own. */
 export interface FileReader {
+  /** The text of a file. */
   readTextFile(path: string): Promise<string>;
+  /** All of standard input. */
   readStdin(): Promise<string>;
 }
 
