@@ -132,7 +132,7 @@ async function parseWithConfig(args: string[], io: CliIo): Promise<Command> {
     throw new ConfigError(`Cannot read config ${path}: ${why}`);
   }
   const config = parseConfigFile(text, path);
-  return parseCommandLine([...config.args, ...args], io.env(), config.targets);
+  return parseCommandLine([...config.args, ...args], io.env(), config);
 }
 
 /**

@@ -11,6 +11,7 @@ import { parseHeartbeat } from "./heartbeat.ts";
 import { parseListenAddress } from "./status_server.ts";
 import type { WatchOptions } from "./watch.ts";
 import type { Target } from "./targets.ts";
+import type { StaticService } from "./types.ts";
 
 /** Log output settings. */
 export interface LogSettings {
@@ -81,7 +82,7 @@ const COMMANDS = ["render", "explain", "watch"] as const;
 
 /**
  * Parses `lbsync` arguments. `env` supplies `DOCKER_HOST`, `DOCKER_TLS_VERIFY` and
- * `DOCKER_CERT_PATH`; `configTargets` are the targets of a `--config` file.
+ * `DOCKER_CERT_PATH`; `config` holds the targets and static services of a `--config` file.
  *
  * @example
  * ```ts
@@ -95,7 +96,7 @@ const COMMANDS = ["render", "explain", "watch"] as const;
 export function parseCommandLine(
   args: string[],
   env: Record<string, string | undefined> = {},
-  configTargets: Target[] = [],
+  config: { targets?: Target[]; services?: StaticService[] } = {},
   now: () => number = Date.now,
 ): Command {
   let parsed;
@@ -146,7 +147,8 @@ export function parseCommandLine(
     listen: values.listen === undefined ? undefined : port("--listen", values.listen),
     listenAddress: values["listen-address"],
     includeUnhealthy: values["include-unhealthy"],
-    targets: [...configTargets, ...pairTargets(tokens)].map((t) => ({
+    staticServices: config.services,
+    targets: [...(config.targets ?? []), ...pairTargets(tokens)].map((t) => ({
       ...t,
       check: t.check ?? values["check-cmd"],
       reload: t.reload ?? values["reload-cmd"],

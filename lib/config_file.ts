@@ -20,7 +20,9 @@
  * @module
  */
 import { ConfigError } from "./errors.ts";
+import { parseStaticServices } from "./static_services.ts";
 import type { Target } from "./targets.ts";
+import type { StaticService } from "./types.ts";
 
 /** Settings a config file may hold: option name -> whether it may repeat. */
 export const CONFIG_SETTINGS: Readonly<Record<string, "string" | "strings" | "boolean">> = {
@@ -63,6 +65,8 @@ export interface ConfigContents {
   args: string[];
   /** Targets, each with its own check and reload. */
   targets: Target[];
+  /** Static services: fixed servers, validated. */
+  services: StaticService[];
 }
 
 /**
@@ -82,10 +86,15 @@ export function parseConfigFile(text: string, file: string): ConfigContents {
   if (!isObject(json)) throw fail("$", "expected an object");
   const args: string[] = [];
   let targets: Target[] = [];
+  let services: StaticService[] = [];
   for (const [key, value] of Object.entries(json)) {
     const path = `$.${key}`;
     if (key === "targets") {
       targets = parseTargets(value, fail);
+      continue;
+    }
+    if (key === "services") {
+      services = parseStaticServices(value, file);
       continue;
     }
     const kind = CONFIG_SETTINGS[key];
@@ -108,7 +117,7 @@ export function parseConfigFile(text: string, file: string): ConfigContents {
       args.push(`--${key}`, String(value));
     }
   }
-  return { args, targets };
+  return { args, targets, services };
 }
 
 function parseTargets(value: unknown, fail: (path: string, why: string) => ConfigError): Target[] {

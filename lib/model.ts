@@ -60,12 +60,22 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
     }
   }
 
-  const names = [...new Set([...members.keys(), ...fallbacks.keys()])].sort(compare);
-  const services = names.map((name) =>
-    members.has(name)
-      ? buildService(name, retireOlder(name, members.get(name)!, skipped), warnings)
-      : buildService(name, fallbacks.get(name)!, [])
+  const statics = staticMembers(options);
+  const names = [...new Set([...members.keys(), ...fallbacks.keys(), ...statics.keys()])].sort(
+    compare,
   );
+  const services = names.map((name) => {
+    const fixed = statics.get(name) ?? [];
+    if (members.has(name)) {
+      return buildService(
+        name,
+        [...retireOlder(name, members.get(name)!, skipped), ...fixed],
+        warnings,
+      );
+    }
+    // a static service merges with a discovered one whose containers are all out, too
+    return buildService(name, [...(fallbacks.get(name) ?? []), ...fixed], []);
+  });
   const listeners = buildListeners(services, options.listen ?? 80, options.listenAddress, warnings);
   const hosts = listeners.httpListeners.flatMap((l) => l.virtualHosts.map((v) => v.host));
 
@@ -134,7 +144,9 @@ function buildService(
   const oldest = byAge[0];
   for (const field of SERVICE_LEVEL) {
     const want = oldest[field];
-    const others = byAge.filter((m) => !sameValue(m[field], want)).map((m) => m.container.name);
+    // static servers join the service as discovered: their settings never conflict
+    const others = byAge.filter((m) => !("static" in m && m.static) && !sameValue(m[field], want))
+      .map((m) => m.container.name);
     if (others.length > 0) {
       warnings.push(
         `service ${name}: ${others.join(", ")} disagree${others.length === 1 ? "s" : ""} on ` +
@@ -183,6 +195,7 @@ function serversOf(members: Member[]): Server[] {
         weight: m.weight,
         backup: m.backup,
         state: "up",
+        static: m.static === true,
       };
     })
     .sort((a, b) =>
@@ -257,4 +270,45 @@ function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
   return a.every((item, i) => item === b[i]);
+}
+
+/**
+ * The fixed servers of static services as members, by service name. They come after every
+ * container in age, so a discovered service's own settings win when both exist.
+ */
+function staticMembers(options: ModelOptions): Map<string, Member[]> {
+  const out = new Map<string, Member[]>();
+  for (const service of options.staticServices ?? []) {
+    for (const server of service.servers) {
+      const name = `${server.host}-${server.port}`.replace(/[^A-Za-z0-9_.-]/g, "_");
+      pushTo(out, service.name, {
+        container: {
+          id: `static:${service.name}:${server.host}:${server.port}`,
+          name,
+          image: "",
+          labels: {},
+          state: "running",
+          health: "none",
+          networks: [],
+          networkMode: "static",
+          ports: [],
+          created: Number.MAX_SAFE_INTEGER,
+          engine: "",
+        },
+        static: true,
+        service: service.name,
+        mode: service.mode ?? "http",
+        hosts: service.mode === "tcp" ? [] : service.hosts ?? [],
+        path: service.mode === "tcp" ? "" : service.path ?? "/",
+        listen: service.listen ?? options.listen ?? 80,
+        health: service.health ?? "",
+        rollover: false,
+        weight: server.weight ?? 1,
+        backup: server.backup ?? false,
+        address: server.host,
+        port: server.port,
+      });
+    }
+  }
+  return out;
 }

@@ -105,7 +105,7 @@ export class ReadinessGate {
       const needsProbe = service.health !== "";
       for (const server of service.servers) {
         present.add(server.containerId);
-        if (!needsProbe || this.#ready.has(server.containerId)) continue;
+        if (!needsProbe || server.static || this.#ready.has(server.containerId)) continue;
         if (!probeable(server.containerId)) continue;
         pending.push(
           this.#prober(service, server, this.#timeoutMs).then((r) => {

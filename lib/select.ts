@@ -29,6 +29,8 @@ export interface ServiceSettings {
 
 /** A container that is in, with every setting resolved (its own view, before merging). */
 export interface Member extends ServiceSettings {
+  /** A fixed server of a static service. */
+  static?: boolean;
   weight: number;
   backup: boolean;
   address: string;

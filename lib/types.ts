@@ -91,6 +91,8 @@ export interface Server {
   backup: boolean;
   /** Server state; `up` for every server in the pool. */
   state: "up";
+  /** True for a fixed server from a static service (`--config` `services`). */
+  static: boolean;
 }
 
 /** A backend service: one nginx upstream, one HAProxy backend. */
@@ -236,6 +238,8 @@ export interface ModelOptions {
   notReady?: ReadonlyMap<string, string>;
   /** Rollover for every service: only the newest ready container of a service serves. */
   rollover?: boolean;
+  /** Services with fixed servers; one with a discovered service's name adds to it. */
+  staticServices?: StaticService[];
 }
 
 /** What {@link buildModel} returns. */
@@ -246,4 +250,27 @@ export interface ModelResult {
   skipped: SkippedContainer[];
   /** Conflicts resolved along the way (service-level labels, routes, listeners). */
   warnings: string[];
+}
+
+/** A fixed server of a static service. */
+export interface StaticServer {
+  /** IP address or host name (resolved by the balancer). */
+  host: string;
+  /** Port. */
+  port: number;
+  /** 1..256, default 1. */
+  weight?: number;
+  /** Serves only when no primary server is up. */
+  backup?: boolean;
+}
+
+/** A service with fixed servers, validated like labels (see `parseStaticServices`). */
+export interface StaticService {
+  name: string;
+  mode?: ServiceMode;
+  hosts?: string[];
+  path?: string;
+  listen?: number;
+  health?: string;
+  servers: StaticServer[];
 }

@@ -1,0 +1,120 @@
+/**
+ * Static services from the config file: fixed servers (a host or IP and a port) under the
+ * same grammars as labels. Pure.
+ *
+ * @module
+ */
+import { ConfigError, LabelError } from "./errors.ts";
+import {
+  parseBoolean,
+  parseChoice,
+  parseHealthPath,
+  parseHosts,
+  parseInteger,
+  parseIp,
+  parseName,
+  parsePath,
+  parsePort,
+} from "./grammar.ts";
+import { isObject } from "./json_access.ts";
+import type { StaticServer, StaticService } from "./types.ts";
+
+/**
+ * Validates the `services` of a config file.
+ *
+ * @example
+ * ```ts
+ * import { parseStaticServices } from "./static_services.ts";
+ * const [maint] = parseStaticServices([{ name: "web", servers: [{ host: "10.0.0.9", port: 8080, backup: true }] }], "lbsync.json");
+ * console.log(maint.servers[0].backup); // true
+ * ```
+ *
+ * @throws {ConfigError} naming the file, the JSON path and the reason
+ */
+export function parseStaticServices(value: unknown, file: string): StaticService[] {
+  const fail = (path: string, why: string) =>
+    new ConfigError(`Invalid config ${file}: ${path}: ${why}`);
+  if (!Array.isArray(value)) throw fail("$.services", "expected an array");
+  return value.map((item, i) => {
+    const path = `$.services[${i}]`;
+    if (!isObject(item)) throw fail(path, "expected an object");
+    const field = <T>(key: string, parse: (v: string) => T): T | undefined => {
+      const v = item[key];
+      if (v === undefined) return undefined;
+      if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
+        throw fail(`${path}.${key}`, "expected a string or a number");
+      }
+      try {
+        return parse(String(v));
+      } catch (error) {
+        if (error instanceof LabelError) throw fail(`${path}.${key}`, error.message);
+        throw error;
+      }
+    };
+    for (const key of Object.keys(item)) {
+      if (!["name", "mode", "host", "path", "listen", "health", "servers"].includes(key)) {
+        throw fail(
+          `${path}.${key}`,
+          "unknown setting (use name, mode, host, path, listen, health, servers)",
+        );
+      }
+    }
+    const name = field("name", parseName);
+    if (name === undefined) throw fail(`${path}.name`, "required");
+    if (!Array.isArray(item.servers)) throw fail(`${path}.servers`, "expected an array");
+    return {
+      name,
+      mode: field("mode", (v) => parseChoice(v, ["http", "tcp"] as const)),
+      hosts: field("host", parseHosts),
+      path: field("path", parsePath),
+      listen: field("listen", parsePort),
+      health: field("health", parseHealthPath),
+      servers: item.servers.map((server, j) => parseServer(server, `${path}.servers[${j}]`, fail)),
+    };
+  });
+}
+
+function parseServer(
+  value: unknown,
+  path: string,
+  fail: (path: string, why: string) => ConfigError,
+): StaticServer {
+  if (!isObject(value)) throw fail(path, "expected an object");
+  const get = <T>(key: string, parse: (v: string) => T): T | undefined => {
+    const v = value[key];
+    if (v === undefined) return undefined;
+    try {
+      return parse(String(v));
+    } catch (error) {
+      if (error instanceof LabelError) throw fail(`${path}.${key}`, error.message);
+      throw error;
+    }
+  };
+  for (const key of Object.keys(value)) {
+    if (!["host", "port", "weight", "backup"].includes(key)) {
+      throw fail(`${path}.${key}`, "unknown setting (use host, port, weight, backup)");
+    }
+  }
+  const host = get("host", parseServerHost);
+  const port = get("port", parsePort);
+  if (host === undefined) throw fail(`${path}.host`, "required");
+  if (port === undefined) throw fail(`${path}.port`, "required");
+  return {
+    host,
+    port,
+    weight: get("weight", (v) => parseInteger(v, 1, 256)),
+    backup: get("backup", parseBoolean),
+  };
+}
+
+/** An IP address, or an RFC 1123 host name without a wildcard. */
+function parseServerHost(value: string): string {
+  if (/^[0-9.]+$|:/.test(value)) return parseIp(value);
+  const why = new LabelError(`${JSON.stringify(value)} is not an IP address or a host name`);
+  if (value.startsWith("*.") || value.includes(",")) throw why;
+  try {
+    return parseHosts(value)[0];
+  } catch {
+    throw why;
+  }
+}
