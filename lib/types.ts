@@ -266,11 +266,18 @@ export interface StaticServer {
 
 /** A service with fixed servers, validated like labels (see `parseStaticServices`). */
 export interface StaticService {
+  /** Service name; the same as a discovered service's adds to it. */
   name: string;
+  /** `http` (default) or `tcp`. */
   mode?: ServiceMode;
+  /** Host names, as `lbsync.host`. */
   hosts?: string[];
+  /** Path prefix, as `lbsync.path`. */
   path?: string;
+  /** Listening port, as `lbsync.listen`. */
   listen?: number;
+  /** Health path, as `lbsync.health`. */
   health?: string;
+  /** The fixed servers. */
   servers: StaticServer[];
 }
