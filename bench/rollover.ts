@@ -8,7 +8,7 @@
  */
 import { freePort, startHaproxy, startNginx } from "../tests/support/balancers.ts";
 import { lbsync } from "../tests/support/cli.ts";
-import { ENGINE_SOCK, Scenario } from "../tests/support/engine.ts";
+import { ENGINE_SOCK, engineArgs, Scenario } from "../tests/support/engine.ts";
 import { requireTool, run } from "../tests/support/tools.ts";
 import { readOr, WatchProcess } from "../tests/support/watch_process.ts";
 
@@ -50,16 +50,7 @@ async function roll(
   const out = `${dir}/${balancer}.conf`;
   const labels = ["service=app", "host=app.test", "health=/ready/", "rollover=true"]
     .flatMap((l) => ["-l", `${L}.${l}`]);
-  const common = [
-    "--docker",
-    `unix://${ENGINE_SOCK}`,
-    "--label-prefix",
-    L,
-    "--listen",
-    String(port),
-    "--listen-address",
-    "127.0.0.1",
-  ];
+  const common = engineArgs(L, port);
   let stopBalancer: (() => Promise<void>) | undefined;
   let watch: WatchProcess | undefined;
   try {

@@ -9,7 +9,7 @@ import { lbsync } from "./support/cli.ts";
 import {
   docker,
   dockerOk,
-  ENGINE_SOCK,
+  engineArgs,
   engineMissing,
   Scenario,
   TEST_IMAGE,
@@ -58,14 +58,7 @@ Deno.test({
     const a = await s.network("wa");
     const b = await s.network("wb");
     const common = (side: Side) => [
-      "--docker",
-      `unix://${ENGINE_SOCK}`,
-      "--label-prefix",
-      L,
-      "--listen",
-      String(side.port),
-      "--listen-address",
-      "127.0.0.1",
+      ...engineArgs(L, side.port),
       "--network",
       a,
     ];

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { answerCounts, freePort, startNginx } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
-import { dockerOk, ENGINE_SOCK, engineMissing, Scenario, TEST_IMAGE } from "./support/engine.ts";
+import { dockerOk, engineArgs, engineMissing, Scenario, TEST_IMAGE } from "./support/engine.ts";
 import { missing, requireTool } from "./support/tools.ts";
 import { readOr, WatchProcess } from "./support/watch_process.ts";
 
@@ -40,16 +40,7 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "lbsync-zero-" });
     const port = freePort();
     const out = `${dir}/lbsync.conf`;
-    const common = [
-      "--docker",
-      `unix://${ENGINE_SOCK}`,
-      "--label-prefix",
-      L,
-      "--listen",
-      String(port),
-      "--listen-address",
-      "127.0.0.1",
-    ];
+    const common = engineArgs(L, port);
     const app = (extra: Record<string, string> = {}) =>
       Object.entries({ service: "app", host: "app.test", ...extra }).flatMap((
         [k, v],
@@ -157,27 +148,17 @@ Deno.test({
       await t.step(
         "rollover: the new container takes over once ready, the old one is stopped",
         async () => {
-          const v1 = await s.run("roll-v1", [
-            "-l",
-            `${L}.service=roll`,
-            "-l",
-            `${L}.rollover=true`,
-            "-l",
-            `${L}.health=/`,
-          ]);
+          // no host: the roll service stays off app.test's route
+          const roll = ["service=roll", "rollover=true", "health=/"].flatMap((
+            l,
+          ) => ["-l", `${L}.${l}`]);
+          const v1 = await s.run("roll-v1", roll);
           await watch!.until(
             "v1 in the config",
             async () => (await readOr(out)).includes(v1.name),
             10_000,
           );
-          const v2 = await s.run("roll-v2", [
-            "-l",
-            `${L}.service=roll`,
-            "-l",
-            `${L}.rollover=true`,
-            "-l",
-            `${L}.health=/`,
-          ]);
+          const v2 = await s.run("roll-v2", roll);
           await watch!.until("v2 replaces v1", async () => {
             const text = await readOr(out);
             return text.includes(v2.name) && !text.includes(v1.name);

@@ -13,6 +13,17 @@ export const TEST_IMAGE = "lbsync-test/httpd:latest";
 
 const DOCKER_CLI = "/usr/bin/docker";
 
+/**
+ * The arguments that point lbsync at the test engine with a label prefix of the test's own
+ * and, with `port`, http listeners on 127.0.0.1:`port`.
+ */
+export function engineArgs(prefix: string, port?: number): string[] {
+  const listen = port === undefined
+    ? []
+    : ["--listen", String(port), "--listen-address", "127.0.0.1"];
+  return ["--docker", `unix://${ENGINE_SOCK}`, "--label-prefix", prefix, ...listen];
+}
+
 /** True when the test engine answers. */
 export async function engineUp(): Promise<boolean> {
   try {
