@@ -9,6 +9,7 @@
  * @module
  */
 import meta from "./deno.json" with { type: "json" };
+import type { ApplyReport } from "./lib/apply/apply.ts";
 import { type Command, parseCommandLine } from "./lib/cli_args.ts";
 import { parseConfigFile } from "./lib/config_file.ts";
 import { ConfigError, errorMessage, UsageError } from "./lib/errors.ts";
@@ -105,9 +106,7 @@ export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<num
       else if (target.changed) log.debug(`wrote ${target.output}`, { template: target.template });
       else log.debug(`unchanged ${target.output}`, { template: target.template });
     }
-    for (const c of [...result.apply.checks, ...result.apply.reloads]) {
-      log.debug(`ran ${c.command}`, { exit: c.code, ms: c.ms, output: c.output });
-    }
+    reportApply(result.apply, log);
     if (result.apply.notified) log.debug(result.apply.notified);
     return 0;
   } catch (error) {
@@ -198,14 +197,14 @@ function watchLogger(log: Logger): WatchObserver {
       };
       if (report.changed.length === 0) log.debug("no change", fields);
       else {
+        const runtime = report.apply.targets.filter((t) => t.runtime?.applied).length;
         log.info(`applied ${report.changed.join(", ")}`, {
           ...fields,
           reloads: report.apply.reloads.length,
+          ...(runtime > 0 ? { runtime } : {}),
         });
       }
-      for (const c of [...report.apply.checks, ...report.apply.reloads]) {
-        log.debug(`ran ${c.command}`, { exit: c.code, ms: c.ms, output: c.output });
-      }
+      reportApply(report.apply, log);
     },
     error: (message) => log.error(message),
     info: (message) => log.info(message),
@@ -216,6 +215,20 @@ function watchLogger(log: Logger): WatchObserver {
       else log.debug(`disconnected from ${url}`, { why: detail });
     },
   };
+}
+
+/** Commands run and what HAProxy runtime APIs did; a runtime API that failed is a warning. */
+function reportApply(apply: ApplyReport, log: Logger): void {
+  for (const t of apply.targets) {
+    const r = t.runtime;
+    if (r?.applied) log.debug(`runtime API applied ${t.output}`, { commands: r.commands });
+    else if (r?.failed) {
+      log.warn(`HAProxy runtime API failed for ${t.output}: ${r.reason}; reloaded`);
+    } else if (r) log.debug(`reloading for ${t.output}: ${r.reason}`);
+  }
+  for (const c of [...apply.checks, ...apply.reloads]) {
+    log.debug(`ran ${c.command}`, { exit: c.code, ms: c.ms, output: c.output });
+  }
 }
 
 /** Warnings always; label errors as warnings; every skipped container with -v. */

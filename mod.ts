@@ -73,11 +73,23 @@ export {
 } from "./lib/watch.ts";
 export { buildReadyModel, ReadinessGate } from "./lib/readiness.ts";
 export {
+  HaproxyRuntime,
+  type RuntimeOutcome,
+  type RuntimeSettings,
+} from "./lib/haproxy/runtime_apply.ts";
+export {
+  type ChangePlan,
+  planServerChanges,
+  type ServerChange,
+  type ServerLine,
+} from "./lib/haproxy/config_servers.ts";
+export {
   ApplyError,
   ConfigError,
   DockerError,
   LabelError,
   LbsyncError,
+  RuntimeApiError,
   UsageError,
 } from "./lib/errors.ts";
 export type * from "./lib/types.ts";

@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { parseDuration } from "./duration.ts";
 import { errorMessage, UsageError } from "./errors.ts";
-import { parseInteger, parseName } from "./grammar.ts";
+import { parseInteger, parseName, SOCKET_PATH } from "./grammar.ts";
 import { parseHeartbeat } from "./heartbeat.ts";
 import { parseListenAddress } from "./status_server.ts";
 import type { WatchOptions } from "./watch.ts";
@@ -68,6 +68,8 @@ const OPTIONS = {
   rollover: { type: "boolean" },
   "retire-after": { type: "string" },
   "status-listen": { type: "string" },
+  "haproxy-socket": { type: "string" },
+  "drain-timeout": { type: "string" },
   resync: { type: "string" },
   since: { type: "string" },
   format: { type: "string" },
@@ -148,10 +150,14 @@ export function parseCommandLine(
     listenAddress: values["listen-address"],
     includeUnhealthy: values["include-unhealthy"],
     staticServices: config.services,
+    haproxySocket: haproxySocket(values["haproxy-socket"]),
+    drainTimeoutMs: duration("--drain-timeout", values["drain-timeout"]),
     targets: [...(config.targets ?? []), ...pairTargets(tokens)].map((t) => ({
       ...t,
       check: t.check ?? values["check-cmd"],
       reload: t.reload ?? values["reload-cmd"],
+      haproxySocket: t.haproxySocket ??
+        (t.template === "haproxy" ? haproxySocket(values["haproxy-socket"]) : undefined),
     })),
     apply: {
       backupDir: values["backup-dir"],
@@ -200,6 +206,16 @@ export function parseCommandLine(
     },
     configPath: values.config,
   };
+}
+
+/** `--haproxy-socket`: an absolute path, written into the config as is. */
+function haproxySocket(value: string | undefined): string | undefined {
+  if (value === undefined || SOCKET_PATH.test(value)) return value;
+  throw new UsageError(
+    `Invalid --haproxy-socket ${
+      JSON.stringify(value)
+    }: use an absolute path of letters, digits and . _ - / @ +`,
+  );
 }
 
 function heartbeat(value: string) {

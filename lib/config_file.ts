@@ -20,6 +20,7 @@
  * @module
  */
 import { ConfigError } from "./errors.ts";
+import { SOCKET_PATH } from "./grammar.ts";
 import { parseStaticServices } from "./static_services.ts";
 import type { Target } from "./targets.ts";
 import type { StaticService } from "./types.ts";
@@ -126,8 +127,11 @@ function parseTargets(value: unknown, fail: (path: string, why: string) => Confi
     const path = `$.targets[${i}]`;
     if (!isObject(item)) throw fail(path, "expected an object");
     for (const key of Object.keys(item)) {
-      if (!["template", "output", "check", "reload"].includes(key)) {
-        throw fail(`${path}.${key}`, "unknown setting (use template, output, check, reload)");
+      if (!["template", "output", "check", "reload", "haproxySocket"].includes(key)) {
+        throw fail(
+          `${path}.${key}`,
+          "unknown setting (use template, output, check, reload, haproxySocket)",
+        );
       }
     }
     const text = (key: string, required: boolean): string | undefined => {
@@ -143,8 +147,18 @@ function parseTargets(value: unknown, fail: (path: string, why: string) => Confi
       output: text("output", true)!,
       check: text("check", false),
       reload: text("reload", false),
+      haproxySocket: socketPath(text("haproxySocket", false), `${path}.haproxySocket`, fail),
     };
   });
+}
+
+function socketPath(
+  value: string | undefined,
+  path: string,
+  fail: (path: string, why: string) => ConfigError,
+): string | undefined {
+  if (value === undefined || SOCKET_PATH.test(value)) return value;
+  throw fail(path, "expected an absolute path of letters, digits and . _ - / @ +");
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

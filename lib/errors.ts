@@ -29,6 +29,9 @@ export class DockerError extends LbsyncError {}
 /** Writing, checking or reloading failed. */
 export class ApplyError extends LbsyncError {}
 
+/** HAProxy's runtime API failed or disagreed; the caller falls back to a reload. */
+export class RuntimeApiError extends LbsyncError {}
+
 /** The message of any thrown value, on one line. */
 export function errorMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);

@@ -133,3 +133,6 @@ function guardLength(value: string): void {
     throw new LabelError(`longer than ${MAX_VALUE_LENGTH} characters`);
   }
 }
+
+/** An absolute socket path: nothing that could break out of a `stats socket` line. */
+export const SOCKET_PATH = /^\/[A-Za-z0-9._@+\/-]{1,200}$/;

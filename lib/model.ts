@@ -88,6 +88,7 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
       hasHttp: listeners.httpListeners.length > 0,
       hasTcp: listeners.tcpListeners.length > 0,
       ...serverNamesHash(hosts),
+      haproxySocket: options.haproxySocket ?? "",
     },
     skipped: skipped.sort((a, b) => compare(a.name, b.name) || compare(a.id, b.id)),
     warnings,

@@ -4,6 +4,7 @@
  * @module
  */
 import { type ApplyReport, type ApplySettings, applyTargets } from "./apply/apply.ts";
+import { HaproxyRuntime } from "./haproxy/runtime_apply.ts";
 import { buildReadyModel, ReadinessGate } from "./readiness.ts";
 import { DockerEngine, type EngineFailure, listEngines } from "./sources/docker.ts";
 import { type EndpointSettings, resolveEndpoints } from "./sources/docker_endpoint.ts";
@@ -34,6 +35,8 @@ export interface RunOptions extends ModelOptions {
   signalContainer?: { name: string; signal: string };
   /** How long a new container may take to pass its readiness probe, default 10 s. */
   readyTimeoutMs?: number;
+  /** How long a server removed through the HAProxy runtime API may drain, default 10 s. */
+  drainTimeoutMs?: number;
 }
 
 /** A rendered target and whether its output file changed. */
@@ -128,7 +131,13 @@ export async function runOnce(options: RunOptions, io: RunIo = denoRunIo): Promi
   const result = await buildReadyModel(containers, options, gate, wait, fromFiles);
   const rendered = renderTargets(loaded, result.model);
   const files = rendered.filter((t) => t.output !== "-");
-  const apply = await applyTargets(files, { ...options.apply, notify: notifier(options) });
+  const haproxy = new HaproxyRuntime({ drainTimeoutMs: options.drainTimeoutMs });
+  const apply = await applyTargets(files, {
+    ...options.apply,
+    notify: notifier(options),
+    haproxy,
+  });
+  await haproxy.settled();
   const targets = rendered.map((t): TargetOutcome => {
     const report = apply.targets.find((r) => r.output === t.output);
     return { ...t, changed: report?.changed ?? true, diff: report?.diff, backup: report?.backup };

@@ -18,6 +18,8 @@ export interface Target {
   check?: string;
   /** Reload command after a changed, checked apply. */
   reload?: string;
+  /** HAProxy runtime API socket: server-only changes go through it, without a reload. */
+  haproxySocket?: string;
 }
 
 /** A target with its template text loaded. */

@@ -195,6 +195,8 @@ export interface Model {
   serverNamesHashBucketSize: number;
   /** nginx `server_names_hash_max_size` that fits every host name. */
   serverNamesHashMaxSize: number;
+  /** HAProxy runtime API socket (`--haproxy-socket`), `""` when none. */
+  haproxySocket: string;
 }
 
 /** A candidate container left out of the model, and why. */
@@ -240,6 +242,8 @@ export interface ModelOptions {
   rollover?: boolean;
   /** Services with fixed servers; one with a discovered service's name adds to it. */
   staticServices?: StaticService[];
+  /** HAProxy runtime API socket the `haproxy` template declares (`stats socket`). */
+  haproxySocket?: string;
 }
 
 /** What {@link buildModel} returns. */

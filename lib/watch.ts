@@ -11,6 +11,7 @@ import { classifyEvent, type EventEffect } from "./docker_events.ts";
 import { errorMessage } from "./errors.ts";
 import { watchFiles } from "./file_watch.ts";
 import { addEvent, type Batch, closesAt, DEFAULT_HEARTBEAT, type Heartbeat } from "./heartbeat.ts";
+import { HaproxyRuntime } from "./haproxy/runtime_apply.ts";
 import { buildReadyModel, ReadinessGate } from "./readiness.ts";
 import { notifier, probeTimeout, type RunOptions } from "./run_once.ts";
 import { DockerEngine } from "./sources/docker.ts";
@@ -120,6 +121,7 @@ export class Watcher {
   #lastCycleAt = 0;
   #fileIds = new Set<string>();
   readonly #gate: ReadinessGate;
+  readonly #haproxy: HaproxyRuntime;
   /** When each not-ready container was first seen, to retry its probe promptly for a while. */
   readonly #notReadySince = new Map<string, number>();
   #readinessTimer: ReturnType<typeof setTimeout> | undefined;
@@ -148,6 +150,10 @@ export class Watcher {
       )
       : [];
     this.#gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
+    this.#haproxy = new HaproxyRuntime({
+      drainTimeoutMs: options.drainTimeoutMs,
+      onError: (message) => this.#observer.error?.(message),
+    });
   }
 
   /**
@@ -363,6 +369,7 @@ export class Watcher {
     const apply = await applyTargets(files, {
       ...this.#options.apply,
       notify: notifier(this.#options),
+      haproxy: this.#haproxy,
     }).catch((error) => {
       this.#observer.error?.(`${errorMessage(error)} (will retry at the next change)`);
       this.#observer.applyFailed?.(errorMessage(error));

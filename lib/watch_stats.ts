@@ -21,6 +21,8 @@ export class WatchStats implements WatchObserver {
   readonly eventsByKind = new Map<string, number>();
   applies = 0;
   reloads = 0;
+  runtimeApplies = 0;
+  runtimeFallbacks = 0;
   checkFailures = 0;
   applyFailures = 0;
   cycles = 0;
@@ -51,6 +53,10 @@ export class WatchStats implements WatchObserver {
     this.batchEvents += report.events;
     this.lastCycle = report;
     this.reloads += report.apply.reloads.length;
+    for (const t of report.apply.targets) {
+      if (t.runtime?.applied) this.runtimeApplies += 1;
+      if (t.runtime?.failed) this.runtimeFallbacks += 1;
+    }
     if (report.changed.length > 0) this.applies += 1;
     this.lastApply = { at: this.#stamp(), ok: true, changed: report.changed };
   }
@@ -104,6 +110,18 @@ export class WatchStats implements WatchObserver {
       this.applies,
     ]]);
     metric("lbsync_reloads_total", "counter", "Reload commands run.", [["", this.reloads]]);
+    metric(
+      "lbsync_runtime_applies_total",
+      "counter",
+      "Changes applied through a HAProxy runtime API instead of a reload.",
+      [["", this.runtimeApplies]],
+    );
+    metric(
+      "lbsync_runtime_fallbacks_total",
+      "counter",
+      "HAProxy runtime API failures that fell back to a reload.",
+      [["", this.runtimeFallbacks]],
+    );
     metric("lbsync_check_failures_total", "counter", "Applies refused by the check command.", [[
       "",
       this.checkFailures,

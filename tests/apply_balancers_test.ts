@@ -4,18 +4,9 @@
  * one is written, checked and reloaded.
  */
 import assert from "node:assert/strict";
-import { answerSet, freePort, nginxMainConf } from "./support/balancers.ts";
+import { answerSet, backend, eventually, freePort, nginxMainConf } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import { missing, requireTool, run } from "./support/tools.ts";
-
-/** A backend on 127.0.0.1 answering `name`. */
-function backend(name: string): { port: number; close: () => Promise<void> } {
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    () => new Response(name),
-  );
-  return { port: server.addr.port, close: () => server.shutdown() };
-}
 
 /** Docker inspect JSON for host-network containers serving on the given ports. */
 function containersJson(ports: number[]): string {
@@ -45,15 +36,6 @@ function bodies(port: number, count: number): Promise<Set<string>> {
 
 function sameSet(seen: Set<string>, expected: string[]): boolean {
   return seen.size === expected.length && expected.every((e) => seen.has(e));
-}
-
-async function eventually(fn: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`not within ${ms} ms`);
 }
 
 Deno.test({

@@ -21,7 +21,11 @@ Deno.test("parseConfigFile() turns settings into arguments and reads targets", (
           check: "nginx -t",
           reload: "nginx -s reload",
         },
-        { template: "haproxy", output: "/etc/haproxy/haproxy.cfg" },
+        {
+          template: "haproxy",
+          output: "/etc/haproxy/haproxy.cfg",
+          haproxySocket: "/run/haproxy/admin.sock",
+        },
       ],
     }),
     "lbsync.json",
@@ -43,12 +47,14 @@ Deno.test("parseConfigFile() turns settings into arguments and reads targets", (
       output: "/etc/nginx/conf.d/lbsync.conf",
       check: "nginx -t",
       reload: "nginx -s reload",
+      haproxySocket: undefined,
     },
     {
       template: "haproxy",
       output: "/etc/haproxy/haproxy.cfg",
       check: undefined,
       reload: undefined,
+      haproxySocket: "/run/haproxy/admin.sock",
     },
   ]);
 });
@@ -65,7 +71,11 @@ Deno.test("parseConfigFile() names the file, the JSON path and the reason", () =
     ['{"targets": [{"template": "nginx"}]}', "$.targets[0].output: expected a non-empty string"],
     [
       '{"targets": [{"template": "nginx", "output": "x", "reload-cmd": "y"}]}',
-      "$.targets[0].reload-cmd: unknown setting (use template, output, check, reload)",
+      "$.targets[0].reload-cmd: unknown setting (use template, output, check, reload, haproxySocket)",
+    ],
+    [
+      '{"targets": [{"template": "haproxy", "output": "x", "haproxySocket": "/a b"}]}',
+      "$.targets[0].haproxySocket: expected an absolute path of letters, digits and . _ - / @ +",
     ],
   ];
   for (const [text, message] of cases) {

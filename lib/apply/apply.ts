@@ -13,6 +13,7 @@ import {
   stageFile,
   writeFileAtomic,
 } from "../write_file.ts";
+import { HaproxyRuntime, type RuntimeOutcome } from "../haproxy/runtime_apply.ts";
 import { backupFile } from "./backup.ts";
 import {
   checksCandidate,
@@ -35,6 +36,11 @@ export interface ApplyTarget {
   check?: string;
   /** Reload command, run once per apply after a changed, checked write. */
   reload?: string;
+  /**
+   * HAProxy runtime API socket: a change of servers only is applied through it instead of
+   * the reload command (which still runs for other changes, or when the runtime API fails).
+   */
+  haproxySocket?: string;
 }
 
 /** How to apply. */
@@ -51,6 +57,8 @@ export interface ApplySettings {
   lockTimeoutMs?: number;
   /** Called once after the reload commands of a changed apply (e.g. signal a container). */
   notify?: () => Promise<string>;
+  /** Applies server changes through HAProxy runtime APIs (targets with `haproxySocket`). */
+  haproxy?: HaproxyRuntime;
 }
 
 /** What happened to one target. */
@@ -65,6 +73,8 @@ export interface TargetReport {
   diff?: string;
   /** Path of the backup made of the replaced file. */
   backup?: string;
+  /** What the HAProxy runtime API did, for a target with `haproxySocket` that changed. */
+  runtime?: RuntimeOutcome;
 }
 
 /** What {@link applyTargets} did. */
@@ -188,14 +198,15 @@ export async function applyTargets(
       );
     }
 
-    for (const command of distinct(changed.map((t) => t.reload).filter(isSet))) {
+    const reloading = await applyAtRuntime(changed, live, report, settings.haproxy);
+    for (const command of distinct(reloading.map((t) => t.reload).filter(isSet))) {
       const result = await runCommand(command, timeout);
       report.reloads.push(result);
       if (result.code !== 0) {
         throw new ApplyError(`Reload failed: ${describeFailure(result, timeout)}`);
       }
     }
-    if (settings.notify) {
+    if (settings.notify && reloading.length > 0) {
       try {
         report.notified = await settings.notify();
       } catch (error) {
@@ -206,6 +217,33 @@ export async function applyTargets(
   } finally {
     await Promise.all(locks.map((l) => l.release()));
   }
+}
+
+/**
+ * Applies the targets that have a HAProxy runtime socket through it, and returns the
+ * targets that still need their reload command.
+ */
+async function applyAtRuntime(
+  changed: ApplyTarget[],
+  live: Map<string, Uint8Array | undefined>,
+  report: ApplyReport,
+  runtime: HaproxyRuntime = new HaproxyRuntime(),
+): Promise<ApplyTarget[]> {
+  const reloading: ApplyTarget[] = [];
+  for (const t of changed) {
+    if (t.haproxySocket) {
+      const before = live.get(t.output);
+      const outcome = await runtime.apply(
+        t.haproxySocket,
+        before && new TextDecoder().decode(before),
+        t.content,
+      );
+      report.targets.find((r) => r.output === t.output)!.runtime = outcome;
+      if (outcome.applied) continue;
+    }
+    reloading.push(t);
+  }
+  return reloading;
 }
 
 async function stageAll(targets: ApplyTarget[]): Promise<StagedFile[]> {

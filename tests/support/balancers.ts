@@ -212,3 +212,28 @@ export async function answerSet(
 ): Promise<Set<string>> {
   return new Set((await answerCounts(port, path, host, count, timeoutMs)).keys());
 }
+
+/** A backend on 127.0.0.1 answering `name` (after `delayMs`, when given). */
+export function backend(
+  name: string,
+  delayMs = 0,
+): { port: number; close: () => Promise<void> } {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async () => {
+      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+      return new Response(name);
+    },
+  );
+  return { port: server.addr.port, close: () => server.shutdown() };
+}
+
+/** Resolves once `fn` is true, polling every 100 ms; throws after `ms`. */
+export async function eventually(fn: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`not within ${ms} ms`);
+}
