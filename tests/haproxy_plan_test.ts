@@ -70,10 +70,13 @@ Deno.test("plan: IPv6 servers and the options a runtime-added server gets", () =
   assert.ok(plan.runtime);
   const [change] = plan.changes;
   assert.equal(change.server.address, "[fd00::2]");
-  assert.equal(runtimeOptions(change.server), "weight 2 check pool-max-conn -1");
   assert.equal(
-    runtimeOptions({ ...change.server, options: "pool-max-conn 10" }),
-    "pool-max-conn 10",
+    runtimeOptions(change.server),
+    "weight 2 check pool-max-conn -1 pool-purge-delay 5s",
+  );
+  assert.equal(
+    runtimeOptions({ ...change.server, options: "pool-max-conn 10 pool-purge-delay 1s" }),
+    "pool-max-conn 10 pool-purge-delay 1s",
   );
 });
 
