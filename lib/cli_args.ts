@@ -69,6 +69,7 @@ const OPTIONS = {
   "retire-after": { type: "string" },
   "status-listen": { type: "string" },
   "haproxy-socket": { type: "string" },
+  compat: { type: "string" },
   "drain-timeout": { type: "string" },
   resync: { type: "string" },
   since: { type: "string" },
@@ -151,6 +152,9 @@ export function parseCommandLine(
     includeUnhealthy: values["include-unhealthy"],
     staticServices: config.services,
     haproxySocket: haproxySocket(values["haproxy-socket"]),
+    compat: values.compat === undefined
+      ? undefined
+      : choice("--compat", values.compat, ["nginx-proxy"] as const),
     drainTimeoutMs: duration("--drain-timeout", values["drain-timeout"]),
     targets: [...(config.targets ?? []), ...pairTargets(tokens)].map((t) => ({
       ...t,

@@ -58,6 +58,9 @@ export const CONFIG_SETTINGS: Readonly<Record<string, "string" | "strings" | "bo
   rollover: "boolean",
   "retire-after": "string",
   "status-listen": "string",
+  "haproxy-socket": "string",
+  "drain-timeout": "string",
+  compat: "string",
 };
 
 /** Arguments equivalent to a config file, and its targets. */

@@ -6,6 +6,7 @@
 import { compare } from "./compare.ts";
 import { arr, isObject, type Json, labelsOf, num, str } from "./json_access.ts";
 import { DockerError } from "./errors.ts";
+import { compatEnv } from "./compat.ts";
 import type {
   ContainerHealth,
   ContainerInfo,
@@ -112,6 +113,7 @@ function fromInspect(item: Json, engine: string): ContainerInfo {
     }
   }
   const created = Date.parse(str(item.Created));
+  const env = compatEnv(config.Env);
   return {
     id: item.Id as string,
     name: stripSlash(str(item.Name)),
@@ -124,6 +126,7 @@ function fromInspect(item: Json, engine: string): ContainerInfo {
     ports: sortPorts(ports),
     created: Number.isFinite(created) ? created : 0,
     engine,
+    ...(env ? { env } : {}),
   };
 }
 

@@ -25,6 +25,8 @@ Selection:
   --match-image REGEX       containers whose image reference matches are candidates
   --label-prefix P          label prefix (default lbsync)
   --include-unhealthy       keep containers whose Docker health is starting or unhealthy
+  --compat nginx-proxy      VIRTUAL_HOST, VIRTUAL_PORT, VIRTUAL_PATH in a container's
+                            environment stand for labels (one inspect per new container)
 
 Readiness and rollover:
   --ready-timeout DUR       a container whose service has lbsync.health enters the pool
@@ -59,6 +61,10 @@ Applying:
   --command-timeout DUR     bound for check and reload commands (default 30s)
   --lock-timeout DUR        wait for another run's lock at most this long (default 30s)
   --config FILE             JSON with the same settings and several targets
+  --haproxy-socket PATH     haproxy targets: declare a runtime API socket and apply changes
+                            of servers only through it, without a reload
+  --drain-timeout DUR       a server removed through it is deleted once its connections are
+                            gone, or after DUR (default 10s)
 
 Watch:
   --heartbeat MIN[:MAX]     a batch of events closes MIN after the last event or MAX after

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { withNginxProxyLabels } from "./compat.ts";
 import { formatEndpoint } from "./address.ts";
 import { compare } from "./compare.ts";
 import { pushTo } from "./multimap.ts";
@@ -47,7 +48,9 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
   const members = new Map<string, Member[]>();
   const fallbacks = new Map<string, ServiceSettings[]>();
   const memo: LabelMemo = new Map();
-  for (const c of containers) {
+  const prefix = options.labelPrefix ?? "lbsync";
+  for (const listed of containers) {
+    const c = options.compat === "nginx-proxy" ? withNginxProxyLabels(listed, prefix) : listed;
     for (const selection of selectContainerServices(c, options, memo)) {
       if (selection.kind === "ignored") continue;
       warnings.push(...selection.warnings);

@@ -95,7 +95,12 @@ export async function discover(
     useDocker
       ? listEngines(
         resolveEndpoints(options.docker).map((e) =>
-          new DockerEngine(e, options.dockerTimeoutMs, options.swarm)
+          new DockerEngine(
+            e,
+            options.dockerTimeoutMs,
+            options.swarm,
+            options.compat === "nginx-proxy",
+          )
         ),
         { allowPartial: options.allowPartial },
       )

@@ -60,6 +60,11 @@ export interface ContainerInfo {
   created: number;
   /** The engine the container was listed from (`""` for a single source). */
   engine: string;
+  /**
+   * `VIRTUAL_HOST`, `VIRTUAL_PORT`, `VIRTUAL_PATH` from its environment, when an inspect
+   * object gave them (`--compat nginx-proxy`); no other variable is kept.
+   */
+  env?: Record<string, string>;
 }
 
 /** How a server's address is chosen. */
@@ -244,6 +249,8 @@ export interface ModelOptions {
   staticServices?: StaticService[];
   /** HAProxy runtime API socket the `haproxy` template declares (`stats socket`). */
   haproxySocket?: string;
+  /** `nginx-proxy`: containers' `VIRTUAL_*` variables stand for lbsync labels. */
+  compat?: "nginx-proxy";
 }
 
 /** What {@link buildModel} returns. */

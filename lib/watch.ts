@@ -146,7 +146,12 @@ export class Watcher {
     const useDocker = (options.docker?.urls?.length ?? 0) > 0 || !options.fromFiles?.length;
     this.#engines = useDocker
       ? resolveEndpoints(options.docker).map((e) =>
-        new DockerEngine(e, options.dockerTimeoutMs, options.swarm)
+        new DockerEngine(
+          e,
+          options.dockerTimeoutMs,
+          options.swarm,
+          options.compat === "nginx-proxy",
+        )
       )
       : [];
     this.#gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
@@ -224,7 +229,10 @@ export class Watcher {
     if (effect.kind === "create" && effect.timeMs > 0) {
       this.#createdAt.set(effect.containerId, effect.timeMs);
     }
-    if (effect.kind === "destroy") this.#createdAt.delete(effect.containerId);
+    if (effect.kind === "destroy") {
+      this.#createdAt.delete(effect.containerId);
+      this.#engines.find((e) => e.endpoint.url === engine)?.forget(effect.containerId);
+    }
     if (!effect.relevant) return;
     if (effect.settled) this.#stopping.delete(effect.containerId);
     this.#mark({ engines: [engine], reason: "events" });

@@ -4,10 +4,12 @@
  *
  * One discovery pass makes exactly one request per engine, `GET /containers/json?all=1`:
  * the summaries carry names, labels, ports, networks, state and health (in `Status`).
- * Nothing here inspects containers.
+ * Only `--compat nginx-proxy` inspects containers (once each: their environment is not in
+ * the summaries).
  *
  * @module
  */
+import { inspectEnv } from "../compat.ts";
 import type DockerodeType from "dockerode";
 import { containersFromDockerApi } from "../docker_json.ts";
 import { containersFromSwarm } from "../swarm_json.ts";
@@ -39,6 +41,8 @@ export interface ListOptions {
   timeoutMs?: number;
 }
 
+const INSPECT_CONCURRENCY = 16;
+
 /** The dockerode client type. */
 export type Dockerode = DockerodeType;
 
@@ -46,16 +50,20 @@ export type Dockerode = DockerodeType;
 export class DockerEngine {
   #client: Promise<Dockerode> | undefined;
   #streamClient: Promise<Dockerode> | undefined;
+  /** `--compat nginx-proxy`: the `VIRTUAL_*` variables of each container, by id. */
+  readonly #env = new Map<string, Record<string, string> | undefined>();
 
   /**
    * An engine at `endpoint`; `timeoutMs` bounds each request. With `swarm`, the engine is a
    * Swarm manager and its services' tasks are listed instead of its containers (`vip`: one
-   * entry per service, its virtual IP).
+   * entry per service, its virtual IP). With `inspectEnv` (`--compat nginx-proxy`), each
+   * running container is inspected once for its `VIRTUAL_*` variables, cached by id.
    */
   constructor(
     readonly endpoint: DockerEndpoint,
     readonly timeoutMs = 10_000,
     readonly swarm: { vip?: boolean } | undefined = undefined,
+    readonly inspectEnv = false,
   ) {}
 
   /** The dockerode client (dockerode is imported on the first call). */
@@ -85,7 +93,43 @@ export class DockerEngine {
     } catch (error) {
       throw this.#failure("list containers", error);
     }
-    return containersFromDockerApi(json, { engine: engineName, source: this.endpoint.url });
+    const containers = containersFromDockerApi(json, {
+      engine: engineName,
+      source: this.endpoint.url,
+    });
+    return this.inspectEnv ? await this.#withEnv(containers) : containers;
+  }
+
+  /** Forgets what was read of container `id` (its `destroy` event). */
+  forget(id: string): void {
+    this.#env.delete(id);
+  }
+
+  /**
+   * Adds the `VIRTUAL_*` variables to each running container: one inspect per container not
+   * seen before (at most 16 at a time); the cache keeps only listed containers.
+   */
+  async #withEnv(containers: ContainerInfo[]): Promise<ContainerInfo[]> {
+    const listed = new Set(containers.map((c) => c.id));
+    for (const id of this.#env.keys()) if (!listed.has(id)) this.#env.delete(id);
+    const unknown = containers.filter((c) => c.state === "running" && !this.#env.has(c.id));
+    const client = unknown.length > 0 ? await this.client() : undefined;
+    for (let i = 0; i < unknown.length; i += INSPECT_CONCURRENCY) {
+      await Promise.all(
+        unknown.slice(i, i + INSPECT_CONCURRENCY).map(async (c) => {
+          try {
+            this.#env.set(c.id, inspectEnv(await client!.getContainer(c.id).inspect()));
+          } catch (error) {
+            if ((error as { statusCode?: number }).statusCode === 404) return; // gone meanwhile
+            throw this.#failure(`inspect container ${c.id.slice(0, 12)}`, error);
+          }
+        }),
+      );
+    }
+    return containers.map((c) => {
+      const env = this.#env.get(c.id);
+      return env ? { ...c, env } : c;
+    });
   }
 
   /** Services, running tasks and nodes of a Swarm manager: three requests. */

@@ -229,7 +229,7 @@ export function backend(
 }
 
 /** Resolves once `fn` is true, polling every 100 ms; throws after `ms`. */
-export async function eventually(fn: () => Promise<boolean>, ms = 5000): Promise<void> {
+export async function eventually(fn: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await fn()) return;
