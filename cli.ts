@@ -19,6 +19,7 @@ import { buildReadyModel, ReadinessGate } from "./lib/readiness.ts";
 import { denoRunIo, discover, probeTimeout, type RunIo, runOnce } from "./lib/run_once.ts";
 import type { ModelResult } from "./lib/types.ts";
 import { serveStatus } from "./lib/status_server.ts";
+import { serveAdmin } from "./lib/admin/admin_server.ts";
 import { fanOut, Watcher, type WatchObserver } from "./lib/watch.ts";
 import { WatchStats } from "./lib/watch_stats.ts";
 import { HELP } from "./lib/help.ts";
@@ -156,6 +157,15 @@ async function runWatch(
     const { port } = serveStatus(command.options.statusListen, stats, resync, controller.signal);
     log.info(`status on port ${port}: /healthz /status /metrics, POST /resync`);
   }
+  if (command.options.adminListen !== undefined) {
+    const { port } = serveAdmin({
+      address: command.options.adminListen,
+      token: await readToken(command.options.adminTokenFile, io),
+      configPath: command.configPath!,
+      apply: () => watcher.refresh("admin API"),
+    }, controller.signal);
+    log.info(`admin API on port ${port}: /services`);
+  }
   const stop = () => controller.abort();
   const hangup = () => {
     log.info("SIGHUP: full resync, re-reading files");
@@ -171,6 +181,23 @@ async function runWatch(
   } finally {
     for (const [name, handler] of signals) Deno.removeSignalListener(name, handler);
   }
+}
+
+/** The admin API token: the first line of `--admin-token-file`, at least 16 characters. */
+async function readToken(path: string | undefined, io: CliIo): Promise<string | undefined> {
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = await io.readTextFile(path);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound ? "no such file" : errorMessage(error);
+    throw new ConfigError(`Cannot read --admin-token-file ${path}: ${why}`);
+  }
+  const token = text.split("\n")[0].trim();
+  if (token.length < 16) {
+    throw new ConfigError(`--admin-token-file ${path}: the token needs at least 16 characters`);
+  }
+  return token;
 }
 
 /** Log lines for the watch loop; a warning about the same thing is said once. */

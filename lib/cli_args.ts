@@ -70,6 +70,8 @@ const OPTIONS = {
   "status-listen": { type: "string" },
   "haproxy-socket": { type: "string" },
   compat: { type: "string" },
+  "admin-listen": { type: "string" },
+  "admin-token-file": { type: "string" },
   "drain-timeout": { type: "string" },
   resync: { type: "string" },
   since: { type: "string" },
@@ -185,14 +187,17 @@ export function parseCommandLine(
     rollover: values.rollover,
     retireAfterMs: duration("--retire-after", values["retire-after"]),
     statusListen: values["status-listen"],
+    adminListen: values["admin-listen"],
+    adminTokenFile: values["admin-token-file"],
   };
-  if (options.statusListen !== undefined) {
-    try {
-      parseListenAddress(options.statusListen);
-    } catch (error) {
-      throw new UsageError(errorMessage(error));
+  if (options.adminListen !== undefined) {
+    if (command !== "watch") throw new UsageError("--admin-listen works with watch");
+    if (values.config === undefined) {
+      throw new UsageError("--admin-listen needs --config FILE: changes are kept there");
     }
+    listenAddress("--admin-listen", options.adminListen);
   }
+  if (options.statusListen !== undefined) listenAddress("--status-listen", options.statusListen);
   if (command !== "explain" && options.targets!.length === 0 && values.config === undefined) {
     throw new UsageError("No target: give -t TEMPLATE -o PATH (e.g. -t nginx -o -)");
   }
@@ -220,6 +225,14 @@ function haproxySocket(value: string | undefined): string | undefined {
       JSON.stringify(value)
     }: use an absolute path of letters, digits and . _ - / @ +`,
   );
+}
+
+function listenAddress(flag: string, value: string): void {
+  try {
+    parseListenAddress(value, flag);
+  } catch (error) {
+    throw new UsageError(errorMessage(error));
+  }
 }
 
 function heartbeat(value: string) {

@@ -61,6 +61,8 @@ export const CONFIG_SETTINGS: Readonly<Record<string, "string" | "strings" | "bo
   "haproxy-socket": "string",
   "drain-timeout": "string",
   compat: "string",
+  "admin-listen": "string",
+  "admin-token-file": "string",
 };
 
 /** Arguments equivalent to a config file, and its targets. */

@@ -35,50 +35,62 @@ export function parseStaticServices(value: unknown, file: string): StaticService
   const fail = (path: string, why: string) =>
     new ConfigError(`Invalid config ${file}: ${path}: ${why}`);
   if (!Array.isArray(value)) throw fail("$.services", "expected an array");
-  return value.map((item, i) => {
-    const path = `$.services[${i}]`;
-    if (!isObject(item)) throw fail(path, "expected an object");
-    const field = <T>(key: string, parse: (v: string) => T): T | undefined => {
-      const v = item[key];
-      if (v === undefined) return undefined;
-      if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
-        throw fail(`${path}.${key}`, "expected a string or a number");
-      }
-      try {
-        return parse(String(v));
-      } catch (error) {
-        if (error instanceof LabelError) throw fail(`${path}.${key}`, error.message);
-        throw error;
-      }
-    };
-    for (const key of Object.keys(item)) {
-      if (!["name", "mode", "host", "path", "listen", "health", "servers"].includes(key)) {
-        throw fail(
-          `${path}.${key}`,
-          "unknown setting (use name, mode, host, path, listen, health, servers)",
-        );
-      }
-    }
-    const name = field("name", parseName);
-    if (name === undefined) throw fail(`${path}.name`, "required");
-    if (!Array.isArray(item.servers)) throw fail(`${path}.servers`, "expected an array");
-    return {
-      name,
-      mode: field("mode", (v) => parseChoice(v, ["http", "tcp"] as const)),
-      hosts: field("host", parseHosts),
-      path: field("path", parsePath),
-      listen: field("listen", parsePort),
-      health: field("health", parseHealthPath),
-      servers: item.servers.map((server, j) => parseServer(server, `${path}.servers[${j}]`, fail)),
-    };
-  });
+  return value.map((item, i) => parseStaticService(item, `$.services[${i}]`, fail));
 }
 
-function parseServer(
-  value: unknown,
-  path: string,
-  fail: (path: string, why: string) => ConfigError,
-): StaticServer {
+/** Builds the error for a JSON path and a reason. */
+export type PathFailure = (path: string, why: string) => Error;
+
+/**
+ * Validates one static service at JSON path `path`.
+ *
+ * @throws what `fail` builds, naming the path and the reason
+ */
+export function parseStaticService(item: unknown, path: string, fail: PathFailure): StaticService {
+  if (!isObject(item)) throw fail(path, "expected an object");
+  const field = <T>(key: string, parse: (v: string) => T): T | undefined => {
+    const v = item[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
+      throw fail(`${path}.${key}`, "expected a string or a number");
+    }
+    try {
+      return parse(String(v));
+    } catch (error) {
+      if (error instanceof LabelError) throw fail(`${path}.${key}`, error.message);
+      throw error;
+    }
+  };
+  for (const key of Object.keys(item)) {
+    if (!["name", "mode", "host", "path", "listen", "health", "servers"].includes(key)) {
+      throw fail(
+        `${path}.${key}`,
+        "unknown setting (use name, mode, host, path, listen, health, servers)",
+      );
+    }
+  }
+  const name = field("name", parseName);
+  if (name === undefined) throw fail(`${path}.name`, "required");
+  if (!Array.isArray(item.servers)) throw fail(`${path}.servers`, "expected an array");
+  return {
+    name,
+    mode: field("mode", (v) => parseChoice(v, ["http", "tcp"] as const)),
+    hosts: field("host", parseHosts),
+    path: field("path", parsePath),
+    listen: field("listen", parsePort),
+    health: field("health", parseHealthPath),
+    servers: item.servers.map((server, j) =>
+      parseStaticServer(server, `${path}.servers[${j}]`, fail)
+    ),
+  };
+}
+
+/**
+ * Validates one fixed server at JSON path `path`.
+ *
+ * @throws what `fail` builds, naming the path and the reason
+ */
+export function parseStaticServer(value: unknown, path: string, fail: PathFailure): StaticServer {
   if (!isObject(value)) throw fail(path, "expected an object");
   const get = <T>(key: string, parse: (v: string) => T): T | undefined => {
     const v = value[key];

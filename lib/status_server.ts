@@ -7,14 +7,15 @@ import { ConfigError } from "./errors.ts";
 import type { WatchStats } from "./watch_stats.ts";
 
 /** Where to listen: `PORT`, `HOST:PORT` or `[V6]:PORT`; a bare port binds 127.0.0.1. */
-export function parseListenAddress(text: string): { hostname: string; port: number } {
+export function parseListenAddress(
+  text: string,
+  flag = "--status-listen",
+): { hostname: string; port: number } {
   const match = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):)?(\d{1,5})$/.exec(text);
   const port = Number(match?.[2]);
   if (!match || port < 1 || port > 65535) {
     throw new ConfigError(
-      `Invalid --status-listen ${
-        JSON.stringify(text)
-      }: use PORT or HOST:PORT (e.g. 127.0.0.1:9090)`,
+      `Invalid ${flag} ${JSON.stringify(text)}: use PORT or HOST:PORT (e.g. 127.0.0.1:9090)`,
     );
   }
   const host = match[1] || "127.0.0.1";

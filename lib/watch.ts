@@ -35,6 +35,10 @@ export interface WatchOptions extends RunOptions {
   retireAfterMs?: number;
   /** `--status-listen`: where the CLI serves /healthz, /status, /metrics. */
   statusListen?: string;
+  /** `--admin-listen`: where the CLI serves the admin API (needs `configPath`). */
+  adminListen?: string;
+  /** `--admin-token-file`: the file holding the admin API's bearer token. */
+  adminTokenFile?: string;
 }
 
 /** One pass of the loop, for logs and metrics. */
@@ -125,6 +129,8 @@ export class Watcher {
   /** When each not-ready container was first seen, to retry its probe promptly for a while. */
   readonly #notReadySince = new Map<string, number>();
   #readinessTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Callers of {@link Watcher.refresh} waiting for the next pass. */
+  #waiters: ((failure: string | undefined) => void)[] = [];
   /** Retired containers and the timers that will stop them. */
   readonly #retiring = new Map<string, ReturnType<typeof setTimeout>>();
 
@@ -222,6 +228,18 @@ export class Watcher {
       config: reread,
     });
     this.#kick();
+  }
+
+  /**
+   * Re-reads the config file and templates and applies now (the admin API's changes).
+   * Resolves when that pass is done: with the reason when the settings could not be read
+   * or the apply failed, else `undefined`.
+   */
+  refresh(reason: string): Promise<string | undefined> {
+    const done = new Promise<string | undefined>((resolve) => this.#waiters.push(resolve));
+    this.#mark({ reason, files: true, templates: true, config: true });
+    this.#kick();
+    return done;
   }
 
   #onEvent(effect: EventEffect, engine: string): void {
@@ -326,9 +344,24 @@ export class Watcher {
 
   async #cycle(): Promise<void> {
     if (this.#batch) return; // a batch is still open: its close runs the cycle
+    const waiters = this.#waiters.splice(0);
+    let failure: string | undefined;
+    try {
+      failure = await this.#pass();
+    } catch (error) {
+      failure = errorMessage(error);
+      throw error;
+    } finally {
+      for (const resolve of waiters) resolve(failure);
+    }
+  }
+
+  /** One pass; resolves with why it failed to apply, if it did. */
+  async #pass(): Promise<string | undefined> {
     const work = this.#pending;
     this.#pending = fresh();
-    if (work.reasons.size === 0) return;
+    if (work.reasons.size === 0) return undefined;
+    let failure: string | undefined;
     const started = performance.now();
     this.#lastCycleAt = Date.now();
 
@@ -338,7 +371,8 @@ export class Watcher {
         work.templates = true;
         work.files = true;
       } catch (error) {
-        this.#observer.error?.(`Keeping the previous settings: ${errorMessage(error)}`);
+        failure = errorMessage(error);
+        this.#observer.error?.(`Keeping the previous settings: ${failure}`);
       }
     }
     if (work.templates) {
@@ -379,11 +413,12 @@ export class Watcher {
       notify: notifier(this.#options),
       haproxy: this.#haproxy,
     }).catch((error) => {
-      this.#observer.error?.(`${errorMessage(error)} (will retry at the next change)`);
-      this.#observer.applyFailed?.(errorMessage(error));
+      failure = errorMessage(error);
+      this.#observer.error?.(`${failure} (will retry at the next change)`);
+      this.#observer.applyFailed?.(failure);
       return undefined;
     });
-    if (!apply) return;
+    if (!apply) return failure;
     this.#observer.cycle?.({
       reasons: [...work.reasons],
       events: work.events,
@@ -392,6 +427,7 @@ export class Watcher {
       changed: apply.targets.filter((t) => t.changed).map((t) => t.output),
       ms: Math.round(performance.now() - started),
     });
+    return failure;
   }
 
   /**

@@ -1,0 +1,190 @@
+/**
+ * `--admin-listen ADDR`: an HTTP API over the static services of the config file.
+ * `GET /services`, `GET|PUT|DELETE /services/{name}`,
+ * `PUT|DELETE /services/{name}/servers/{host}-{port}`. Each change is validated, written to
+ * the config file atomically and applied through the watcher; an apply that fails restores
+ * the file and answers 422. Requests run one at a time; a bearer token guards them.
+ *
+ * @module
+ */
+import { parseConfigFile } from "../config_file.ts";
+import { ConfigError, errorMessage } from "../errors.ts";
+import { isObject } from "../json_access.ts";
+import { parseListenAddress } from "../status_server.ts";
+import { writeFileAtomic } from "../write_file.ts";
+import {
+  AdminError,
+  type ConfigDocument,
+  deleteServer,
+  deleteService,
+  putServer,
+  putService,
+  serviceName,
+  servicesOf,
+} from "./config_edits.ts";
+
+/** Settings of {@link serveAdmin}. */
+export interface AdminSettings {
+  /** `PORT` (binds 127.0.0.1) or `HOST:PORT`. */
+  address: string;
+  /** The bearer token every request must carry; none: no check (loopback only). */
+  token?: string;
+  /** The config file whose `services` the API edits. */
+  configPath: string;
+  /** Applies the config file now; resolves with the reason when the apply failed. */
+  apply(): Promise<string | undefined>;
+}
+
+const MAX_BODY = 64 * 1024;
+const ROUTE = /^\/services(?:\/([^/]+)(?:\/servers\/([^/]+))?)?$/;
+
+/**
+ * Serves the admin API until `signal` aborts. Returns the bound port.
+ *
+ * @throws {ConfigError} for an address that is not loopback when there is no token
+ */
+export function serveAdmin(
+  settings: AdminSettings,
+  signal: AbortSignal,
+): { port: number; finished: Promise<void> } {
+  const { hostname, port } = parseListenAddress(settings.address, "--admin-listen");
+  if (settings.token === undefined && !isLoopback(hostname)) {
+    throw new ConfigError(
+      `Refusing --admin-listen ${settings.address} without --admin-token-file: only a loopback address may go without a token`,
+    );
+  }
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = queue.then(task, task);
+    queue = run.catch(() => {});
+    return run;
+  };
+  const server = Deno.serve({ hostname, port, signal, onListen() {} }, async (req) => {
+    try {
+      if (settings.token !== undefined && !authorized(req, settings.token)) {
+        throw new AdminError(401, "missing or wrong bearer token");
+      }
+      return await serialized(() => route(req, settings));
+    } catch (error) {
+      const status = error instanceof AdminError ? error.status : 500;
+      return Response.json({ error: errorMessage(error) }, {
+        status,
+        headers: status === 401 ? { "www-authenticate": "Bearer" } : {},
+      });
+    }
+  });
+  return { port: server.addr.port, finished: server.finished };
+}
+
+async function route(req: Request, settings: AdminSettings): Promise<Response> {
+  const match = ROUTE.exec(new URL(req.url).pathname);
+  if (!match) {
+    throw new AdminError(
+      404,
+      "not found: /services, /services/{name}, /services/{name}/servers/{host}-{port}",
+    );
+  }
+  const [, rawName, rawServer] = match;
+  const name = rawName === undefined ? undefined : serviceName(rawName);
+  const method = req.method;
+  if (method === "GET" && rawServer === undefined) {
+    const services = servicesOf(await readDocument(settings.configPath));
+    if (name === undefined) return Response.json({ services });
+    const service = services.find((s) => s.name === name);
+    if (!service) throw new AdminError(404, `no static service ${name}`);
+    return Response.json(service);
+  }
+  if (name === undefined) throw new AdminError(405, "use GET on /services");
+  const edit = method === "PUT"
+    ? rawServer === undefined
+      ? (doc: ConfigDocument, body: unknown) => putService(doc, name, body)
+      : (doc: ConfigDocument, body: unknown) => putServer(doc, name, rawServer, body)
+    : method === "DELETE"
+    ? rawServer === undefined
+      ? (doc: ConfigDocument) => deleteService(doc, name)
+      : (doc: ConfigDocument) => deleteServer(doc, name, rawServer)
+    : undefined;
+  if (!edit) throw new AdminError(405, `use GET, PUT or DELETE, not ${method}`);
+  const body = method === "PUT" ? await readJson(req) : undefined;
+  const doc = await change(settings, (d) => edit(d, body));
+  const service = servicesOf(doc).find((s) => s.name === name);
+  return service ? Response.json(service) : new Response(null, { status: 204 });
+}
+
+/** Edits, validates, writes, applies; restores the file when the apply fails. */
+async function change(
+  settings: AdminSettings,
+  edit: (doc: ConfigDocument) => ConfigDocument,
+): Promise<ConfigDocument> {
+  const path = settings.configPath;
+  const before = await Deno.readTextFile(path);
+  const next = edit(documentOf(before, path));
+  const text = `${JSON.stringify(next, null, 2)}\n`;
+  try {
+    parseConfigFile(text, path);
+  } catch (error) {
+    throw new AdminError(400, errorMessage(error));
+  }
+  await writeFileAtomic(path, text);
+  const failure = await settings.apply();
+  if (failure === undefined) return next;
+  await writeFileAtomic(path, before);
+  await settings.apply();
+  throw new AdminError(422, `not applied, the config file is restored: ${failure}`);
+}
+
+async function readDocument(path: string): Promise<ConfigDocument> {
+  return documentOf(await Deno.readTextFile(path), path);
+}
+
+function documentOf(text: string, path: string): ConfigDocument {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new AdminError(409, `config ${path} is not valid JSON (${errorMessage(error)})`);
+  }
+  if (!isObject(doc)) throw new AdminError(409, `config ${path} is not a JSON object`);
+  return doc;
+}
+
+/** The request body as JSON, at most 64 KiB. */
+async function readJson(req: Request): Promise<unknown> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req.body ?? new ReadableStream<Uint8Array>()) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new AdminError(413, `body larger than ${MAX_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  const text = new TextDecoder().decode(concat(chunks, size));
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new AdminError(400, `body is not valid JSON (${errorMessage(error)})`);
+  }
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/** `Authorization: Bearer TOKEN`, compared in constant time. */
+function authorized(req: Request, token: string): boolean {
+  const given = new TextEncoder().encode(req.headers.get("authorization") ?? "");
+  const wanted = new TextEncoder().encode(`Bearer ${token}`);
+  let diff = given.length ^ wanted.length;
+  for (let i = 0; i < wanted.length; i++) diff |= wanted[i] ^ (given[i] ?? 0);
+  return diff === 0;
+}
+
+/** True for an address only this machine can reach. */
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "::1" || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
