@@ -19,6 +19,8 @@ import {
 import { lbsync } from "./support/cli.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { missing } from "./support/tools.ts";
+import { dockerOk, engineArgs, engineMissing, Scenario } from "./support/engine.ts";
+import { readOr, WatchProcess } from "./support/watch_process.ts";
 
 const skip = missing("haproxy");
 
@@ -286,6 +288,74 @@ Deno.test({
       await haproxy?.stop();
       await Deno.remove(dir, { recursive: true });
       await Promise.all([a, b].map((s) => s.close()));
+    }
+  },
+});
+
+const noEngine = await engineMissing();
+
+Deno.test({
+  name:
+    "engine: lbsync watch --haproxy-socket follows containers starting and stopping with one reload in all",
+  ignore: skip || noEngine,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const s = new Scenario();
+    const L = `r${s.tag}`;
+    const port = freePort();
+    const dir = await Deno.makeTempDir({ prefix: "lbsync-runtime-watch-" });
+    const socket = `${dir}/admin.sock`;
+    const out = `${dir}/haproxy.cfg`;
+    const common = [...engineArgs(L, port), "--haproxy-socket", socket];
+    const labels = ["-l", `${L}.service=web`, "-l", `${L}.host=web.test`];
+    let haproxy: RunningBalancer | undefined;
+    let watch: WatchProcess | undefined;
+    try {
+      const first = await s.run("web-1", labels);
+      const rendered = await lbsync(["render", ...common, "-t", "haproxy", "-o", out]);
+      assert.equal(rendered.code, 0, rendered.stderr);
+      haproxy = await startHaproxy(await Deno.readTextFile(out));
+      await eventually(() => Deno.stat(socket).then(() => true, () => false));
+      const live = `${haproxy.dir}/haproxy.cfg`;
+      watch = new WatchProcess([
+        ...common,
+        "-t",
+        "haproxy",
+        "-o",
+        out,
+        "--check-cmd",
+        "haproxy -c -f {}",
+        "--reload-cmd",
+        `echo reload >> ${dir}/reloads && cp ${out} ${live} && kill -USR2 $(cat ${haproxy.dir}/haproxy.pid)`,
+        "--heartbeat",
+        "200ms:1s",
+        "-v",
+      ]);
+      await watch.untilLog(/connected to unix:/);
+      const answers = () => answerSet(port, "/", "web.test", 12);
+      const second = await s.run("web-2", labels);
+      await eventually(
+        async () => sorted(await answers()).join() === [first.id, second.id].sort().join(),
+        15_000,
+      );
+      const third = await s.run("web-3", labels);
+      await eventually(async () => (await answers()).size === 3, 15_000);
+      await dockerOk(["stop", "-t", "1", s.name("web-1")]);
+      await eventually(
+        async () => sorted(await answers()).join() === [second.id, third.id].sort().join(),
+        15_000,
+      );
+      assert.match(watch.log, /runtime API applied/);
+      assert.equal(await readOr(`${dir}/reloads`), "");
+      // a new host is structure: one checked reload
+      await s.run("api-1", ["-l", `${L}.service=api`, "-l", `${L}.host=api.test`]);
+      await eventually(async () => (await readOr(`${dir}/reloads`)) === "reload\n", 15_000);
+    } finally {
+      await watch?.stop();
+      await haproxy?.stop();
+      await s.cleanup();
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });
