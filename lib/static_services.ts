@@ -48,27 +48,8 @@ export type PathFailure = (path: string, why: string) => Error;
  */
 export function parseStaticService(item: unknown, path: string, fail: PathFailure): StaticService {
   if (!isObject(item)) throw fail(path, "expected an object");
-  const field = <T>(key: string, parse: (v: string) => T): T | undefined => {
-    const v = item[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
-      throw fail(`${path}.${key}`, "expected a string or a number");
-    }
-    try {
-      return parse(String(v));
-    } catch (error) {
-      if (error instanceof LabelError) throw fail(`${path}.${key}`, error.message);
-      throw error;
-    }
-  };
-  for (const key of Object.keys(item)) {
-    if (!["name", "mode", "host", "path", "listen", "health", "servers"].includes(key)) {
-      throw fail(
-        `${path}.${key}`,
-        "unknown setting (use name, mode, host, path, listen, health, servers)",
-      );
-    }
-  }
+  rejectUnknown(item, path, ["name", "mode", "host", "path", "listen", "health", "servers"], fail);
+  const field = fieldReader(item, path, fail);
   const name = field("name", parseName);
   if (name === undefined) throw fail(`${path}.name`, "required");
   if (!Array.isArray(item.servers)) throw fail(`${path}.servers`, "expected an array");
@@ -92,21 +73,8 @@ export function parseStaticService(item: unknown, path: string, fail: PathFailur
  */
 export function parseStaticServer(value: unknown, path: string, fail: PathFailure): StaticServer {
   if (!isObject(value)) throw fail(path, "expected an object");
-  const get = <T>(key: string, parse: (v: string) => T): T | undefined => {
-    const v = value[key];
-    if (v === undefined) return undefined;
-    try {
-      return parse(String(v));
-    } catch (error) {
-      if (error instanceof LabelError) throw fail(`${path}.${key}`, error.message);
-      throw error;
-    }
-  };
-  for (const key of Object.keys(value)) {
-    if (!["host", "port", "weight", "backup"].includes(key)) {
-      throw fail(`${path}.${key}`, "unknown setting (use host, port, weight, backup)");
-    }
-  }
+  rejectUnknown(value, path, ["host", "port", "weight", "backup"], fail);
+  const get = fieldReader(value, path, fail);
   const host = get("host", parseServerHost);
   const port = get("port", parsePort);
   if (host === undefined) throw fail(`${path}.host`, "required");
@@ -117,6 +85,36 @@ export function parseStaticServer(value: unknown, path: string, fail: PathFailur
     weight: get("weight", (v) => parseInteger(v, 1, 256)),
     backup: get("backup", parseBoolean),
   };
+}
+
+/** Reads field `key` of `item` with a label grammar; errors name the JSON path. */
+function fieldReader(item: Record<string, unknown>, path: string, fail: PathFailure) {
+  return <T>(key: string, parse: (v: string) => T): T | undefined => {
+    const v = item[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
+      throw fail(`${path}.${key}`, "expected a string or a number");
+    }
+    try {
+      return parse(String(v));
+    } catch (error) {
+      if (error instanceof LabelError) throw fail(`${path}.${key}`, error.message);
+      throw error;
+    }
+  };
+}
+
+function rejectUnknown(
+  item: Record<string, unknown>,
+  path: string,
+  allowed: string[],
+  fail: PathFailure,
+): void {
+  for (const key of Object.keys(item)) {
+    if (!allowed.includes(key)) {
+      throw fail(`${path}.${key}`, `unknown setting (use ${allowed.join(", ")})`);
+    }
+  }
 }
 
 /** An IP address, or an RFC 1123 host name without a wildcard. */

@@ -91,6 +91,11 @@ class Rig {
   }
 }
 
+/** `-t haproxy -o OUT`, checked with `haproxy -c`, reloaded by `reload`. */
+function haproxyTarget(out: string, reload: string): string[] {
+  return ["-t", "haproxy", "-o", out, "--check-cmd", "haproxy -c -f {}", "--reload-cmd", reload];
+}
+
 function sorted(set: Set<string>): string[] {
   return [...set].sort();
 }
@@ -250,14 +255,7 @@ Deno.test({
       "127.0.0.1",
       "--haproxy-socket",
       socket,
-      "-t",
-      "haproxy",
-      "-o",
-      out,
-      "--check-cmd",
-      "haproxy -c -f {}",
-      "--reload-cmd",
-      reload,
+      ...haproxyTarget(out, reload),
       "-v",
     ];
     let haproxy: RunningBalancer | undefined;
@@ -320,14 +318,10 @@ Deno.test({
       const live = `${haproxy.dir}/haproxy.cfg`;
       watch = new WatchProcess([
         ...common,
-        "-t",
-        "haproxy",
-        "-o",
-        out,
-        "--check-cmd",
-        "haproxy -c -f {}",
-        "--reload-cmd",
-        `echo reload >> ${dir}/reloads && cp ${out} ${live} && kill -USR2 $(cat ${haproxy.dir}/haproxy.pid)`,
+        ...haproxyTarget(
+          out,
+          `echo reload >> ${dir}/reloads && cp ${out} ${live} && kill -USR2 $(cat ${haproxy.dir}/haproxy.pid)`,
+        ),
         "--heartbeat",
         "200ms:1s",
         "-v",
