@@ -73,8 +73,15 @@ export class Scenario {
     return name;
   }
 
-  /** Starts a test-image container; returns its short id (what it answers with). */
-  async run(base: string, args: string[] = []): Promise<{ name: string; id: string }> {
+  /**
+   * Starts a test-image container (with `command` instead of the image's, when given);
+   * returns its short id (what it answers with).
+   */
+  async run(
+    base: string,
+    args: string[] = [],
+    command: string[] = [],
+  ): Promise<{ name: string; id: string }> {
     const name = this.name(base);
     this.#containers.push(name);
     const id = await dockerOk([
@@ -86,6 +93,7 @@ export class Scenario {
       `lbsync-test=${this.tag}`,
       ...args,
       TEST_IMAGE,
+      ...command,
     ]);
     return { name, id: id.slice(0, 12) };
   }
