@@ -87,13 +87,13 @@ export function readLabels(
 ): { labels: ContainerLabels; unknown: string[] } {
   const { byKey, dotted } = labelKeys(prefix);
   const labels: Record<string, unknown> = {};
-  const unknown: string[] = [];
+  let unknown: string[] | undefined;
   // One pass over the container's own labels: most are not ours.
   for (const key in all) {
     if (!key.startsWith(dotted)) continue;
     const field = byKey.get(key);
     if (field === undefined) {
-      if (groupOf(key, dotted) === undefined) unknown.push(key);
+      if (groupOf(key, dotted) === undefined) (unknown ??= []).push(key);
       continue;
     }
     const value = all[key];
@@ -114,7 +114,7 @@ export function readLabels(
     }
     labels[field] = parsed.value;
   }
-  return { labels: labels as ContainerLabels, unknown: unknown.sort() };
+  return { labels: labels as ContainerLabels, unknown: unknown?.sort() ?? NONE };
 }
 
 /**
@@ -142,6 +142,7 @@ export interface LabelKeys {
 }
 
 const keyCache = new Map<string, LabelKeys>();
+const NONE = Object.freeze([]) as unknown as string[];
 
 /** The label names of `prefix` (cached). */
 export function labelKeys(prefix: string): LabelKeys {
@@ -176,16 +177,18 @@ export interface LabelGroup {
  * `lbsync.admin.port=9000` give groups `web` and `admin`, each a service of its own.
  */
 export function labelGroups(all: Record<string, string>, prefix: string): LabelGroup[] {
-  const { dotted } = labelKeys(prefix);
-  const groups = new Map<string, Record<string, string>>();
+  const { dotted, byKey } = labelKeys(prefix);
+  let groups: Map<string, Record<string, string>> | undefined;
   for (const key in all) {
-    if (!key.startsWith(dotted)) continue;
+    if (!key.startsWith(dotted) || byKey.has(key)) continue;
     const found = groupOf(key, dotted);
     if (found === undefined) continue;
+    groups ??= new Map();
     const labels = groups.get(found.group) ?? {};
     labels[`${dotted}${found.suffix}`] = all[key];
     groups.set(found.group, labels);
   }
+  if (groups === undefined) return [];
   return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, labels]) => ({ name, labels }));
 }

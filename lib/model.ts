@@ -149,9 +149,11 @@ function buildService(
   for (const field of SERVICE_LEVEL) {
     const want = oldest[field];
     // static servers join the service as discovered: their settings never conflict
-    const others = byAge.filter((m) => !("static" in m && m.static) && !sameValue(m[field], want))
-      .map((m) => m.container.name);
-    if (others.length > 0) {
+    const differs = (m: Member | ServiceSettings) =>
+      !("static" in m && m.static) && !sameValue(m[field], want);
+    if (!byAge.some(differs)) continue;
+    const others = byAge.filter(differs).map((m) => m.container.name);
+    {
       warnings.push(
         `service ${name}: ${others.join(", ")} disagree${others.length === 1 ? "s" : ""} on ` +
           `${LABEL_OF[field]}; using ${
