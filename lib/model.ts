@@ -53,7 +53,7 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
     const c = options.compat === "nginx-proxy" ? withNginxProxyLabels(listed, prefix) : listed;
     for (const selection of selectContainerServices(c, options, memo)) {
       if (selection.kind === "ignored") continue;
-      warnings.push(...selection.warnings);
+      if (selection.warnings.length > 0) warnings.push(...selection.warnings);
       if (selection.kind === "skipped") {
         skipped.push(selection.skipped);
         if (selection.settings) pushTo(fallbacks, selection.settings.service, selection.settings);

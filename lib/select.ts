@@ -53,6 +53,9 @@ export type Selection =
 
 const COMPOSE_SERVICE = "com.docker.compose.service";
 
+/** No warnings: shared, never changed. */
+const NO_WARNINGS = Object.freeze([]) as unknown as string[];
+
 /**
  * Decides on a container and on each of its label groups (`lbsync.GROUP.FIELD`): one
  * selection for the plain `lbsync.*` labels and one per group, each group a service of its
@@ -101,7 +104,7 @@ export function selectContainer(
   const imageMatched = options.matchImage?.test(c.image) ?? false;
   if (!labelled && !matched && !imageMatched) return { kind: "ignored" };
 
-  const warnings: string[] = [];
+  let warnings = NO_WARNINGS;
   let service = "";
   let settings: ServiceSettings | undefined;
   try {
@@ -109,8 +112,8 @@ export function selectContainer(
       throw new LabelError(`disabled by ${keys.enable}=false`);
     }
     const read = readLabels(c.labels, prefix, memo);
-    for (const key of read.unknown) {
-      warnings.push(`container ${c.name}: unknown label ${key}, ignored`);
+    if (read.unknown.length > 0) {
+      warnings = read.unknown.map((key) => `container ${c.name}: unknown label ${key}, ignored`);
     }
     service = serviceName(c, read.labels, matched, prefix);
     settings = serviceSettings(c, read.labels, service, options);
@@ -218,6 +221,7 @@ function serviceName(
 
 /** The only exposed tcp port; throws the reason when there is none or several. */
 function onlyExposedPort(c: ContainerInfo, portLabel: string): number {
+  if (c.ports.length === 1 && c.ports[0].protocol === "tcp") return c.ports[0].port;
   const tcp = c.ports.filter((p) => p.protocol === "tcp");
   if (tcp.length === 1) return tcp[0].port;
   if (tcp.length === 0) throw new LabelError(`exposes no tcp port: set ${portLabel}`);
