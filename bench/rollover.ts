@@ -1,8 +1,9 @@
 /**
  * Zero downtime under load: wrk against real nginx and real HAProxy on 127.0.0.1 while a
  * service is rolled 10 times by `lbsync watch` (start a new container; it becomes ready;
- * lbsync retires the old one and stops it 2 s later). Reports requests, non-2xx and socket
- * errors per balancer, for keep-alive clients and for clients that close each connection.
+ * lbsync retires the old one and stops it 2 s later). Reports reloads, requests, non-2xx and
+ * socket errors per balancer (HAProxy also with `--haproxy-socket`: no reloads), for
+ * keep-alive clients and for clients that close each connection.
  * Needs the test engine (scripts/engine_start.sh), nginx, haproxy and wrk.
  * Run: deno task bench:rollover
  */
@@ -16,15 +17,19 @@ const ROLLS = 10;
 const ROLL_MS = 4000;
 const wrk = requireTool("wrk");
 
+/** A balancer, and for HAProxy whether server changes go through its runtime API. */
+type Balancer = "nginx" | "haproxy" | "haproxy, runtime API";
+
 interface Row {
   balancer: string;
   clients: string;
+  reloads: number;
   requests: number;
   non2xx: number;
   socketErrors: string;
 }
 
-function parseWrk(text: string): Omit<Row, "balancer" | "clients"> {
+function parseWrk(text: string): Omit<Row, "balancer" | "clients" | "reloads"> {
   const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
@@ -39,23 +44,27 @@ function parseWrk(text: string): Omit<Row, "balancer" | "clients"> {
  * retired: the same docker activity with a fixed config, as a baseline.
  */
 async function roll(
-  balancer: "nginx" | "haproxy",
+  balancer: Balancer,
   keepAlive: boolean,
   churnOnly = false,
 ): Promise<Row> {
+  const template = balancer === "nginx" ? "nginx" : "haproxy";
   const s = new Scenario();
   const L = `b${s.tag}`;
   const dir = await Deno.makeTempDir({ prefix: "lbsync-roll-" });
   const port = freePort();
-  const out = `${dir}/${balancer}.conf`;
+  const out = `${dir}/${template}.conf`;
   const labels = ["service=app", "host=app.test", "health=/ready/", "rollover=true"]
     .flatMap((l) => ["-l", `${L}.${l}`]);
-  const common = engineArgs(L, port);
+  const runtime = balancer === "haproxy, runtime API"
+    ? ["--haproxy-socket", `${dir}/admin.sock`]
+    : [];
+  const common = [...engineArgs(L, port), ...runtime];
   let stopBalancer: (() => Promise<void>) | undefined;
   let watch: WatchProcess | undefined;
   try {
     let current = await s.run("app-0", ["-e", "PATHS=/ready", ...labels]);
-    const first = await lbsync(["render", ...common, "-t", balancer, "-o", out]);
+    const first = await lbsync(["render", ...common, "-t", template, "-o", out]);
     if (first.code !== 0) throw new Error(first.stderr);
     let check: string, reload: string;
     if (balancer === "nginx") {
@@ -63,17 +72,18 @@ async function roll(
       stopBalancer = b.stop;
       const ngx = `${requireTool("nginx")} -p ${b.dir}/ -c ${b.dir}/nginx.conf`;
       check = `cp {} ${b.dir}/lbsync.conf && ${ngx} -t -q`;
-      reload = `${ngx} -s reload`;
+      reload = `echo >> ${dir}/reloads && ${ngx} -s reload`;
     } else {
       const b = await startHaproxy(await Deno.readTextFile(out));
       stopBalancer = b.stop;
       check = `${requireTool("haproxy")} -c -f {}`;
-      reload = `cp ${out} ${b.dir}/haproxy.cfg && kill -USR2 $(cat ${b.dir}/haproxy.pid)`;
+      reload =
+        `echo >> ${dir}/reloads && cp ${out} ${b.dir}/haproxy.cfg && kill -USR2 $(cat ${b.dir}/haproxy.pid)`;
     }
     watch = new WatchProcess([
       ...common,
       "-t",
-      balancer,
+      template,
       "-o",
       out,
       "--check-cmd",
@@ -128,7 +138,8 @@ async function roll(
     }
     const result = await load;
     const clients = (keepAlive ? "keep-alive" : "close") + (churnOnly ? ", baseline: no roll" : "");
-    return { balancer, clients, ...parseWrk(result.stdout) };
+    const reloads = (await readOr(`${dir}/reloads`)).split("\n").length - 1;
+    return { balancer, clients, reloads, ...parseWrk(result.stdout) };
   } finally {
     await watch?.stop();
     await stopBalancer?.();
@@ -139,15 +150,17 @@ async function roll(
 
 const rows: Row[] = [];
 const baseline = Deno.args.includes("--baseline");
-for (const balancer of ["nginx", "haproxy"] as const) {
+for (const balancer of ["nginx", "haproxy", "haproxy, runtime API"] as const) {
   for (const keepAlive of [true, false]) {
     const row = await roll(balancer, keepAlive, baseline);
     console.error(JSON.stringify(row));
     rows.push(row);
   }
 }
-console.log(`| balancer | clients | requests | non-2xx | socket errors |`);
-console.log(`| --- | --- | ---: | ---: | --- |`);
+console.log(`| balancer | clients | reloads | requests | non-2xx | socket errors |`);
+console.log(`| --- | --- | ---: | ---: | ---: | --- |`);
 for (const r of rows) {
-  console.log(`| ${r.balancer} | ${r.clients} | ${r.requests} | ${r.non2xx} | ${r.socketErrors} |`);
+  console.log(
+    `| ${r.balancer} | ${r.clients} | ${r.reloads} | ${r.requests} | ${r.non2xx} | ${r.socketErrors} |`,
+  );
 }
