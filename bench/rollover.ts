@@ -150,7 +150,12 @@ async function roll(
 
 const rows: Row[] = [];
 const baseline = Deno.args.includes("--baseline");
-for (const balancer of ["nginx", "haproxy", "haproxy, runtime API"] as const) {
+// `-- --only nginx|haproxy|runtime` runs one balancer
+const only = Deno.args[Deno.args.indexOf("--only") + 1];
+const balancers = (["nginx", "haproxy", "haproxy, runtime API"] as const).filter((b) =>
+  !Deno.args.includes("--only") || (only === "runtime" ? b.endsWith("runtime API") : b === only)
+);
+for (const balancer of balancers) {
   for (const keepAlive of [true, false]) {
     const row = await roll(balancer, keepAlive, baseline);
     console.error(JSON.stringify(row));

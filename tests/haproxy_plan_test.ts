@@ -28,10 +28,11 @@ Deno.test("plan: servers added, removed and re-weighted are runtime changes", ()
   );
   const removal = planServerChanges(after, haproxy(["c"]));
   assert.ok(removal.runtime);
+  // additions and changes first, removals last: a replaced server never leaves none
   assert.deepEqual(removal.changes.map((c) => `${c.kind} ${c.server.name}`), [
+    "address c",
     "remove a",
     "remove b",
-    "address c",
   ]);
 });
 

@@ -39,7 +39,10 @@ export type ServerChange =
   | { kind: "address"; server: ServerLine }
   | { kind: "weight"; server: ServerLine };
 
-/** What it takes to go from one configuration to another. */
+/**
+ * What it takes to go from one configuration to another: the runtime changes in the order
+ * to make them (additions, addresses and weights, then removals), or why it needs a reload.
+ */
 export type ChangePlan =
   | { runtime: true; changes: ServerChange[] }
   | { runtime: false; reason: string };
@@ -112,6 +115,8 @@ export function planServerChanges(before: string, after: string): ChangePlan {
   if (differs !== undefined) return { runtime: false, reason: `structure changed: ${differs}` };
 
   const changes: ServerChange[] = [];
+  // Removals come last: a service whose server is replaced never has none in between.
+  const removals: ServerChange[] = [];
   const backends = new Set([...old.servers.keys(), ...next.servers.keys()]);
   for (const backend of [...backends].sort()) {
     const was = byName(old.servers.get(backend) ?? []);
@@ -120,7 +125,7 @@ export function planServerChanges(before: string, after: string): ChangePlan {
       return { runtime: false, reason: `backend ${backend} has two servers of the same name` };
     }
     for (const [name, server] of was) {
-      if (!now.has(name)) changes.push({ kind: "remove", server });
+      if (!now.has(name)) removals.push({ kind: "remove", server });
     }
     for (const [name, server] of now) {
       const previous = was.get(name);
@@ -135,7 +140,7 @@ export function planServerChanges(before: string, after: string): ChangePlan {
       }
     }
   }
-  return { runtime: true, changes };
+  return { runtime: true, changes: [...changes, ...removals] };
 }
 
 function runtimeBlocker(server: ServerLine, previous: ServerLine | undefined): string | undefined {
