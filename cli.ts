@@ -20,6 +20,8 @@ import { denoRunIo, discover, probeTimeout, type RunIo, runOnce } from "./lib/ru
 import type { ModelResult } from "./lib/types.ts";
 import { serveStatus } from "./lib/status_server.ts";
 import { serveAdmin } from "./lib/admin/admin_server.ts";
+import { DNS_ZONE, dnsRecords } from "./lib/dns/dns_names.ts";
+import { serveDns } from "./lib/dns/dns_server.ts";
 import { fanOut, Watcher, type WatchObserver } from "./lib/watch.ts";
 import { WatchStats } from "./lib/watch_stats.ts";
 import { HELP } from "./lib/help.ts";
@@ -150,7 +152,14 @@ async function runWatch(
     ? async () => (await parseWithConfig(args, io) as typeof command).options
     : undefined;
   const stats = new WatchStats();
-  const watcher = new Watcher(command.options, fanOut(watchLogger(log), stats), reload);
+  const observers: WatchObserver[] = [watchLogger(log), stats];
+  if (command.options.nginxDns !== undefined) {
+    const dns = await serveDns(command.options.nginxDns);
+    controller.signal.addEventListener("abort", () => dns.close());
+    observers.push({ built: (result) => dns.update(dnsRecords(result.model)) });
+    log.info(`DNS for nginx on udp port ${dns.port}: *.${DNS_ZONE}`);
+  }
+  const watcher = new Watcher(command.options, fanOut(...observers), reload);
   stats.setEngines(watcher.engineUrls);
   if (command.options.statusListen !== undefined) {
     const resync = () => watcher.resync("POST /resync", false);

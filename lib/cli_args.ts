@@ -70,6 +70,7 @@ const OPTIONS = {
   "status-listen": { type: "string" },
   "haproxy-socket": { type: "string" },
   compat: { type: "string" },
+  "nginx-dns": { type: "string" },
   "admin-listen": { type: "string" },
   "admin-token-file": { type: "string" },
   "drain-timeout": { type: "string" },
@@ -187,6 +188,9 @@ export function parseCommandLine(
     rollover: values.rollover,
     retireAfterMs: duration("--retire-after", values["retire-after"]),
     statusListen: values["status-listen"],
+    nginxDns: values["nginx-dns"] === undefined
+      ? undefined
+      : resolverAddress(command, values["nginx-dns"]),
     adminListen: values["admin-listen"],
     adminTokenFile: values["admin-token-file"],
   };
@@ -225,6 +229,16 @@ function haproxySocket(value: string | undefined): string | undefined {
       JSON.stringify(value)
     }: use an absolute path of letters, digits and . _ - / @ +`,
   );
+}
+
+/** `--nginx-dns ADDR` as nginx's `resolver` writes it: `HOST:PORT`, `[V6]:PORT`. */
+function resolverAddress(command: string, value: string): string {
+  if (command === "render") {
+    throw new UsageError("--nginx-dns works with watch: the watch answers nginx's queries");
+  }
+  listenAddress("--nginx-dns", value);
+  const { hostname, port } = parseListenAddress(value, "--nginx-dns");
+  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
 }
 
 function listenAddress(flag: string, value: string): void {

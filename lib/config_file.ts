@@ -61,6 +61,7 @@ export const CONFIG_SETTINGS: Readonly<Record<string, "string" | "strings" | "bo
   "haproxy-socket": "string",
   "drain-timeout": "string",
   compat: "string",
+  "nginx-dns": "string",
   "admin-listen": "string",
   "admin-token-file": "string",
 };

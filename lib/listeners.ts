@@ -72,6 +72,8 @@ function httpListener(
       service: service.name,
       hasServers: service.hasServers,
       health: service.health,
+      dnsName: service.dnsName,
+      dnsPort: service.dnsPort,
     };
     for (const host of service.hosts.length > 0 ? service.hosts : [""]) {
       const key = `${host} ${service.path}`;

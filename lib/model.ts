@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { dnsFields } from "./dns/dns_names.ts";
 import { withNginxProxyLabels } from "./compat.ts";
 import { formatEndpoint } from "./address.ts";
 import { compare } from "./compare.ts";
@@ -67,7 +68,7 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
   const names = [...new Set([...members.keys(), ...fallbacks.keys(), ...statics.keys()])].sort(
     compare,
   );
-  const services = names.map((name) => {
+  const built = names.map((name) => {
     const fixed = statics.get(name) ?? [];
     if (members.has(name)) {
       return buildService(
@@ -79,6 +80,7 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
     // a static service merges with a discovered one whose containers are all out, too
     return buildService(name, [...(fallbacks.get(name) ?? []), ...fixed], []);
   });
+  const services = options.nginxDns ? built.map((s) => ({ ...s, ...dnsFields(s) })) : built;
   const listeners = buildListeners(services, options.listen ?? 80, options.listenAddress, warnings);
   const hosts = listeners.httpListeners.flatMap((l) => l.virtualHosts.map((v) => v.host));
 
@@ -92,6 +94,7 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
       hasTcp: listeners.tcpListeners.length > 0,
       ...serverNamesHash(hosts),
       haproxySocket: options.haproxySocket ?? "",
+      nginxResolver: options.nginxDns ?? "",
     },
     skipped: skipped.sort((a, b) => compare(a.name, b.name) || compare(a.id, b.id)),
     warnings,
@@ -177,6 +180,8 @@ function buildService(
     rollover: oldest.rollover,
     servers,
     hasServers: servers.length > 0,
+    dnsName: "",
+    dnsPort: 0,
   };
 }
 

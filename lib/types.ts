@@ -122,6 +122,13 @@ export interface Service {
   servers: Server[];
   /** True when the service has at least one server. */
   hasServers: boolean;
+  /**
+   * With `--nginx-dns`: the name lbsync's DNS server answers with the service's addresses
+   * (`web.lbsync.internal`); `""` otherwise, or when the name is not a DNS name.
+   */
+  dnsName: string;
+  /** With `--nginx-dns`: the port every server of the service listens on; 0 when they differ. */
+  dnsPort: number;
 }
 
 /** One route inside a virtual host: a path prefix and the service behind it. */
@@ -134,6 +141,10 @@ export interface Route {
   hasServers: boolean;
   /** The service's health path, `""` when none. */
   health: string;
+  /** The service's {@link Service.dnsName}. */
+  dnsName: string;
+  /** The service's {@link Service.dnsPort}: when set, nginx finds the servers by DNS. */
+  dnsPort: number;
 }
 
 /** A host name served on a listener, with its routes, longest path first. */
@@ -202,6 +213,8 @@ export interface Model {
   serverNamesHashMaxSize: number;
   /** HAProxy runtime API socket (`--haproxy-socket`), `""` when none. */
   haproxySocket: string;
+  /** The DNS server nginx resolves services with (`--nginx-dns`), `""` when none. */
+  nginxResolver: string;
 }
 
 /** A candidate container left out of the model, and why. */
@@ -251,6 +264,11 @@ export interface ModelOptions {
   haproxySocket?: string;
   /** `nginx-proxy`: containers' `VIRTUAL_*` variables stand for lbsync labels. */
   compat?: "nginx-proxy";
+  /**
+   * `HOST:PORT` of lbsync's DNS server (`--nginx-dns`): http services whose servers share a
+   * port are found by nginx through it, so their membership changes need no reload.
+   */
+  nginxDns?: string;
 }
 
 /** What {@link buildModel} returns. */

@@ -59,6 +59,8 @@ export interface CycleReport {
 
 /** What the watcher reports; every callback is optional. */
 export interface WatchObserver {
+  /** A pass of the loop built its model; the apply comes next. */
+  built?(result: ModelResult): void;
   /** A pass of the loop finished (applied or not). */
   cycle?(report: CycleReport): void;
   /** Something failed; the watch goes on. */
@@ -76,6 +78,7 @@ export interface WatchObserver {
 /** An observer that passes every report to each of `observers`. */
 export function fanOut(...observers: WatchObserver[]): WatchObserver {
   return {
+    built: (r) => observers.forEach((o) => o.built?.(r)),
     cycle: (r) => observers.forEach((o) => o.cycle?.(r)),
     error: (m) => observers.forEach((o) => o.error?.(m)),
     info: (m) => observers.forEach((o) => o.info?.(m)),
@@ -406,6 +409,7 @@ export class Watcher {
     const result = await buildReadyModel(containers, this.#options, this.#gate, 0, this.#fileIds);
     this.#followReadiness(result);
     this.#scheduleRetirements(result, containers);
+    this.#observer.built?.(result);
     const rendered = this.#render(result);
     const files = rendered.filter((t) => t.output !== "-");
     const apply = await applyTargets(files, {

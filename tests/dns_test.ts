@@ -1,0 +1,189 @@
+/**
+ * `--nginx-dns`: the DNS messages (untrusted bytes in), which services nginx finds by name,
+ * and the server answering real UDP queries.
+ */
+import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import { answer, errorReply, ipv6Bytes, parseQuery, RCODE } from "../lib/dns/dns_packet.ts";
+import { dnsFields, dnsRecords } from "../lib/dns/dns_names.ts";
+import { serveDns } from "../lib/dns/dns_server.ts";
+import { buildModel, render, templates } from "../mod.ts";
+import { freePort, nginxCheck } from "./support/balancers.ts";
+import { container, resetContainers } from "./support/fixtures.ts";
+import { missing } from "./support/tools.ts";
+
+/** A query message for `name` and `type`, as a resolver sends it. */
+function query(name: string, type = 1, id = 0x1234): Uint8Array {
+  const labels = name.split(".").flatMap((l) => [l.length, ...new TextEncoder().encode(l)]);
+  return Uint8Array.from([
+    id >> 8,
+    id & 0xff,
+    1,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    ...labels,
+    0,
+    0,
+    type,
+    0,
+    1,
+  ]);
+}
+
+/** Header fields and answer addresses of a reply. */
+function decode(
+  reply: Uint8Array,
+): { id: number; rcode: number; aa: boolean; addresses: string[] } {
+  const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
+  const count = view.getUint16(6);
+  let at = 12;
+  while (at < reply.length && reply[at] !== 0) at += reply[at] + 1;
+  at += 5;
+  const addresses: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const length = view.getUint16(at + 10);
+    const data = [...reply.subarray(at + 12, at + 12 + length)];
+    addresses.push(
+      length === 4 ? data.join(".") : data.map((b) => b.toString(16).padStart(2, "0")).join(""),
+    );
+    at += 12 + length;
+  }
+  const flags = view.getUint16(2);
+  return { id: view.getUint16(0), rcode: flags & 0xf, aa: (flags & 0x0400) !== 0, addresses };
+}
+
+Deno.test("dns messages: answers, rotation within 512 bytes, and malformed queries", () => {
+  const q = parseQuery(query("Web.lbsync.internal"));
+  assert.ok(q && !("rcode" in q));
+  assert.equal(q.name, "web.lbsync.internal");
+  const reply = decode(answer(q, { a: ["10.0.0.2", "10.0.0.3"], aaaa: [] }, undefined, 1, 1));
+  assert.deepEqual(reply, { id: 0x1234, rcode: 0, aa: true, addresses: ["10.0.0.3", "10.0.0.2"] });
+  assert.equal(decode(answer(q, undefined)).rcode, RCODE.nxDomain);
+
+  const many = Array.from({ length: 40 }, (_, i) => `10.0.1.${i}`);
+  const big = answer(q, { a: many, aaaa: [] });
+  assert.ok(big.length <= 512);
+  assert.equal(decode(big).addresses.length, 29); // (512 - 12 - 25) / 16 records fit
+
+  const six = parseQuery(query("web.lbsync.internal", 28));
+  assert.ok(six && !("rcode" in six));
+  assert.deepEqual(decode(answer(six, { a: ["10.0.0.2"], aaaa: ["fd00::1:2"] })).addresses, [
+    "fd000000000000000000000000010002",
+  ]);
+  assert.deepEqual([...ipv6Bytes("::ffff:10.0.0.1")].slice(10), [255, 255, 10, 0, 0, 1]);
+
+  assert.equal(parseQuery(new Uint8Array(5)), undefined);
+  const response = query("a.lbsync.internal");
+  response[2] |= 0x80;
+  assert.equal(parseQuery(response), undefined);
+  const pointer = query("a.lbsync.internal");
+  pointer[12] = 0xc0;
+  assert.deepEqual(parseQuery(pointer), { id: 0x1234, flags: 0x0100, rcode: RCODE.formErr });
+  const cut = query("a.lbsync.internal").slice(0, 20);
+  assert.deepEqual(parseQuery(cut), { id: 0x1234, flags: 0x0100, rcode: RCODE.formErr });
+  const two = query("a.lbsync.internal");
+  two[5] = 2;
+  assert.deepEqual(parseQuery(two), { id: 0x1234, flags: 0x0100, rcode: RCODE.formErr });
+  const update = query("a.lbsync.internal");
+  update[2] = 0x28; // opcode 5
+  assert.equal((parseQuery(update) as { rcode: number }).rcode, RCODE.notImp);
+  assert.equal(decode(errorReply(7, 0x0100, RCODE.formErr)).rcode, RCODE.formErr);
+  // random bytes never throw
+  let seed = 3;
+  for (let i = 0; i < 2000; i++) {
+    const bytes = Uint8Array.from(
+      { length: i % 80 },
+      () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) & 0xff,
+    );
+    const parsed = parseQuery(bytes);
+    if (parsed && !("rcode" in parsed)) answer(parsed, { a: ["10.0.0.1"], aaaa: ["::1"] });
+  }
+});
+
+Deno.test("dns names: which services nginx finds by name, and their addresses", () => {
+  resetContainers();
+  const labels = (service: string, more: Record<string, string> = {}) => ({
+    "lbsync.service": service,
+    ...more,
+  });
+  const result = buildModel([
+    container("w1", labels("web", { "lbsync.host": "web.test" })),
+    container("w2", labels("web")),
+    container("w3", labels("web", { "lbsync.backup": "true" })),
+    container("m1", labels("mixed", { "lbsync.port": "8080" })),
+    container("m2", labels("mixed", { "lbsync.port": "9090" }), {
+      ports: [{ port: 9090, protocol: "tcp", published: [] }],
+    }),
+    container("t1", labels("db", { "lbsync.mode": "tcp", "lbsync.listen": "5432" })),
+    container("b1", labels("only_backup", { "lbsync.backup": "true" })),
+  ], { nginxDns: "127.0.0.1:5353" });
+  const fields = Object.fromEntries(result.model.services.map((s) => [s.name, dnsFields(s)]));
+  assert.deepEqual(fields, {
+    db: { dnsName: "", dnsPort: 0 },
+    mixed: { dnsName: "", dnsPort: 0 },
+    only_backup: { dnsName: "only_backup.lbsync.internal", dnsPort: 8080 },
+    web: { dnsName: "web.lbsync.internal", dnsPort: 8080 },
+  });
+  assert.deepEqual([...dnsRecords(result.model)], [
+    ["only_backup.lbsync.internal", { a: ["10.0.0.9"], aaaa: [] }],
+    ["web.lbsync.internal", { a: ["10.0.0.3", "10.0.0.4"], aaaa: [] }],
+  ]);
+  // without --nginx-dns nothing changes
+  assert.ok(
+    buildModel([container("x", labels("web"))]).model.services.every((s) => s.dnsPort === 0),
+  );
+});
+
+Deno.test({
+  name: "dns names: the nginx template finds servers by name and passes real nginx -t",
+  ignore: missing("nginx"),
+  async fn() {
+    resetContainers();
+    const model = buildModel([
+      container("w1", { "lbsync.service": "web", "lbsync.host": "web.test" }),
+      container("a1", { "lbsync.service": "api", "lbsync.path": "/api" }),
+    ], { nginxDns: "127.0.0.1:5353" }).model;
+    const text = render(templates.nginx, model);
+    assert.match(text, /resolver 127\.0\.0\.1:5353 valid=1s;/);
+    assert.match(
+      text,
+      /set \$lbsync_backend web\.lbsync\.internal;\n\s+proxy_pass http:\/\/\$lbsync_backend:8080;/,
+    );
+    assert.doesNotMatch(text, /upstream web/);
+    const check = await nginxCheck({ http: text });
+    assert.ok(check.ok, check.output);
+  },
+});
+
+Deno.test({
+  name: "dns server: answers real UDP queries, NXDOMAIN in the zone, REFUSED outside",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const server = await serveDns(`127.0.0.1:${freePort()}`);
+    const client = dgram.createSocket("udp4");
+    const ask = (message: Uint8Array) =>
+      new Promise<Uint8Array>((resolve) => {
+        client.once("message", (reply: Uint8Array) => resolve(reply));
+        client.send(message, server.port, "127.0.0.1");
+      });
+    try {
+      server.update(new Map([["web.lbsync.internal", { a: ["10.0.0.2"], aaaa: [] }]]));
+      assert.deepEqual(decode(await ask(query("web.lbsync.internal"))).addresses, ["10.0.0.2"]);
+      assert.equal(decode(await ask(query("nope.lbsync.internal"))).rcode, RCODE.nxDomain);
+      assert.equal(decode(await ask(query("example.com"))).rcode, RCODE.refused);
+      server.update(new Map());
+      assert.equal(decode(await ask(query("web.lbsync.internal"))).rcode, RCODE.nxDomain);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  },
+});
