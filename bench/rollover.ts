@@ -18,7 +18,7 @@ const ROLL_MS = 4000;
 const wrk = requireTool("wrk");
 
 /** A balancer, and for HAProxy whether server changes go through its runtime API. */
-type Balancer = "nginx" | "haproxy" | "haproxy, runtime API";
+type Balancer = "nginx" | "nginx, DNS" | "haproxy" | "haproxy, runtime API";
 
 interface Row {
   balancer: string;
@@ -48,7 +48,7 @@ async function roll(
   keepAlive: boolean,
   churnOnly = false,
 ): Promise<Row> {
-  const template = balancer === "nginx" ? "nginx" : "haproxy";
+  const template = balancer.startsWith("nginx") ? "nginx" : "haproxy";
   const s = new Scenario();
   const L = `b${s.tag}`;
   const dir = await Deno.makeTempDir({ prefix: "lbsync-roll-" });
@@ -60,6 +60,8 @@ async function roll(
     ? ["--haproxy-socket", `${dir}/admin.sock`]
     : [];
   const common = [...engineArgs(L, port), ...runtime];
+  // the first render is a plain one; the watch switches nginx to DNS before the load starts
+  const watchOnly = balancer === "nginx, DNS" ? ["--nginx-dns", String(freePort())] : [];
   let stopBalancer: (() => Promise<void>) | undefined;
   let watch: WatchProcess | undefined;
   try {
@@ -67,7 +69,7 @@ async function roll(
     const first = await lbsync(["render", ...common, "-t", template, "-o", out]);
     if (first.code !== 0) throw new Error(first.stderr);
     let check: string, reload: string;
-    if (balancer === "nginx") {
+    if (template === "nginx") {
       const b = await startNginx({ http: await Deno.readTextFile(out) });
       stopBalancer = b.stop;
       const ngx = `${requireTool("nginx")} -p ${b.dir}/ -c ${b.dir}/nginx.conf`;
@@ -82,6 +84,7 @@ async function roll(
     }
     watch = new WatchProcess([
       ...common,
+      ...watchOnly,
       "-t",
       template,
       "-o",
@@ -96,6 +99,7 @@ async function roll(
     ]);
     await new Promise((r) => setTimeout(r, 1500));
 
+    await Deno.writeTextFile(`${dir}/reloads`, ""); // count the reloads under load only
     const headers = keepAlive ? [] : ["-H", "Connection: close"];
     const seconds = Math.ceil((ROLLS * ROLL_MS) / 1000) + 3;
     const load = run([
@@ -150,10 +154,12 @@ async function roll(
 
 const rows: Row[] = [];
 const baseline = Deno.args.includes("--baseline");
-// `-- --only nginx|haproxy|runtime` runs one balancer
+// `-- --only nginx|haproxy` runs one balancer; `-- --only runtime` the rows without reloads
 const only = Deno.args[Deno.args.indexOf("--only") + 1];
-const balancers = (["nginx", "haproxy", "haproxy, runtime API"] as const).filter((b) =>
-  !Deno.args.includes("--only") || (only === "runtime" ? b.endsWith("runtime API") : b === only)
+const balancers = (["nginx", "nginx, DNS", "haproxy", "haproxy, runtime API"] as const).filter(
+  (b) =>
+    !Deno.args.includes("--only") ||
+    (only === "runtime" ? b.endsWith("runtime API") || b.endsWith("DNS") : b === only),
 );
 for (const balancer of balancers) {
   for (const keepAlive of [true, false]) {
