@@ -7,7 +7,7 @@
  * Needs the test engine (scripts/engine_start.sh), nginx, haproxy and wrk.
  * Run: deno task bench:rollover
  */
-import { freePort, startHaproxy, startNginx } from "../tests/support/balancers.ts";
+import { answerSet, freePort, startHaproxy, startNginx } from "../tests/support/balancers.ts";
 import { lbsync } from "../tests/support/cli.ts";
 import { ENGINE_SOCK, engineArgs, Scenario } from "../tests/support/engine.ts";
 import { requireTool, run } from "../tests/support/tools.ts";
@@ -132,6 +132,10 @@ async function roll(
       } else {
         const next = await s.run(`app-${i}`, ["-e", "PATHS=/ready", ...labels]);
         await watch.until(`roll ${i}`, async () => {
+          if (watchOnly.length > 0) { // DNS: the file does not list servers; ask nginx
+            const seen = await answerSet(port, "/", "app.test", 4);
+            return seen.size === 1 && seen.has(next.id);
+          }
           const text = await readOr(out);
           return text.includes(next.name) && !text.includes(current.name);
         }, 15_000);

@@ -470,10 +470,14 @@ export class Watcher {
     }, 500);
   }
 
-  /** With `retireAfterMs`, stops each container retired by a rollover once its grace ends. */
+  /**
+   * With `retireAfterMs`, stops each container retired by a rollover once its grace ends;
+   * with `--nginx-dns` not before nginx's last answer naming it has expired.
+   */
   #scheduleRetirements(result: ModelResult, containers: ContainerInfo[]): void {
-    const after = this.#options.retireAfterMs;
-    if (after === undefined) return;
+    const grace = this.#options.retireAfterMs;
+    if (grace === undefined) return;
+    const after = this.#options.nginxDns ? Math.max(grace, NGINX_DNS_CACHE_MS) : grace;
     const retired = new Set(
       result.skipped.filter((s) => s.reason.startsWith("retired")).map((s) => s.id),
     );
@@ -517,6 +521,12 @@ export class Watcher {
     }
   }
 }
+
+/**
+ * How long nginx may go on using a DNS answer: `valid=1s`, counted in whole seconds, is up to
+ * 2 s; one more for requests already under way.
+ */
+const NGINX_DNS_CACHE_MS = 3_000;
 
 function absolute(path: string | undefined): string | undefined {
   if (path === undefined) return undefined;
