@@ -145,6 +145,22 @@ const USAGE_ERRORS: [string[], string][] = [
   ],
   [["explain", "--format", "yaml"], 'lbsync: error: Invalid --format "yaml": use text or json\n'],
   [["explain", "a", "b"], 'lbsync: error: Unexpected argument "a"\n'],
+  [
+    ["explain", "--compat", "docker-gen"],
+    'lbsync: error: Invalid --compat "docker-gen": use nginx-proxy\n',
+  ],
+  [
+    ["watch", "--drain-timeout", "soon", "-t", "haproxy"],
+    'lbsync: error: Invalid --drain-timeout: Cannot parse duration "soon": use a number and ms, s, m or h (e.g. 500ms, 2s)\n',
+  ],
+  [
+    ["watch", "--nginx-dns", "localhost:port", "-t", "nginx"],
+    'lbsync: error: Invalid --nginx-dns "localhost:port": use PORT or HOST:PORT (e.g. 127.0.0.1:9090)\n',
+  ],
+  [
+    ["render", "--admin-listen", "9091", "-t", "nginx"],
+    "lbsync: error: --admin-listen works with watch\n",
+  ],
 ];
 
 for (const [args, message] of USAGE_ERRORS) {
