@@ -11,9 +11,15 @@ import {
   putServer,
   putService,
 } from "../lib/admin/config_edits.ts";
-import { answerSet, backend, eventually, freePort, nginxMainConf } from "./support/balancers.ts";
+import {
+  answerSet,
+  backend,
+  eventually,
+  freePort,
+  startManagedNginx,
+} from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
+import { missing } from "./support/tools.ts";
 import { WatchProcess } from "./support/watch_process.ts";
 
 Deno.test("admin edits: put and delete services and servers, with the file's validation", () => {
@@ -84,7 +90,6 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const nginx = requireTool("nginx");
     const dir = await Deno.makeTempDir({ prefix: "lbsync-admin-" });
     const [a, b] = [backend("a"), backend("b")];
     const listen = freePort();
@@ -109,20 +114,11 @@ Deno.test({
     );
     const first = await lbsync(["render", "--config", config, "-t", "nginx", "-o", out]);
     assert.equal(first.code, 0, first.stderr);
-    await Deno.writeTextFile(`${dir}/nginx.conf`, nginxMainConf(dir, out));
-    const ngx = [nginx, "-p", `${dir}/`, "-c", `${dir}/nginx.conf`];
-    assert.equal((await run(ngx)).code, 0);
+    const nginx = await startManagedNginx(dir, out);
     const watch = new WatchProcess([
       "--config",
       config,
-      "-t",
-      "nginx",
-      "-o",
-      out,
-      "--check-cmd",
-      `${ngx.join(" ")} -t -q`,
-      "--reload-cmd",
-      `${ngx.join(" ")} -s reload`,
+      ...nginx.targetArgs,
       "--admin-listen",
       String(admin),
       "--admin-token-file",
@@ -184,7 +180,7 @@ Deno.test({
       await eventually(async () => (await answers()).has("status 404"), 10_000);
     } finally {
       await watch.stop();
-      await run([...ngx, "-s", "stop"]);
+      await nginx.stop();
       await Promise.all([a.close(), b.close()]);
       await Deno.remove(dir, { recursive: true });
     }

@@ -4,9 +4,9 @@
  * command counts its runs), a new host takes one.
  */
 import assert from "node:assert/strict";
-import { answerSet, eventually, freePort, nginxMainConf } from "./support/balancers.ts";
+import { answerSet, eventually, freePort, startManagedNginx } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
+import { missing } from "./support/tools.ts";
 import { readOr, WatchProcess } from "./support/watch_process.ts";
 
 /** Backends answering their address, on one port of several loopback addresses. */
@@ -44,7 +44,6 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const nginx = requireTool("nginx");
     const dir = await Deno.makeTempDir({ prefix: "lbsync-nginx-dns-" });
     const web = backends(["127.0.0.21", "127.0.0.22", "127.0.0.23"]);
     const listen = freePort();
@@ -57,9 +56,7 @@ Deno.test({
       );
     await write([{ name: "web-1", ip: "127.0.0.21", host: "web.test" }]);
     await Deno.writeTextFile(out, "");
-    await Deno.writeTextFile(`${dir}/nginx.conf`, nginxMainConf(dir, out));
-    const ngx = [nginx, "-p", `${dir}/`, "-c", `${dir}/nginx.conf`];
-    assert.equal((await run(ngx)).code, 0);
+    const nginx = await startManagedNginx(dir, out, `${dir}/reloads`);
     const watch = new WatchProcess([
       "--from-file",
       source,
@@ -69,14 +66,7 @@ Deno.test({
       String(listen),
       "--listen-address",
       "127.0.0.1",
-      "-t",
-      "nginx",
-      "-o",
-      out,
-      "--check-cmd",
-      `${ngx.join(" ")} -t -q`,
-      "--reload-cmd",
-      `echo >> ${dir}/reloads && ${ngx.join(" ")} -s reload`,
+      ...nginx.targetArgs,
       "--heartbeat",
       "100ms:500ms",
     ]);
@@ -125,7 +115,7 @@ Deno.test({
       assert.match(refused.stderr, /--nginx-dns works with watch/);
     } finally {
       await watch.stop();
-      await run([...ngx, "-s", "stop"]);
+      await nginx.stop();
       await web.close();
       await Deno.remove(dir, { recursive: true });
     }

@@ -237,3 +237,42 @@ export async function eventually(fn: () => boolean | Promise<boolean>, ms = 5000
   }
   throw new Error(`not within ${ms} ms`);
 }
+
+/** Real nginx serving the http file `out`, as `lbsync watch` manages it. */
+export interface ManagedNginx {
+  /** `-t nginx -o OUT` with a check by `nginx -t` and a reload by `nginx -s reload`. */
+  targetArgs: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts real nginx in `dir` with `out` (which must exist) included in its http context.
+ * With `reloadLog`, each reload also appends a line to that file.
+ */
+export async function startManagedNginx(
+  dir: string,
+  out: string,
+  reloadLog?: string,
+): Promise<ManagedNginx> {
+  await Deno.writeTextFile(`${dir}/nginx.conf`, nginxMainConf(dir, out));
+  const ngx = [requireTool("nginx"), "-p", `${dir}/`, "-c", `${dir}/nginx.conf`];
+  const started = await run(ngx);
+  if (started.code !== 0) throw new Error(`nginx did not start: ${started.stderr.trim()}`);
+  const count = reloadLog ? `echo >> ${reloadLog} && ` : "";
+  return {
+    targetArgs: [
+      "-t",
+      "nginx",
+      "-o",
+      out,
+      "--check-cmd",
+      `${ngx.join(" ")} -t -q`,
+      "--reload-cmd",
+      `${count}${ngx.join(" ")} -s reload`,
+    ],
+    async stop() {
+      await run([...ngx, "-s", "stop"]);
+      await waitGone(`${dir}/nginx.pid`);
+    },
+  };
+}
