@@ -165,6 +165,8 @@ Deno.test("buildModel() keeps a service whose containers are all out, with no se
     service: "web",
     hasServers: false,
     health: "",
+    dnsName: "",
+    dnsPort: 0,
   });
 });
 
