@@ -95,20 +95,30 @@ async function route(req: Request, settings: AdminSettings): Promise<Response> {
     return Response.json(service);
   }
   if (name === undefined) throw new AdminError(405, "use GET on /services");
-  const edit = method === "PUT"
-    ? rawServer === undefined
-      ? (doc: ConfigDocument, body: unknown) => putService(doc, name, body)
-      : (doc: ConfigDocument, body: unknown) => putServer(doc, name, rawServer, body)
-    : method === "DELETE"
-    ? rawServer === undefined
-      ? (doc: ConfigDocument) => deleteService(doc, name)
-      : (doc: ConfigDocument) => deleteServer(doc, name, rawServer)
-    : undefined;
-  if (!edit) throw new AdminError(405, `use GET, PUT or DELETE, not ${method}`);
+  const edit = editOf(method, name, rawServer);
   const body = method === "PUT" ? await readJson(req) : undefined;
   const doc = await change(settings, (d) => edit(d, body));
   const service = servicesOf(doc).find((s) => s.name === name);
   return service ? Response.json(service) : new Response(null, { status: 204 });
+}
+
+/** The edit a PUT or DELETE makes to the service `name` (or to one of its servers). */
+function editOf(
+  method: string,
+  name: string,
+  server: string | undefined,
+): (doc: ConfigDocument, body: unknown) => ConfigDocument {
+  if (method === "PUT") {
+    return server === undefined
+      ? (doc, body) => putService(doc, name, body)
+      : (doc, body) => putServer(doc, name, server, body);
+  }
+  if (method === "DELETE") {
+    return server === undefined
+      ? (doc) => deleteService(doc, name)
+      : (doc) => deleteServer(doc, name, server);
+  }
+  throw new AdminError(405, `use GET, PUT or DELETE, not ${method}`);
 }
 
 /** Edits, validates, writes, applies; restores the file when the apply fails. */
