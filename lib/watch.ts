@@ -475,9 +475,8 @@ export class Watcher {
    * with `--nginx-dns` not before nginx's last answer naming it has expired.
    */
   #scheduleRetirements(result: ModelResult, containers: ContainerInfo[]): void {
-    const grace = this.#options.retireAfterMs;
-    if (grace === undefined) return;
-    const after = this.#options.nginxDns ? Math.max(grace, NGINX_DNS_CACHE_MS) : grace;
+    const after = retireDelay(this.#options);
+    if (after === undefined) return;
     const retired = new Set(
       result.skipped.filter((s) => s.reason.startsWith("retired")).map((s) => s.id),
     );
@@ -526,7 +525,17 @@ export class Watcher {
  * How long nginx may go on using a DNS answer: `valid=1s`, counted in whole seconds, is up to
  * 2 s; one more for requests already under way.
  */
-const NGINX_DNS_CACHE_MS = 3_000;
+export const NGINX_DNS_CACHE_MS = 3_000;
+
+/**
+ * How long after a rollover retires a container it is stopped: `retireAfterMs`, and with
+ * `--nginx-dns` not before nginx's answers naming it have expired; `undefined`: never.
+ */
+export function retireDelay(options: WatchOptions): number | undefined {
+  const grace = options.retireAfterMs;
+  if (grace === undefined) return undefined;
+  return options.nginxDns ? Math.max(grace, NGINX_DNS_CACHE_MS) : grace;
+}
 
 function absolute(path: string | undefined): string | undefined {
   if (path === undefined) return undefined;

@@ -7,6 +7,7 @@ import dgram from "node:dgram";
 import { answer, errorReply, ipv6Bytes, parseQuery, RCODE } from "../lib/dns/dns_packet.ts";
 import { dnsFields, dnsRecords } from "../lib/dns/dns_names.ts";
 import { serveDns } from "../lib/dns/dns_server.ts";
+import { NGINX_DNS_CACHE_MS, retireDelay } from "../lib/watch.ts";
 import { buildModel, render, templates } from "../mod.ts";
 import { freePort, nginxCheck } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
@@ -186,4 +187,14 @@ Deno.test({
       await server.close();
     }
   },
+});
+
+Deno.test("dns names: a rollover stops a container only after nginx's answers naming it expired", () => {
+  assert.equal(retireDelay({}), undefined);
+  assert.equal(retireDelay({ retireAfterMs: 2_000 }), 2_000);
+  assert.equal(
+    retireDelay({ retireAfterMs: 2_000, nginxDns: "127.0.0.1:5353" }),
+    NGINX_DNS_CACHE_MS,
+  );
+  assert.equal(retireDelay({ retireAfterMs: 30_000, nginxDns: "127.0.0.1:5353" }), 30_000);
 });
