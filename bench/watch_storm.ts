@@ -4,11 +4,14 @@
  *  1. 10,000 synthetic events in 10 s: applies are bounded by the heartbeat's MAX, the
  *     final config is exact, and list requests are one per batch.
  *  2. 100,000 more events as fast as they go: RSS is sampled and must stay flat.
- * Run: deno run -A bench/watch_storm.ts   (prints a Markdown table for BENCHMARKS.md)
+ * The child runs as contrib/ ships it, with `--v8-flags=--max-old-space-size=64`;
+ * LBSYNC_V8_FLAGS replaces those flags (empty: none).
+ * Run: deno task bench:storm   (prints a Markdown table for BENCHMARKS.md)
  */
 import { FakeDockerApi } from "./fake_docker_api.ts";
 
 const CONTAINERS = 1_000;
+const V8_FLAGS = Deno.env.get("LBSYNC_V8_FLAGS") ?? "--max-old-space-size=64";
 const dir = await Deno.makeTempDir({ prefix: "lbsync-storm-" });
 const api = new FakeDockerApi(dir, CONTAINERS);
 const out = `${dir}/haproxy.cfg`;
@@ -19,7 +22,7 @@ const child = new Deno.Command(Deno.execPath(), {
   args: [
     "run",
     "-A",
-    ...(Deno.env.get("LBSYNC_V8_FLAGS") ? [`--v8-flags=${Deno.env.get("LBSYNC_V8_FLAGS")}`] : []),
+    ...(V8_FLAGS ? [`--v8-flags=${V8_FLAGS}`] : []),
     `${root}cli.ts`,
     "watch",
     "-q",
@@ -104,6 +107,7 @@ try {
 
   console.log("| measure | value |");
   console.log("| --- | --- |");
+  console.log(`| V8 flags of the watch process | ${V8_FLAGS || "none"} |`);
   console.log(`| events in phase 1 | ${events} in ${stormSeconds.toFixed(1)} s |`);
   console.log(
     `| applies (reloads) in phase 1 | ${applies1} (bound: ${
