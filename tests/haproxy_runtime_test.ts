@@ -305,6 +305,7 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "lbsync-runtime-watch-" });
     const socket = `${dir}/admin.sock`;
     const out = `${dir}/haproxy.cfg`;
+    const status = freePort();
     const common = [...engineArgs(L, port), "--haproxy-socket", socket];
     const labels = ["-l", `${L}.service=web`, "-l", `${L}.host=web.test`];
     let haproxy: RunningBalancer | undefined;
@@ -324,6 +325,8 @@ Deno.test({
         ),
         "--heartbeat",
         "200ms:1s",
+        "--status-listen",
+        String(status),
         "-v",
       ]);
       await watch.untilLog(/connected to unix:/);
@@ -342,6 +345,10 @@ Deno.test({
       );
       assert.match(watch.log, /runtime API applied/);
       assert.equal(await readOr(`${dir}/reloads`), "");
+      const metrics = await (await fetch(`http://127.0.0.1:${status}/metrics`)).text();
+      assert.match(metrics, /^lbsync_runtime_applies_total [3-9]\d*$/m);
+      assert.match(metrics, /^lbsync_runtime_fallbacks_total 0$/m);
+      assert.match(metrics, /^lbsync_reloads_total 0$/m);
       // a new host is structure: one checked reload
       await s.run("api-1", ["-l", `${L}.service=api`, "-l", `${L}.host=api.test`]);
       await eventually(async () => (await readOr(`${dir}/reloads`)) === "reload\n", 15_000);
