@@ -13,6 +13,7 @@ import { watchFiles } from "./file_watch.ts";
 import { addEvent, type Batch, closesAt, DEFAULT_HEARTBEAT, type Heartbeat } from "./heartbeat.ts";
 import { HaproxyRuntime } from "./haproxy/runtime_apply.ts";
 import { buildReadyModel, ReadinessGate } from "./readiness.ts";
+import { retireDelay, Retirements } from "./retirements.ts";
 import { notifier, probeTimeout, type RunOptions } from "./run_once.ts";
 import { DockerEngine } from "./sources/docker.ts";
 import { resolveEndpoints } from "./sources/docker_endpoint.ts";
@@ -135,7 +136,7 @@ export class Watcher {
   /** Callers of {@link Watcher.refresh} waiting for the next pass. */
   #waiters: ((failure: string | undefined) => void)[] = [];
   /** Retired containers and the timers that will stop them. */
-  readonly #retiring = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #retirements: Retirements;
 
   /**
    * A watcher; nothing runs until {@link Watcher.run}.
@@ -164,6 +165,7 @@ export class Watcher {
       )
       : [];
     this.#gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
+    this.#retirements = new Retirements(observer);
     this.#haproxy = new HaproxyRuntime({
       drainTimeoutMs: options.drainTimeoutMs,
       onError: (message) => this.#observer.error?.(message),
@@ -211,7 +213,7 @@ export class Watcher {
     clearInterval(interval);
     clearTimeout(this.#timer);
     clearTimeout(this.#readinessTimer);
-    for (const timer of this.#retiring.values()) clearTimeout(timer);
+    this.#retirements.cancelAll();
     await Promise.allSettled(followers);
     await this.#running;
   }
@@ -408,7 +410,10 @@ export class Watcher {
       .map((c) => this.#refine(c));
     const result = await buildReadyModel(containers, this.#options, this.#gate, 0, this.#fileIds);
     this.#followReadiness(result);
-    this.#scheduleRetirements(result, containers);
+    const retireAfter = retireDelay(this.#options);
+    if (retireAfter !== undefined) {
+      this.#retirements.schedule(result, containers, this.#engines, retireAfter);
+    }
     this.#observer.built?.(result);
     const rendered = this.#render(result);
     const files = rendered.filter((t) => t.output !== "-");
@@ -470,43 +475,6 @@ export class Watcher {
     }, 500);
   }
 
-  /**
-   * With `retireAfterMs`, stops each container retired by a rollover once its grace ends;
-   * with `--nginx-dns` not before nginx's last answer naming it has expired.
-   */
-  #scheduleRetirements(result: ModelResult, containers: ContainerInfo[]): void {
-    const after = retireDelay(this.#options);
-    if (after === undefined) return;
-    const retired = new Set(
-      result.skipped.filter((s) => s.reason.startsWith("retired")).map((s) => s.id),
-    );
-    for (const [id, timer] of this.#retiring) {
-      if (!retired.has(id)) {
-        clearTimeout(timer);
-        this.#retiring.delete(id);
-      }
-    }
-    for (const id of retired) {
-      if (this.#retiring.has(id)) continue;
-      const container = containers.find((c) => c.id === id);
-      const engine = this.#engines.find((e) => e.endpoint.url === container?.engine) ??
-        this.#engines[0];
-      if (!container || !engine || container.state !== "running") continue;
-      this.#retiring.set(
-        id,
-        setTimeout(async () => {
-          if (this.#stopped) return;
-          try {
-            await engine.stop(id);
-            this.#observer.info?.(`stopped ${container.name}, retired by rollover`);
-          } catch (error) {
-            this.#observer.error?.(errorMessage(error));
-          }
-        }, after),
-      );
-    }
-  }
-
   /** Renders with the current templates; a template that fails falls back to the last good one. */
   #render(result: ModelResult): RenderedTarget[] {
     try {
@@ -519,22 +487,6 @@ export class Watcher {
       return renderTargets(this.#goodTargets, result.model);
     }
   }
-}
-
-/**
- * How long nginx may go on using a DNS answer: `valid=1s`, counted in whole seconds, is up to
- * 2 s; one more for requests already under way.
- */
-export const NGINX_DNS_CACHE_MS = 3_000;
-
-/**
- * How long after a rollover retires a container it is stopped: `retireAfterMs`, and with
- * `--nginx-dns` not before nginx's answers naming it have expired; `undefined`: never.
- */
-export function retireDelay(options: WatchOptions): number | undefined {
-  const grace = options.retireAfterMs;
-  if (grace === undefined) return undefined;
-  return options.nginxDns ? Math.max(grace, NGINX_DNS_CACHE_MS) : grace;
 }
 
 function absolute(path: string | undefined): string | undefined {

@@ -7,7 +7,7 @@ import dgram from "node:dgram";
 import { answer, errorReply, ipv6Bytes, parseQuery, RCODE } from "../lib/dns/dns_packet.ts";
 import { dnsFields, dnsRecords } from "../lib/dns/dns_names.ts";
 import { serveDns } from "../lib/dns/dns_server.ts";
-import { NGINX_DNS_CACHE_MS, retireDelay } from "../lib/watch.ts";
+import { NGINX_DNS_CACHE_MS, retireDelay } from "../lib/retirements.ts";
 import { buildModel, render, templates } from "../mod.ts";
 import { freePort, nginxCheck } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
