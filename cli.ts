@@ -154,7 +154,7 @@ async function runWatch(
   const stats = new WatchStats();
   const observers: WatchObserver[] = [watchLogger(log), stats];
   if (command.options.nginxDns !== undefined) {
-    const dns = await serveDns(command.options.nginxDns);
+    const dns = await serveDns(command.options.nginxDns, (code) => stats.dnsAnswered(code));
     controller.signal.addEventListener("abort", () => dns.close());
     observers.push({ built: (result) => dns.update(dnsRecords(result.model)) });
     log.info(`DNS for nginx on udp port ${dns.port}: *.${DNS_ZONE}`);

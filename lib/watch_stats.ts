@@ -23,6 +23,8 @@ export class WatchStats implements WatchObserver {
   reloads = 0;
   runtimeApplies = 0;
   runtimeFallbacks = 0;
+  /** DNS answers given for nginx (`--nginx-dns`), by response code name. */
+  readonly dnsAnswers = new Map<string, number>();
   checkFailures = 0;
   applyFailures = 0;
   cycles = 0;
@@ -59,6 +61,11 @@ export class WatchStats implements WatchObserver {
     }
     if (report.changed.length > 0) this.applies += 1;
     this.lastApply = { at: this.#stamp(), ok: true, changed: report.changed };
+  }
+
+  /** A DNS answer was sent with response code `code` (`NOERROR`, `NXDOMAIN`, ...). */
+  dnsAnswered(code: string): void {
+    this.dnsAnswers.set(code, (this.dnsAnswers.get(code) ?? 0) + 1);
   }
 
   /** A failed apply. */
@@ -155,6 +162,14 @@ export class WatchStats implements WatchObserver {
       ['{status="in"}', inCount],
       ['{status="out"}', result?.skipped.length ?? 0],
     ]);
+    if (this.dnsAnswers.size > 0) {
+      metric(
+        "lbsync_dns_answers_total",
+        "counter",
+        "DNS answers to nginx's resolver, by response code.",
+        [...this.dnsAnswers].map(([code, n]) => [`{rcode="${code}"}`, n]),
+      );
+    }
     metric(
       "lbsync_engine_up",
       "gauge",

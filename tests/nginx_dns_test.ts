@@ -48,6 +48,7 @@ Deno.test({
     const web = backends(["127.0.0.21", "127.0.0.22", "127.0.0.23"]);
     const listen = freePort();
     const dns = freePort();
+    const status = freePort();
     const out = `${dir}/lbsync.conf`;
     const source = `${dir}/containers.json`;
     const write = (items: { name: string; ip: string; host: string }[]) =>
@@ -67,6 +68,8 @@ Deno.test({
       "--listen-address",
       "127.0.0.1",
       ...nginx.targetArgs,
+      "--status-listen",
+      String(status),
       "--heartbeat",
       "100ms:500ms",
     ]);
@@ -101,6 +104,8 @@ Deno.test({
       await serving(["127.0.0.21"], "api.test");
       await serving(["127.0.0.23"]);
       assert.equal(await reloads(), 2);
+      const metrics = await (await fetch(`http://127.0.0.1:${status}/metrics`)).text();
+      assert.match(metrics, /^lbsync_dns_answers_total\{rcode="NOERROR"\} [1-9]\d*$/m);
 
       const refused = await lbsync([
         "render",
