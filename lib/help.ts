@@ -66,8 +66,8 @@ Applying:
   --drain-timeout DUR       a server removed through it is deleted once its connections are
                             gone, or after DUR (default 10s)
   --nginx-dns ADDR          watch: answer nginx's resolver for SERVICE.lbsync.internal, so
-                            the nginx template finds http services by name and server
-                            changes need no reload (PORT binds 127.0.0.1)
+                            the nginx templates find services by name and server changes
+                            need no reload (PORT binds 127.0.0.1)
 
 Watch:
   --heartbeat MIN[:MAX]     a batch of events closes MIN after the last event or MAX after

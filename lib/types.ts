@@ -265,8 +265,8 @@ export interface ModelOptions {
   /** `nginx-proxy`: containers' `VIRTUAL_*` variables stand for lbsync labels. */
   compat?: "nginx-proxy";
   /**
-   * `HOST:PORT` of lbsync's DNS server (`--nginx-dns`): http services whose servers share a
-   * port are found by nginx through it, so their membership changes need no reload.
+   * `HOST:PORT` of lbsync's DNS server (`--nginx-dns`): services whose servers share a port
+   * are found by nginx through it, so their membership changes need no reload.
    */
   nginxDns?: string;
 }

@@ -127,12 +127,13 @@ Deno.test("dns names: which services nginx finds by name, and their addresses", 
   ], { nginxDns: "127.0.0.1:5353" });
   const fields = Object.fromEntries(result.model.services.map((s) => [s.name, dnsFields(s)]));
   assert.deepEqual(fields, {
-    db: { dnsName: "", dnsPort: 0 },
+    db: { dnsName: "db.lbsync.internal", dnsPort: 8080 },
     mixed: { dnsName: "", dnsPort: 0 },
     only_backup: { dnsName: "only_backup.lbsync.internal", dnsPort: 8080 },
     web: { dnsName: "web.lbsync.internal", dnsPort: 8080 },
   });
   assert.deepEqual([...dnsRecords(result.model)], [
+    ["db.lbsync.internal", { a: ["10.0.0.8"], aaaa: [] }],
     ["only_backup.lbsync.internal", { a: ["10.0.0.9"], aaaa: [] }],
     ["web.lbsync.internal", { a: ["10.0.0.3", "10.0.0.4"], aaaa: [] }],
   ]);
@@ -143,13 +144,14 @@ Deno.test("dns names: which services nginx finds by name, and their addresses", 
 });
 
 Deno.test({
-  name: "dns names: the nginx template finds servers by name and passes real nginx -t",
+  name: "dns names: the nginx templates find servers by name and pass real nginx -t",
   ignore: missing("nginx"),
   async fn() {
     resetContainers();
     const model = buildModel([
       container("w1", { "lbsync.service": "web", "lbsync.host": "web.test" }),
       container("a1", { "lbsync.service": "api", "lbsync.path": "/api" }),
+      container("d1", { "lbsync.service": "db", "lbsync.mode": "tcp", "lbsync.listen": "5432" }),
     ], { nginxDns: "127.0.0.1:5353" }).model;
     const text = render(templates.nginx, model);
     assert.match(text, /resolver 127\.0\.0\.1:5353 valid=1s;/);
@@ -158,7 +160,13 @@ Deno.test({
       /set \$lbsync_backend web\.lbsync\.internal;\n\s+proxy_pass http:\/\/\$lbsync_backend:8080;/,
     );
     assert.doesNotMatch(text, /upstream web/);
-    const check = await nginxCheck({ http: text });
+    const stream = render(templates["nginx-stream"], model);
+    assert.match(
+      stream,
+      /set \$lbsync_backend db\.lbsync\.internal;\n\s+proxy_pass \$lbsync_backend:8080;/,
+    );
+    assert.doesNotMatch(stream, /upstream db/);
+    const check = await nginxCheck({ http: text, stream });
     assert.ok(check.ok, check.output);
   },
 });

@@ -18,24 +18,42 @@ function backends(addresses: string[]): { port: number; close: () => Promise<voi
   return { port, close: () => Promise.all(servers.map((s) => s.shutdown())).then(() => {}) };
 }
 
-/** /containers/json summaries: `name` on network `app` at `ip`, labelled for `service`. */
-function summaries(items: { name: string; ip: string; host: string }[], port: number): string {
-  return JSON.stringify(items.map(({ name, ip, host }, i) => ({
+/** A container of these summaries: `name` at `ip` on network `app`, with `labels`. */
+interface Item {
+  name: string;
+  ip: string;
+  labels: Record<string, string>;
+}
+
+/** An http container answering for `host` on `port`. */
+function web(name: string, ip: string, host: string, port: number): Item {
+  return {
+    name,
+    ip,
+    labels: { "lbsync.service": host.split(".")[0], "lbsync.host": host, "lbsync.port": `${port}` },
+  };
+}
+
+/** /containers/json summaries of `items`. */
+function summaries(items: Item[]): string {
+  return JSON.stringify(items.map(({ name, ip, labels }, i) => ({
     Id: `${i + 1}`.repeat(64).slice(0, 64) + name,
     Names: [`/${name}`],
     Image: "app",
     Created: 1_700_000_000 + i,
     State: "running",
     Status: "Up",
-    Labels: {
-      "lbsync.service": host.split(".")[0],
-      "lbsync.host": host,
-      "lbsync.port": String(port),
-    },
+    Labels: labels,
     Ports: [],
     HostConfig: { NetworkMode: "app" },
     NetworkSettings: { Networks: { app: { IPAddress: ip } } },
   })));
+}
+
+/** Replaces `path` with the summaries of `items` the way an editor saves. */
+async function writeSummaries(path: string, items: Item[]): Promise<void> {
+  await Deno.writeTextFile(`${path}.new`, summaries(items));
+  await Deno.rename(`${path}.new`, path);
 }
 
 Deno.test({
@@ -45,17 +63,15 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "lbsync-nginx-dns-" });
-    const web = backends(["127.0.0.21", "127.0.0.22", "127.0.0.23"]);
+    const servers = backends(["127.0.0.21", "127.0.0.22", "127.0.0.23"]);
     const listen = freePort();
     const dns = freePort();
     const status = freePort();
     const out = `${dir}/lbsync.conf`;
     const source = `${dir}/containers.json`;
-    const write = (items: { name: string; ip: string; host: string }[]) =>
-      Deno.writeTextFile(`${source}.new`, summaries(items, web.port)).then(() =>
-        Deno.rename(`${source}.new`, source)
-      );
-    await write([{ name: "web-1", ip: "127.0.0.21", host: "web.test" }]);
+    const item = (name: string, ip: string, host: string) => web(name, ip, host, servers.port);
+    const write = (items: Item[]) => writeSummaries(source, items);
+    await write([item("web-1", "127.0.0.21", "web.test")]);
     await Deno.writeTextFile(out, "");
     const nginx = await startManagedNginx(dir, out, `${dir}/reloads`);
     const watch = new WatchProcess([
@@ -85,21 +101,21 @@ Deno.test({
       assert.match(config, new RegExp(`resolver 127\\.0\\.0\\.1:${dns} valid=1s;`));
 
       await write([
-        { name: "web-1", ip: "127.0.0.21", host: "web.test" },
-        { name: "web-2", ip: "127.0.0.22", host: "web.test" },
+        item("web-1", "127.0.0.21", "web.test"),
+        item("web-2", "127.0.0.22", "web.test"),
       ]);
       await serving(["127.0.0.21", "127.0.0.22"]);
       await write([
-        { name: "web-2", ip: "127.0.0.22", host: "web.test" },
-        { name: "web-3", ip: "127.0.0.23", host: "web.test" },
+        item("web-2", "127.0.0.22", "web.test"),
+        item("web-3", "127.0.0.23", "web.test"),
       ]);
       await serving(["127.0.0.22", "127.0.0.23"]);
       assert.equal(await reloads(), 1);
       assert.equal(await Deno.readTextFile(out), config); // the file never changed
 
       await write([
-        { name: "web-3", ip: "127.0.0.23", host: "web.test" },
-        { name: "api-1", ip: "127.0.0.21", host: "api.test" },
+        item("web-3", "127.0.0.23", "web.test"),
+        item("api-1", "127.0.0.21", "api.test"),
       ]);
       await serving(["127.0.0.21"], "api.test");
       await serving(["127.0.0.23"]);
@@ -121,7 +137,60 @@ Deno.test({
     } finally {
       await watch.stop();
       await nginx.stop();
-      await web.close();
+      await servers.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "nginx stream --nginx-dns: a tcp service's servers come and go with no reload",
+  ignore: missing("nginx"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "lbsync-stream-dns-" });
+    const servers = backends(["127.0.0.31", "127.0.0.32"]);
+    const [listen, dns] = [freePort(), freePort()];
+    const [out, stream, source] = ["http.conf", "stream.conf", "containers.json"].map((f) =>
+      `${dir}/${f}`
+    );
+    const db = (name: string, ip: string): Item => ({
+      name,
+      ip,
+      labels: {
+        "lbsync.service": "db",
+        "lbsync.mode": "tcp",
+        "lbsync.listen": `${listen}`,
+        "lbsync.port": `${servers.port}`,
+      },
+    });
+    await writeSummaries(source, [db("db-1", "127.0.0.31")]);
+    await Promise.all([out, stream].map((f) => Deno.writeTextFile(f, "")));
+    const nginx = await startManagedNginx(dir, out, `${dir}/reloads`, stream);
+    const watch = new WatchProcess([
+      ...["--from-file", source, "--nginx-dns", `${dns}`, "--listen-address", "127.0.0.1"],
+      ...nginx.targetArgs,
+      ...["--heartbeat", "100ms:500ms"],
+    ]);
+    // the tcp listener passes the bytes through: an HTTP request reaches a backend
+    const serving = (expected: string[]) =>
+      eventually(
+        async () => [...await answerSet(listen, "/", "db", 8)].sort().join() === expected.join(),
+        10_000,
+      );
+    try {
+      await watch.untilLog(/DNS for nginx on udp port/);
+      await serving(["127.0.0.31"]);
+      await writeSummaries(source, [db("db-1", "127.0.0.31"), db("db-2", "127.0.0.32")]);
+      await serving(["127.0.0.31", "127.0.0.32"]);
+      await writeSummaries(source, [db("db-2", "127.0.0.32")]);
+      await serving(["127.0.0.32"]);
+      assert.equal((await readOr(`${dir}/reloads`)).length, 1); // the first config only
+    } finally {
+      await watch.stop();
+      await nginx.stop();
+      await servers.close();
       await Deno.remove(dir, { recursive: true });
     }
   },

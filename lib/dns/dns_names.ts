@@ -21,18 +21,18 @@ export interface DnsAddresses {
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
 /**
- * The DNS name and port of an http service: its name in {@link DNS_ZONE} and the port all its
- * servers share. A tcp service, a name that is not a DNS name, servers on different ports, a
- * static server given by host name, or no server at all give `dnsPort` 0 (nginx then uses an
- * upstream block, and a change of the service's servers takes a reload).
+ * The DNS name and port of a service: its name in {@link DNS_ZONE} and the port all its
+ * servers share. A name that is not a DNS name, servers on different ports, a static server
+ * given by host name, or no server at all give `dnsPort` 0 (nginx then uses an upstream
+ * block, and a change of the service's servers takes a reload).
  */
 export function dnsFields(service: Service): { dnsName: string; dnsPort: number } {
   const name = `${service.name.toLowerCase()}.${DNS_ZONE}`;
   const labels = service.name.toLowerCase().split(".");
   const ports = new Set(service.servers.map((s) => s.port));
   const addressable = service.servers.every((s) => !s.static || isIp(s.address));
-  const usable = service.mode === "http" && labels.every((l) => LABEL.test(l)) &&
-    name.length <= 253 && ports.size === 1 && addressable;
+  const usable = labels.every((l) => LABEL.test(l)) && name.length <= 253 && ports.size === 1 &&
+    addressable;
   return usable ? { dnsName: name, dnsPort: [...ports][0] } : { dnsName: "", dnsPort: 0 };
 }
 
@@ -42,7 +42,7 @@ export function dnsFields(service: Service): { dnsName: string; dnsPort: number 
  */
 export function dnsRecords(model: Model): Map<string, DnsAddresses> {
   const records = new Map<string, DnsAddresses>();
-  for (const service of model.httpServices) {
+  for (const service of model.services) {
     if (service.dnsPort === 0) continue;
     const primary = service.servers.filter((s) => !s.backup);
     const serving = primary.length > 0 ? primary : service.servers;

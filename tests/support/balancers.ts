@@ -246,15 +246,17 @@ export interface ManagedNginx {
 }
 
 /**
- * Starts real nginx in `dir` with `out` (which must exist) included in its http context.
- * With `reloadLog`, each reload also appends a line to that file.
+ * Starts real nginx in `dir` with `out` (which must exist) included in its http context, and
+ * `streamOut` in its stream context when given. With `reloadLog`, each reload also appends a
+ * line to that file.
  */
 export async function startManagedNginx(
   dir: string,
   out: string,
   reloadLog?: string,
+  streamOut?: string,
 ): Promise<ManagedNginx> {
-  await Deno.writeTextFile(`${dir}/nginx.conf`, nginxMainConf(dir, out));
+  await Deno.writeTextFile(`${dir}/nginx.conf`, nginxMainConf(dir, out, streamOut));
   const ngx = [requireTool("nginx"), "-p", `${dir}/`, "-c", `${dir}/nginx.conf`];
   const started = await run(ngx);
   if (started.code !== 0) throw new Error(`nginx did not start: ${started.stderr.trim()}`);
@@ -265,6 +267,7 @@ export async function startManagedNginx(
       "nginx",
       "-o",
       out,
+      ...(streamOut ? ["-t", "nginx-stream", "-o", streamOut] : []),
       "--check-cmd",
       `${ngx.join(" ")} -t -q`,
       "--reload-cmd",
