@@ -131,6 +131,7 @@ export function parseCommandLine(
   }
   if (extra.length > 0) throw new UsageError(`Unexpected argument ${JSON.stringify(extra[0])}`);
 
+  const socket = haproxySocket(values["haproxy-socket"]);
   const options: WatchOptions = {
     fromFiles: values["from-file"],
     docker: {
@@ -154,7 +155,7 @@ export function parseCommandLine(
     listenAddress: values["listen-address"],
     includeUnhealthy: values["include-unhealthy"],
     staticServices: config.services,
-    haproxySocket: haproxySocket(values["haproxy-socket"]),
+    haproxySocket: socket,
     compat: values.compat === undefined
       ? undefined
       : choice("--compat", values.compat, ["nginx-proxy"] as const),
@@ -163,8 +164,7 @@ export function parseCommandLine(
       ...t,
       check: t.check ?? values["check-cmd"],
       reload: t.reload ?? values["reload-cmd"],
-      haproxySocket: t.haproxySocket ??
-        (t.template === "haproxy" ? haproxySocket(values["haproxy-socket"]) : undefined),
+      haproxySocket: t.haproxySocket ?? (t.template === "haproxy" ? socket : undefined),
     })),
     apply: {
       backupDir: values["backup-dir"],
@@ -236,14 +236,14 @@ function resolverAddress(command: string, value: string): string {
   if (command === "render") {
     throw new UsageError("--nginx-dns works with watch: the watch answers nginx's queries");
   }
-  listenAddress("--nginx-dns", value);
-  const { hostname, port } = parseListenAddress(value, "--nginx-dns");
+  const { hostname, port } = listenAddress("--nginx-dns", value);
   return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
 }
 
-function listenAddress(flag: string, value: string): void {
+/** `parseListenAddress`, its error a usage error. */
+function listenAddress(flag: string, value: string): { hostname: string; port: number } {
   try {
-    parseListenAddress(value, flag);
+    return parseListenAddress(value, flag);
   } catch (error) {
     throw new UsageError(errorMessage(error));
   }

@@ -156,14 +156,12 @@ function buildService(
       !("static" in m && m.static) && !sameValue(m[field], want);
     if (!byAge.some(differs)) continue;
     const others = byAge.filter(differs).map((m) => m.container.name);
-    {
-      warnings.push(
-        `service ${name}: ${others.join(", ")} disagree${others.length === 1 ? "s" : ""} on ` +
-          `${LABEL_OF[field]}; using ${
-            JSON.stringify(String(want))
-          } of ${oldest.container.name}, the oldest`,
-      );
-    }
+    warnings.push(
+      `service ${name}: ${others.join(", ")} disagree${others.length === 1 ? "s" : ""} on ` +
+        `${LABEL_OF[field]}; using ${
+          JSON.stringify(String(want))
+        } of ${oldest.container.name}, the oldest`,
+    );
   }
   const servers = serversOf(members.filter((m): m is Member => "address" in m));
   // Only backup servers left (e.g. a maintenance page): they serve as primaries, since

@@ -93,17 +93,7 @@ export async function discover(
   const [fromFiles, fromDocker] = await Promise.all([
     files.length > 0 ? readContainerFiles(files, io) : [],
     useDocker
-      ? listEngines(
-        resolveEndpoints(options.docker).map((e) =>
-          new DockerEngine(
-            e,
-            options.dockerTimeoutMs,
-            options.swarm,
-            options.compat === "nginx-proxy",
-          )
-        ),
-        { allowPartial: options.allowPartial },
-      )
+      ? listEngines(dockerEngines(options), { allowPartial: options.allowPartial })
       : { containers: [], failures: [] },
   ]);
   return {
@@ -148,6 +138,21 @@ export async function runOnce(options: RunOptions, io: RunIo = denoRunIo): Promi
     return { ...t, changed: report?.changed ?? true, diff: report?.diff, backup: report?.backup };
   });
   return { ...result, containers, failures, targets, apply };
+}
+
+/**
+ * The Docker Engines of `options`: its `docker` endpoints (else `DOCKER_HOST`, else the
+ * default socket), each with the request timeout, Swarm mode and inspection it asks for.
+ */
+export function dockerEngines(options: RunOptions): DockerEngine[] {
+  return resolveEndpoints(options.docker).map((endpoint) =>
+    new DockerEngine(
+      endpoint,
+      options.dockerTimeoutMs,
+      options.swarm,
+      options.compat === "nginx-proxy",
+    )
+  );
 }
 
 /** One probe's bound: 2 s, or less when the ready timeout is shorter. */

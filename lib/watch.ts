@@ -14,9 +14,8 @@ import { addEvent, type Batch, closesAt, DEFAULT_HEARTBEAT, type Heartbeat } fro
 import { HaproxyRuntime } from "./haproxy/runtime_apply.ts";
 import { buildReadyModel, ReadinessGate } from "./readiness.ts";
 import { retireDelay, Retirements } from "./retirements.ts";
-import { notifier, probeTimeout, type RunOptions } from "./run_once.ts";
-import { DockerEngine } from "./sources/docker.ts";
-import { resolveEndpoints } from "./sources/docker_endpoint.ts";
+import { dockerEngines, notifier, probeTimeout, type RunOptions } from "./run_once.ts";
+import type { DockerEngine } from "./sources/docker.ts";
 import { followEvents } from "./sources/event_stream.ts";
 import { readContainerFiles } from "./sources/files.ts";
 import { type LoadedTarget, loadTargets, type RenderedTarget, renderTargets } from "./targets.ts";
@@ -154,16 +153,7 @@ export class Watcher {
     this.#observer = observer;
     this.#reloadOptions = reloadOptions;
     const useDocker = (options.docker?.urls?.length ?? 0) > 0 || !options.fromFiles?.length;
-    this.#engines = useDocker
-      ? resolveEndpoints(options.docker).map((e) =>
-        new DockerEngine(
-          e,
-          options.dockerTimeoutMs,
-          options.swarm,
-          options.compat === "nginx-proxy",
-        )
-      )
-      : [];
+    this.#engines = useDocker ? dockerEngines(options) : [];
     this.#gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
     this.#retirements = new Retirements(observer);
     this.#haproxy = new HaproxyRuntime({

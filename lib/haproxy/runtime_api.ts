@@ -24,6 +24,9 @@ export interface ServerState {
   weight: number;
 }
 
+/** How HAProxy's refusals begin. */
+const ERROR_ANSWER = /^(no such|require|invalid|unknown|can't|cannot|.*\berror\b|.*\bfailed\b)/i;
+
 /** Administrative state bits that take a server out of the pool (maintenance or drain). */
 export const ADMIN_OUT = 0x01 | 0x02 | 0x04 | 0x08 | 0x10 | 0x20;
 
@@ -63,13 +66,14 @@ export class RuntimeApi {
   }
 
   /**
-   * Sends a command that answers nothing (or a known success line) on success.
+   * Sends a command and checks its answer: it must match `success` when given, else it must
+   * not read as an error (`No such server.`, `Require ...`, `... failed`).
    *
    * @throws {RuntimeApiError} with HAProxy's answer otherwise
    */
-  async expect(command: string, success: RegExp = /^$/): Promise<string> {
+  async expect(command: string, success?: RegExp): Promise<string> {
     const answer = await this.send(command);
-    if (!success.test(answer)) {
+    if (success ? !success.test(answer) : ERROR_ANSWER.test(answer)) {
       throw new RuntimeApiError(
         `HAProxy refused "${command}": ${answer.split("\n")[0] || "no answer"}`,
       );
