@@ -5,7 +5,7 @@
  * and with the default `500ms:2s`. Needs the test engine (scripts/engine_start.sh).
  * Run: deno task bench:latency
  */
-import { dockerOk, ENGINE_SOCK, Scenario } from "../tests/support/engine.ts";
+import { dockerOk, engineArgs, Scenario } from "../tests/support/engine.ts";
 import { readOr, WatchProcess } from "../tests/support/watch_process.ts";
 
 const STARTS = 50;
@@ -22,10 +22,7 @@ async function measure(heartbeat: string): Promise<[number[], number[]]> {
   const dir = await Deno.makeTempDir({ prefix: "lbsync-latency-" });
   const reloads = `${dir}/reloads`;
   const watch = new WatchProcess([
-    "--docker",
-    `unix://${ENGINE_SOCK}`,
-    "--label-prefix",
-    L,
+    ...engineArgs(L),
     "-t",
     "haproxy",
     "-o",

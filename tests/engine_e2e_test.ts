@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { lbsync } from "./support/cli.ts";
 import { answerSet, freePort, httpGet, startHaproxy, startNginx } from "./support/balancers.ts";
-import { dockerOk, ENGINE_SOCK, engineMissing, Scenario } from "./support/engine.ts";
+import { dockerOk, engineArgs, engineMissing, Scenario } from "./support/engine.ts";
 import { missing } from "./support/tools.ts";
 
 /** Bodies (trimmed) of `count` requests. */
@@ -80,10 +80,7 @@ Deno.test({
         const httpPort = freePort();
         const render = await lbsync([
           "render",
-          "--docker",
-          `unix://${ENGINE_SOCK}`,
-          "--label-prefix",
-          L,
+          ...engineArgs(L),
           "--address",
           mode,
           "--listen",
@@ -108,10 +105,7 @@ Deno.test({
         const explain = JSON.parse(
           (await lbsync([
             "explain",
-            "--docker",
-            `unix://${ENGINE_SOCK}`,
-            "--label-prefix",
-            L,
+            ...engineArgs(L),
             "--address",
             mode,
             "--format",

@@ -10,7 +10,7 @@ import { lbsync } from "./support/cli.ts";
 import {
   docker,
   dockerOk,
-  ENGINE_SOCK,
+  engineArgs,
   engineMissing,
   Scenario,
   TEST_IMAGE,
@@ -54,11 +54,8 @@ Deno.test({
     const out = `${dir}/lbsync.conf`;
     let nginx: RunningBalancer | undefined;
     const common = [
-      "--docker",
-      `unix://${ENGINE_SOCK}`,
+      ...engineArgs(L),
       "--swarm",
-      "--label-prefix",
-      L,
       "--listen",
       String(port),
       "--listen-address",
@@ -185,11 +182,8 @@ Deno.test({
       await t.step("watch: a scaled service shows up without a task event", async () => {
         const list = `${dir}/watch.txt`;
         const watch = new WatchProcess([
-          "--docker",
-          `unix://${ENGINE_SOCK}`,
+          ...engineArgs(L),
           "--swarm",
-          "--label-prefix",
-          L,
           "--address",
           "published",
           "-t",

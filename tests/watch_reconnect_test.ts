@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { ROOT } from "./support/fixtures.ts";
-import { dockerOk, ENGINE_SOCK, engineMissing, Scenario } from "./support/engine.ts";
+import { dockerOk, ENGINE_SOCK, engineArgs, engineMissing, Scenario } from "./support/engine.ts";
 import { run, waitForExit } from "./support/tools.ts";
 import { readOr, WatchProcess } from "./support/watch_process.ts";
 
@@ -37,10 +37,7 @@ Deno.test({
       await s.run("keeps-1", [...labels, "--restart", "always"]);
       await s.run("dies-1", labels);
       watch = new WatchProcess([
-        "--docker",
-        `unix://${ENGINE_SOCK}`,
-        "--label-prefix",
-        L,
+        ...engineArgs(L),
         "-t",
         "haproxy",
         "-o",
