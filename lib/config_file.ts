@@ -21,6 +21,7 @@
  */
 import { ConfigError } from "./errors.ts";
 import { SOCKET_PATH } from "./grammar.ts";
+import { isObject } from "./json_access.ts";
 import { parseStaticServices } from "./static_services.ts";
 import type { Target } from "./targets.ts";
 import type { StaticService } from "./types.ts";
@@ -165,8 +166,4 @@ function socketPath(
 ): string | undefined {
   if (value === undefined || SOCKET_PATH.test(value)) return value;
   throw fail(path, "expected an absolute path of letters, digits and . _ - / @ +");
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
