@@ -14,9 +14,17 @@ import { type Command, parseCommandLine } from "./lib/cli_args.ts";
 import { parseConfigFile } from "./lib/config_file.ts";
 import { ConfigError, errorMessage, UsageError } from "./lib/errors.ts";
 import { explainRows, formatExplainTable } from "./lib/explain.ts";
+import { formatRouteAnswer, type RouteAnswer, routeRequest } from "./lib/route_request.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { buildReadyModel, ReadinessGate } from "./lib/readiness.ts";
-import { denoRunIo, discover, probeTimeout, type RunIo, runOnce } from "./lib/run_once.ts";
+import {
+  denoRunIo,
+  discover,
+  portProbeOf,
+  probeTimeout,
+  type RunIo,
+  runOnce,
+} from "./lib/run_once.ts";
 import type { ModelResult } from "./lib/types.ts";
 import { serveStatus } from "./lib/status_server.ts";
 import { serveAdmin } from "./lib/admin/admin_server.ts";
@@ -86,11 +94,18 @@ export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<num
   }
   const log = createLogger(command.log, (line) => io.stderr(line + "\n"));
   try {
+    if (command.command === "route") {
+      const result = await currentModel(command.options, io, log);
+      const answer = routeRequest(result.model, command.route!);
+      io.stdout(
+        command.format === "json"
+          ? JSON.stringify(routeJson(answer), null, 2) + "\n"
+          : formatRouteAnswer(answer, command.route!),
+      );
+      return 0;
+    }
     if (command.command === "explain") {
-      const { containers, failures, fromFiles } = await discover(command.options, io);
-      for (const f of failures) log.warn(f.message);
-      const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(command.options) });
-      const result = await buildReadyModel(containers, command.options, gate, 0, fromFiles);
+      const result = await currentModel(command.options, io, log);
       const rows = explainRows(result);
       io.stdout(
         command.format === "json"
@@ -119,6 +134,32 @@ export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<num
     }
     return error instanceof ConfigError || error instanceof UsageError ? 2 : 1;
   }
+}
+
+/** Discovers the containers and builds the model, as `render` would, for the reports. */
+async function currentModel(
+  options: Parameters<typeof discover>[0],
+  io: CliIo,
+  log: Logger,
+): Promise<ModelResult> {
+  const { containers, failures, fromFiles } = await discover(options, io);
+  for (const f of failures) log.warn(f.message);
+  const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
+  const busyPorts = await portProbeOf(options.targets ?? [], options);
+  return await buildReadyModel(containers, options, gate, 0, fromFiles, busyPorts);
+}
+
+/** `lbsync route --format json`: the answer with the service by name, not the whole model. */
+function routeJson(answer: RouteAnswer): Record<string, unknown> {
+  if (answer.kind !== "routed") return answer;
+  const { service, ...rest } = answer;
+  return {
+    ...rest,
+    service: service.name,
+    backend: service.backend,
+    mode: service.mode,
+    servers: answer.servers.map((s) => ({ name: s.name, id: s.id, endpoint: s.endpoint })),
+  };
 }
 
 /** Parses the command line; with `--config FILE`, its settings come first, then the flags. */
@@ -221,7 +262,7 @@ function watchLogger(log: Logger): WatchObserver {
     cycle(report) {
       for (const w of report.result.warnings) once(w);
       for (const s of report.result.skipped) {
-        if (s.reason.startsWith("label ")) once(`container ${s.name} skipped: ${s.reason}`);
+        if (s.code === "bad-label") once(`container ${s.name} skipped: ${s.reason}`);
       }
       const servers = report.result.model.services.reduce((n, s) => n + s.servers.length, 0);
       const fields = {
@@ -271,7 +312,7 @@ function reportApply(apply: ApplyReport, log: Logger): void {
 function report(result: ModelResult, log: Logger): void {
   for (const warning of result.warnings) log.warn(warning);
   for (const s of result.skipped) {
-    if (s.reason.startsWith("label ")) log.warn(`container ${s.name} skipped: ${s.reason}`);
+    if (s.code === "bad-label") log.warn(`container ${s.name} skipped: ${s.reason}`);
     else log.debug(`container ${s.name} skipped: ${s.reason}`);
   }
 }

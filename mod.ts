@@ -17,7 +17,17 @@
  * @module
  */
 export { containersFromDockerApi } from "./lib/docker_json.ts";
-export { buildModel } from "./lib/model.ts";
+export { buildModel, DEFAULT_NAME_PREFIX } from "./lib/model.ts";
+export {
+  formatRouteAnswer,
+  normalizeHost,
+  normalizePath,
+  type RouteAnswer,
+  type RouteQuery,
+  routeRequest,
+} from "./lib/route_request.ts";
+export { type ExplainRow, explainRows, type ExplainStatus } from "./lib/explain.ts";
+export { GENERATION_HOST, readGeneration, stampGeneration } from "./lib/generation.ts";
 export { parseTemplate, render, type RenderOptions } from "./lib/render.ts";
 export { isTemplateName, type TemplateName, templates } from "./lib/templates.ts";
 export { parseDuration } from "./lib/duration.ts";
@@ -49,6 +59,12 @@ export {
   type FollowOptions,
 } from "./lib/sources/event_stream.ts";
 export {
+  confirmGeneration,
+  type ConfirmOutcome,
+  type GenerationAddress,
+  type GenerationReader,
+} from "./lib/apply/confirm_reload.ts";
+export {
   type ApplyReport,
   type ApplySettings,
   type ApplyTarget,
@@ -71,7 +87,7 @@ export {
   type WatchObserver,
   type WatchOptions,
 } from "./lib/watch.ts";
-export { buildReadyModel, ReadinessGate } from "./lib/readiness.ts";
+export { buildReadyModel, type BusyPortProbe, ReadinessGate } from "./lib/readiness.ts";
 export {
   HaproxyRuntime,
   type RuntimeOutcome,
@@ -90,6 +106,7 @@ export {
   LabelError,
   LbsyncError,
   RuntimeApiError,
+  type SkipCode,
   UsageError,
 } from "./lib/errors.ts";
 export type * from "./lib/types.ts";

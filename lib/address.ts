@@ -45,28 +45,32 @@ function networkEndpoint(c: ContainerInfo, options: EndpointOptions): Endpoint {
     if (!found) {
       throw new LabelError(
         `not on network ${quote(options.network)} (on: ${names.join(", ") || "none"})`,
+        NO_ADDRESS,
       );
     }
     network = found;
   } else if (c.networks.length > 1) {
     throw new LabelError(
       `on several networks (${names.join(", ")}): choose one with lbsync.network or --network`,
+      NO_ADDRESS,
     );
   }
-  if (!network) throw new LabelError("on no network: use --address published or host networking");
+  if (!network) {
+    throw new LabelError("on no network: use --address published or host networking", NO_ADDRESS);
+  }
   const ip = network.ip || network.ipv6;
-  if (!ip) throw new LabelError(`has no IP address on network ${quote(network.name)}`);
+  if (!ip) throw new LabelError(`has no IP address on network ${quote(network.name)}`, NO_ADDRESS);
   return { address: parseIp(ip), port: options.port };
 }
 
 function publishedEndpoint(c: ContainerInfo, options: EndpointOptions): Endpoint {
   const port = c.ports.find((p) => p.port === options.port && p.protocol === "tcp");
   const binding = port && preferIpv4(port.published);
-  if (!binding) throw new LabelError(`port ${options.port}/tcp is not published`);
+  if (!binding) throw new LabelError(`port ${options.port}/tcp is not published`, NO_ADDRESS);
   const hostIp = options.hostIp ??
     (ANY_ADDRESS.has(binding.hostIp) ? "127.0.0.1" : binding.hostIp);
   if (!Number.isInteger(binding.hostPort) || binding.hostPort < 1 || binding.hostPort > 65535) {
-    throw new LabelError(`port ${options.port}/tcp has no valid published port`);
+    throw new LabelError(`port ${options.port}/tcp has no valid published port`, NO_ADDRESS);
   }
   return { address: parseIp(hostIp), port: binding.hostPort };
 }
@@ -74,6 +78,8 @@ function publishedEndpoint(c: ContainerInfo, options: EndpointOptions): Endpoint
 function preferIpv4(bindings: PortBinding[]): PortBinding | undefined {
   return bindings.find((b) => !b.hostIp.includes(":")) ?? bindings[0];
 }
+
+const NO_ADDRESS = { code: "no-address" } as const;
 
 /** `address:port`, with brackets around an IPv6 address (a valid IP with a colon). */
 export function formatEndpoint(address: string, port: number): string {

@@ -12,6 +12,7 @@ import { parseListenAddress } from "./status_server.ts";
 import type { WatchOptions } from "./watch.ts";
 import type { Target } from "./targets.ts";
 import type { StaticService } from "./types.ts";
+import type { RouteQuery } from "./route_request.ts";
 
 /** Log output settings. */
 export interface LogSettings {
@@ -25,8 +26,10 @@ export type Command =
   | { command: "help" }
   | { command: "version" }
   | {
-    command: "render" | "explain" | "watch";
+    command: "render" | "explain" | "watch" | "route";
     options: WatchOptions;
+    /** `route`: the request to route. */
+    route?: RouteQuery;
     /** Output format of `explain`. */
     format: "text" | "json";
     log: LogSettings;
@@ -46,6 +49,7 @@ const OPTIONS = {
   match: { type: "string" },
   "match-image": { type: "string" },
   "label-prefix": { type: "string" },
+  "name-prefix": { type: "string" },
   address: { type: "string" },
   network: { type: "string" },
   "host-ip": { type: "string" },
@@ -61,6 +65,7 @@ const OPTIONS = {
   "keep-backups": { type: "string" },
   "command-timeout": { type: "string" },
   "lock-timeout": { type: "string" },
+  "confirm-timeout": { type: "string" },
   "dry-run": { type: "boolean" },
   config: { type: "string" },
   heartbeat: { type: "string" },
@@ -84,7 +89,7 @@ const OPTIONS = {
   version: { type: "boolean" },
 } as const;
 
-const COMMANDS = ["render", "explain", "watch"] as const;
+const COMMANDS = ["render", "explain", "watch", "route"] as const;
 
 /**
  * Parses `lbsync` arguments. `env` supplies `DOCKER_HOST`, `DOCKER_TLS_VERIFY` and
@@ -122,13 +127,14 @@ export function parseCommandLine(
   if (values.version) return { command: "version" };
   const [command, ...extra] = positionals;
   if (command === undefined) {
-    throw new UsageError("No command: use render, watch or explain (see --help)");
+    throw new UsageError("No command: use render, watch, explain or route (see --help)");
   }
   if (!(COMMANDS as readonly string[]).includes(command)) {
     throw new UsageError(
-      `Unknown command ${JSON.stringify(command)}: use render, watch or explain`,
+      `Unknown command ${JSON.stringify(command)}: use render, watch, explain or route`,
     );
   }
+  const route = command === "route" ? routeQuery(extra.shift(), values.listen) : undefined;
   if (extra.length > 0) throw new UsageError(`Unexpected argument ${JSON.stringify(extra[0])}`);
 
   const socket = haproxySocket(values["haproxy-socket"]);
@@ -142,6 +148,7 @@ export function parseCommandLine(
     allowPartial: values["allow-partial"],
     swarm: values.swarm || values["swarm-vip"] ? { vip: values["swarm-vip"] } : undefined,
     labelPrefix: values["label-prefix"],
+    namePrefix: values["name-prefix"],
     match: values.match === undefined ? undefined : parseRegex("--match", values.match),
     matchImage: values["match-image"] === undefined
       ? undefined
@@ -174,6 +181,7 @@ export function parseCommandLine(
       dryRun: values["dry-run"],
       commandTimeoutMs: duration("--command-timeout", values["command-timeout"]),
       lockTimeoutMs: duration("--lock-timeout", values["lock-timeout"]),
+      confirmTimeoutMs: duration("--confirm-timeout", values["confirm-timeout"]),
     },
     signalContainer: values["signal-container"] === undefined
       ? undefined
@@ -202,12 +210,14 @@ export function parseCommandLine(
     listenAddress("--admin-listen", options.adminListen);
   }
   if (options.statusListen !== undefined) listenAddress("--status-listen", options.statusListen);
-  if (command !== "explain" && options.targets!.length === 0 && values.config === undefined) {
+  const reportsOnly = command === "explain" || command === "route";
+  if (!reportsOnly && options.targets!.length === 0 && values.config === undefined) {
     throw new UsageError("No target: give -t TEMPLATE -o PATH (e.g. -t nginx -o -)");
   }
   return {
-    command: command as "render" | "explain" | "watch",
+    command: command as "render" | "explain" | "watch" | "route",
     options,
+    route,
     format: values.format === undefined
       ? "text"
       : choice("--format", values.format, ["text", "json"] as const),
@@ -219,6 +229,29 @@ export function parseCommandLine(
     },
     configPath: values.config,
   };
+}
+
+/**
+ * The request of `lbsync route URL`: `http://HOST[:PORT]/PATH?QUERY` (the path as written:
+ * no normalization here, that is the rule under test) or `tcp://[HOST]:PORT`. Without a port,
+ * the http port is `--listen` (80).
+ */
+export function routeQuery(url: string | undefined, listen: string | undefined): RouteQuery {
+  if (url === undefined) throw new UsageError("route needs a URL, e.g. http://example.com/api");
+  const match = /^(https?|tcp):\/\/([^/?#\s]*?)(?::(\d{1,5}))?(\/[^#\s]*)?$/i.exec(url);
+  const bad = () =>
+    new UsageError(
+      `Invalid URL ${JSON.stringify(url)}: use http://HOST[:PORT]/PATH or tcp://:PORT`,
+    );
+  if (!match) throw bad();
+  const [, scheme, host, portText, path] = match;
+  const fallback = listen === undefined ? "80" : listen;
+  const listenPort = port("the URL's port", portText ?? fallback);
+  if (scheme.toLowerCase() === "tcp") {
+    if (portText === undefined) throw bad();
+    return { listen: listenPort };
+  }
+  return { listen: listenPort, host: host === "" ? undefined : host, path: path ?? "/" };
 }
 
 /** `--haproxy-socket`: an absolute path, written into the config as is. */

@@ -39,6 +39,8 @@ export const CONFIG_SETTINGS: Readonly<Record<string, "string" | "strings" | "bo
   match: "string",
   "match-image": "string",
   "label-prefix": "string",
+  "name-prefix": "string",
+  "confirm-timeout": "string",
   "include-unhealthy": "boolean",
   address: "string",
   network: "string",

@@ -20,8 +20,37 @@ export class UsageError extends LbsyncError {}
 /** Bad configuration: options, config file, template, regex. */
 export class ConfigError extends LbsyncError {}
 
-/** A label value that breaks its grammar. */
-export class LabelError extends LbsyncError {}
+/**
+ * Why a candidate container is left out, as a code that programs can test (`explain --json`
+ * shows it). Text is for people; decisions use the code.
+ */
+export type SkipCode =
+  | "disabled"
+  | "bad-label"
+  | "bad-name"
+  | "bad-id"
+  | "not-running"
+  | "unhealthy"
+  | "not-ready"
+  | "no-port"
+  | "no-address"
+  | "no-listen"
+  | "retired"
+  | "conflict"
+  | "port-in-use"
+  | "no-route";
+
+/** A container that cannot be a server: a label value that breaks its grammar, or another
+ * reason named by {@link SkipCode}. */
+export class LabelError extends LbsyncError {
+  /** Why, as a code: `bad-label` unless the thrower says otherwise. */
+  readonly code: SkipCode;
+  /** Creates the error; `code` defaults to `bad-label`. */
+  constructor(message: string, options?: { cause?: unknown; code?: SkipCode }) {
+    super(message, options);
+    this.code = options?.code ?? "bad-label";
+  }
+}
 
 /** Docker data could not be read: engine unreachable, malformed API JSON. */
 export class DockerError extends LbsyncError {}

@@ -4,7 +4,15 @@
  * @module
  */
 import { compare } from "./compare.ts";
-import type { ModelResult, Service } from "./types.ts";
+import type { SkipCode } from "./errors.ts";
+import type { ModelResult, Service, ServiceRoute } from "./types.ts";
+
+/**
+ * A candidate container's state: `in` (receives traffic on some route), `backup` (will, when
+ * no primary server of its service is up), `conflict` (lost its route, port or name to an
+ * established service, or its port to another process), `idle` (valid, but no route), `out`.
+ */
+export type ExplainStatus = "in" | "backup" | "conflict" | "idle" | "out";
 
 /** One candidate container in `lbsync explain`. */
 export interface ExplainRow {
@@ -14,8 +22,10 @@ export interface ExplainRow {
   id: string;
   /** Engine it was listed from. */
   engine: string;
-  /** `in`: a server of `service`; `out`: left out for `reason`. */
-  status: "in" | "out";
+  /** See {@link ExplainStatus}. */
+  status: ExplainStatus;
+  /** Why it is not `in`, as a code; `""` for `in` and `backup`. */
+  code: SkipCode | "";
   /** Service it joins or would join (`""` when unknown). */
   service: string;
   /** `address:port` the balancer uses (`""` when out). */
@@ -42,10 +52,11 @@ export function explainRows(result: ModelResult): ExplainRow[] {
         name: server.name,
         id: server.id,
         engine: server.engine,
-        status: "in",
+        status: server.backup ? "backup" : "in",
+        code: "",
         service: service.name,
         address: server.endpoint,
-        reason: routeOf(service) + (server.backup ? ", backup" : ""),
+        reason: routesOf(service) + (server.backup ? ", when no primary server is up" : ""),
       });
     }
   }
@@ -54,7 +65,8 @@ export function explainRows(result: ModelResult): ExplainRow[] {
       name: s.name,
       id: s.id.slice(0, 12),
       engine: s.engine,
-      status: "out",
+      status: STATUS_OF[s.code] ?? "out",
+      code: s.code,
       service: s.service,
       address: "",
       reason: s.reason,
@@ -63,10 +75,25 @@ export function explainRows(result: ModelResult): ExplainRow[] {
   return rows.sort((a, b) => compare(a.name, b.name) || compare(a.id, b.id));
 }
 
-function routeOf(service: Service): string {
+const STATUS_OF: Partial<Record<SkipCode, ExplainStatus>> = {
+  "conflict": "conflict",
+  "port-in-use": "conflict",
+  "no-route": "idle",
+};
+
+/** The routes a service holds, e.g. `http a.example.com,b.example.com /api on port 80`. */
+function routesOf(service: Service): string {
   if (service.mode === "tcp") return `tcp on port ${service.listen}`;
-  const hosts = service.hosts.length > 0 ? service.hosts.join(",") : "any host";
-  return `http ${hosts} ${service.path} on port ${service.listen}`;
+  const byPort = new Map<string, string[]>();
+  for (const r of service.routes) {
+    const key = `${r.path} on port ${r.port}`;
+    byPort.set(key, [...(byPort.get(key) ?? []), hostOf(r)]);
+  }
+  return [...byPort.entries()].map(([key, hosts]) => `http ${hosts.join(",")} ${key}`).join("; ");
+}
+
+function hostOf(route: ServiceRoute): string {
+  return route.host || "any host";
 }
 
 /** A plain-text table of `rows`, then the warnings. */

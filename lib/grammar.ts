@@ -15,6 +15,7 @@ const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 // Path: unreserved and a few sub-delims of RFC 3986, and %XX escapes. No whitespace,
 // `;`, `{`, `}`, `#`, quotes, backslashes, `$` (nginx variables) or control characters.
 const PATH = /^\/(?:[A-Za-z0-9._~!*+,=:@\/-]|%[0-9A-Fa-f]{2})*$/;
+const SAFE_PATH_CHAR = /^[A-Za-z0-9._~!*+,=:@\/-]$/;
 // A health path may carry a query string as well.
 const HEALTH_PATH = /^\/(?:[A-Za-z0-9._~!*+,=:@\/?&-]|%[0-9A-Fa-f]{2})*$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -25,8 +26,21 @@ const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
 /** Longest path or host list accepted. */
 const MAX_VALUE_LENGTH = 1024;
 
-/** A comma-separated list of RFC 1123 host names, `*.` allowed in front; lowercased, sorted. */
+/**
+ * A comma-separated list of RFC 1123 host names to route, `*.` allowed in front; lowercased,
+ * sorted. The `.invalid` domain is lbsync's own (see `GENERATION_HOST`).
+ */
 export function parseHosts(value: string): string[] {
+  const hosts = parseHostNames(value);
+  const reserved = hosts.find((host) => /(?:^|\.)invalid$/.test(host));
+  if (reserved !== undefined) {
+    throw new LabelError(`${quote(reserved)}: the .invalid domain is reserved (RFC 2606)`);
+  }
+  return hosts;
+}
+
+/** Like {@link parseHosts}, without the reserved domain: for host names of servers. */
+export function parseHostNames(value: string): string[] {
   guardLength(value);
   const hosts = value.split(",").map((h) => h.trim());
   for (const host of hosts) {
@@ -44,7 +58,11 @@ function isHostName(host: string): boolean {
   return labels.every((label) => label.length <= 63 && HOST_LABEL.test(label));
 }
 
-/** A path prefix: starts with `/`, safe characters only. */
+/**
+ * A path prefix in the form both balancers match: starts with `/`, safe characters only.
+ * `%XX` of a safe character is decoded (`/%61pi` is `/api`: requests are matched decoded),
+ * `//` merged; an escape of anything else, or a `.` or `..` segment, is refused.
+ */
 export function parsePath(value: string): string {
   guardLength(value);
   if (!PATH.test(value)) {
@@ -52,7 +70,20 @@ export function parsePath(value: string): string {
       "not a path: must start with / and use only A-Z a-z 0-9 . _ ~ ! * + , = : @ / - and %XX",
     );
   }
-  return value;
+  const decoded = value.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    if (!SAFE_PATH_CHAR.test(char)) {
+      throw new LabelError(
+        `${escape} is not allowed in a path: requests are matched decoded, and ` +
+          `${JSON.stringify(char)} is not a safe path character`,
+      );
+    }
+    return char;
+  }).replace(/\/{2,}/g, "/");
+  if (/\/\.\.?(?:\/|$)/.test(decoded)) {
+    throw new LabelError("has a . or .. segment: requests are matched with them resolved");
+  }
+  return decoded;
 }
 
 /** A health check path: like {@link parsePath}, with `?` and `&` for a query string. */

@@ -4,7 +4,11 @@ export const HELP = `lbsync: keep nginx or HAProxy backends in step with Docker 
 Usage:
   lbsync render  [options]   discover, render, write if changed, check, reload, exit
   lbsync watch   [options]   the same, then follow events until SIGTERM / SIGINT
-  lbsync explain [options]   every candidate container: in or out and why
+  lbsync explain [options]   every candidate container: in, backup, conflict, idle or out,
+                             and why
+  lbsync route URL [options] the service, route and servers a request to URL reaches
+                             (http://HOST[:PORT]/PATH, tcp://:PORT), by the rules both
+                             balancers follow
   lbsync --help | --version
 
 Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock):
@@ -24,6 +28,8 @@ Selection:
                             (?<service>...) names the service
   --match-image REGEX       containers whose image reference matches are candidates
   --label-prefix P          label prefix (default lbsync)
+  --name-prefix P           prefix of every upstream and backend name lbsync generates
+                            (default lbsync_), so no label can name the operator's own
   --include-unhealthy       keep containers whose Docker health is starting or unhealthy
   --compat nginx-proxy      VIRTUAL_HOST, VIRTUAL_PORT, VIRTUAL_PATH in a container's
                             environment stand for labels (one inspect per new container)
@@ -60,6 +66,9 @@ Applying:
   --dry-run                 write nothing; print a unified diff against the live files
   --command-timeout DUR     bound for check and reload commands (default 30s)
   --lock-timeout DUR        wait for another run's lock at most this long (default 30s)
+  --confirm-timeout DUR     after a reload, wait this long for the balancer to serve the new
+                            file's generation (built-in templates); still the old one: the
+                            apply fails (default 10s; 0: do not wait)
   --config FILE             JSON with the same settings and several targets
   --haproxy-socket PATH     haproxy targets: declare a runtime API socket and apply changes
                             of servers only through it, without a reload

@@ -9,10 +9,11 @@ import { withNginxProxyLabels } from "./compat.ts";
 import { formatEndpoint } from "./address.ts";
 import { compare } from "./compare.ts";
 import { pushTo } from "./multimap.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, type SkipCode } from "./errors.ts";
 import { parseIp } from "./grammar.ts";
 import type { LabelMemo } from "./labels.ts";
-import { buildListeners } from "./listeners.ts";
+import { GENERATION_HOST, GENERATION_TOKEN } from "./generation.ts";
+import { buildRoutingTable, type RoutingCandidate } from "./routing.ts";
 import { type Member, selectContainerServices, type ServiceSettings } from "./select.ts";
 import type {
   ContainerInfo,
@@ -48,6 +49,8 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
   const warnings: string[] = [];
   const members = new Map<string, Member[]>();
   const fallbacks = new Map<string, ServiceSettings[]>();
+  // services with a container that is only down: they hold their routes while it is
+  const holding = new Set<string>();
   const memo: LabelMemo = new Map();
   const prefix = options.labelPrefix ?? "lbsync";
   for (const listed of containers) {
@@ -57,7 +60,10 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
       if (selection.warnings.length > 0) warnings.push(...selection.warnings);
       if (selection.kind === "skipped") {
         skipped.push(selection.skipped);
-        if (selection.settings) pushTo(fallbacks, selection.settings.service, selection.settings);
+        if (selection.settings) {
+          pushTo(fallbacks, selection.settings.service, selection.settings);
+          if (HOLDS_ROUTES.has(selection.skipped.code)) holding.add(selection.settings.service);
+        }
       } else {
         pushTo(members, selection.member.service, selection.member);
       }
@@ -68,20 +74,47 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
   const names = [...new Set([...members.keys(), ...fallbacks.keys(), ...statics.keys()])].sort(
     compare,
   );
-  const built = names.map((name) => {
+  const namePrefix = options.namePrefix ?? DEFAULT_NAME_PREFIX;
+  const candidates = names.map((name): RoutingCandidate => {
     const fixed = statics.get(name) ?? [];
-    if (members.has(name)) {
-      return buildService(
-        name,
-        [...retireOlder(name, members.get(name)!, skipped), ...fixed],
-        warnings,
-      );
-    }
-    // a static service merges with a discovered one whose containers are all out, too
-    return buildService(name, [...(fallbacks.get(name) ?? []), ...fixed], []);
+    const out = fallbacks.get(name) ?? [];
+    const heldSince = fixed.length > 0
+      ? -Infinity
+      : Math.min(...[...(members.get(name) ?? []), ...out].map((m) => m.container.created));
+    const weak = fixed.length === 0 && !members.has(name) && !holding.has(name);
+    const service = members.has(name)
+      ? buildService(name, [...retireOlder(name, members.get(name)!, skipped), ...fixed], warnings)
+      // a static service merges with a discovered one whose containers are all out, too
+      : buildService(name, [...out, ...fixed], []);
+    service.backend = `${namePrefix}${name}`;
+    return {
+      service: options.nginxDns ? { ...service, ...dnsFields(service) } : service,
+      heldSince,
+      weak,
+    };
   });
-  const services = options.nginxDns ? built.map((s) => ({ ...s, ...dnsFields(s) })) : built;
-  const listeners = buildListeners(services, options.listen ?? 80, options.listenAddress, warnings);
+  const table = buildRoutingTable(candidates, {
+    defaultPort: options.listen ?? 80,
+    listenAddress: options.listenAddress,
+    busyPorts: options.busyPorts,
+  });
+  for (const claim of table.lost) warnings.push(`service ${claim.service}: ${claim.reason}`);
+  for (const { service } of candidates) {
+    const claim = table.unrouted.get(service.name);
+    if (!claim) continue;
+    for (const server of service.servers) {
+      skipped.push({
+        id: server.containerId,
+        name: server.name,
+        engine: server.engine,
+        service: service.name,
+        code: claim.code,
+        reason: claim.reason,
+      });
+    }
+  }
+  const { services, httpListeners, tcpListeners } = table;
+  const listeners = { httpListeners, tcpListeners };
   const hosts = listeners.httpListeners.flatMap((l) => l.virtualHosts.map((v) => v.host));
 
   return {
@@ -95,11 +128,24 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
       ...serverNamesHash(hosts),
       haproxySocket: options.haproxySocket ?? "",
       nginxResolver: options.nginxDns ?? "",
+      generation: GENERATION_TOKEN,
+      generationHost: GENERATION_HOST,
+      generationAllow: options.listenAddress ?? "",
     },
     skipped: skipped.sort((a, b) => compare(a.name, b.name) || compare(a.id, b.id)),
     warnings,
   };
 }
+
+/** The default of {@link ModelOptions.namePrefix}. */
+export const DEFAULT_NAME_PREFIX = "lbsync_";
+
+/**
+ * Why a container may be out while its service still holds its routes (answering 503), so
+ * that no newcomer takes them while it is down. A service whose containers can never serve
+ * as configured (bad labels, no address) claims its routes only where no one else does.
+ */
+const HOLDS_ROUTES: ReadonlySet<SkipCode> = new Set(["not-running", "unhealthy", "not-ready"]);
 
 /** Service-level settings: the oldest container's value wins. */
 const SERVICE_LEVEL = ["mode", "hosts", "path", "listen", "health", "rollover"] as const;
@@ -130,6 +176,7 @@ function retireOlder(name: string, members: Member[], skipped: SkippedContainer[
       name: c.name,
       engine: c.engine,
       service: name,
+      code: "retired",
       reason: `retired by rollover: ${newest.container.name} is newer and ready`,
     });
   }
@@ -169,6 +216,8 @@ function buildService(
   if (servers.every((s) => s.backup)) servers.forEach((s) => s.backup = false);
   return {
     name,
+    backend: name,
+    routes: [],
     mode: oldest.mode,
     hosts: oldest.hosts,
     path: oldest.path,
@@ -263,6 +312,15 @@ function validateOptions(options: ModelOptions): void {
   if (options.address !== undefined && !["network", "published"].includes(options.address)) {
     throw new ConfigError(
       `Invalid address mode ${JSON.stringify(options.address)}: not network or published`,
+    );
+  }
+  if (
+    options.namePrefix !== undefined && !/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(options.namePrefix)
+  ) {
+    throw new ConfigError(
+      `Invalid name prefix ${
+        JSON.stringify(options.namePrefix)
+      }: use A-Z a-z 0-9 _, starting with a letter, at most 32`,
     );
   }
   if (

@@ -6,7 +6,7 @@
  * @module
  */
 import { buildModel } from "./model.ts";
-import type { ContainerInfo, ModelOptions, ModelResult, Server, Service } from "./types.ts";
+import type { ContainerInfo, Model, ModelOptions, ModelResult, Server, Service } from "./types.ts";
 
 /** The outcome of one probe. */
 export interface ProbeResult {
@@ -100,7 +100,7 @@ export class ReadinessGate {
     const pending: Promise<void>[] = [];
     const notReady = new Map<string, string>();
     // retired by rollover means ready before: keep remembering it
-    for (const s of result.skipped) if (s.reason.startsWith("retired")) present.add(s.id);
+    for (const s of result.skipped) if (s.code === "retired") present.add(s.id);
     for (const service of result.model.services) {
       const needsProbe = service.health !== "";
       for (const server of service.servers) {
@@ -134,6 +134,7 @@ export async function buildReadyModel(
   gate: ReadinessGate,
   waitMs = 0,
   fromFiles: ReadonlySet<string> = new Set(),
+  busyPorts: BusyPortProbe = () => new Map(),
 ): Promise<ModelResult> {
   const first = buildModel(containers, options);
   const probeable = (id: string) => !fromFiles.has(id);
@@ -143,5 +144,15 @@ export async function buildReadyModel(
     await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))));
     notReady = await gate.check(first, probeable);
   }
-  return notReady.size === 0 ? first : buildModel(containers, { ...options, notReady });
+  const ready = notReady.size === 0 ? first : buildModel(containers, { ...options, notReady });
+  const busy = busyPorts(ready.model);
+  return busy.size === 0
+    ? ready
+    : buildModel(containers, { ...options, notReady, busyPorts: busy });
 }
+
+/**
+ * The ports of a model that another process on this host holds, with a description (the
+ * I/O shell probes them: see `localPortProbe`); services asking for them are refused.
+ */
+export type BusyPortProbe = (model: Model) => ReadonlyMap<number, string>;

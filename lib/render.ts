@@ -6,6 +6,7 @@
 import Mustache from "mustache";
 import { type CompiledTemplate, compileTemplate, NeedsMustache } from "./compiled_template.ts";
 import { ConfigError, errorMessage } from "./errors.ts";
+import { stampGeneration } from "./generation.ts";
 import type { Model } from "./types.ts";
 
 /** Options of {@link render}. */
@@ -21,7 +22,8 @@ export interface RenderOptions {
 const config = { escape: (text: unknown) => String(text) };
 
 /**
- * Renders `template` with `model`. HTML escaping is off.
+ * Renders `template` with `model`. HTML escaping is off. `{{generation}}` becomes the hash of
+ * the rendered text (see `stampGeneration`).
  *
  * @example
  * ```ts
@@ -35,10 +37,10 @@ const config = { escape: (text: unknown) => String(text) };
 export function render(template: string, model: Model, options: RenderOptions = {}): string {
   try {
     try {
-      return compiled(template)(model, options.partials);
+      return stampGeneration(compiled(template)(model, options.partials));
     } catch (error) {
       if (!(error instanceof NeedsMustache)) throw error;
-      return Mustache.render(template, model, options.partials ?? {}, config);
+      return stampGeneration(Mustache.render(template, model, options.partials ?? {}, config));
     }
   } catch (error) {
     throw new ConfigError(

@@ -49,7 +49,7 @@ export class Retirements {
     delayMs: number,
   ): void {
     const retired = new Set(
-      result.skipped.filter((s) => s.reason.startsWith("retired")).map((s) => s.id),
+      result.skipped.filter((s) => s.code === "retired").map((s) => s.id),
     );
     for (const [id, timer] of this.#timers) {
       if (!retired.has(id)) {

@@ -3,9 +3,15 @@
  *
  * @module
  */
-import { type ApplyReport, type ApplySettings, applyTargets } from "./apply/apply.ts";
+import {
+  type ApplyReport,
+  type ApplySettings,
+  type ApplyTarget,
+  applyTargets,
+} from "./apply/apply.ts";
 import { HaproxyRuntime } from "./haproxy/runtime_apply.ts";
-import { buildReadyModel, ReadinessGate } from "./readiness.ts";
+import { buildReadyModel, type BusyPortProbe, ReadinessGate } from "./readiness.ts";
+import { localPortProbe } from "./apply/confirm_reload.ts";
 import { DockerEngine, type EngineFailure, listEngines } from "./sources/docker.ts";
 import { type EndpointSettings, resolveEndpoints } from "./sources/docker_endpoint.ts";
 import { denoFileReader, type FileReader, readContainerFiles } from "./sources/files.ts";
@@ -123,9 +129,10 @@ export async function runOnce(options: RunOptions, io: RunIo = denoRunIo): Promi
   const { containers, failures, fromFiles } = await discover(options, io);
   const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
   const wait = options.readyTimeoutMs ?? 10_000;
-  const result = await buildReadyModel(containers, options, gate, wait, fromFiles);
+  const probe = await portProbeOf(loaded, options);
+  const result = await buildReadyModel(containers, options, gate, wait, fromFiles, probe);
   const rendered = renderTargets(loaded, result.model);
-  const files = rendered.filter((t) => t.output !== "-");
+  const files = applyTargetsOf(rendered, options);
   const haproxy = new HaproxyRuntime({ drainTimeoutMs: options.drainTimeoutMs });
   const apply = await applyTargets(files, {
     ...options.apply,
@@ -153,6 +160,36 @@ export function dockerEngines(options: RunOptions): DockerEngine[] {
       options.compat === "nginx-proxy",
     )
   );
+}
+
+/**
+ * The rendered targets that go to files, each with where its balancer serves the generation
+ * of the file it runs: the default http listener, on loopback unless the balancer listens on
+ * one address only.
+ */
+export function applyTargetsOf(rendered: RenderedTarget[], options: RunOptions): ApplyTarget[] {
+  const address = options.listenAddress;
+  const hostname = address === undefined || address === "0.0.0.0"
+    ? "127.0.0.1"
+    : address === "::"
+    ? "::1"
+    : address;
+  return rendered
+    .filter((t) => t.output !== "-")
+    .map((t) => ({ ...t, confirm: { hostname, port: options.listen ?? 80 } }));
+}
+
+/**
+ * The busy-port probe of a run: only when lbsync reloads a balancer itself (a file target
+ * with a reload command), since only then is the balancer on this host; never in a dry run.
+ */
+export async function portProbeOf(targets: Target[], options: RunOptions): Promise<BusyPortProbe> {
+  const reloaded = targets.filter((t) => t.output !== "-" && t.reload);
+  if (reloaded.length === 0 || options.apply?.dryRun) return () => new Map();
+  const live = await Promise.all(
+    reloaded.map((t) => Deno.readTextFile(t.output).catch(() => "")),
+  );
+  return localPortProbe(live, options.listen ?? 80, options.listenAddress);
 }
 
 /** One probe's bound: 2 s, or less when the ready timeout is shorter. */

@@ -109,8 +109,9 @@ export function selectContainer(
   let settings: ServiceSettings | undefined;
   try {
     if (c.labels[keys.enable] === "false") {
-      throw new LabelError(`disabled by ${keys.enable}=false`);
+      throw new LabelError(`disabled by ${keys.enable}=false`, { code: "disabled" });
     }
+    checkContainerId(c.id);
     const read = readLabels(c.labels, prefix, memo);
     if (read.unknown.length > 0) {
       warnings = read.unknown.map((key) => `container ${c.name}: unknown label ${key}, ignored`);
@@ -124,7 +125,14 @@ export function selectContainer(
     service ||= validName(c.labels[keys.service]);
     return {
       kind: "skipped",
-      skipped: { id: c.id, name: c.name, engine: c.engine, service, reason: error.message },
+      skipped: {
+        id: error.code === "bad-id" ? "" : c.id,
+        name: c.name,
+        engine: c.engine,
+        service,
+        code: error.code,
+        reason: error.message,
+      },
       settings,
       warnings,
     };
@@ -140,7 +148,9 @@ function serviceSettings(
   const mode = labels.mode ?? "http";
   const listen = labels.listen ?? (mode === "http" ? options.listen ?? 80 : undefined);
   if (listen === undefined) {
-    throw new LabelError(`tcp service needs ${options.labelPrefix ?? "lbsync"}.listen`);
+    throw new LabelError(`tcp service needs ${options.labelPrefix ?? "lbsync"}.listen`, {
+      code: "no-listen",
+    });
   }
   return {
     container: c,
@@ -161,14 +171,20 @@ function resolveMember(
   settings: ServiceSettings,
   options: ModelOptions,
 ): Member {
-  if (c.state !== "running") throw new LabelError(`not running (state ${quote(c.state)})`);
+  if (c.state !== "running") {
+    throw new LabelError(`not running (state ${quote(c.state)})`, { code: "not-running" });
+  }
   if (!options.includeUnhealthy && (c.health === "starting" || c.health === "unhealthy")) {
-    throw new LabelError(`Docker health is ${c.health} (--include-unhealthy keeps it)`);
+    throw new LabelError(`Docker health is ${c.health} (--include-unhealthy keeps it)`, {
+      code: "unhealthy",
+    });
   }
   try {
     parseName(c.name);
   } catch (error) {
-    throw new LabelError(`container name ${quote(c.name)}: ${(error as Error).message}`);
+    throw new LabelError(`container name ${quote(c.name)}: ${(error as Error).message}`, {
+      code: "bad-name",
+    });
   }
   const endpoint = resolveEndpoint(c, {
     mode: options.address ?? "network",
@@ -177,7 +193,9 @@ function resolveMember(
     hostIp: options.hostIp,
   });
   const notReady = options.notReady?.get(c.id);
-  if (notReady !== undefined) throw new LabelError(`not ready: ${notReady}`);
+  if (notReady !== undefined) {
+    throw new LabelError(`not ready: ${notReady}`, { code: "not-ready" });
+  }
   return {
     ...settings,
     weight: labels.weight ?? 1,
@@ -185,6 +203,21 @@ function resolveMember(
     address: endpoint.address,
     port: endpoint.port,
   };
+}
+
+/**
+ * A container id as engines write it: 64 (or, shortened, 12) lowercase hex digits; a Swarm
+ * task id is 25 lowercase letters and digits. Anything else never reaches a template.
+ */
+const CONTAINER_ID = /^(?:[0-9a-f]{12}|[0-9a-f]{64}|[0-9a-z]{25})$/;
+
+function checkContainerId(id: string): void {
+  if (!CONTAINER_ID.test(id)) {
+    throw new LabelError(
+      `container id ${quote(id)} is not 12 or 64 hex digits (or a 25-character task id)`,
+      { code: "bad-id" },
+    );
+  }
 }
 
 /** `value` when it is a valid name, else `""`: for reports about skipped containers. */
@@ -215,6 +248,7 @@ function serviceName(
     if (!(error instanceof LabelError)) throw error;
     throw new LabelError(
       `service name ${quote(value)} from ${source}: ${error.message} (set ${prefix}.service)`,
+      { code: "bad-name" },
     );
   }
 }
@@ -224,8 +258,11 @@ function onlyExposedPort(c: ContainerInfo, portLabel: string): number {
   if (c.ports.length === 1 && c.ports[0].protocol === "tcp") return c.ports[0].port;
   const tcp = c.ports.filter((p) => p.protocol === "tcp");
   if (tcp.length === 1) return tcp[0].port;
-  if (tcp.length === 0) throw new LabelError(`exposes no tcp port: set ${portLabel}`);
+  if (tcp.length === 0) {
+    throw new LabelError(`exposes no tcp port: set ${portLabel}`, { code: "no-port" });
+  }
   throw new LabelError(
     `exposes several ports (${tcp.map((p) => p.port).join(", ")}): choose one with ${portLabel}`,
+    { code: "no-port" },
   );
 }

@@ -9,6 +9,7 @@ import {
   parseBoolean,
   parseChoice,
   parseHealthPath,
+  parseHostNames,
   parseHosts,
   parseInteger,
   parseIp,
@@ -123,7 +124,7 @@ function parseServerHost(value: string): string {
   const why = new LabelError(`${JSON.stringify(value)} is not an IP address or a host name`);
   if (value.startsWith("*.") || value.includes(",")) throw why;
   try {
-    return parseHosts(value)[0];
+    return parseHostNames(value)[0];
   } catch {
     throw why;
   }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { SkipCode } from "./errors.ts";
 
 /** Docker health of a container: `none` when it has no HEALTHCHECK. */
 export type ContainerHealth = "none" | "starting" | "healthy" | "unhealthy";
@@ -100,10 +101,27 @@ export interface Server {
   static: boolean;
 }
 
+/** A route a service holds: an http (port, host, path prefix), or a tcp port. */
+export interface ServiceRoute {
+  /** Listening port. */
+  port: number;
+  /** Host name (`*.example.com` allowed); `""`: the default host, and for tcp. */
+  host: string;
+  /** Path prefix; `""` for tcp. */
+  path: string;
+}
+
 /** A backend service: one nginx upstream, one HAProxy backend. */
 export interface Service {
-  /** Service name, from `lbsync.service` and its defaults. */
+  /** Service name, from `lbsync.service` and its defaults; unique without regard to case. */
   name: string;
+  /**
+   * The name of its nginx upstream / HAProxy backend: `--name-prefix` (default `lbsync_`)
+   * and the service name, so that no label can name anything else in the balancer.
+   */
+  backend: string;
+  /** The routes it holds (decided oldest first: see the README's routing rules). */
+  routes: ServiceRoute[];
   /** `http` or `tcp`. */
   mode: ServiceMode;
   /** Host names the service answers for (`*.example.com` allowed); empty: the default route. */
@@ -135,8 +153,16 @@ export interface Service {
 export interface Route {
   /** Path prefix. */
   path: string;
-  /** Service name (nginx upstream / HAProxy backend). */
+  /** Service name. */
   service: string;
+  /** The service's nginx upstream / HAProxy backend name ({@link Service.backend}). */
+  backend: string;
+  /**
+   * For a proxied prefix with a trailing slash (`/api/`): the path without it (`/api`), which
+   * answers 301 to the prefix (nginx does this itself; the HAProxy template follows), unless
+   * a route of that exact path exists; `""` otherwise.
+   */
+  redirectFrom: string;
   /** True when the service has servers; otherwise the route answers 503. */
   hasServers: boolean;
   /** The service's health path, `""` when none. */
@@ -173,6 +199,8 @@ export interface HttpListener {
   haproxyBind: string;
   /** Virtual hosts: exact names sorted, then wildcards, longest suffix first. */
   virtualHosts: VirtualHost[];
+  /** True when `virtualHosts` is not empty. */
+  hasVirtualHosts: boolean;
   /** Routes of services without a host, longest path first. */
   defaultRoutes: Route[];
   /** True when a default route has path `/`. */
@@ -215,6 +243,15 @@ export interface Model {
   haproxySocket: string;
   /** The DNS server nginx resolves services with (`--nginx-dns`), `""` when none. */
   nginxResolver: string;
+  /**
+   * The hash of the rendered text (16 hex digits), for a template to serve to lbsync so it can
+   * confirm that a reload took. Rendered as a token that `render` replaces.
+   */
+  generation: string;
+  /** The reserved host name the generation is served under (`lbsync-generation.invalid`). */
+  generationHost: string;
+  /** Besides loopback, the address allowed to read the generation (`--listen-address`), or `""`. */
+  generationAllow: string;
 }
 
 /** A candidate container left out of the model, and why. */
@@ -227,6 +264,8 @@ export interface SkippedContainer {
   engine: string;
   /** Service it would have joined, when known. */
   service: string;
+  /** Why it is out, as a code (`conflict`, `not-running`, `bad-label`, ...). */
+  code: SkipCode;
   /** One line: why it is out. */
   reason: string;
 }
@@ -258,6 +297,16 @@ export interface ModelOptions {
   notReady?: ReadonlyMap<string, string>;
   /** Rollover for every service: only the newest ready container of a service serves. */
   rollover?: boolean;
+  /**
+   * Prefix of every upstream and backend name lbsync generates, default `lbsync_`: letters,
+   * digits and `_`, starting with a letter.
+   */
+  namePrefix?: string;
+  /**
+   * Ports other processes on this host hold, with who holds them (the I/O shell probes the
+   * ports labels ask for): a service asking for one is left out with the reason.
+   */
+  busyPorts?: ReadonlyMap<number, string>;
   /** Services with fixed servers; one with a discovered service's name adds to it. */
   staticServices?: StaticService[];
   /** HAProxy runtime API socket the `haproxy` template declares (`stats socket`). */

@@ -14,7 +14,14 @@ import { addEvent, type Batch, closesAt, DEFAULT_HEARTBEAT, type Heartbeat } fro
 import { HaproxyRuntime } from "./haproxy/runtime_apply.ts";
 import { buildReadyModel, ReadinessGate } from "./readiness.ts";
 import { retireDelay, Retirements } from "./retirements.ts";
-import { dockerEngines, notifier, probeTimeout, type RunOptions } from "./run_once.ts";
+import {
+  applyTargetsOf,
+  dockerEngines,
+  notifier,
+  portProbeOf,
+  probeTimeout,
+  type RunOptions,
+} from "./run_once.ts";
 import type { DockerEngine } from "./sources/docker.ts";
 import { followEvents } from "./sources/event_stream.ts";
 import { readContainerFiles } from "./sources/files.ts";
@@ -398,7 +405,15 @@ export class Watcher {
 
     const containers = [...this.#fileContainers, ...[...this.#containers.values()].flat()]
       .map((c) => this.#refine(c));
-    const result = await buildReadyModel(containers, this.#options, this.#gate, 0, this.#fileIds);
+    const probe = await portProbeOf(this.#targets, this.#options);
+    const result = await buildReadyModel(
+      containers,
+      this.#options,
+      this.#gate,
+      0,
+      this.#fileIds,
+      probe,
+    );
     this.#followReadiness(result);
     const retireAfter = retireDelay(this.#options);
     if (retireAfter !== undefined) {
@@ -406,7 +421,7 @@ export class Watcher {
     }
     this.#observer.built?.(result);
     const rendered = this.#render(result);
-    const files = rendered.filter((t) => t.output !== "-");
+    const files = applyTargetsOf(rendered, this.#options);
     const apply = await applyTargets(files, {
       ...this.#options.apply,
       notify: notifier(this.#options),
@@ -449,7 +464,7 @@ export class Watcher {
   #followReadiness(result: ModelResult): void {
     const now = Date.now();
     const waiting = new Set(
-      result.skipped.filter((s) => s.reason.startsWith("not ready")).map((s) => s.id),
+      result.skipped.filter((s) => s.code === "not-ready").map((s) => s.id),
     );
     for (const id of this.#notReadySince.keys()) {
       if (!waiting.has(id)) this.#notReadySince.delete(id);

@@ -37,8 +37,8 @@ Deno.test("lbsync render -o - prints each target in order", async () => {
     "haproxy",
   ]);
   assert.equal(r.code, 0);
-  const nginx = r.stdout.indexOf("upstream web {");
-  const haproxy = r.stdout.indexOf("backend web");
+  const nginx = r.stdout.indexOf("upstream lbsync_web {");
+  const haproxy = r.stdout.indexOf("backend lbsync_web");
   assert.ok(nginx > 0 && haproxy > nginx, r.stdout);
   assert.match(r.stderr, /warning: container shop-admin skipped: label lbsync\.host=/);
 });
@@ -75,7 +75,7 @@ Deno.test("lbsync render reads Docker JSON from standard input with --from-file 
     await Deno.readTextFile(EXAMPLE),
   );
   assert.equal(r.code, 0);
-  assert.match(r.stdout, /backend postgres/);
+  assert.match(r.stdout, /backend lbsync_postgres/);
   assert.equal(r.stderr, "");
 });
 
@@ -102,7 +102,7 @@ Deno.test("lbsync explain prints a table and JSON", async () => {
   );
   assert.match(
     text.stdout,
-    /\nshop-maintenance\s+in\s+web\s+\S+:8080\s+http shop\.example\.com,www\.shop\.example\.com \/ on port 80, backup\n/,
+    /\nshop-maintenance\s+backup\s+web\s+\S+:8080\s+http shop\.example\.com,www\.shop\.example\.com \/ on port 80, when no primary server is up\n/,
   );
   const json = await cli(["explain", "--from-file", EXAMPLE, "--format", "json"]);
   const parsed = JSON.parse(json.stdout);
@@ -112,6 +112,7 @@ Deno.test("lbsync explain prints a table and JSON", async () => {
     id: parsed.containers.find((c: { name: string }) => c.name === "shop-postgres").id,
     engine: "",
     status: "in",
+    code: "",
     service: "postgres",
     address: parsed.containers.find((c: { name: string }) => c.name === "shop-postgres").address,
     reason: "tcp on port 5432",
@@ -120,8 +121,8 @@ Deno.test("lbsync explain prints a table and JSON", async () => {
 });
 
 const USAGE_ERRORS: [string[], string][] = [
-  [[], "lbsync: error: No command: use render, watch or explain (see --help)\n"],
-  [["deploy"], 'lbsync: error: Unknown command "deploy": use render, watch or explain\n'],
+  [[], "lbsync: error: No command: use render, watch, explain or route (see --help)\n"],
+  [["deploy"], 'lbsync: error: Unknown command "deploy": use render, watch, explain or route\n'],
   [["render", "--nope"], "lbsync: error: Unknown option '--nope'\n"],
   [
     ["render", "--from-file", EXAMPLE],

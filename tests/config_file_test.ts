@@ -154,8 +154,8 @@ Deno.test("--dry-run prints a unified diff and writes nothing", async () => {
     r.stdout,
     new RegExp(`^--- ${out} \\(live\\)\n\\+\\+\\+ ${out} \\(rendered\\)\n@@ `),
   );
-  assert.match(r.stdout, /\n-frontend lbsync_http_80\n/);
-  assert.match(r.stdout, /\n\+frontend lbsync_http_81\n/);
+  assert.match(r.stdout, /\n-frontend lbsync:http-80\n/);
+  assert.match(r.stdout, /\n\+frontend lbsync:http-81\n/);
   assert.equal(await Deno.readTextFile(out), before);
   await Deno.remove(dir, { recursive: true });
 });

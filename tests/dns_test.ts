@@ -118,12 +118,12 @@ Deno.test("dns names: which services nginx finds by name, and their addresses", 
     container("w1", labels("web", { "lbsync.host": "web.test" })),
     container("w2", labels("web")),
     container("w3", labels("web", { "lbsync.backup": "true" })),
-    container("m1", labels("mixed", { "lbsync.port": "8080" })),
-    container("m2", labels("mixed", { "lbsync.port": "9090" }), {
+    container("m1", labels("mixed", { "lbsync.port": "8080", "lbsync.path": "/m" })),
+    container("m2", labels("mixed", { "lbsync.port": "9090", "lbsync.path": "/m" }), {
       ports: [{ port: 9090, protocol: "tcp", published: [] }],
     }),
     container("t1", labels("db", { "lbsync.mode": "tcp", "lbsync.listen": "5432" })),
-    container("b1", labels("only_backup", { "lbsync.backup": "true" })),
+    container("b1", labels("only_backup", { "lbsync.backup": "true", "lbsync.path": "/b" })),
   ], { nginxDns: "127.0.0.1:5353" });
   const fields = Object.fromEntries(result.model.services.map((s) => [s.name, dnsFields(s)]));
   assert.deepEqual(fields, {

@@ -24,7 +24,12 @@ Deno.test({
     const b = countingProxy(dir, ENGINE_SOCK);
     try {
       for (let i = 0; i < 6; i++) {
-        await s.run(`many-${i}`, ["-l", `t${s.tag}.service=svc${i % 2}`]);
+        await s.run(`many-${i}`, [
+          "-l",
+          `t${s.tag}.service=svc${i % 2}`,
+          "-l",
+          `t${s.tag}.host=svc${i % 2}.test`,
+        ]);
       }
       const one = await lbsync([
         "render",

@@ -24,7 +24,7 @@ Deno.test("plan: servers added, removed and re-weighted are runtime changes", ()
   assert.ok(plan.runtime);
   assert.deepEqual(
     plan.changes.map((c) => `${c.kind} ${c.server.backend}/${c.server.name}`),
-    ["weight app/a", "add app/c"],
+    ["weight lbsync_app/a", "add lbsync_app/c"],
   );
   const removal = planServerChanges(after, haproxy(["c"]));
   assert.ok(removal.runtime);
@@ -41,7 +41,10 @@ Deno.test("plan: a new service, host or path needs a reload, with the line that 
   const plan = planServerChanges(before, haproxy(["a", { "lbsync.host": "x.test" }]));
   assert.equal(plan.runtime, false);
   assert.match(!plan.runtime ? plan.reason : "", /^structure changed: ".*x\.test/);
-  const other = planServerChanges(before, haproxy(["a"], ["b", { "lbsync.service": "other" }]));
+  const other = planServerChanges(
+    before,
+    haproxy(["a"], ["b", { "lbsync.service": "other", "lbsync.path": "/o" }]),
+  );
   assert.equal(other.runtime, false);
 });
 

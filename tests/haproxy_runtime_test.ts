@@ -197,10 +197,13 @@ Deno.test({
       // someone changed the running HAProxy behind lbsync's back: it reloads from the file
       const api = new RuntimeApi(rig.socket);
       await eventually(async () => (await api.serversState()).some((s) => s.name === "c"));
-      await api.send("set server app/a weight 9");
+      await api.send("set server lbsync_app/a weight 9");
       report = await rig.apply([local("a", a.port), local("b", b.port), other]);
       assert.equal(report.targets[0].runtime?.failed, true);
-      assert.match(report.targets[0].runtime?.reason ?? "", /disagrees.*app\/a weight 9, not 1/);
+      assert.match(
+        report.targets[0].runtime?.reason ?? "",
+        /disagrees.*lbsync_app\/a weight 9, not 1/,
+      );
       assert.equal(await rig.reloads(), 2);
       await eventually(async () => sorted(await rig.answers()).join() === "a,b");
       await eventually(async () =>
@@ -232,7 +235,7 @@ Deno.test({
     const listen = String(freePort());
     const json = (ports: number[]) =>
       JSON.stringify(ports.map((port, i) => ({
-        Id: `${i + 1}`.repeat(64),
+        Id: `${i + 1}`.repeat(64).slice(0, 64),
         Names: [`/app-${i + 1}`],
         Image: "app",
         Created: 1_700_000_000 + i,

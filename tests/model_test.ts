@@ -16,8 +16,8 @@ function reasons(containers: ContainerInfo[], options = {}) {
 
 Deno.test("buildModel() selects by lbsync.enable, lbsync.service and --match only", () => {
   const cs = [
-    container("a", { "lbsync.enable": "true" }),
-    container("b", { "lbsync.service": "web" }),
+    container("a", { "lbsync.enable": "true", "lbsync.host": "a.test" }),
+    container("b", { "lbsync.service": "web", "lbsync.host": "b.test" }),
     container("c", {}),
     container("shop-1", {}),
     container("shop-2", { "lbsync.enable": "false" }),
@@ -34,10 +34,18 @@ Deno.test("buildModel() selects by lbsync.enable, lbsync.service and --match onl
 
 Deno.test("buildModel() names the service by label, --match group, compose label, then name", () => {
   const cs = [
-    container("x-1", { "lbsync.service": "api", "com.docker.compose.service": "no" }),
+    container("x-1", {
+      "lbsync.service": "api",
+      "com.docker.compose.service": "no",
+      "lbsync.path": "/x",
+    }),
     container("y-1", { "com.docker.compose.service": "worker" }),
-    container("z-1", { "lbsync.enable": "true", "com.docker.compose.service": "static" }),
-    container("plain", { "lbsync.enable": "true" }),
+    container("z-1", {
+      "lbsync.enable": "true",
+      "com.docker.compose.service": "static",
+      "lbsync.path": "/z",
+    }),
+    container("plain", { "lbsync.enable": "true", "lbsync.path": "/p" }),
   ];
   const { model } = buildModel(cs, { match: /^(?<service>[xy])-\d$/ });
   assert.deepEqual(model.services.map((s) => s.name), ["api", "plain", "static", "y"]);
@@ -77,7 +85,11 @@ Deno.test("buildModel() picks the only exposed port, else lbsync.port, else skip
   const cs = [
     container("one", { "lbsync.enable": "true" }),
     container("two", { "lbsync.enable": "true" }, { ports: two }),
-    container("two-labelled", { "lbsync.enable": "true", "lbsync.port": "9000" }, { ports: two }),
+    container("two-labelled", {
+      "lbsync.enable": "true",
+      "lbsync.port": "9000",
+      "lbsync.path": "/two",
+    }, { ports: two }),
     container("none", { "lbsync.enable": "true" }, { ports: [] }),
   ];
   const { model, skipped } = buildModel(cs);
@@ -163,6 +175,8 @@ Deno.test("buildModel() keeps a service whose containers are all out, with no se
   assert.deepEqual(model.httpListeners[0].virtualHosts[0].routes[0], {
     path: "/",
     service: "web",
+    backend: "lbsync_web",
+    redirectFrom: "",
     hasServers: false,
     health: "",
     dnsName: "",
@@ -186,19 +200,99 @@ Deno.test("buildModel() resolves service-level conflicts by the oldest container
   ]);
 });
 
-Deno.test("buildModel() gives one route to one service, warning about the loser", () => {
+Deno.test("buildModel() gives a route to the service that held it first, never by name", () => {
   const cs = [
     container("b-1", { "lbsync.service": "b", "lbsync.host": "a.com" }),
     container("a-1", { "lbsync.service": "a", "lbsync.host": "a.com" }),
     container("t-1", { "lbsync.service": "t", "lbsync.mode": "tcp", "lbsync.listen": "80" }),
   ];
-  const { model, warnings } = buildModel(cs);
-  assert.deepEqual(model.httpListeners[0].virtualHosts[0].routes.map((r) => r.service), ["a"]);
+  const { model, skipped, warnings } = buildModel(cs);
+  assert.deepEqual(model.httpListeners[0].virtualHosts[0].routes.map((r) => r.service), ["b"]);
+  assert.deepEqual(model.services.map((s) => s.name), ["b"]);
   assert.deepEqual(model.tcpListeners, []);
+  const b1 = new Date(cs[0].created).toISOString();
   assert.deepEqual(warnings, [
-    "service b: a.com / on port 80 is already routed to service a; route dropped",
-    "service t: port 80 is already used by http services; not listening",
+    "service t: lost port 80 to the http listener on port 80 (held since start-up)",
+    `service a: lost host a.com path / on port 80 to service b (held since ${b1})`,
   ]);
+  assert.deepEqual(skipped.map((s) => [s.name, s.code]), [["a-1", "conflict"], [
+    "t-1",
+    "conflict",
+  ]]);
+});
+
+Deno.test("buildModel() service names are unique without case: the older keeps the name", () => {
+  const cs = [
+    container("w-1", { "lbsync.service": "WEB", "lbsync.host": "a.com" }),
+    container("w-2", { "lbsync.service": "web", "lbsync.host": "b.com" }),
+  ];
+  const { model, skipped } = buildModel(cs);
+  assert.deepEqual(model.services.map((s) => s.backend), ["lbsync_WEB"]);
+  assert.equal(skipped[0].name, "w-2");
+  assert.match(
+    skipped[0].reason,
+    /^lost name web \(names are compared without case\) to service WEB/,
+  );
+  // the loser is not rendered: nginx would refuse a second upstream of the same name
+  assert.doesNotMatch(render(templates.nginx, model), /upstream lbsync_web /);
+});
+
+Deno.test("buildModel() a service keeps the routes it won and loses the others", () => {
+  const cs = [
+    container("old", { "lbsync.service": "old", "lbsync.host": "a.com" }),
+    container("new", { "lbsync.service": "new", "lbsync.host": "a.com,b.com" }),
+  ];
+  const { model, skipped, warnings } = buildModel(cs);
+  assert.deepEqual(
+    model.services.map((s) => [s.name, s.routes.map((r) => r.host)]),
+    [["new", ["b.com"]], ["old", ["a.com"]]],
+  );
+  assert.deepEqual(skipped, []);
+  assert.equal(warnings.length, 1);
+});
+
+Deno.test("buildModel() a tcp port belongs to the service that held it first", () => {
+  const cs = [
+    container("db-1", { "lbsync.service": "db", "lbsync.mode": "tcp", "lbsync.listen": "5432" }),
+    container("web-1", { "lbsync.service": "web", "lbsync.listen": "5432" }),
+    container("db-2", { "lbsync.service": "db2", "lbsync.mode": "tcp", "lbsync.listen": "5432" }),
+  ];
+  const { model, skipped } = buildModel(cs);
+  assert.deepEqual(model.tcpListeners.map((l) => `${l.port} ${l.service.name}`), ["5432 db"]);
+  assert.deepEqual(skipped.map((s) => `${s.name} ${s.code}`), ["db-2 conflict", "web-1 conflict"]);
+  assert.match(skipped[1].reason, /^lost port 5432 to service db \(held since /);
+});
+
+Deno.test("buildModel() a port another process holds is refused for the service that asks", () => {
+  const cs = [
+    container("web-1", { "lbsync.service": "web" }),
+    container("alt-1", { "lbsync.service": "alt", "lbsync.listen": "8081" }),
+  ];
+  const { model, skipped } = buildModel(cs, {
+    busyPorts: new Map([[8081, "another process on this host (port 8081 is in use)"]]),
+  });
+  assert.deepEqual(model.services.map((s) => s.name), ["web"]);
+  assert.deepEqual(skipped.map((s) => [s.name, s.code, s.reason]), [[
+    "alt-1",
+    "port-in-use",
+    "lost port 8081 to another process on this host (port 8081 is in use)",
+  ]]);
+});
+
+Deno.test("buildModel() generated names carry the name prefix", () => {
+  const cs = [container("l-1", { "lbsync.service": "localhost" })];
+  assert.equal(buildModel(cs).model.services[0].backend, "lbsync_localhost");
+  assert.equal(buildModel(cs, { namePrefix: "lb_" }).model.services[0].backend, "lb_localhost");
+  assert.throws(() => buildModel(cs, { namePrefix: "a b" }), /Invalid name prefix "a b"/);
+});
+
+Deno.test("buildModel() a container id that is not hex is out and never rendered", () => {
+  const bad = container("x", { "lbsync.service": "x" }, { id: "abc\n    return 200 pwned" });
+  const { model, skipped } = buildModel([bad]);
+  assert.deepEqual(model.services.map((s) => s.servers.length), []);
+  assert.equal(skipped[0].code, "bad-id");
+  assert.equal(skipped[0].id, "");
+  assert.doesNotMatch(render(templates.nginx, model), /pwned/);
 });
 
 Deno.test("buildModel() orders routes so no prefix shadows a longer one", () => {

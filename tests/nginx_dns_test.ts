@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { answerSet, eventually, freePort, startManagedNginx } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
+import { containerSummaries, type SummaryItem } from "./support/fixtures.ts";
 import { missing } from "./support/tools.ts";
 import { readOr, WatchProcess } from "./support/watch_process.ts";
 
@@ -18,12 +19,7 @@ function backends(addresses: string[]): { port: number; close: () => Promise<voi
   return { port, close: () => Promise.all(servers.map((s) => s.shutdown())).then(() => {}) };
 }
 
-/** A container of these summaries: `name` at `ip` on network `app`, with `labels`. */
-interface Item {
-  name: string;
-  ip: string;
-  labels: Record<string, string>;
-}
+type Item = SummaryItem;
 
 /** An http container answering for `host` on `port`. */
 function web(name: string, ip: string, host: string, port: number): Item {
@@ -34,25 +30,9 @@ function web(name: string, ip: string, host: string, port: number): Item {
   };
 }
 
-/** /containers/json summaries of `items`. */
-function summaries(items: Item[]): string {
-  return JSON.stringify(items.map(({ name, ip, labels }, i) => ({
-    Id: `${i + 1}`.repeat(64).slice(0, 64) + name,
-    Names: [`/${name}`],
-    Image: "app",
-    Created: 1_700_000_000 + i,
-    State: "running",
-    Status: "Up",
-    Labels: labels,
-    Ports: [],
-    HostConfig: { NetworkMode: "app" },
-    NetworkSettings: { Networks: { app: { IPAddress: ip } } },
-  })));
-}
-
 /** Replaces `path` with the summaries of `items` the way an editor saves. */
 async function writeSummaries(path: string, items: Item[]): Promise<void> {
-  await Deno.writeTextFile(`${path}.new`, summaries(items));
+  await Deno.writeTextFile(`${path}.new`, containerSummaries(items));
   await Deno.rename(`${path}.new`, path);
 }
 

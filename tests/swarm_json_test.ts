@@ -5,7 +5,7 @@ import { containersFromSwarm } from "../lib/swarm_json.ts";
 // The shapes of `GET /services`, `GET /tasks` and `GET /nodes` (Docker 20.10), trimmed to the
 // fields lbsync reads; tests/swarm_test.ts runs the same path against a real swarm.
 const service = {
-  ID: "svc1",
+  ID: "svc1aaaaaaaaaaaaaaaaaaaaa",
   CreatedAt: "2026-11-21T10:00:00Z",
   Spec: {
     Name: "web",
@@ -26,7 +26,7 @@ const task = (
   state = "running",
 ) => ({
   ID: id,
-  ServiceID: "svc1",
+  ServiceID: "svc1aaaaaaaaaaaaaaaaaaaaa",
   NodeID: node,
   Slot: slot,
   CreatedAt: `2026-11-21T10:00:0${slot}Z`,
@@ -51,9 +51,9 @@ const nodes = [
 const listing = {
   services: [service],
   tasks: [
-    task("task1aaaaaaaaaaa", 1, "n1", "10.0.1.5", 30001),
-    task("task2bbbbbbbbbbb", 2, "n2", "10.0.1.6", 30002),
-    task("task3ccccccccccc", 3, "n3", "10.0.1.7", 30003),
+    task("task1aaaaaaaaaaaaaaaaaaaa", 1, "n1", "10.0.1.5", 30001),
+    task("task2bbbbbbbbbbbbbbbbbbbb", 2, "n2", "10.0.1.6", 30002),
+    task("task3cccccccccccccccccccc", 3, "n3", "10.0.1.7", 30003),
   ],
   nodes,
 };

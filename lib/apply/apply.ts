@@ -23,6 +23,13 @@ import {
   substitutePath,
 } from "./command.ts";
 import { acquireLock, type Lock } from "./lock.ts";
+import { readGeneration } from "../generation.ts";
+import {
+  busyNewPorts,
+  confirmGeneration,
+  type ConfirmOutcome,
+  type GenerationAddress,
+} from "./confirm_reload.ts";
 
 /** One output to apply. */
 export interface ApplyTarget {
@@ -41,6 +48,11 @@ export interface ApplyTarget {
    * the reload command (which still runs for other changes, or when the runtime API fails).
    */
   haproxySocket?: string;
+  /**
+   * Where the balancer serves the generation of the file it runs: after a reload, lbsync
+   * waits until it is the new file's (see `confirmGeneration`), else the apply fails.
+   */
+  confirm?: GenerationAddress;
 }
 
 /** How to apply. */
@@ -59,6 +71,8 @@ export interface ApplySettings {
   notify?: () => Promise<string>;
   /** Applies server changes through HAProxy runtime APIs (targets with `haproxySocket`). */
   haproxy?: HaproxyRuntime;
+  /** How long a reload may take to show (targets with `confirm`), default 10 s; 0: no wait. */
+  confirmTimeoutMs?: number;
 }
 
 /** What happened to one target. */
@@ -75,6 +89,8 @@ export interface TargetReport {
   backup?: string;
   /** What the HAProxy runtime API did, for a target with `haproxySocket` that changed. */
   runtime?: RuntimeOutcome;
+  /** Whether the balancer was seen running the new file after the reload. */
+  confirmed?: ConfirmOutcome;
 }
 
 /** What {@link applyTargets} did. */
@@ -213,10 +229,56 @@ export async function applyTargets(
         throw new ApplyError(errorMessage(error), { cause: error });
       }
     }
+    const stale = await confirmReloads(
+      reloading,
+      live,
+      report,
+      settings.confirmTimeoutMs ?? 10_000,
+    );
+    if (stale.length > 0) {
+      // the balancer runs the old files: put them back, so the next apply tries again
+      const unrestored = await restore(changed, live);
+      throw new ApplyError(
+        `Reload did not take: ${stale.join("; ")}; ` +
+          (unrestored.length === 0
+            ? "previous files restored"
+            : `could not restore ${unrestored.join("; ")}`),
+      );
+    }
     return report;
   } finally {
     await Promise.all(locks.map((l) => l.release()));
   }
+}
+
+/**
+ * Waits until each reloaded balancer that serves its generation runs the new file. Returns
+ * one line for each that still runs another generation, naming a new port that something
+ * else holds when there is one.
+ */
+async function confirmReloads(
+  reloaded: ApplyTarget[],
+  live: Map<string, Uint8Array | undefined>,
+  report: ApplyReport,
+  timeoutMs: number,
+): Promise<string[]> {
+  const stale: string[] = [];
+  if (timeoutMs <= 0) return stale;
+  for (const t of reloaded) {
+    const expected = readGeneration(t.content);
+    if (!t.confirm || !t.reload || expected === undefined) continue;
+    const outcome = await confirmGeneration(expected, t.confirm, timeoutMs);
+    report.targets.find((r) => r.output === t.output)!.confirmed = outcome;
+    if (outcome.kind !== "stale") continue;
+    const before = new TextDecoder().decode(live.get(t.output) ?? new Uint8Array());
+    const busy = busyNewPorts(before, t.content, t.confirm.hostname);
+    stale.push(
+      `${t.output}: the balancer at ${t.confirm.hostname}:${t.confirm.port} still runs ` +
+        `generation ${outcome.running}, not ${expected}` +
+        (busy.length > 0 ? ` (port ${busy.join(", ")} is held by another process)` : ""),
+    );
+  }
+  return stale;
 }
 
 /**

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { withoutGeneration } from "../generation.ts";
 
 /** A `server` line of a `backend` or `listen` section. */
 export interface ServerLine {
@@ -58,7 +59,8 @@ export function parseConfig(text: string): ParsedConfig {
   const structure: string[] = [];
   const servers = new Map<string, ServerLine[]>();
   let backend: string | undefined;
-  for (const line of text.split("\n")) {
+  // the generation changes with every server line: it is not structure
+  for (const line of withoutGeneration(text).split("\n")) {
     const section = SECTION.exec(line);
     if (section) {
       backend = section[1] === "backend" || section[1] === "listen" ? section[2] : undefined;

@@ -128,6 +128,8 @@ async function waitGone(pidFile: string, known?: number): Promise<void> {
 export interface HttpResponse {
   status: number;
   body: string;
+  /** Response headers, names lowercased (the last of repeated ones). */
+  headers: Map<string, string>;
 }
 
 /**
@@ -135,27 +137,45 @@ export interface HttpResponse {
  * (HTTP/1.1, `Connection: close`). Bounded by `timeoutMs`; a connection that fails or
  * times out gives status 0 and the error as the body.
  */
-export async function httpGet(
+export function httpGet(
   port: number,
   path: string,
   host = "localhost",
   timeoutMs = 5000,
 ): Promise<HttpResponse> {
+  return rawRequest(
+    port,
+    `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\nUser-Agent: lbsync-test\r\n\r\n`,
+    timeoutMs,
+  );
+}
+
+/** Sends `request` as written (any head, e.g. no Host) and reads the response to the end. */
+export async function rawRequest(
+  port: number,
+  request: string,
+  timeoutMs = 5000,
+  hostname = "127.0.0.1",
+): Promise<HttpResponse> {
   let conn: Deno.TcpConn | undefined;
   const timer = setTimeout(() => conn?.close(), timeoutMs);
   try {
-    conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    await conn.write(new TextEncoder().encode(
-      `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\nUser-Agent: lbsync-test\r\n\r\n`,
-    ));
+    conn = await Deno.connect({ hostname, port });
+    await conn.write(new TextEncoder().encode(request));
     const raw = await new Response(conn.readable).text();
     const [head, ...rest] = raw.split("\r\n\r\n");
     const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
+    const headers = new Map(
+      head.split("\r\n").slice(1).map((line) => {
+        const colon = line.indexOf(":");
+        return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
+      }),
+    );
     let body = rest.join("\r\n\r\n");
-    if (/\r\ntransfer-encoding: chunked/i.test(head)) body = unchunk(body);
-    return { status, body };
+    if (headers.get("transfer-encoding")?.toLowerCase() === "chunked") body = unchunk(body);
+    return { status, body, headers };
   } catch (error) {
-    return { status: 0, body: String(error) };
+    return { status: 0, body: String(error), headers: new Map() };
   } finally {
     clearTimeout(timer);
   }

@@ -48,3 +48,30 @@ export function container(
     ...overrides,
   };
 }
+
+/** A container for {@link containerSummaries}: a name, an IP on network `app`, labels. */
+export interface SummaryItem {
+  name: string;
+  ip: string;
+  labels: Record<string, string>;
+}
+
+/**
+ * `GET /containers/json` summaries of `items`, as an engine writes them: each a running
+ * container with a distinct 64-hex-digit id, created a second after the one before.
+ */
+export function containerSummaries(items: SummaryItem[]): string {
+  return JSON.stringify(items.map(({ name, ip, labels }, i) => ({
+    Id: Array.from(new TextEncoder().encode(name), (b) => b.toString(16).padStart(2, "0"))
+      .join("").padEnd(64, `${i % 10}`).slice(0, 64),
+    Names: [`/${name}`],
+    Image: "app",
+    Created: 1_700_000_000 + i,
+    State: "running",
+    Status: "Up",
+    Labels: labels,
+    Ports: [],
+    HostConfig: { NetworkMode: "app" },
+    NetworkSettings: { Networks: { app: { IPAddress: ip } } },
+  })));
+}

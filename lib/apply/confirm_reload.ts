@@ -1,0 +1,177 @@
+/**
+ * After a reload: does the balancer run the new file? A reload command can exit 0 and change
+ * nothing (nginx keeps its old configuration when a new port cannot be bound; a failed
+ * HAProxy master-worker reload is silent). The built-in templates serve the generation of the
+ * file (`GENERATION_HOST`) to loopback clients; this asks for it until it is the new one.
+ *
+ * @module
+ */
+import { GENERATION_HOST } from "../generation.ts";
+import { errorMessage } from "../errors.ts";
+import type { Model } from "../types.ts";
+
+/** Where the balancer serves its generation. */
+export interface GenerationAddress {
+  /** Address to connect to (loopback unless the balancer listens on one address only). */
+  hostname: string;
+  /** The balancer's default http port. */
+  port: number;
+}
+
+/**
+ * What the balancer said: `confirmed` (it runs the new file), `stale` (it still runs another
+ * generation: the reload did not take), `unconfirmed` (no generation could be read: no
+ * answer, refused, not served; nothing is known).
+ */
+export type ConfirmOutcome =
+  | { kind: "confirmed" }
+  | { kind: "stale"; running: string }
+  | { kind: "unconfirmed"; reason: string };
+
+/** Reads the generation a balancer serves; tests may pass their own. */
+export type GenerationReader = (at: GenerationAddress, timeoutMs: number) => Promise<string>;
+
+/**
+ * Asks `at` for its generation every 50 ms until it is `expected` or `timeoutMs` passed.
+ * Only a generation read and found different is evidence of a failed reload (`stale`).
+ *
+ * @example
+ * ```ts
+ * import { confirmGeneration } from "./confirm_reload.ts";
+ * const read = () => Promise.resolve("0123456789abcdef");
+ * const outcome = await confirmGeneration("0123456789abcdef", { hostname: "127.0.0.1", port: 80 }, 100, read);
+ * console.log(outcome.kind); // confirmed
+ * ```
+ */
+export async function confirmGeneration(
+  expected: string,
+  at: GenerationAddress,
+  timeoutMs: number,
+  read: GenerationReader = readGenerationOverHttp,
+): Promise<ConfirmOutcome> {
+  const deadline = performance.now() + timeoutMs;
+  let last: ConfirmOutcome = { kind: "unconfirmed", reason: "no answer" };
+  for (let attempt = 0; attempt < 10_000; attempt++) {
+    const left = deadline - performance.now();
+    try {
+      const running = await read(at, Math.max(50, Math.min(1000, left)));
+      if (running === expected) return { kind: "confirmed" };
+      last = /^[0-9a-f]{16}$/.test(running)
+        ? { kind: "stale", running }
+        : { kind: "unconfirmed", reason: `answered ${JSON.stringify(running.slice(0, 40))}` };
+    } catch (error) {
+      last = { kind: "unconfirmed", reason: errorMessage(error) };
+    }
+    if (performance.now() + 50 >= deadline) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return last;
+}
+
+/** `GET /` with `Host: GENERATION_HOST` on a fresh connection; the body of a 200. */
+export async function readGenerationOverHttp(
+  at: GenerationAddress,
+  timeoutMs: number,
+): Promise<string> {
+  const conn = await withTimeout(
+    Deno.connect({ hostname: at.hostname, port: at.port }),
+    timeoutMs,
+    `connect to ${at.hostname}:${at.port}`,
+  );
+  const timer = setTimeout(() => conn.close(), timeoutMs);
+  try {
+    await conn.write(
+      new TextEncoder().encode(`GET / HTTP/1.0\r\nHost: ${GENERATION_HOST}\r\n\r\n`),
+    );
+    const text = await new Response(conn.readable).text();
+    const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
+    if (status !== "200") throw new Error(`status ${status ?? "none"}`);
+    return text.slice(text.indexOf("\r\n\r\n") + 4).trim();
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch { /* closed by the timer or the peer */ }
+  }
+}
+
+function withTimeout<T extends Deno.Conn>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer)).then(
+    (conn) => conn,
+    (error) => {
+      promise.then((conn) => conn.close(), () => {});
+      throw error;
+    },
+  );
+}
+
+/**
+ * The ports an nginx or HAProxy configuration listens on (`listen [ADDR:]PORT`,
+ * `bind [ADDR]:PORT`): to tell which new port a balancer may have failed to bind.
+ */
+export function listenPortsOf(text: string): Set<number> {
+  const ports = new Set<number>();
+  for (const m of text.matchAll(/^\s*(?:listen\s+(?:\S*:)?|bind\s+\S*:)(\d{1,5})\b/gm)) {
+    ports.add(Number(m[1]));
+  }
+  return ports;
+}
+
+/**
+ * Why a balancer may have refused a new file: each port the new text listens on that the old
+ * did not and that something else holds now. Empty when nothing is known.
+ */
+export function busyNewPorts(
+  before: string,
+  after: string,
+  hostname: string | undefined,
+  probe: (port: number, hostname: string | undefined) => boolean = portInUse,
+): number[] {
+  const old = listenPortsOf(before);
+  return [...listenPortsOf(after)].filter((p) => !old.has(p) && probe(p, hostname)).sort((a, b) =>
+    a - b
+  );
+}
+
+/**
+ * The probe lbsync runs before applying, when it reloads a balancer on this host: each port
+ * the model listens on, other than `defaultPort` and those the live files already listen on
+ * (the balancer holds those itself), that something else holds.
+ */
+export function localPortProbe(
+  liveTexts: string[],
+  defaultPort: number,
+  hostname: string | undefined,
+  probe: (port: number, hostname: string | undefined) => boolean = portInUse,
+): (model: Model) => ReadonlyMap<number, string> {
+  const live = new Set(liveTexts.flatMap((text) => [...listenPortsOf(text)]));
+  return (model) => {
+    const ports = [...model.httpListeners, ...model.tcpListeners].map((l) => l.port);
+    const busy = new Map<number, string>();
+    for (const port of ports) {
+      if (port === defaultPort || live.has(port) || busy.has(port)) continue;
+      if (probe(port, hostname)) {
+        busy.set(port, `another process on this host (port ${port} is in use)`);
+      }
+    }
+    return busy;
+  };
+}
+
+/** True when binding `port` fails because something holds it (unknown: false). */
+export function portInUse(port: number, hostname = "0.0.0.0"): boolean {
+  try {
+    Deno.listen({ hostname, port }).close();
+    return false;
+  } catch (error) {
+    return error instanceof Deno.errors.AddrInUse;
+  }
+}
