@@ -37,8 +37,7 @@ export type SkipCode =
   | "no-listen"
   | "retired"
   | "conflict"
-  | "port-in-use"
-  | "no-route";
+  | "port-in-use";
 
 /** A container that cannot be a server: a label value that breaks its grammar, or another
  * reason named by {@link SkipCode}. */

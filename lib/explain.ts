@@ -10,7 +10,8 @@ import type { ModelResult, Service, ServiceRoute } from "./types.ts";
 /**
  * A candidate container's state: `in` (receives traffic on some route), `backup` (will, when
  * no primary server of its service is up), `conflict` (lost its route, port or name to an
- * established service, or its port to another process), `idle` (valid, but no route), `out`.
+ * established service, or its port to another process), `idle` (valid and running, but given no
+ * route by design: an older container retired by a rollover), `out`.
  */
 export type ExplainStatus = "in" | "backup" | "conflict" | "idle" | "out";
 
@@ -78,7 +79,7 @@ export function explainRows(result: ModelResult): ExplainRow[] {
 const STATUS_OF: Partial<Record<SkipCode, ExplainStatus>> = {
   "conflict": "conflict",
   "port-in-use": "conflict",
-  "no-route": "idle",
+  "retired": "idle",
 };
 
 /** The routes a service holds, e.g. `http a.example.com,b.example.com /api on port 80`. */

@@ -1,6 +1,6 @@
 /** Readiness before traffic and rollover: the pure rules, with probes played by a fake. */
 import assert from "node:assert/strict";
-import { buildModel } from "../mod.ts";
+import { buildModel, explainRows } from "../mod.ts";
 import { buildReadyModel, type Prober, ReadinessGate } from "../lib/readiness.ts";
 import { container } from "./support/fixtures.ts";
 
@@ -91,6 +91,9 @@ Deno.test("rollover: only the newest container serves, the older ones are retire
   assert.deepEqual(skipped.map((s) => `${s.name}: ${s.reason}`), [
     "app-v1: retired by rollover: app-v2 is newer and ready",
   ]);
+  // valid and running, but no traffic by design: idle, not out
+  const row = explainRows({ model, skipped, warnings }).find((r) => r.name === "app-v1");
+  assert.deepEqual([row?.status, row?.code], ["idle", "retired"]);
   assert.deepEqual(warnings, []);
   assert.equal(
     model.services.find((s) => s.name === "other")!.servers.length,
