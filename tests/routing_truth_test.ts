@@ -117,7 +117,7 @@ Deno.test({
       // a reload command that reloads nothing: nginx keeps the old file, lbsync says so
       await write(["one.test", "two.test"]);
       const args = nginx.targetArgs.map((a) => a.endsWith("-s reload") ? "true" : a);
-      const stale = await lbsync([...base, ...args, "--confirm-timeout", "500ms"]);
+      const stale = await lbsync([...base, ...args, "--confirm-timeout", "2s"]);
       assert.equal(stale.code, 1, stale.stderr);
       assert.match(
         stale.stderr,
@@ -216,7 +216,7 @@ Deno.test({
           // a master-worker reload that fails to bind says nothing: only the generation tells
           reload: `kill -USR2 ${pid}`,
           confirm: { hostname: "127.0.0.1", port: listen },
-        }], { confirmTimeoutMs: 1500 }),
+        }], { confirmTimeoutMs: 4000 }),
         new RegExp(
           `Reload did not take: .*still runs generation [0-9a-f]{16}, not [0-9a-f]{16} ` +
             `\\(port ${busy} is held by another process\\)`,

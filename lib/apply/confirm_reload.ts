@@ -34,6 +34,8 @@ export type GenerationReader = (at: GenerationAddress, timeoutMs: number) => Pro
 /**
  * Asks `at` for its generation every 50 ms until it is `expected` or `timeoutMs` passed.
  * Only a generation read and found different is evidence of a failed reload (`stale`).
+ * Confirmed takes {@link CONFIRMATIONS} answers in a row on fresh connections: during a
+ * reload the old workers still accept connections for a moment, answering the old one.
  *
  * @example
  * ```ts
@@ -51,11 +53,14 @@ export async function confirmGeneration(
 ): Promise<ConfirmOutcome> {
   const deadline = performance.now() + timeoutMs;
   let last: ConfirmOutcome = { kind: "unconfirmed", reason: "no answer" };
+  let inARow = 0;
   for (let attempt = 0; attempt < 10_000; attempt++) {
     const left = deadline - performance.now();
     try {
       const running = await read(at, Math.max(50, Math.min(1000, left)));
-      if (running === expected) return { kind: "confirmed" };
+      inARow = running === expected ? inARow + 1 : 0;
+      if (inARow >= CONFIRMATIONS) return { kind: "confirmed" };
+      if (inARow > 0) continue;
       last = /^[0-9a-f]{16}$/.test(running)
         ? { kind: "stale", running }
         : { kind: "unconfirmed", reason: `answered ${JSON.stringify(running.slice(0, 40))}` };
@@ -67,6 +72,9 @@ export async function confirmGeneration(
   }
   return last;
 }
+
+/** Answers in a row that confirm a generation. */
+export const CONFIRMATIONS = 3;
 
 /** `GET /` with `Host: GENERATION_HOST` on a fresh connection; the body of a 200. */
 export async function readGenerationOverHttp(
