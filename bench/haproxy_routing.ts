@@ -8,7 +8,9 @@
  *
  * The backend is one nginx answering 200 on 127.0.0.1, so the balancer is what is measured.
  * 50 hosts with 4 path routes each; wrk -t2 -c32 -d5s on three requests: a plain one, one
- * with `//` and `..`, and one with `%XX` escapes. Three runs each, alternating.
+ * with `//` and `..`, and one with `%XX` escapes. Three runs each, alternating; medians of
+ * requests per second and of HAProxy's own CPU time per request (from /proc: steadier than
+ * throughput on a shared machine).
  */
 import { buildModel, render, templates } from "../mod.ts";
 import { container } from "../tests/support/fixtures.ts";
@@ -56,21 +58,35 @@ const paths = {
   "%XX": "/%61pi/v2/it%65ms/42",
 };
 
+/** CPU time (ms) used so far by the HAProxy master and workers running from `dir`. */
+async function haproxyCpuMs(dir: string): Promise<number> {
+  const pids = (await sh(["pgrep", "-f", dir])).trim().split("\n").filter(Boolean);
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => "");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  }
+  return ticks * 10; // USER_HZ = 100
+}
+
 function parse(wrk: string): { rps: number; p99: string; non2xx: number } {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(wrk)?.[1] ?? 0);
-  const p99 = /99%\s+(\S+)/.exec(wrk)?.[1] ?? "?";
+  const p99 = /^\s+99%\s+(\S+)/m.exec(wrk)?.[1] ?? "?";
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(wrk)?.[1] ?? 0);
   return { rps, p99, non2xx };
 }
 
 const results: Record<string, Record<string, number[]>> = {};
 const p99s: Record<string, Record<string, string[]>> = {};
+const cpu: Record<string, Record<string, number[]>> = {};
 try {
   for (let run = 0; run < RUNS; run++) {
     for (const [which, cfg] of Object.entries(configs)) {
       const haproxy = await startHaproxy(cfg);
       try {
         for (const [name, path] of Object.entries(paths)) {
+          const cpuBefore = await haproxyCpuMs(haproxy.dir);
           const out = await sh([
             "wrk",
             "-t2",
@@ -82,6 +98,9 @@ try {
             `http://127.0.0.1:${listen}${path}`,
           ]);
           const r = parse(out);
+          const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 1);
+          const cpuUs = (await haproxyCpuMs(haproxy.dir) - cpuBefore) * 1000 / requests;
+          ((cpu[which] ??= {})[name] ??= []).push(cpuUs);
           if (r.non2xx > 0 && which === "now") throw new Error(`${name}: ${r.non2xx} non-2xx`);
           ((results[which] ??= {})[name] ??= []).push(r.rps);
           ((p99s[which] ??= {})[name] ??= []).push(r.p99);
@@ -96,15 +115,19 @@ try {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`| request | before (${BEFORE}) req/s | now req/s | change | p99 before / now |`);
-console.log("| --- | ---: | ---: | ---: | --- |");
+console.log(
+  `| request | before (${BEFORE}) req/s | now req/s | change | HAProxy CPU µs/request before / now | p99 before / now |`,
+);
+console.log("| --- | ---: | ---: | ---: | ---: | --- |");
 for (const name of Object.keys(paths)) {
   const b = median(results.before[name]);
   const n = median(results.now[name]);
   const change = ((n - b) / b * 100).toFixed(1);
   console.log(
     `| ${name} | ${Math.round(b)} | ${Math.round(n)} | ${change}% | ${
-      p99s.before[name].join(",")
-    } / ${p99s.now[name].join(",")} |`,
+      median(cpu.before[name]).toFixed(0)
+    } / ${median(cpu.now[name]).toFixed(0)} | ${p99s.before[name].join(",")} / ${
+      p99s.now[name].join(",")
+    } |`,
   );
 }

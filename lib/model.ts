@@ -80,7 +80,7 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
     const out = fallbacks.get(name) ?? [];
     const heldSince = fixed.length > 0
       ? -Infinity
-      : Math.min(...[...(members.get(name) ?? []), ...out].map((m) => m.container.created));
+      : Math.min(oldest(members.get(name)), oldest(out));
     const weak = fixed.length === 0 && !members.has(name) && !holding.has(name);
     const service = members.has(name)
       ? buildService(name, [...retireOlder(name, members.get(name)!, skipped), ...fixed], warnings)
@@ -269,6 +269,13 @@ function serversOf(members: Member[]): Server[] {
     used.add(name);
   }
   return servers;
+}
+
+/** The oldest creation time among `settings` (Infinity for none). */
+function oldest(settings: ServiceSettings[] | undefined): number {
+  let min = Infinity;
+  for (const s of settings ?? []) if (s.container.created < min) min = s.container.created;
+  return min;
 }
 
 /** nginx hash sizes that fit every host name, so nginx never warns or refuses to start. */

@@ -248,13 +248,27 @@ function httpListener(
   const virtualHosts = [...byHost.entries()].map(([host, list]) => virtualHost(host, list));
   virtualHosts.sort(byHostPrecedence);
   const defaultRoutes = withRedirects(defaults).sort(byPathPrecedence);
+  const redirects = [
+    ...virtualHosts.flatMap((v) => v.routes.map((r) => [v.host, r.redirectFrom])),
+    ...defaultRoutes.map((r) => ["", r.redirectFrom]),
+  ].filter(([, from]) => from !== "").map(([host, from]) => `${host}|${from}`);
   return {
     ...bindings(port, listenAddress),
     virtualHosts,
     hasVirtualHosts: virtualHosts.length > 0,
+    exactHostGroups: groupsOf(virtualHosts.filter((v) => !v.wildcard).map((v) => v.host)),
+    redirectGroups: groupsOf(redirects),
+    hasRedirects: redirects.length > 0,
     defaultRoutes,
     hasDefaultRootRoute: defaultRoutes.some((r) => r.path === "/"),
   };
+}
+
+/** `words` in space-joined groups of at most 50 (HAProxy reads at most 64 words a line). */
+function groupsOf(words: string[]): string[] {
+  const groups: string[] = [];
+  for (let i = 0; i < words.length; i += 50) groups.push(words.slice(i, i + 50).join(" "));
+  return groups;
 }
 
 function virtualHost(host: string, routes: Route[]): VirtualHost {

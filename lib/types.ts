@@ -201,6 +201,19 @@ export interface HttpListener {
   virtualHosts: VirtualHost[];
   /** True when `virtualHosts` is not empty. */
   hasVirtualHosts: boolean;
+  /**
+   * The exact (not wildcard) host names, in groups of at most 50 joined by spaces: one
+   * HAProxy pattern list each (a config line holds at most 64 words; one lookup per group
+   * instead of one rule per host).
+   */
+  exactHostGroups: string[];
+  /**
+   * The redirects of `redirectFrom` as `HOST|PATH` (`|PATH` for the default host), in groups
+   * of at most 50 joined by spaces: HAProxy matches them with one lookup per group.
+   */
+  redirectGroups: string[];
+  /** True when `redirectGroups` is not empty. */
+  hasRedirects: boolean;
   /** Routes of services without a host, longest path first. */
   defaultRoutes: Route[];
   /** True when a default route has path `/`. */
