@@ -7,7 +7,8 @@
  *
  * @module
  */
-import Mustache from "mustache";
+// @deno-types="npm:@types/mustache@^4.2.5"
+import Mustache from "npm:mustache@^4.2.0";
 
 /** A compiled template: renders a view with optional partials. */
 export type CompiledTemplate = (view: unknown, partials?: Record<string, string>) => string;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { createTwoFilesPatch } from "diff";
+import { createTwoFilesPatch } from "npm:diff@^8.0.2";
 
 /**
  * A unified diff from `before` (the live file, `undefined` when missing) to `after`;

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import Mustache from "mustache";
+// @deno-types="npm:@types/mustache@^4.2.5"
+import Mustache from "npm:mustache@^4.2.0";
 import { type CompiledTemplate, compileTemplate, NeedsMustache } from "./compiled_template.ts";
 import { ConfigError, errorMessage } from "./errors.ts";
 import { stampGeneration } from "./generation.ts";

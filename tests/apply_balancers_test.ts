@@ -4,6 +4,7 @@
  * one is written, checked and reloaded.
  */
 import assert from "node:assert/strict";
+import { backupLocation, listBackups } from "../lib/apply/backup.ts";
 import { answerSet, backend, eventually, freePort, nginxMainConf } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import { missing, requireTool, run } from "./support/tools.ts";
@@ -99,11 +100,8 @@ Deno.test({
       assert.equal(good.code, 0, good.stderr);
       // old workers finish their connections after the reload: new ones serve both backends
       await eventually(async () => sameSet(await bodies(listen, 6), ["v1", "v2"]));
-      assert.equal(
-        [...Deno.readDirSync(`${dir}/backups`)].length,
-        1,
-        "the replaced file was backed up",
-      );
+      const { folder, base } = backupLocation(`${dir}/backups`, out);
+      assert.equal((await listBackups(folder, base)).length, 1, "the replaced file was backed up");
     } finally {
       await run([...ngx.split(" "), "-s", "stop"]);
       await v1.close();

@@ -1,7 +1,7 @@
 /** Safe apply on a real file system: writes, checks, rollback, backups, reloads, locks. */
 import assert from "node:assert/strict";
 import { type ApplyTarget, applyTargets } from "../lib/apply/apply.ts";
-import { listBackups } from "../lib/apply/backup.ts";
+import { backupLocation, listBackups } from "../lib/apply/backup.ts";
 import { lockPath } from "../lib/apply/lock.ts";
 import { ApplyError } from "../lib/errors.ts";
 
@@ -182,10 +182,40 @@ Deno.test("backups: the replaced file is copied first, newest N kept", async () 
       keepBackups: 2,
     }, now);
   }
-  const names = await listBackups(backups, "lb.conf");
+  const { folder } = backupLocation(backups, out);
+  assert.equal(folder, `${backups}${dir}`, "kept under the output's own path");
+  const names = await listBackups(folder, "lb.conf");
   assert.deepEqual(names, ["lb.conf.20261121T223445.123Z", "lb.conf.20261121T223446.123Z"]);
-  assert.equal(await Deno.readTextFile(`${backups}/${names[0]}`), "v2");
-  assert.equal(await Deno.readTextFile(`${backups}/${names[1]}`), "v3");
+  assert.equal(await Deno.readTextFile(`${folder}/${names[0]}`), "v2");
+  assert.equal(await Deno.readTextFile(`${folder}/${names[1]}`), "v3");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("backups: two outputs with the same file name keep their own, never prune each other's", async () => {
+  const dir = await tempDir();
+  await Deno.mkdir(`${dir}/conf.d`);
+  await Deno.mkdir(`${dir}/stream.d`);
+  const http = `${dir}/conf.d/lbsync.conf`;
+  const stream = `${dir}/stream.d/lbsync.conf`;
+  const backups = `${dir}/backups`;
+  let clock = Date.UTC(2026, 10, 21, 22, 34, 43, 123);
+  const now = () => new Date(clock += 1000);
+  for (const n of [1, 2, 3]) {
+    await applyTargets(
+      [
+        { template: "nginx", output: http, content: `http ${n}` },
+        { template: "nginx-stream", output: stream, content: `stream ${n}` },
+      ],
+      { backupDir: backups, keepBackups: 1 },
+      now,
+    );
+  }
+  for (const [output, kind] of [[http, "http"], [stream, "stream"]]) {
+    const { folder, base } = backupLocation(backups, output);
+    const names = await listBackups(folder, base);
+    assert.equal(names.length, 1, output);
+    assert.equal(await Deno.readTextFile(`${folder}/${names[0]}`), `${kind} 2`);
+  }
   await Deno.remove(dir, { recursive: true });
 });
 

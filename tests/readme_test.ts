@@ -1,6 +1,8 @@
 /**
  * The README's ```console examples run: each `$ lbsync ARGS` line is run through the CLI (in
- * this process, from the project root) and must print exactly the lines under it.
+ * this process, from the project root), each `$ deno run ...` line as a real process with
+ * exactly those permissions; each must print exactly the lines under it. The library example
+ * shown is the file it names.
  */
 import assert from "node:assert/strict";
 import { lbsync } from "./support/cli.ts";
@@ -10,6 +12,8 @@ const README = await Deno.readTextFile(new URL("README.md", ROOT));
 
 interface Example {
   line: number;
+  /** `lbsync` (in process) or `deno` (a process). */
+  program: "lbsync" | "deno";
   args: string[];
   stdout: string;
 }
@@ -33,8 +37,10 @@ function examples(markdown: string): Example[] {
       return;
     }
     if (!inConsole) return;
-    if (text.startsWith("$ lbsync ")) {
-      current = { line: i + 1, args: words(text.slice("$ lbsync ".length)), stdout: "" };
+    const command = /^\$ (lbsync|deno) (.*)$/.exec(text);
+    if (command) {
+      const program = command[1] as Example["program"];
+      current = { line: i + 1, program, args: words(command[2]), stdout: "" };
       found.push(current);
     } else if (current) {
       current.stdout += text + "\n";
@@ -50,14 +56,38 @@ Deno.test("the README has console examples to run", () => {
 });
 
 for (const example of all) {
-  Deno.test(`README line ${example.line}: lbsync ${example.args.join(" ")}`, async () => {
-    const cwd = Deno.cwd();
-    // relative paths in the README are the project's own
-    const args = example.args.map((a) =>
-      /^(examples|templates|tests)\//.test(a) ? new URL(a, ROOT).pathname : a
-    );
-    const r = await lbsync(args);
+  const name = `README line ${example.line}: ${example.program} ${example.args.join(" ")}`;
+  Deno.test(name, async () => {
+    const r = example.program === "deno" ? await denoRun(example.args) : await inProcess(example);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, example.stdout, `README line ${example.line} (cwd ${cwd})`);
+    assert.equal(r.stdout, example.stdout, `README line ${example.line}`);
   });
 }
+
+/** `lbsync ARGS` in this process; relative paths in the README are the project's own. */
+function inProcess(example: Example) {
+  const args = example.args.map((a) =>
+    /^(examples|templates|tests)\//.test(a) ? new URL(a, ROOT).pathname : a
+  );
+  return lbsync(args);
+}
+
+/** `deno ARGS` as a process in the project root, with exactly the README's flags. */
+async function denoRun(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: new URL(".", ROOT).pathname,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+Deno.test("the README's library example is examples/library.ts, as it says", async () => {
+  const file = await Deno.readTextFile(new URL("examples/library.ts", ROOT));
+  const section = README.slice(README.indexOf("`examples/library.ts` is a complete script"));
+  const block = /```ts\n([^]*?)```/.exec(section)?.[1];
+  assert.equal(block, file);
+});

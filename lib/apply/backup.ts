@@ -1,5 +1,7 @@
 /**
- * Copies of replaced files: `NAME.<UTC time>` in a backup directory, newest N kept.
+ * Copies of replaced files, under the backup directory at the output's own absolute path
+ * (`DIR/etc/nginx/conf.d/lbsync.conf.<UTC time>`), newest N kept per output: two outputs
+ * with the same file name never prune each other's.
  *
  * @module
  */
@@ -14,8 +16,8 @@ export function backupStamp(date: Date): string {
 const STAMP = /^\d{8}T\d{6}\.\d{3}Z(?:-\d+)?$/;
 
 /**
- * Saves `bytes` (the file being replaced) as `DIR/NAME.<stamp>`, then deletes all but the
- * newest `keep` backups of NAME. Returns the backup's path.
+ * Saves `bytes` (the file being replaced) as `DIR/<absolute output path>.<stamp>`, then
+ * deletes all but the newest `keep` backups of that output. Returns the backup's path.
  *
  * @throws {ApplyError} when the backup cannot be written (the live file is then not replaced)
  */
@@ -26,14 +28,14 @@ export async function backupFile(
   keep: number,
   now: Date,
 ): Promise<string> {
-  const base = output.slice(output.lastIndexOf("/") + 1);
+  const { folder, base } = backupLocation(dir, output);
   const stamp = backupStamp(now);
   try {
-    await Deno.mkdir(dir, { recursive: true });
-    let path = `${dir}/${base}.${stamp}`;
-    for (let n = 1; await exists(path); n++) path = `${dir}/${base}.${stamp}-${n}`;
+    await Deno.mkdir(folder, { recursive: true });
+    let path = `${folder}/${base}.${stamp}`;
+    for (let n = 1; await exists(path); n++) path = `${folder}/${base}.${stamp}-${n}`;
     await writeFileAtomic(path, bytes);
-    await prune(dir, base, keep);
+    await prune(folder, base, keep);
     return path;
   } catch (error) {
     if (error instanceof ApplyError) throw error;
@@ -41,6 +43,17 @@ export async function backupFile(
       cause: error,
     });
   }
+}
+
+/**
+ * Where the backups of `output` go: the folder under `dir` that mirrors the output's absolute
+ * directory, and the file name they start with.
+ */
+export function backupLocation(dir: string, output: string): { folder: string; base: string } {
+  const absolute = output.startsWith("/") ? output : `${Deno.cwd()}/${output}`;
+  const parts = absolute.split("/").filter((p) => p !== "" && p !== ".");
+  const base = parts.pop()!;
+  return { folder: [dir.replace(/\/+$/, ""), ...parts].join("/"), base };
 }
 
 /** Backups of `base` in `dir`, oldest first. */

@@ -10,7 +10,7 @@
  * @module
  */
 import { inspectEnv } from "../compat.ts";
-import type DockerodeType from "dockerode";
+import type DockerodeType from "npm:dockerode@^4.0.0";
 import { containersFromDockerApi } from "../docker_json.ts";
 import { containersFromSwarm } from "../swarm_json.ts";
 import { ConfigError, DockerError, errorMessage } from "../errors.ts";
@@ -234,7 +234,7 @@ export async function listEngines(
 }
 
 async function createClient(endpoint: DockerEndpoint, timeout: number): Promise<Dockerode> {
-  const { default: Docker } = await import("dockerode");
+  const { default: Docker } = await import("npm:dockerode@^4.0.0");
   const version = endpoint.apiVersion ? { version: `v${endpoint.apiVersion}` } : {};
   const bounded = timeout > 0 ? { timeout } : {};
   if (endpoint.socketPath) {
