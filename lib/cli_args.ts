@@ -48,6 +48,7 @@ const OPTIONS = {
   "swarm-vip": { type: "boolean" },
   match: { type: "string" },
   "match-image": { type: "string" },
+  service: { type: "string" },
   "label-prefix": { type: "string" },
   "name-prefix": { type: "string" },
   address: { type: "string" },
@@ -147,6 +148,7 @@ export function parseCommandLine(
     },
     allowPartial: values["allow-partial"],
     swarm: values.swarm || values["swarm-vip"] ? { vip: values["swarm-vip"] } : undefined,
+    service: values.service === undefined ? undefined : serviceFlag(values.service),
     labelPrefix: values["label-prefix"],
     namePrefix: values["name-prefix"],
     match: values.match === undefined ? undefined : parseRegex("--match", values.match),
@@ -252,6 +254,15 @@ export function routeQuery(url: string | undefined, listen: string | undefined):
     return { listen: listenPort };
   }
   return { listen: listenPort, host: host === "" ? undefined : host, path: path ?? "/" };
+}
+
+/** `--service NAME`: a valid service name. */
+function serviceFlag(value: string): string {
+  try {
+    return parseName(value);
+  } catch (error) {
+    throw new UsageError(`Invalid --service ${JSON.stringify(value)}: ${errorMessage(error)}`);
+  }
 }
 
 /** `--haproxy-socket`: an absolute path, written into the config as is. */

@@ -38,6 +38,7 @@ export const CONFIG_SETTINGS: Readonly<Record<string, "string" | "strings" | "bo
   "from-file": "strings",
   match: "string",
   "match-image": "string",
+  service: "string",
   "label-prefix": "string",
   "name-prefix": "string",
   "confirm-timeout": "string",

@@ -26,7 +26,10 @@ Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock):
 Selection:
   --match REGEX             containers whose name matches are candidates; the named group
                             (?<service>...) names the service
-  --match-image REGEX       containers whose image reference matches are candidates
+  --match-image REGEX       containers whose image reference matches are candidates; the
+                            named group (?<service>...) names the service
+  --service NAME            the one service of a --match or --match-image without a named
+                            group (default match, image); labels still name their own
   --label-prefix P          label prefix (default lbsync)
   --name-prefix P           prefix of every upstream and backend name lbsync generates
                             (default lbsync_), so no label can name the operator's own

@@ -53,6 +53,11 @@ export type Selection =
 
 const COMPOSE_SERVICE = "com.docker.compose.service";
 
+/** The one service of a `--match` rule without a named group, when `--service` is not given. */
+export const DEFAULT_MATCH_SERVICE = "match";
+/** Likewise for `--match-image`. */
+export const DEFAULT_IMAGE_SERVICE = "image";
+
 /** No warnings: shared, never changed. */
 const NO_WARNINGS = Object.freeze([]) as unknown as string[];
 
@@ -116,7 +121,7 @@ export function selectContainer(
     if (read.unknown.length > 0) {
       warnings = read.unknown.map((key) => `container ${c.name}: unknown label ${key}, ignored`);
     }
-    service = serviceName(c, read.labels, matched, prefix);
+    service = serviceName(c, read.labels, { matched, imageMatched }, options);
     settings = serviceSettings(c, read.labels, service, options);
     return { kind: "member", warnings, member: resolveMember(c, read.labels, settings, options) };
   } catch (error) {
@@ -235,15 +240,32 @@ function validName(value: string | undefined): string {
   }
 }
 
+/**
+ * The service a container joins: its `lbsync.service` label; else the named group `service`
+ * of `--match` / `--match-image`; else, when a rule without that group selected it, the
+ * rule's one service (`--service`, default `match` / `image`); else the compose service;
+ * else the container name.
+ */
 function serviceName(
   c: ContainerInfo,
   labels: ContainerLabels,
-  matched: RegExpExecArray | null,
-  prefix: string,
+  rules: { matched: RegExpExecArray | null; imageMatched: boolean },
+  options: ModelOptions,
 ): string {
   if (labels.service) return labels.service;
+  const prefix = options.labelPrefix ?? "lbsync";
+  const { matched } = rules;
+  const imageGroup = rules.imageMatched
+    ? options.matchImage!.exec(c.image)?.groups?.service
+    : undefined;
   const [source, value] = matched?.groups?.service !== undefined
     ? ["--match group service", matched.groups.service]
+    : imageGroup !== undefined
+    ? ["--match-image group service", imageGroup]
+    : matched
+    ? ["--service", options.service ?? DEFAULT_MATCH_SERVICE]
+    : rules.imageMatched
+    ? ["--service", options.service ?? DEFAULT_IMAGE_SERVICE]
     : c.labels[COMPOSE_SERVICE] !== undefined
     ? [`label ${COMPOSE_SERVICE}`, c.labels[COMPOSE_SERVICE]]
     : ["container name", c.name];

@@ -291,6 +291,11 @@ export interface ModelOptions {
   match?: RegExp;
   /** Image reference regex that makes a container a candidate (`--match-image`). */
   matchImage?: RegExp;
+  /**
+   * The one service that `match` / `matchImage` without a named group `service` put every
+   * container they select into (default `match` / `image`); a label still names its own.
+   */
+  service?: string;
   /** `network` (default) or `published`. */
   address?: AddressMode;
   /** Network whose address to use when a container has several. */

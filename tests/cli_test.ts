@@ -162,6 +162,10 @@ const USAGE_ERRORS: [string[], string][] = [
     ["render", "--admin-listen", "9091", "-t", "nginx"],
     "lbsync: error: --admin-listen works with watch\n",
   ],
+  [
+    ["render", "--match", "x", "--service", "a b", "-t", "nginx"],
+    'lbsync: error: Invalid --service "a b": not a name: use A-Z a-z 0-9 _ . - (starting with a letter or digit, at most 128)\n',
+  ],
 ];
 
 for (const [args, message] of USAGE_ERRORS) {

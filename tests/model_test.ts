@@ -361,8 +361,37 @@ Deno.test("buildModel() selects by image reference with --match-image", () => {
     container("c", { "lbsync.enable": "false" }, { image: "registry.example.com/shop/api:2.0" }),
   ];
   const { model, skipped } = buildModel(cs, { matchImage: /\/shop\/api:/ });
-  assert.deepEqual(model.services.map((s) => s.name), ["a"]);
+  assert.deepEqual(model.services.map((s) => s.name), ["image"]);
   assert.deepEqual(skipped.map((s) => s.name), ["c"]);
+  const named = buildModel(cs, { matchImage: /\/shop\/(?<service>[a-z]+):/ }).model;
+  assert.deepEqual(named.services.map((s) => s.name), ["api"]);
+});
+
+Deno.test("buildModel() --match without a named group: every match is a server of one service", () => {
+  // the old nginx backend-updater's own example: -service "dailyReport[0-9]*.stackepress.com"
+  const cs = [
+    container("web-1", { "lbsync.service": "web" }),
+    container("dailyReport1.stackepress.com", {}),
+    container("dailyReport2.stackepress.com", {}),
+    container("other", {}),
+  ];
+  const match = /dailyReport[0-9]*.stackepress.com/;
+  const { model, skipped } = buildModel(cs, { match, service: "daily", listen: 80 });
+  const daily = model.services.find((s) => s.name === "daily");
+  // one upstream with both, and web keeps the default route it held first
+  assert.equal(daily, undefined, "daily lost the default route to web, held first");
+  assert.deepEqual(skipped.map((s) => `${s.name} ${s.service} ${s.code}`), [
+    "dailyReport1.stackepress.com daily conflict",
+    "dailyReport2.stackepress.com daily conflict",
+  ]);
+  const onItsOwn = buildModel(cs.slice(1), { match, service: "daily" }).model;
+  assert.deepEqual(
+    onItsOwn.services.map((s) => [s.name, s.servers.map((x) => x.name)]),
+    [["daily", ["dailyReport1.stackepress.com", "dailyReport2.stackepress.com"]]],
+  );
+  assert.deepEqual(buildModel(cs.slice(1, 3), { match }).model.services.map((s) => s.name), [
+    "match",
+  ]);
 });
 
 Deno.test("label groups: several services from one container, next to the plain form", () => {
@@ -405,4 +434,14 @@ Deno.test("label groups: several services from one container, next to the plain 
     "off: disabled by lbsync.enable=false",
   ]);
   assert.deepEqual(warnings, []);
+});
+
+Deno.test("buildModel() --match-image with --rollover: the newest container of the image serves", () => {
+  const image = { image: "registry.example.com/shop/web:2" };
+  const cs = [container("web-old", {}, image), container("web-new", {}, image)];
+  const { model, skipped } = buildModel(cs, { matchImage: /shop\/web:/, rollover: true });
+  assert.deepEqual(model.services.map((s) => [s.name, s.servers.map((x) => x.name)]), [
+    ["image", ["web-new"]],
+  ]);
+  assert.deepEqual(skipped.map((s) => `${s.name} ${s.code}`), ["web-old retired"]);
 });
