@@ -35,12 +35,34 @@ export function createLogger(
     }
     const extra = Object.entries(fields).map(([k, v]) => ` ${k}=${formatValue(v)}`).join("");
     const prefix = level === "error" ? "error: " : level === "warn" ? "warning: " : "";
-    write(`lbsync: ${prefix}${msg}${extra}`);
+    write(`lbsync: ${prefix}${escapeControls(msg)}${extra}`);
   };
   return { error: emit("error"), warn: emit("warn"), info: emit("info"), debug: emit("debug") };
 }
 
 function formatValue(value: unknown): string {
   const text = typeof value === "string" ? value : JSON.stringify(value);
-  return /^[^\s"=]*$/.test(text) ? text : JSON.stringify(text);
+  // deno-lint-ignore no-control-regex
+  return /^[^\s"=\x00-\x1f\x7f]*$/.test(text) ? text : JSON.stringify(text);
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/g;
+
+/**
+ * `text` with control characters escaped as `\n`, `\r`, `\t` or `\u00XX`: a label or
+ * container name with a newline cannot forge a second log line.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(
+    CONTROL,
+    (c) =>
+      c === "\n"
+        ? "\\n"
+        : c === "\r"
+        ? "\\r"
+        : c === "\t"
+        ? "\\t"
+        : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
