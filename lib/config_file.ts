@@ -42,6 +42,7 @@ export const CONFIG_SETTINGS: Readonly<Record<string, "string" | "strings" | "bo
   "label-prefix": "string",
   "name-prefix": "string",
   "confirm-timeout": "string",
+  "connect-timeout": "string",
   "include-unhealthy": "boolean",
   address: "string",
   network: "string",

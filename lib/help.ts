@@ -69,6 +69,8 @@ Applying:
   --dry-run                 write nothing; print a unified diff against the live files
   --command-timeout DUR     bound for check and reload commands (default 30s)
   --lock-timeout DUR        wait for another run's lock at most this long (default 30s)
+  --connect-timeout DUR     how long the balancer tries to connect to a server before it
+                            tries another (default 1s): a vanished container sends no reset
   --confirm-timeout DUR     after a reload, wait this long for the balancer to serve the new
                             file's generation (built-in templates); still the old one: the
                             apply fails (default 10s; 0: do not wait)

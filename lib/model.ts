@@ -128,6 +128,7 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
       ...serverNamesHash(hosts),
       haproxySocket: options.haproxySocket ?? "",
       nginxResolver: options.nginxDns ?? "",
+      connectTimeout: `${options.connectTimeoutMs ?? 1000}ms`,
       generation: GENERATION_TOKEN,
       generationHost: GENERATION_HOST,
       generationAllow: options.listenAddress ?? "",
@@ -311,6 +312,10 @@ function validateOptions(options: ModelOptions): void {
   if (options.hostIp !== undefined) check("host IP", () => parseIp(options.hostIp!));
   if (options.listenAddress !== undefined) {
     check("listen address", () => parseIp(options.listenAddress!));
+  }
+  const connect = options.connectTimeoutMs;
+  if (connect !== undefined && (!Number.isInteger(connect) || connect < 1)) {
+    throw new ConfigError(`Invalid connect timeout ${connect}: at least 1 ms`);
   }
   const listen = options.listen;
   if (listen !== undefined && (!Number.isInteger(listen) || listen < 1 || listen > 65535)) {

@@ -261,6 +261,12 @@ export interface Model {
    * confirm that a reload took. Rendered as a token that `render` replaces.
    */
   generation: string;
+  /**
+   * How long the balancer waits to connect to a server before it tries another (nginx
+   * `proxy_connect_timeout`, HAProxy `timeout connect`), e.g. `1000ms`: a vanished container
+   * sends no reset.
+   */
+  connectTimeout: string;
   /** The reserved host name the generation is served under (`lbsync-generation.invalid`). */
   generationHost: string;
   /** Besides loopback, the address allowed to read the generation (`--listen-address`), or `""`. */
@@ -325,6 +331,8 @@ export interface ModelOptions {
    * ports labels ask for): a service asking for one is left out with the reason.
    */
   busyPorts?: ReadonlyMap<number, string>;
+  /** `connectTimeout` of the model in milliseconds, default 1000 (`--connect-timeout`). */
+  connectTimeoutMs?: number;
   /** Services with fixed servers; one with a discovered service's name adds to it. */
   staticServices?: StaticService[];
   /** HAProxy runtime API socket the `haproxy` template declares (`stats socket`). */

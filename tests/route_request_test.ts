@@ -145,3 +145,13 @@ Deno.test("lbsync route prints the service, route, backend and servers of a URL"
   ]);
   assert.match(prefixed.stdout, /^backend {2}edge_web$/m);
 });
+
+Deno.test("--connect-timeout reaches nginx (http and stream) and HAProxy", async () => {
+  const args = ["render", "--from-file", EXAMPLE, "--connect-timeout", "250ms", "-q"];
+  const nginx = await lbsync([...args, "-t", "nginx", "-t", "nginx-stream"]);
+  assert.equal(nginx.stdout.match(/proxy_connect_timeout 250ms;/g)?.length, 5);
+  const haproxy = await lbsync([...args, "-t", "haproxy"]);
+  assert.match(haproxy.stdout, /^ {4}timeout connect 250ms$/m);
+  const fallback = await lbsync(["render", "--from-file", EXAMPLE, "-q", "-t", "haproxy"]);
+  assert.match(fallback.stdout, /^ {4}timeout connect 1000ms$/m);
+});
