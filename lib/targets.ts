@@ -45,12 +45,35 @@ export async function loadTargets(
   readTextFile: (path: string) => Promise<string> = Deno.readTextFile,
 ): Promise<LoadedTarget[]> {
   const loaded: LoadedTarget[] = [];
+  const outputs = new Map<string, string>();
   for (const target of targets) {
+    if (target.output !== "-") {
+      const key = normalizeOutput(target.output);
+      const earlier = outputs.get(key);
+      if (earlier !== undefined) {
+        throw new ConfigError(
+          `Output ${target.output} is named twice (also as ${earlier}): one file, one target`,
+        );
+      }
+      outputs.set(key, target.output);
+    }
     const text = await loadTemplate(target.template, readTextFile);
     parseTemplate(text, target.template);
     loaded.push({ ...target, text });
   }
   return loaded;
+}
+
+/** `path` absolute, with `.`, `..` and repeated slashes resolved (no file-system access). */
+export function normalizeOutput(path: string): string {
+  const absolute = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  const parts: string[] = [];
+  for (const part of absolute.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return "/" + parts.join("/");
 }
 
 async function loadTemplate(

@@ -11,8 +11,9 @@ import { ApplyError, errorMessage } from "./errors.ts";
  * @throws {ApplyError} when it exists but cannot be read
  */
 export async function readLive(path: string): Promise<Uint8Array | undefined> {
+  const target = await resolveOutput(path);
   try {
-    return await Deno.readFile(path);
+    return await Deno.readFile(target);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw new ApplyError(`Cannot read ${path}: ${errorMessage(error)}`, { cause: error });
@@ -37,7 +38,9 @@ export interface StagedFile {
  *
  * @throws {ApplyError} naming the path and the cause; nothing is left behind
  */
-export async function stageFile(path: string, bytes: Uint8Array): Promise<StagedFile> {
+export async function stageFile(output: string, bytes: Uint8Array): Promise<StagedFile> {
+  // a symlinked output is written through to its target, in the target's directory
+  const path = await resolveOutput(output);
   const dir = dirname(path);
   const base = path.slice(path.lastIndexOf("/") + 1);
   let mode = 0o644;
@@ -96,8 +99,57 @@ export async function writeFileAtomic(path: string, text: string | Uint8Array): 
   await (await stageFile(path, bytes)).commit();
 }
 
+/**
+ * The file an output path writes to: itself, or the target of a symlink (followed to the
+ * end, relative links resolved). Only regular files (or nothing yet) are outputs.
+ *
+ * @throws {ApplyError} for a directory, FIFO, socket or device, or a path under /proc, /sys
+ *   or /dev, naming the path and what it is
+ */
+export async function resolveOutput(path: string): Promise<string> {
+  let target = path;
+  for (let hops = 0; hops < 40; hops++) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(target);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return refuseSpecial(path, target);
+      throw new ApplyError(`Cannot read ${path}: ${describeFsError(error)}`, { cause: error });
+    }
+    if (info.isSymlink) {
+      const link = await Deno.readLink(target);
+      target = link.startsWith("/") ? link : `${dirname(target)}/${link}`;
+      continue;
+    }
+    refuseSpecial(path, target);
+    if (!info.isFile) {
+      throw new ApplyError(`Cannot write ${path}: not a regular file (${kindOf(info)})`);
+    }
+    return target;
+  }
+  throw new ApplyError(`Cannot write ${path}: too many levels of symbolic links`);
+}
+
+function refuseSpecial(path: string, target: string): string {
+  if (/^\/(proc|sys|dev)(\/|$)/.test(target)) {
+    throw new ApplyError(
+      `Cannot write ${path}: ${target} is under /${target.split("/")[1]}, not a regular file`,
+    );
+  }
+  return target;
+}
+
+function kindOf(info: Deno.FileInfo): string {
+  if (info.isDirectory) return "a directory";
+  if (info.isFifo) return "a FIFO";
+  if (info.isSocket) return "a socket";
+  if (info.isCharDevice || info.isBlockDevice) return "a device";
+  return "not a file";
+}
+
 /** Removes temp files a killed run left next to `path` (call while holding its lock). */
-export async function removeStaleTemps(path: string): Promise<void> {
+export async function removeStaleTemps(output: string): Promise<void> {
+  const path = await resolveOutput(output).catch(() => output);
   const base = path.slice(path.lastIndexOf("/") + 1);
   try {
     for await (const entry of Deno.readDir(dirname(path))) {
