@@ -24,6 +24,7 @@ import {
   probeTimeout,
   type RunIo,
   runOnce,
+  usesEngines,
 } from "./lib/run_once.ts";
 import type { ModelResult } from "./lib/types.ts";
 import { serveStatus } from "./lib/status_server.ts";
@@ -32,7 +33,8 @@ import { DNS_ZONE, dnsRecords } from "./lib/dns/dns_names.ts";
 import { serveDns } from "./lib/dns/dns_server.ts";
 import { fanOut, Watcher, type WatchObserver } from "./lib/watch.ts";
 import { WatchStats } from "./lib/watch_stats.ts";
-import { HELP } from "./lib/help.ts";
+import { helpText } from "./lib/help.ts";
+import { resolveEndpoints } from "./lib/sources/docker_endpoint.ts";
 
 /** What the CLI writes to and reads from; tests pass their own. */
 export interface CliIo extends RunIo {
@@ -85,7 +87,7 @@ export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<num
     return 2;
   }
   if (command.command === "help") {
-    io.stdout(HELP);
+    io.stdout(helpText(command.topic));
     return 0;
   }
   if (command.command === "version") {
@@ -124,6 +126,8 @@ export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<num
       else if (target.changed) log.debug(`wrote ${target.output}`, { template: target.template });
       else log.debug(`unchanged ${target.output}`, { template: target.template });
     }
+    const summary = renderSummary(result);
+    if (summary) log.info(summary);
     reportApply(result.apply, log);
     if (result.apply.notified) log.debug(result.apply.notified);
     return 0;
@@ -134,6 +138,36 @@ export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<num
     }
     return error instanceof ConfigError || error instanceof UsageError ? 2 : 1;
   }
+}
+
+/**
+ * One line for `render` (unless `--quiet`): what it wrote and reloaded, or that nothing
+ * changed. Nothing when every target printed to standard output.
+ */
+function renderSummary(result: Awaited<ReturnType<typeof runOnce>>): string | undefined {
+  const files = result.targets.filter((t) => t.output !== "-" && t.diff === undefined);
+  if (files.length === 0) return undefined;
+  const wrote = files.filter((t) => t.changed).map((t) => t.output);
+  if (wrote.length === 0) return `nothing changed (${files.map((t) => t.output).join(", ")})`;
+  const reloads = result.apply.reloads.length;
+  const runtime = result.apply.targets.filter((t) => t.runtime?.applied).length;
+  const how = [
+    ...(reloads > 0 ? [`${reloads} reload${reloads === 1 ? "" : "s"}`] : []),
+    ...(runtime > 0 ? [`${runtime} through the HAProxy runtime API`] : []),
+  ];
+  return `wrote ${wrote.join(", ")}${how.length > 0 ? `; ${how.join(", ")}` : ""}`;
+}
+
+/** What a watch follows, for its first log line: the engines and files it reads. */
+function watchedSources(options: Parameters<typeof discover>[0]): Record<string, string> {
+  const files = options.fromFiles ?? [];
+  const engines = usesEngines(options)
+    ? resolveEndpoints(options.docker).map((e) => e.url).join(",")
+    : "";
+  return {
+    ...(engines ? { engines } : {}),
+    ...(files.length > 0 ? { files: files.join(",") } : {}),
+  };
 }
 
 /** Discovers the containers and builds the model, as `render` would, for the reports. */
@@ -224,7 +258,7 @@ async function runWatch(
   const signals = [["SIGTERM", stop], ["SIGINT", stop], ["SIGHUP", hangup]] as const;
   for (const [name, handler] of signals) Deno.addSignalListener(name, handler);
   try {
-    log.info("watching", { engines: command.options.docker?.urls?.join(",") || undefined });
+    log.info("watching", watchedSources(command.options));
     await watcher.run(controller.signal);
     log.info("stopped");
     return 0;

@@ -13,6 +13,52 @@ import type { WatchOptions } from "./watch.ts";
 import type { Target } from "./targets.ts";
 import type { StaticService } from "./types.ts";
 import type { RouteQuery } from "./route_request.ts";
+import { closestOption, type CommandName, COMMANDS, findOption, OPTION_SPECS } from "./options.ts";
+
+/**
+ * What parseArgs gives for the option table: a string, strings or a flag per option, as
+ * its spec says; each value goes through its own parser below.
+ */
+// deno-lint-ignore no-explicit-any
+type Values = Record<string, any>;
+
+function isCommand(value: string | undefined): value is CommandName {
+  return (COMMANDS as readonly string[]).includes(value ?? "");
+}
+
+/** `lbsync help [COMMAND]`. */
+function helpTopic(extra: string[]): CommandName | undefined {
+  const [topic, ...more] = extra;
+  if (more.length > 0) throw new UsageError(`Unexpected argument ${JSON.stringify(more[0])}`);
+  if (topic === undefined) return undefined;
+  if (!isCommand(topic)) {
+    throw new UsageError(
+      `No help for ${JSON.stringify(topic)}: use render, watch, explain or route`,
+    );
+  }
+  return topic;
+}
+
+/** An option given to a command it does not apply to is a usage error naming its commands. */
+function checkApplicable(command: CommandName, tokens: Token[]): void {
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    const spec = findOption(token.name!);
+    if (spec && !spec.commands.includes(command)) {
+      throw new UsageError(
+        `--${spec.name} works with ${spec.commands.join(", ")}, not ${command}`,
+      );
+    }
+  }
+}
+
+/** parseArgs' message for an unknown option, with the closest known one. */
+function unknownOption(message: string): string {
+  const unknown = /^Unknown option '([^']+)'/.exec(message);
+  if (!unknown) return message.replace(/\. To specify.*$/, "");
+  const near = closestOption(unknown[1]);
+  return `Unknown option ${unknown[1]}${near ? `; did you mean --${near}?` : ""} (see --help)`;
+}
 
 /** Log output settings. */
 export interface LogSettings {
@@ -23,7 +69,7 @@ export interface LogSettings {
 
 /** A parsed command line. */
 export type Command =
-  | { command: "help" }
+  | { command: "help"; topic?: CommandName }
   | { command: "version" }
   | {
     command: "render" | "explain" | "watch" | "route";
@@ -37,61 +83,17 @@ export type Command =
     configPath?: string;
   };
 
-const OPTIONS = {
-  "from-file": { type: "string", multiple: true },
-  docker: { type: "string", multiple: true },
-  "tls-ca": { type: "string" },
-  "tls-cert": { type: "string" },
-  "tls-key": { type: "string" },
-  "allow-partial": { type: "boolean" },
-  swarm: { type: "boolean" },
-  "swarm-vip": { type: "boolean" },
-  match: { type: "string" },
-  "match-image": { type: "string" },
-  service: { type: "string" },
-  "label-prefix": { type: "string" },
-  "name-prefix": { type: "string" },
-  address: { type: "string" },
-  network: { type: "string" },
-  "host-ip": { type: "string" },
-  listen: { type: "string" },
-  "listen-address": { type: "string" },
-  "include-unhealthy": { type: "boolean" },
-  template: { type: "string", short: "t", multiple: true },
-  output: { type: "string", short: "o", multiple: true },
-  "check-cmd": { type: "string" },
-  "reload-cmd": { type: "string" },
-  "signal-container": { type: "string" },
-  "backup-dir": { type: "string" },
-  "keep-backups": { type: "string" },
-  "command-timeout": { type: "string" },
-  "lock-timeout": { type: "string" },
-  "confirm-timeout": { type: "string" },
-  "connect-timeout": { type: "string" },
-  "dry-run": { type: "boolean" },
-  config: { type: "string" },
-  heartbeat: { type: "string" },
-  "ready-timeout": { type: "string" },
-  rollover: { type: "boolean" },
-  "retire-after": { type: "string" },
-  "status-listen": { type: "string" },
-  "haproxy-socket": { type: "string" },
-  compat: { type: "string" },
-  "nginx-dns": { type: "string" },
-  "admin-listen": { type: "string" },
-  "admin-token-file": { type: "string" },
-  "drain-timeout": { type: "string" },
-  resync: { type: "string" },
-  since: { type: "string" },
-  format: { type: "string" },
-  "log-format": { type: "string" },
-  quiet: { type: "boolean", short: "q" },
-  verbose: { type: "boolean", short: "v" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean" },
-} as const;
-
-const COMMANDS = ["render", "explain", "watch", "route"] as const;
+/** `node:util` parseArgs options, from the one option table. */
+const OPTIONS = Object.fromEntries(
+  OPTION_SPECS.map((o) => [
+    o.name,
+    {
+      type: o.type,
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.multiple ? { multiple: true } : {}),
+    },
+  ]),
+) as Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
 
 /**
  * Parses `lbsync` arguments. `env` supplies `DOCKER_HOST`, `DOCKER_TLS_VERIFY` and
@@ -122,19 +124,25 @@ export function parseCommandLine(
       tokens: true,
     });
   } catch (error) {
-    throw new UsageError(errorMessage(error).replace(/\. To specify.*$/, ""));
+    throw new UsageError(unknownOption(errorMessage(error)));
   }
-  const { values, positionals, tokens } = parsed;
-  if (values.help) return { command: "help" };
-  if (values.version) return { command: "version" };
+  const { positionals, tokens } = parsed;
+  const values = parsed.values as Values;
   const [command, ...extra] = positionals;
+  if (command === "help") return { command: "help", topic: helpTopic(extra) };
+  if (values.help) return { command: "help", topic: isCommand(command) ? command : undefined };
+  if (values.version) return { command: "version" };
   if (command === undefined) {
     throw new UsageError("No command: use render, watch, explain or route (see --help)");
   }
-  if (!(COMMANDS as readonly string[]).includes(command)) {
+  if (!isCommand(command)) {
     throw new UsageError(
       `Unknown command ${JSON.stringify(command)}: use render, watch, explain or route`,
     );
+  }
+  // options from the command line must fit the command; a shared --config file may hold more
+  if (config.targets === undefined && config.services === undefined) {
+    checkApplicable(command, tokens);
   }
   const route = command === "route" ? routeQuery(extra.shift(), values.listen) : undefined;
   if (extra.length > 0) throw new UsageError(`Unexpected argument ${JSON.stringify(extra[0])}`);

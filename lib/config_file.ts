@@ -20,56 +20,21 @@
  * @module
  */
 import { ConfigError } from "./errors.ts";
+import { OPTION_SPECS } from "./options.ts";
 import { SOCKET_PATH } from "./grammar.ts";
 import { isObject } from "./json_access.ts";
 import { parseStaticServices } from "./static_services.ts";
 import type { Target } from "./targets.ts";
 import type { StaticService } from "./types.ts";
 
-/** Settings a config file may hold: option name -> whether it may repeat. */
-export const CONFIG_SETTINGS: Readonly<Record<string, "string" | "strings" | "boolean">> = {
-  docker: "strings",
-  "tls-ca": "string",
-  "tls-cert": "string",
-  "tls-key": "string",
-  "allow-partial": "boolean",
-  swarm: "boolean",
-  "swarm-vip": "boolean",
-  "from-file": "strings",
-  match: "string",
-  "match-image": "string",
-  service: "string",
-  "label-prefix": "string",
-  "name-prefix": "string",
-  "confirm-timeout": "string",
-  "connect-timeout": "string",
-  "include-unhealthy": "boolean",
-  address: "string",
-  network: "string",
-  "host-ip": "string",
-  listen: "string",
-  "listen-address": "string",
-  "check-cmd": "string",
-  "reload-cmd": "string",
-  "signal-container": "string",
-  "backup-dir": "string",
-  "keep-backups": "string",
-  "command-timeout": "string",
-  "lock-timeout": "string",
-  "log-format": "string",
-  heartbeat: "string",
-  resync: "string",
-  "ready-timeout": "string",
-  rollover: "boolean",
-  "retire-after": "string",
-  "status-listen": "string",
-  "haproxy-socket": "string",
-  "drain-timeout": "string",
-  compat: "string",
-  "nginx-dns": "string",
-  "admin-listen": "string",
-  "admin-token-file": "string",
-};
+/** Settings a config file may hold: option name -> its kind (from the one option table). */
+export const CONFIG_SETTINGS: Readonly<Record<string, "string" | "strings" | "boolean">> = Object
+  .fromEntries(
+    OPTION_SPECS.filter((o) => o.config !== false).map((o) => [
+      o.name,
+      o.type === "boolean" ? "boolean" : o.multiple ? "strings" : "string",
+    ]),
+  );
 
 /** Arguments equivalent to a config file, and its targets. */
 export interface ConfigContents {

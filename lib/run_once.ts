@@ -83,6 +83,11 @@ export interface Discovery {
   fromFiles: Set<string>;
 }
 
+/** True when a run reads Docker Engines: some are named, or no file is given. */
+export function usesEngines(options: RunOptions): boolean {
+  return (options.docker?.urls?.length ?? 0) > 0 || (options.fromFiles ?? []).length === 0;
+}
+
 /**
  * Lists the containers of every configured source: the files, and the engines when any
  * are named or no file is given.
@@ -95,7 +100,7 @@ export async function discover(
   io: FileReader = denoRunIo,
 ): Promise<Discovery> {
   const files = options.fromFiles ?? [];
-  const useDocker = (options.docker?.urls?.length ?? 0) > 0 || files.length === 0;
+  const useDocker = usesEngines(options);
   const [fromFiles, fromDocker] = await Promise.all([
     files.length > 0 ? readContainerFiles(files, io) : [],
     useDocker

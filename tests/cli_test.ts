@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { WatchProcess } from "./support/watch_process.ts";
 import { lbsync } from "./support/cli.ts";
 import meta from "../deno.json" with { type: "json" };
 import { ROOT } from "./support/fixtures.ts";
@@ -123,7 +124,7 @@ Deno.test("lbsync explain prints a table and JSON", async () => {
 const USAGE_ERRORS: [string[], string][] = [
   [[], "lbsync: error: No command: use render, watch, explain or route (see --help)\n"],
   [["deploy"], 'lbsync: error: Unknown command "deploy": use render, watch, explain or route\n'],
-  [["render", "--nope"], "lbsync: error: Unknown option '--nope'\n"],
+  [["render", "--nope"], "lbsync: error: Unknown option --nope (see --help)\n"],
   [
     ["render", "--from-file", EXAMPLE],
     "lbsync: error: No target: give -t TEMPLATE -o PATH (e.g. -t nginx -o -)\n",
@@ -160,7 +161,7 @@ const USAGE_ERRORS: [string[], string][] = [
   ],
   [
     ["render", "--admin-listen", "9091", "-t", "nginx"],
-    "lbsync: error: --admin-listen works with watch\n",
+    "lbsync: error: --admin-listen works with watch, not render\n",
   ],
   [
     ["render", "--match", "x", "--service", "a b", "-t", "nginx"],
@@ -284,4 +285,31 @@ Deno.test("examples/library.ts: a script that imports mod.ts", async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^api \[http\] shop\.example\.com\/api: [\d.]+:8080, [\d.]+:8080$/m);
   assert.match(r.stdout, /^skipped shop-admin: label lbsync\.host=/m);
+});
+
+Deno.test("lbsync render says in one line what it wrote, or that nothing changed; -q says nothing", async () => {
+  const dir = await tempDir();
+  const out = `${dir}/lbsync.conf`;
+  const args = ["render", "--from-file", EXAMPLE, "-t", "nginx", "-o", out];
+  const first = await cli(args);
+  assert.match(first.stderr, new RegExp(`^lbsync: wrote ${out}$`, "m"));
+  const second = await cli(args);
+  assert.match(second.stderr, new RegExp(`^lbsync: nothing changed \\(${out}\\)$`, "m"));
+  const quiet = await cli([...args, "-q"]);
+  assert.equal(quiet.stderr, "");
+});
+
+Deno.test({
+  name: "lbsync watch names what it watches: files, not engines=undefined",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const watch = new WatchProcess(["--from-file", EXAMPLE, "-t", "nginx", "-o", "-"]);
+    try {
+      await watch.untilLog(/^lbsync: watching /m, 10_000);
+      assert.match(watch.log, new RegExp(`^lbsync: watching files=${EXAMPLE}$`, "m"));
+    } finally {
+      await watch.stop();
+    }
+  },
 });

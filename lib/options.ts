@@ -1,0 +1,510 @@
+/**
+ * Every option of `lbsync`, declared once: the command-line parser, the `--config` file
+ * reader and the help text are all made from this table, so they cannot disagree. Pure.
+ *
+ * @module
+ */
+
+/** The commands of `lbsync`. */
+export const COMMANDS = ["render", "watch", "explain", "route"] as const;
+
+/** One of {@link COMMANDS}. */
+export type CommandName = (typeof COMMANDS)[number];
+
+/** One option. */
+export interface OptionSpec {
+  /** Long name, without `--`. */
+  name: string;
+  /** One-letter form, without `-`. */
+  short?: string;
+  /** `string` takes a value; `boolean` is a flag. */
+  type: "string" | "boolean";
+  /** May be given more than once. */
+  multiple?: boolean;
+  /** How help names its value (`DUR`, `PATH`). */
+  value?: string;
+  /** Help section. */
+  section: string;
+  /** The commands it applies to. */
+  commands: readonly CommandName[];
+  /** False when a `--config` file may not hold it. */
+  config?: boolean;
+  /** Help text; `\n` starts a new line. */
+  help: string;
+}
+
+const ALL: readonly CommandName[] = COMMANDS;
+const RENDER_WATCH: readonly CommandName[] = ["render", "watch"];
+const WATCH: readonly CommandName[] = ["watch"];
+const REPORTS: readonly CommandName[] = ["explain", "route"];
+const WATCH_REPORTS: readonly CommandName[] = ["watch", "explain", "route"];
+
+/** Every option, in help order. */
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  {
+    name: "docker",
+    type: "string",
+    multiple: true,
+    value: "URL",
+    section: "Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock)",
+    commands: ALL,
+    help:
+      "a Docker Engine: unix:///path, tcp://h:p, http://, https://;\nrepeatable (containers of every engine are merged)",
+  },
+  {
+    name: "tls-ca",
+    type: "string",
+    value: "FILE",
+    section: "Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock)",
+    commands: ALL,
+    help: "CA certificate (default: DOCKER_TLS_VERIFY, DOCKER_CERT_PATH)",
+  },
+  {
+    name: "tls-cert",
+    type: "string",
+    value: "FILE",
+    section: "Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock)",
+    commands: ALL,
+    help: "client certificate",
+  },
+  {
+    name: "tls-key",
+    type: "string",
+    value: "FILE",
+    section: "Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock)",
+    commands: ALL,
+    help: "client key",
+  },
+  {
+    name: "allow-partial",
+    type: "boolean",
+    section: "Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock)",
+    commands: ALL,
+    help: "render from the engines that answered when others fail",
+  },
+  {
+    name: "swarm",
+    type: "boolean",
+    section: "Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock)",
+    commands: ALL,
+    help:
+      "the engines are Swarm managers: services' running tasks are\nthe backends (labels on the service); watch resyncs every 5s",
+  },
+  {
+    name: "swarm-vip",
+    type: "boolean",
+    section: "Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock)",
+    commands: ALL,
+    help: "the same, one server per service: its virtual IP",
+  },
+  {
+    name: "from-file",
+    type: "string",
+    multiple: true,
+    value: "PATH",
+    section: "Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock)",
+    commands: ALL,
+    help: "Docker API JSON (docker inspect, /containers/json); - = stdin;\nrepeatable",
+  },
+  {
+    name: "match",
+    type: "string",
+    value: "REGEX",
+    section: "Selection",
+    commands: ALL,
+    help:
+      "containers whose name matches are candidates, all in one\nservice (--service); a named group (?<service>...) splits",
+  },
+  {
+    name: "match-image",
+    type: "string",
+    value: "REGEX",
+    section: "Selection",
+    commands: ALL,
+    help: "containers whose image reference matches, grouped likewise",
+  },
+  {
+    name: "service",
+    type: "string",
+    value: "NAME",
+    section: "Selection",
+    commands: ALL,
+    help:
+      "the one service of a --match or --match-image without a named\ngroup (default match, image); labels still name their own",
+  },
+  {
+    name: "label-prefix",
+    type: "string",
+    value: "P",
+    section: "Selection",
+    commands: ALL,
+    help: "label prefix (default lbsync)",
+  },
+  {
+    name: "name-prefix",
+    type: "string",
+    value: "P",
+    section: "Selection",
+    commands: ALL,
+    help:
+      "prefix of every upstream and backend name lbsync generates\n(default lbsync_), so no label can name the operator's own",
+  },
+  {
+    name: "include-unhealthy",
+    type: "boolean",
+    section: "Selection",
+    commands: ALL,
+    help: "keep containers whose Docker health is starting or unhealthy",
+  },
+  {
+    name: "compat",
+    type: "string",
+    value: "nginx-proxy",
+    section: "Selection",
+    commands: ALL,
+    help:
+      "VIRTUAL_HOST, VIRTUAL_PORT, VIRTUAL_PATH in a container's\nenvironment stand for labels (one inspect per new container)",
+  },
+  {
+    name: "ready-timeout",
+    type: "string",
+    value: "DUR",
+    section: "Readiness and rollover",
+    commands: ALL,
+    help:
+      "a container whose service has lbsync.health enters the pool\nonce GET http://ADDRESS:PORT/PATH answers 2xx (tcp: a connect);\nrender waits up to DUR for new ones (default 10s)",
+  },
+  {
+    name: "rollover",
+    type: "boolean",
+    section: "Readiness and rollover",
+    commands: ALL,
+    help:
+      "every service rolls over: only its newest ready container serves\n(per service: lbsync.rollover=true)",
+  },
+  {
+    name: "retire-after",
+    type: "string",
+    value: "DUR",
+    section: "Readiness and rollover",
+    commands: WATCH,
+    help: "stop containers retired by a rollover after DUR",
+  },
+  {
+    name: "address",
+    type: "string",
+    value: "network|published",
+    section: "Addresses",
+    commands: ALL,
+    help: "container IP on its network (default), or host IP and\npublished port",
+  },
+  {
+    name: "network",
+    type: "string",
+    value: "NAME",
+    section: "Addresses",
+    commands: ALL,
+    help: "network whose IP to use when a container has several",
+  },
+  {
+    name: "host-ip",
+    type: "string",
+    value: "IP",
+    section: "Addresses",
+    commands: ALL,
+    help: "host IP for published ports and host-network containers",
+  },
+  {
+    name: "listen",
+    type: "string",
+    value: "PORT",
+    section: "Addresses",
+    commands: ALL,
+    help: "port http services listen on (default 80)",
+  },
+  {
+    name: "listen-address",
+    type: "string",
+    value: "IP",
+    section: "Addresses",
+    commands: ALL,
+    help: "address the balancer binds (default: every address)",
+  },
+  {
+    name: "connect-timeout",
+    type: "string",
+    value: "DUR",
+    section: "Addresses",
+    commands: ALL,
+    help:
+      "how long the balancer tries to connect to a server before it\ntries another (default 1s): a vanished container sends no reset",
+  },
+  {
+    name: "template",
+    short: "t",
+    type: "string",
+    multiple: true,
+    value: "NAME|PATH",
+    section: "Targets (pairs, repeatable)",
+    commands: ALL,
+    config: false,
+    help: "built-in nginx, nginx-stream, haproxy, or a Mustache file",
+  },
+  {
+    name: "output",
+    short: "o",
+    type: "string",
+    multiple: true,
+    value: "PATH|-",
+    section: "Targets (pairs, repeatable)",
+    commands: ALL,
+    config: false,
+    help: "where the output goes; - prints it (default)",
+  },
+  {
+    name: "check-cmd",
+    type: "string",
+    value: "CMD",
+    section: "Applying",
+    commands: ALL,
+    help:
+      "validate: {} = the candidate file, checked before the swap;\nwithout {}, after it, and a failure restores the old files",
+  },
+  {
+    name: "reload-cmd",
+    type: "string",
+    value: "CMD",
+    section: "Applying",
+    commands: ALL,
+    help:
+      "run once after a changed, checked apply (explain and route:\nthe balancer is on this host, so ports others hold are refused)",
+  },
+  {
+    name: "signal-container",
+    type: "string",
+    value: "NAME[:SIGNAL]",
+    section: "Applying",
+    commands: RENDER_WATCH,
+    help: "signal a container through the Docker API instead (SIGHUP)",
+  },
+  {
+    name: "backup-dir",
+    type: "string",
+    value: "DIR",
+    section: "Applying",
+    commands: RENDER_WATCH,
+    help: "copy replaced files here first, under their own path",
+  },
+  {
+    name: "keep-backups",
+    type: "string",
+    value: "N",
+    section: "Applying",
+    commands: RENDER_WATCH,
+    help: "newest backups kept per output (default 10)",
+  },
+  {
+    name: "dry-run",
+    type: "boolean",
+    section: "Applying",
+    commands: RENDER_WATCH,
+    help: "write nothing; print a unified diff against the live files",
+  },
+  {
+    name: "command-timeout",
+    type: "string",
+    value: "DUR",
+    section: "Applying",
+    commands: RENDER_WATCH,
+    help: "bound for check and reload commands (default 30s)",
+  },
+  {
+    name: "lock-timeout",
+    type: "string",
+    value: "DUR",
+    section: "Applying",
+    commands: RENDER_WATCH,
+    help: "wait for another run's lock at most this long (default 30s)",
+  },
+  {
+    name: "confirm-timeout",
+    type: "string",
+    value: "DUR",
+    section: "Applying",
+    commands: RENDER_WATCH,
+    help:
+      "after a reload, wait this long for the balancer to serve the new\nfile's generation (built-in templates); still the old one: the\napply fails (default 10s; 0: do not wait)",
+  },
+  {
+    name: "config",
+    type: "string",
+    value: "FILE",
+    section: "Applying",
+    commands: ALL,
+    config: false,
+    help: "JSON with the same settings and several targets",
+  },
+  {
+    name: "haproxy-socket",
+    type: "string",
+    value: "PATH",
+    section: "Applying",
+    commands: ALL,
+    help:
+      "haproxy targets: declare a runtime API socket and apply changes\nof servers only through it, without a reload",
+  },
+  {
+    name: "drain-timeout",
+    type: "string",
+    value: "DUR",
+    section: "Applying",
+    commands: RENDER_WATCH,
+    help:
+      "a server removed through it is deleted once its connections are\ngone, or after DUR (default 10s)",
+  },
+  {
+    name: "nginx-dns",
+    type: "string",
+    value: "ADDR",
+    section: "Applying",
+    commands: WATCH_REPORTS,
+    help:
+      "answer nginx's resolver for SERVICE.lbsync.internal, so the\nnginx templates find services by name and server changes need\nno reload (PORT binds 127.0.0.1)",
+  },
+  {
+    name: "heartbeat",
+    type: "string",
+    value: "MIN[:MAX]",
+    section: "Watch",
+    commands: WATCH,
+    help:
+      "a batch of events closes MIN after the last event or MAX after\nthe first (default 500ms:2s)",
+  },
+  {
+    name: "resync",
+    type: "string",
+    value: "DUR",
+    section: "Watch",
+    commands: WATCH,
+    help: "full re-list every DUR (default 60s, 5s with --swarm; 0: never)",
+  },
+  {
+    name: "since",
+    type: "string",
+    value: "TIME",
+    section: "Watch",
+    commands: WATCH,
+    help:
+      "start the event streams at TIME (unix seconds, RFC 3339, or a\nduration ago such as 10m)",
+  },
+  {
+    name: "status-listen",
+    type: "string",
+    value: "ADDR",
+    section: "Watch",
+    commands: WATCH,
+    help:
+      "serve GET /healthz, /status, /metrics and POST /resync on ADDR\n(PORT or HOST:PORT; a bare port binds 127.0.0.1)",
+  },
+  {
+    name: "admin-listen",
+    type: "string",
+    value: "ADDR",
+    section: "Watch",
+    commands: WATCH,
+    help:
+      "serve the admin API over the static services of --config on\nADDR (a bare port binds 127.0.0.1; off loopback a token is\nrequired)",
+  },
+  {
+    name: "admin-token-file",
+    type: "string",
+    value: "FILE",
+    section: "Watch",
+    commands: WATCH,
+    help: "the admin API's bearer token (a file readable by its owner only)",
+  },
+  {
+    name: "format",
+    type: "string",
+    value: "text|json",
+    section: "Output",
+    commands: REPORTS,
+    config: false,
+    help: "explain and route output (default text)",
+  },
+  {
+    name: "log-format",
+    type: "string",
+    value: "text|json",
+    section: "Output",
+    commands: ALL,
+    help: "log lines on stderr (default text)",
+  },
+  {
+    name: "quiet",
+    short: "q",
+    type: "boolean",
+    section: "Output",
+    commands: ALL,
+    config: false,
+    help: "errors only",
+  },
+  {
+    name: "verbose",
+    short: "v",
+    type: "boolean",
+    section: "Output",
+    commands: ALL,
+    config: false,
+    help: "every skipped container, each write, stack traces",
+  },
+  {
+    name: "help",
+    short: "h",
+    type: "boolean",
+    section: "Output",
+    commands: ALL,
+    config: false,
+    help: "this help; lbsync help COMMAND for one command",
+  },
+  {
+    name: "version",
+    type: "boolean",
+    section: "Output",
+    commands: ALL,
+    config: false,
+    help: "the version",
+  },
+];
+
+/** The option named `name` (long form), if any. */
+export function findOption(name: string): OptionSpec | undefined {
+  return OPTION_SPECS.find((o) => o.name === name);
+}
+
+/**
+ * The known option closest to a mistyped one (by edit distance, at most a third of its
+ * length), for `Unknown option --ouput; did you mean --output?`.
+ */
+export function closestOption(typed: string): string | undefined {
+  const word = typed.replace(/^-+/, "").split("=")[0];
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(word.length / 3)) + 1;
+  for (const o of OPTION_SPECS) {
+    const d = editDistance(word, o.name);
+    if (d < bestDistance) [best, bestDistance] = [o.name, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length];
+}

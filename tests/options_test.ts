@@ -1,0 +1,67 @@
+/** The one option table: parser, config file, help and README agree with it. */
+import assert from "node:assert/strict";
+import { CONFIG_SETTINGS } from "../lib/config_file.ts";
+import { helpText } from "../lib/help.ts";
+import { COMMANDS, OPTION_SPECS } from "../lib/options.ts";
+import { lbsync } from "./support/cli.ts";
+
+const README = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+
+Deno.test("every option is in the general help, and in each command's help exactly where it applies", () => {
+  const all = helpText();
+  for (const o of OPTION_SPECS) {
+    assert.ok(all.includes(`--${o.name}`), o.name);
+    for (const command of COMMANDS) {
+      const shown = new RegExp(`^ {2}(-\\w, )?--${o.name}\\b`, "m").test(helpText(command));
+      assert.equal(shown, o.commands.includes(command), `--${o.name} in help ${command}`);
+    }
+  }
+});
+
+Deno.test("every option is in the README's CLI reference", () => {
+  const reference = README.slice(README.indexOf("## CLI reference"), README.indexOf("## Built-in"));
+  const missing = OPTION_SPECS.filter((o) => !reference.includes(`--${o.name}`)).map((o) => o.name);
+  assert.deepEqual(missing, []);
+});
+
+Deno.test("lbsync help COMMAND and COMMAND --help print that command's help", async () => {
+  for (const command of COMMANDS) {
+    const a = await lbsync(["help", command]);
+    const b = await lbsync([command, "--help"]);
+    assert.equal(a.code, 0);
+    assert.equal(a.stdout, helpText(command));
+    assert.equal(b.stdout, helpText(command));
+  }
+  assert.equal((await lbsync(["help"])).stdout, helpText());
+});
+
+Deno.test("an option of another command is a usage error naming the commands it works with", async () => {
+  for (const o of OPTION_SPECS) {
+    for (const command of COMMANDS.filter((c) => !o.commands.includes(c))) {
+      const args = [command, ...(command === "route" ? ["http://x/"] : [])];
+      const value = o.type === "boolean" ? [] : ["1s"];
+      const r = await lbsync([...args, `--${o.name}`, ...value, "-t", "nginx"]);
+      assert.equal(r.code, 2, `${command} --${o.name}`);
+      assert.equal(
+        r.stderr,
+        `lbsync: error: --${o.name} works with ${o.commands.join(", ")}, not ${command}\n`,
+      );
+    }
+  }
+});
+
+Deno.test("a mistyped option names the closest one", async () => {
+  const r = await lbsync(["render", "--ouput", "x"]);
+  assert.equal(r.code, 2);
+  assert.equal(
+    r.stderr,
+    "lbsync: error: Unknown option --ouput; did you mean --output? (see --help)\n",
+  );
+  const far = await lbsync(["render", "--zzzzzzzz"]);
+  assert.equal(far.stderr, "lbsync: error: Unknown option --zzzzzzzz (see --help)\n");
+});
+
+Deno.test("a config file holds every option the table allows there", () => {
+  const allowed = OPTION_SPECS.filter((o) => o.config !== false).map((o) => o.name).sort();
+  assert.deepEqual(Object.keys(CONFIG_SETTINGS).sort(), allowed);
+});
