@@ -283,7 +283,9 @@ Deno.test("--from-file runs never load dockerode", async () => {
   const meta = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
   await Deno.writeTextFile(
     `${dir}/deno.json`,
-    JSON.stringify({ imports: { ...meta.imports, dockerode: "./missing-dockerode.js" } }),
+    JSON.stringify({
+      imports: { ...meta.imports, "npm:dockerode@^4.0.0": "./missing-dockerode.js" },
+    }),
   );
   const cli = (args: string[]) =>
     run([Deno.execPath(), "run", "-A", "--config", `${dir}/deno.json`, `${ROOT}/cli.ts`, ...args], {
