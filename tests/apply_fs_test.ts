@@ -4,6 +4,7 @@
  * (tmpfs, bind), so it needs root.
  */
 import assert from "node:assert/strict";
+import { leftInDir } from "./support/fixtures.ts";
 import { applyTargets } from "../lib/apply/apply.ts";
 import { ApplyError } from "../lib/errors.ts";
 import { ROOT } from "./support/fixtures.ts";
@@ -72,7 +73,7 @@ Deno.test({
         { name: "ApplyError", message: `Cannot write ${dir}/lb.conf: no space left on device` },
       );
       assert.equal(await Deno.readTextFile(`${dir}/lb.conf`), "live\n");
-      const names = [...Deno.readDirSync(dir)].map((e) => e.name);
+      const names = leftInDir(dir);
       assert.deepEqual(names, ["lb.conf"]);
     } finally {
       await unmount(dir);
@@ -99,7 +100,7 @@ Deno.test({
         "new\n",
         "the host file behind the mount changed",
       );
-      const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+      const left = leftInDir(dir);
       assert.deepEqual(left, ["source.conf", "target.conf"]);
     } finally {
       await run(["umount", target]);
@@ -139,6 +140,6 @@ await applyTargets([{ template: "t", output: ${JSON.stringify(out)}, content }])
   }
   // what killed runs left (temp files, a lock) is cleared by the next apply
   await applyTargets([{ template: "t", output: out, content: "final\n" }], { lockTimeoutMs: 2000 });
-  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["apply.ts", "lb.conf"]);
+  assert.deepEqual(leftInDir(dir), ["apply.ts", "lb.conf"]);
   await Deno.remove(dir, { recursive: true });
 });

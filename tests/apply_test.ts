@@ -1,8 +1,9 @@
 /** Safe apply on a real file system: writes, checks, rollback, backups, reloads, locks. */
 import assert from "node:assert/strict";
+import { leftInDir } from "./support/fixtures.ts";
 import { type ApplyTarget, applyTargets } from "../lib/apply/apply.ts";
 import { backupLocation, listBackups } from "../lib/apply/backup.ts";
-import { lockPath } from "../lib/apply/lock.ts";
+import { acquireLock, lockPath } from "../lib/apply/lock.ts";
 import { ApplyError } from "../lib/errors.ts";
 
 async function tempDir(): Promise<string> {
@@ -20,10 +21,9 @@ async function runs(file: string): Promise<number> {
   }
 }
 
-async function entries(dir: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const e of Deno.readDir(dir)) names.push(e.name);
-  return names.sort();
+/** What a run left in `dir` (lock files stay by design). */
+function entries(dir: string): Promise<string[]> {
+  return Promise.resolve(leftInDir(dir));
 }
 
 Deno.test("applyTargets() writes changed bytes only, and reloads only then", async () => {
@@ -238,28 +238,74 @@ Deno.test("dry run writes nothing and gives a unified diff", async () => {
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("the lock: a live holder makes the next run wait, then fail; a dead one is taken over", async () => {
+Deno.test("the lock: a live holder makes the next run wait, then fail; released, it goes on", async () => {
   const dir = await tempDir();
   const out = `${dir}/lb.conf`;
-  await Deno.writeTextFile(lockPath(out), String(Deno.pid));
+  const holder = await Deno.open(lockPath(out), { write: true, create: true });
+  await holder.lock(true);
   const started = Date.now();
   await assert.rejects(
     applyTargets([{ template: "t", output: out, content: "x" }], { lockTimeoutMs: 300 }),
-    { message: `Cannot lock ${out}: another lbsync run (pid ${Deno.pid}) holds ${lockPath(out)}` },
+    { message: `Cannot lock ${out}: another lbsync run holds ${lockPath(out)} (waited 300 ms)` },
   );
   assert.ok(Date.now() - started >= 300);
   // a holder that releases in time lets the waiting run go on
-  setTimeout(() => Deno.removeSync(lockPath(out)), 150);
+  setTimeout(() => holder.unlock().then(() => holder.close()), 150);
   await applyTargets([{ template: "t", output: out, content: "y" }], { lockTimeoutMs: 5000 });
   assert.equal(await Deno.readTextFile(out), "y");
-  // a holder killed with -9 leaves its pid behind
-  const dead = new Deno.Command("true").spawn();
-  const { success } = await dead.status;
-  assert.ok(success);
-  await Deno.writeTextFile(lockPath(out), String(dead.pid));
-  await applyTargets([{ template: "t", output: out, content: "z" }], { lockTimeoutMs: 300 });
+  // the timed-out run let go of its pending lock: a third run is not blocked by it
+  await applyTargets([{ template: "t", output: out, content: "w" }], { lockTimeoutMs: 300 });
+  assert.equal(await Deno.readTextFile(out), "w");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the lock dies with its holder: kill -9 frees it; a pid in the file means nothing", async () => {
+  const dir = await tempDir();
+  const out = `${dir}/lb.conf`;
+  // a holder process with the lock, killed with -9
+  const child = new Deno.Command("flock", {
+    args: ["-o", lockPath(out), "sleep", "20"], // -o: only flock itself holds the lock
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  // proven held: a run times out while the child lives
+  let held = false;
+  for (let i = 0; i < 100 && !held; i++) {
+    held = await applyTargets([{ template: "t", output: out, content: "x" }], {
+      lockTimeoutMs: 50,
+    }).then(() => false, () => true);
+  }
+  assert.ok(held, "the child took the lock");
+  child.kill("SIGKILL");
+  await child.status;
+  await applyTargets([{ template: "t", output: out, content: "z" }], { lockTimeoutMs: 2000 });
   assert.equal(await Deno.readTextFile(out), "z");
+  // a lock file naming a live pid (PID reuse, lbsync as PID 1) is just a file
+  await Deno.writeTextFile(lockPath(out), `${Deno.pid}\n1\n`);
+  await applyTargets([{ template: "t", output: out, content: "v" }], { lockTimeoutMs: 300 });
+  assert.equal(await Deno.readTextFile(out), "v");
   assert.deepEqual(await entries(dir), ["lb.conf"]);
+  assert.ok((await Deno.stat(lockPath(out))).isFile, "the lock file stays for the next run");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("six concurrent runs, ten rounds: never two holders at once", async () => {
+  const dir = await tempDir();
+  const out = `${dir}/lb.conf`;
+  let inside = 0;
+  let most = 0;
+  for (let round = 0; round < 10; round++) {
+    await Promise.all(Array.from({ length: 6 }, async (_, i) => {
+      const lock = await acquireLock(out, { timeoutMs: 10_000 });
+      inside += 1;
+      most = Math.max(most, inside);
+      await new Promise((r) => setTimeout(r, 2));
+      inside -= 1;
+      await lock.release();
+      return i;
+    }));
+  }
+  assert.equal(most, 1);
   await Deno.remove(dir, { recursive: true });
 });
 

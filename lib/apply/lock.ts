@@ -1,7 +1,9 @@
 /**
- * A lock per output file, so overlapping runs (cron) never interleave writes to it.
- * The lock is a file created with O_EXCL holding the owner's pid; a lock whose owner is
- * dead (e.g. killed with -9) is taken over.
+ * A lock per output file, so overlapping runs (cron) never interleave writes to it: an
+ * flock(2) on `.NAME.lbsync-lock` beside the output. The kernel drops it when its holder
+ * exits, however it exits, so a killed run never leaves a stale lock, and no process id is
+ * involved (PID reuse, lbsync as PID 1 in a container). The file stays: deleting it while
+ * another run waits on it would let a third lock a new file next to it.
  *
  * @module
  */
@@ -17,8 +19,6 @@ export interface Lock {
 export interface LockOptions {
   /** How long to wait for another run, default 30 s. */
   timeoutMs?: number;
-  /** Poll interval, default 50 ms. */
-  pollMs?: number;
 }
 
 /** The lock file of an output. */
@@ -30,60 +30,40 @@ export function lockPath(output: string): string {
 /**
  * Takes the lock of `output`, waiting up to `timeoutMs` for another run to finish.
  *
- * @throws {ApplyError} when another live run holds it past the timeout
+ * @throws {ApplyError} when another run holds it past the timeout
  */
 export async function acquireLock(output: string, options: LockOptions = {}): Promise<Lock> {
   const path = lockPath(output);
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  const me = String(Deno.pid);
-  while (true) {
-    try {
-      const file = await Deno.open(path, { write: true, createNew: true });
-      await file.write(new TextEncoder().encode(me));
-      file.close();
-      return {
-        async release() {
-          const owner = await Deno.readTextFile(path).catch(() => "");
-          if (owner === me) await Deno.remove(path).catch(() => {});
-        },
-      };
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) {
-        if (error instanceof Deno.errors.NotFound) return { release: () => Promise.resolve() };
-        throw new ApplyError(`Cannot lock ${output}: ${errorMessage(error)}`, { cause: error });
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { write: true, create: true });
+  } catch (error) {
+    // no directory yet: there is nothing to overlap with, and staging reports it
+    if (error instanceof Deno.errors.NotFound) return { release: () => Promise.resolve() };
+    throw new ApplyError(`Cannot lock ${output}: ${errorMessage(error)}`, { cause: error });
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const locked = file.lock(true).then(() => true as const);
+  const got = await Promise.race([locked, late]).finally(() => clearTimeout(timer));
+  if (!got) {
+    // the pending flock holds the file open until it returns, then lets go of it
+    file.close();
+    locked.catch(() => {});
+    throw new ApplyError(
+      `Cannot lock ${output}: another lbsync run holds ${path} (waited ${timeoutMs} ms)`,
+    );
+  }
+  return {
+    async release() {
+      try {
+        await file.unlock();
+      } finally {
+        file.close();
       }
-    }
-    const owner = (await Deno.readTextFile(path).catch(() => "")).trim();
-    if (owner === "" ? await olderThan(path, 5_000) : !isAlive(Number(owner))) {
-      // the owner died without releasing: take it over (remove, then retry O_EXCL)
-      await Deno.remove(path).catch(() => {});
-      continue;
-    }
-    if (Date.now() >= deadline) {
-      throw new ApplyError(
-        `Cannot lock ${output}: another lbsync run (pid ${owner || "unknown"}) holds ${path}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, options.pollMs ?? 50));
-  }
-}
-
-/** An empty lock file (owner killed before writing its pid) counts as stale after a while. */
-async function olderThan(path: string, ms: number): Promise<boolean> {
-  try {
-    const mtime = (await Deno.stat(path)).mtime?.getTime() ?? 0;
-    return Date.now() - mtime > ms;
-  } catch {
-    return true;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !/^\d+ \(.*\) [ZX] /.test(stat); // a zombie is dead
-  } catch {
-    return false;
-  }
+    },
+  };
 }

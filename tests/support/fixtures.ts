@@ -75,3 +75,12 @@ export function containerSummaries(items: SummaryItem[]): string {
     NetworkSettings: { Networks: { app: { IPAddress: ip } } },
   })));
 }
+
+/**
+ * The names in `dir`, sorted, without lbsync's lock files (`.NAME.lbsync-lock` stay beside
+ * their outputs by design): what a run left behind.
+ */
+export function leftInDir(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => !n.endsWith(".lbsync-lock"))
+    .sort();
+}
