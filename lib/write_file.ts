@@ -77,7 +77,7 @@ export async function stageFile(output: string, bytes: Uint8Array): Promise<Stag
         }
         // A bind-mounted single file cannot be replaced: write it in place.
         try {
-          await writeAndSync(path, bytes);
+          await overwriteInPlace(path, bytes);
         } catch (inPlace) {
           throw applyError(path, inPlace);
         } finally {
@@ -177,6 +177,37 @@ async function writeAndSync(path: string, bytes: Uint8Array): Promise<void> {
   } finally {
     file.close();
   }
+}
+
+/**
+ * Writes `bytes` over the file at `path` without truncating it first: the old blocks stay
+ * allocated, so a full disk can only stop the write past the old length. On any error the
+ * old bytes are written back over the same blocks and the file cut to its old length, then
+ * the error is rethrown.
+ */
+async function overwriteInPlace(path: string, bytes: Uint8Array): Promise<void> {
+  const old = await Deno.readFile(path);
+  const file = await Deno.open(path, { read: true, write: true });
+  try {
+    try {
+      await writeAllAt(file, bytes);
+      if (bytes.length < old.length) await file.truncate(bytes.length);
+      await file.sync();
+    } catch (error) {
+      await writeAllAt(file, old);
+      await file.truncate(old.length);
+      await file.sync();
+      throw error;
+    }
+  } finally {
+    file.close();
+  }
+}
+
+async function writeAllAt(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  await file.seek(0, Deno.SeekMode.Start);
+  let written = 0;
+  while (written < bytes.length) written += await file.write(bytes.subarray(written));
 }
 
 /** EBUSY (a bind-mounted file) or EXDEV (another file system): rename cannot replace it. */

@@ -109,6 +109,40 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "a full disk under a bind-mounted file: the in-place write puts the old bytes back",
+  ignore: !canMount,
+  async fn() {
+    const disk = await mountTmpfs("size=64k");
+    const dir = await Deno.makeTempDir({ prefix: "lbsync-bindfull-" });
+    const host = `${disk}/host.conf`;
+    const output = `${dir}/lbsync.conf`;
+    const old = "old line;\n".repeat(2_000); // 20 KB
+    await Deno.writeTextFile(host, old);
+    await Deno.writeTextFile(output, "");
+    assert.equal((await run(["mount", "--bind", host, output])).code, 0);
+    try {
+      // growing past the disk: refused, and every old byte is back
+      await assert.rejects(
+        applyTargets([{ template: "t", output, content: "x".repeat(200_000) }]),
+        { name: "ApplyError", message: `Cannot write ${output}: no space left on device` },
+      );
+      assert.equal(await Deno.readTextFile(output), old);
+      assert.equal(await Deno.readTextFile(host), old);
+      // shrinking, and growing within the disk, are written in place
+      await applyTargets([{ template: "t", output, content: "short\n" }]);
+      assert.equal(await Deno.readTextFile(host), "short\n");
+      const grown = "y".repeat(30_000) + "\n";
+      await applyTargets([{ template: "t", output, content: grown }]);
+      assert.equal(await Deno.readTextFile(host), grown);
+    } finally {
+      await run(["umount", output]);
+      await unmount(disk);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test("kill -9 during apply never leaves a partial file (30 rounds)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "lbsync-kill-" });
   const out = `${dir}/lb.conf`;
