@@ -277,6 +277,15 @@ async function readToken(path: string | undefined, io: CliIo): Promise<string | 
     const why = error instanceof Deno.errors.NotFound ? "no such file" : errorMessage(error);
     throw new ConfigError(`Cannot read --admin-token-file ${path}: ${why}`);
   }
+  // as ssh does with keys: a secret others can read is no secret
+  const mode = (await Deno.stat(path)).mode ?? 0;
+  if ((mode & 0o077) !== 0) {
+    throw new ConfigError(
+      `--admin-token-file ${path}: readable by group or others (mode ${
+        (mode & 0o777).toString(8)
+      }): chmod 600 it`,
+    );
+  }
   const token = text.split("\n")[0].trim();
   if (token.length < 16) {
     throw new ConfigError(`--admin-token-file ${path}: the token needs at least 16 characters`);

@@ -95,7 +95,7 @@ Deno.test({
     const listen = freePort();
     const admin = freePort();
     const token = "s3cret-token-0123456789";
-    await Deno.writeTextFile(`${dir}/token`, `${token}\n`);
+    await Deno.writeTextFile(`${dir}/token`, `${token}\n`, { mode: 0o600 });
     await Deno.writeTextFile(`${dir}/containers.json`, "[]");
     const out = `${dir}/lbsync.conf`;
     const config = `${dir}/lbsync.json`;

@@ -36,6 +36,8 @@ export interface AdminSettings {
 }
 
 const MAX_BODY = 64 * 1024;
+/** How long a client may take to send its body. */
+const BODY_TIMEOUT_MS = 10_000;
 const ROUTE = /^\/services(?:\/([^/]+)(?:\/servers\/([^/]+))?)?$/;
 
 /**
@@ -61,10 +63,13 @@ export function serveAdmin(
   };
   const server = Deno.serve({ hostname, port, signal, onListen() {} }, async (req) => {
     try {
+      refuseBrowsers(req, hostname, settings.token !== undefined);
       if (settings.token !== undefined && !authorized(req, settings.token)) {
         throw new AdminError(401, "missing or wrong bearer token");
       }
-      return await serialized(() => route(req, settings));
+      // the body is read before the request joins the queue: a slow client holds only itself
+      const body = req.method === "PUT" ? await readJson(req) : undefined;
+      return await serialized(() => route(req, body, settings));
     } catch (error) {
       const status = error instanceof AdminError ? error.status : 500;
       return Response.json({ error: errorMessage(error) }, {
@@ -76,7 +81,11 @@ export function serveAdmin(
   return { port: server.addr.port, finished: server.finished };
 }
 
-async function route(req: Request, settings: AdminSettings): Promise<Response> {
+async function route(
+  req: Request,
+  body: unknown,
+  settings: AdminSettings,
+): Promise<Response> {
   const match = ROUTE.exec(new URL(req.url).pathname);
   if (!match) {
     throw new AdminError(
@@ -96,7 +105,6 @@ async function route(req: Request, settings: AdminSettings): Promise<Response> {
   }
   if (name === undefined) throw new AdminError(405, "use GET on /services");
   const edit = editOf(method, name, rawServer);
-  const body = method === "PUT" ? await readJson(req) : undefined;
   const doc = await change(settings, (d) => edit(d, body));
   const service = servicesOf(doc).find((s) => s.name === name);
   return service ? Response.json(service) : new Response(null, { status: 204 });
@@ -158,14 +166,26 @@ function documentOf(text: string, path: string): ConfigDocument {
   return doc;
 }
 
-/** The request body as JSON, at most 64 KiB. */
+/** The request body as JSON, at most 64 KiB, read within {@link BODY_TIMEOUT_MS}. */
 async function readJson(req: Request): Promise<unknown> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of req.body ?? new ReadableStream<Uint8Array>()) {
-    size += chunk.length;
+  const reader = (req.body ?? new ReadableStream<Uint8Array>()).getReader();
+  const deadline = Date.now() + BODY_TIMEOUT_MS;
+  while (true) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), Math.max(0, deadline - Date.now()));
+    });
+    const next = await Promise.race([reader.read(), late]).finally(() => clearTimeout(timer));
+    if (next === "late") {
+      reader.cancel().catch(() => {});
+      throw new AdminError(408, `body not received within ${BODY_TIMEOUT_MS / 1000} s`);
+    }
+    if (next.done) break;
+    size += next.value.length;
     if (size > MAX_BODY) throw new AdminError(413, `body larger than ${MAX_BODY} bytes`);
-    chunks.push(chunk);
+    chunks.push(next.value);
   }
   const text = new TextDecoder().decode(concat(chunks, size));
   try {
@@ -185,10 +205,30 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
-/** `Authorization: Bearer TOKEN`, compared in constant time. */
+/**
+ * A web page in the operator's browser must not drive the API (DNS rebinding, a form post
+ * to 127.0.0.1): a request with an `Origin` header is refused (403), and without a token
+ * one whose `Host` is not the listen address or a loopback name is refused too (421).
+ */
+function refuseBrowsers(req: Request, listenHost: string, hasToken: boolean): void {
+  if (req.headers.has("origin")) {
+    throw new AdminError(403, "requests from web pages (with an Origin header) are refused");
+  }
+  if (hasToken) return;
+  const host = (req.headers.get("host") ?? "").toLowerCase().replace(/:\d+$/, "")
+    .replace(/^\[(.*)\]$/, "$1");
+  if (!isLoopback(host) && host !== listenHost.toLowerCase()) {
+    throw new AdminError(421, `Host ${JSON.stringify(host)} is not this server's address`);
+  }
+}
+
+/** `Authorization: Bearer TOKEN` (the scheme in any case), compared in constant time. */
 function authorized(req: Request, token: string): boolean {
-  const given = new TextEncoder().encode(req.headers.get("authorization") ?? "");
-  const wanted = new TextEncoder().encode(`Bearer ${token}`);
+  const header = req.headers.get("authorization") ?? "";
+  const space = header.indexOf(" ");
+  const scheme = space < 0 ? "" : header.slice(0, space).toLowerCase();
+  const given = new TextEncoder().encode(scheme === "bearer" ? header.slice(space + 1).trim() : "");
+  const wanted = new TextEncoder().encode(token);
   let diff = given.length ^ wanted.length;
   for (let i = 0; i < wanted.length; i++) diff |= wanted[i] ^ (given[i] ?? 0);
   return diff === 0;

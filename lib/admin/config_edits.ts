@@ -121,9 +121,10 @@ function sameServer(entry: Record<string, unknown>, host: string, port: number):
 
 /** `HOST-PORT` from the URL: the port follows the last `-`. */
 function splitHostPort(raw: string): { host: string; port: number } {
-  const text = decodeURIComponent(raw);
-  const at = text.lastIndexOf("-");
+  let text = raw;
   try {
+    text = decodeURIComponent(raw);
+    const at = text.lastIndexOf("-");
     if (at <= 0) throw new Error("expected HOST-PORT, e.g. 10.0.0.9-8080");
     return { host: text.slice(0, at), port: parsePort(text.slice(at + 1)) };
   } catch (error) {

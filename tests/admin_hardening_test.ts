@@ -1,0 +1,118 @@
+/** The admin API is safe to run beside a browser and a slow client. */
+import assert from "node:assert/strict";
+import { serveAdmin } from "../lib/admin/admin_server.ts";
+import { freePort, rawRequest } from "./support/balancers.ts";
+import { lbsync } from "./support/cli.ts";
+
+async function start(token?: string) {
+  const dir = await Deno.makeTempDir({ prefix: "lbsync-admin-hard-" });
+  const configPath = `${dir}/lbsync.json`;
+  await Deno.writeTextFile(configPath, JSON.stringify({ services: [] }));
+  const stop = new AbortController();
+  const { port, finished } = serveAdmin(
+    { address: `127.0.0.1:${freePort()}`, token, configPath, apply: () => Promise.resolve(undefined) },
+    stop.signal,
+  );
+  const request = (head: string) => rawRequest(port, `${head}\r\nConnection: close\r\n\r\n`, 5000);
+  return {
+    port,
+    dir,
+    request,
+    async close() {
+      stop.abort();
+      await finished;
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("admin API: a client that never sends its body blocks no one else", async () => {
+  const api = await start();
+  const slow = await Deno.connect({ hostname: "127.0.0.1", port: api.port });
+  try {
+    await slow.write(new TextEncoder().encode(
+      "PUT /services/web HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n",
+    ));
+    const started = performance.now();
+    const r = await api.request("GET /services HTTP/1.1\r\nHost: 127.0.0.1");
+    assert.equal(r.status, 200, r.body);
+    assert.ok(performance.now() - started < 2000, "answered while the slow body is pending");
+  } finally {
+    slow.close();
+    await api.close();
+  }
+});
+
+Deno.test("admin API without a token: a foreign Host (DNS rebinding) and any Origin are refused", async () => {
+  const api = await start();
+  try {
+    const rebound = await api.request(
+      "PUT /services/web HTTP/1.1\r\nHost: rebind.attacker.example\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}",
+    );
+    assert.equal(rebound.status, 421, rebound.body);
+    const page = await api.request(
+      "GET /services HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example",
+    );
+    assert.equal(page.status, 403, page.body);
+    for (const host of ["127.0.0.1", `127.0.0.1:${api.port}`, "localhost", "[::1]:1"]) {
+      const ok = await api.request(`GET /services HTTP/1.1\r\nHost: ${host}`);
+      assert.equal(ok.status, 200, host);
+    }
+  } finally {
+    await api.close();
+  }
+});
+
+Deno.test("admin API: the bearer scheme is case-insensitive; a bad % escape is 400", async () => {
+  const token = "0123456789abcdef-token";
+  const api = await start(token);
+  try {
+    for (const scheme of ["Bearer", "bearer", "BEARER"]) {
+      const r = await api.request(
+        `GET /services HTTP/1.1\r\nHost: x.example\r\nAuthorization: ${scheme} ${token}`,
+      );
+      assert.equal(r.status, 200, scheme);
+    }
+    const wrong = await api.request(
+      `GET /services HTTP/1.1\r\nHost: x.example\r\nAuthorization: Basic ${token}`,
+    );
+    assert.equal(wrong.status, 401);
+    for (const path of ["/services/%zz", "/services/web/servers/%E0%A4%A"]) {
+      const r = await api.request(
+        `DELETE ${path} HTTP/1.1\r\nHost: x.example\r\nAuthorization: Bearer ${token}`,
+      );
+      assert.equal(r.status, 400, `${path}: ${r.body}`);
+    }
+  } finally {
+    await api.close();
+  }
+});
+
+Deno.test("admin API: a token file readable by others is refused at start, in one line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "lbsync-token-" });
+  try {
+    await Deno.writeTextFile(`${dir}/token`, "0123456789abcdef-token\n");
+    await Deno.chmod(`${dir}/token`, 0o644);
+    await Deno.writeTextFile(`${dir}/lbsync.json`, JSON.stringify({ services: [] }));
+    const r = await lbsync([
+      "watch",
+      "--config",
+      `${dir}/lbsync.json`,
+      "--from-file",
+      "-",
+      "--admin-listen",
+      String(freePort()),
+      "--admin-token-file",
+      `${dir}/token`,
+      "-t",
+      "nginx",
+    ], "[]");
+    assert.equal(r.code, 2);
+    assert.equal(
+      r.stderr,
+      `lbsync: error: --admin-token-file ${dir}/token: readable by group or others (mode 644): chmod 600 it\n`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
