@@ -10,7 +10,12 @@ async function start(token?: string) {
   await Deno.writeTextFile(configPath, JSON.stringify({ services: [] }));
   const stop = new AbortController();
   const { port, finished } = serveAdmin(
-    { address: `127.0.0.1:${freePort()}`, token, configPath, apply: () => Promise.resolve(undefined) },
+    {
+      address: `127.0.0.1:${freePort()}`,
+      token,
+      configPath,
+      apply: () => Promise.resolve(undefined),
+    },
     stop.signal,
   );
   const request = (head: string) => rawRequest(port, `${head}\r\nConnection: close\r\n\r\n`, 5000);
