@@ -229,10 +229,14 @@ async function runWatch(
   const stats = new WatchStats();
   const observers: WatchObserver[] = [watchLogger(log), stats];
   if (command.options.nginxDns !== undefined) {
-    const dns = await serveDns(command.options.nginxDns, (code) => stats.dnsAnswered(code));
+    const dns = await serveDns(
+      command.options.nginxDns,
+      (code) => stats.dnsAnswered(code),
+      { public: command.options.nginxDnsPublic },
+    );
     controller.signal.addEventListener("abort", () => dns.close());
     observers.push({ built: (result) => dns.update(dnsRecords(result.model)) });
-    log.info(`DNS for nginx on udp port ${dns.port}: *.${DNS_ZONE}`);
+    log.info(`DNS for nginx on udp port ${dns.port} (and tcp): *.${DNS_ZONE}`);
   }
   const watcher = new Watcher(command.options, fanOut(...observers), reload);
   stats.setEngines(watcher.engineUrls);

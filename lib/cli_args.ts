@@ -211,6 +211,7 @@ export function parseCommandLine(
     nginxDns: values["nginx-dns"] === undefined
       ? undefined
       : resolverAddress(command, values["nginx-dns"]),
+    nginxDnsPublic: values["nginx-dns-public"],
     adminListen: values["admin-listen"],
     adminTokenFile: values["admin-token-file"],
   };

@@ -167,3 +167,8 @@ function guardLength(value: string): void {
 
 /** An absolute socket path: nothing that could break out of a `stats socket` line. */
 export const SOCKET_PATH = /^\/[A-Za-z0-9._@+\/-]{1,200}$/;
+
+/** True for an address only this machine can reach (`localhost`, `127.x.y.z`, `::1`). */
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "::1" || /^127(\.\d{1,3}){3}$/.test(hostname);
+}

@@ -372,6 +372,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       "answer nginx's resolver for SERVICE.lbsync.internal, so the\nnginx templates find services by name and server changes need\nno reload (PORT binds 127.0.0.1)",
   },
   {
+    name: "nginx-dns-public",
+    type: "boolean",
+    section: "Applying",
+    commands: WATCH,
+    help: "let --nginx-dns bind an address off loopback (a DNS server others\nreach can be made to flood a third party: firewall it)",
+  },
+  {
     name: "heartbeat",
     type: "string",
     value: "MIN[:MAX]",

@@ -44,6 +44,8 @@ export interface WatchOptions extends RunOptions {
   statusListen?: string;
   /** `--admin-listen`: where the CLI serves the admin API (needs `configPath`). */
   adminListen?: string;
+  /** `--nginx-dns-public`: the DNS server may bind an address off loopback. */
+  nginxDnsPublic?: boolean;
   /** `--admin-token-file`: the file holding the admin API's bearer token. */
   adminTokenFile?: string;
 }

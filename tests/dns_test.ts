@@ -6,10 +6,11 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { answer, errorReply, ipv6Bytes, parseQuery, RCODE } from "../lib/dns/dns_packet.ts";
 import { dnsFields, dnsRecords } from "../lib/dns/dns_names.ts";
-import { serveDns } from "../lib/dns/dns_server.ts";
+import { RateLimiter, serveDns } from "../lib/dns/dns_server.ts";
 import { NGINX_DNS_CACHE_MS, retireDelay } from "../lib/retirements.ts";
 import { buildModel, render, templates } from "../mod.ts";
-import { freePort, nginxCheck } from "./support/balancers.ts";
+import { freePort, httpGet, nginxCheck, startNginx } from "./support/balancers.ts";
+import { lbsync } from "./support/cli.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { missing } from "./support/tools.ts";
 
@@ -206,3 +207,127 @@ Deno.test("dns names: a rollover stops a container only after nginx's answers na
   );
   assert.equal(retireDelay({ retireAfterMs: 30_000, nginxDns: "127.0.0.1:5353" }), 30_000);
 });
+
+Deno.test("dns: 60 servers: the UDP answer fits 512 bytes with TC set, TCP gives all 60", async () => {
+  const dns = await serveDns(`127.0.0.1:${freePort()}`);
+  const a = Array.from({ length: 60 }, (_, i) => `10.0.1.${i + 1}`);
+  dns.update(new Map([["big.lbsync.internal", { a, aaaa: [] }]]));
+  const query = dnsQueryBytes("big.lbsync.internal");
+  try {
+    const udp = await udpAsk(dns.port, query);
+    assert.ok(udp.length <= 512, `${udp.length} bytes`);
+    assert.equal(udp[2] & 0x02, 0x02, "TC set");
+    const udpCount = (udp[6] << 8) | udp[7];
+    assert.ok(udpCount > 20 && udpCount < 60, `${udpCount} records over UDP`);
+    const tcp = await tcpAsk(dns.port, query);
+    assert.equal(tcp[2] & 0x02, 0, "no TC over TCP");
+    assert.equal((tcp[6] << 8) | tcp[7], 60);
+  } finally {
+    await dns.close();
+  }
+});
+
+Deno.test({
+  name: "dns: real nginx asks again over TCP after a truncated answer and reaches past it",
+  ignore: missing("nginx"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const port = freePort();
+    const servers = Array.from({ length: 60 }, (_, i) =>
+      Deno.serve(
+        { hostname: `127.0.1.${i + 1}`, port, onListen() {} },
+        () => new Response(`s${i + 1}`),
+      ));
+    const seen: string[] = [];
+    const dns = await serveDns(`127.0.0.1:${freePort()}`, (code, t) => seen.push(`${code}/${t}`));
+    dns.update(
+      new Map([["web.lbsync.internal", {
+        a: Array.from({ length: 60 }, (_, i) => `127.0.1.${i + 1}`),
+        aaaa: [],
+      }]]),
+    );
+    const listen = freePort();
+    const nginx = await startNginx({
+      http: `server { listen 127.0.0.1:${listen}; resolver 127.0.0.1:${dns.port} valid=10s ipv6=off;
+  location / { set $b web.lbsync.internal; proxy_pass http://$b:${port}; } }\n`,
+    });
+    try {
+      const answers = new Set<string>();
+      for (let i = 0; i < 240 && answers.size <= 40; i++) {
+        answers.add((await httpGet(listen, "/", "x")).body);
+      }
+      assert.ok(seen.includes("NOERROR/tcp"), seen.join(" "));
+      // one resolution (valid=10s) and more servers than a UDP answer holds
+      assert.ok(answers.size > 40, `${answers.size} servers answered`);
+    } finally {
+      await nginx.stop();
+      await dns.close();
+      await Promise.all(servers.map((s) => s.shutdown()));
+    }
+  },
+});
+
+Deno.test("dns: a source asking too fast is dropped; the rate refills", () => {
+  const limiter = new RateLimiter(10);
+  const allowed = Array.from({ length: 30 }, () => limiter.allow("1.2.3.4", 0)).filter(Boolean);
+  assert.equal(allowed.length, 20, "a burst of twice the rate");
+  assert.equal(limiter.allow("5.6.7.8", 0), true, "other sources are not affected");
+  assert.equal(limiter.allow("1.2.3.4", 50), false);
+  assert.equal(limiter.allow("1.2.3.4", 150), true, "100 ms later: one more");
+});
+
+Deno.test("dns: an address off loopback needs --nginx-dns-public", async () => {
+  await assert.rejects(
+    serveDns("0.0.0.0:5353"),
+    /Refusing --nginx-dns 0\.0\.0\.0:5353: off loopback/,
+  );
+  const r = await lbsync([
+    "watch",
+    "--from-file",
+    "-",
+    "--nginx-dns",
+    "0.0.0.0:5353",
+    "-t",
+    "nginx",
+  ], "[]");
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /add --nginx-dns-public to mean it/);
+});
+
+function dnsQueryBytes(name: string): Uint8Array {
+  return query(name, 1, 7);
+}
+
+/** One UDP question to 127.0.0.1:`port`, and its answer. */
+function udpAsk(port: number, message: Uint8Array): Promise<Uint8Array> {
+  const client = dgram.createSocket("udp4");
+  return new Promise<Uint8Array>((resolve) => {
+    client.once("message", (reply: Uint8Array) => {
+      client.close();
+      resolve(reply);
+    });
+    client.send(message, port, "127.0.0.1");
+  });
+}
+
+/** One question over TCP (2-byte length prefix), and its answer. */
+async function tcpAsk(port: number, message: Uint8Array): Promise<Uint8Array> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(Uint8Array.from([message.length >> 8, message.length & 0xff, ...message]));
+    let buffer = new Uint8Array(0);
+    for await (const chunk of conn.readable) {
+      const next = new Uint8Array(buffer.length + chunk.length);
+      next.set(buffer);
+      next.set(chunk, buffer.length);
+      buffer = next;
+      if (buffer.length >= 2 && buffer.length >= 2 + ((buffer[0] << 8) | buffer[1])) break;
+    }
+    return buffer.subarray(2);
+  } finally {
+    try {
+      conn.close();
+    } catch { /* closed by the loop */ }
+  }
+}

@@ -12,6 +12,7 @@ import { ConfigError, errorMessage } from "../errors.ts";
 import { isObject } from "../json_access.ts";
 import { parseListenAddress } from "../status_server.ts";
 import { writeFileAtomic } from "../write_file.ts";
+import { isLoopback } from "../grammar.ts";
 import {
   AdminError,
   type ConfigDocument,
@@ -234,7 +235,4 @@ function authorized(req: Request, token: string): boolean {
   return diff === 0;
 }
 
-/** True for an address only this machine can reach. */
-export function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "::1" || /^127(\.\d{1,3}){3}$/.test(hostname);
-}
+

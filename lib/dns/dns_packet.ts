@@ -28,8 +28,10 @@ export const RCODE = { ok: 0, formErr: 1, nxDomain: 3, notImp: 4, refused: 5 } a
 /** A and AAAA record types. */
 export const TYPE = { a: 1, aaaa: 28 } as const;
 
-/** Answers fit a classic 512-byte UDP message. */
+/** Answers over UDP fit a classic 512-byte message; over TCP, 65,535 bytes. */
 const MAX_MESSAGE = 512;
+/** The largest message over TCP (its length is a 16-bit prefix). */
+export const MAX_TCP_MESSAGE = 65_535;
 const HEADER = 12;
 
 /**
@@ -72,8 +74,9 @@ export function parseQuery(
 
 /**
  * The answer to `query`: the records of its type from `addresses` (`undefined`: no such
- * name), authoritative, with `ttl`. As many records as fit 512 bytes, starting at `offset`
- * (modulo their number), so that every address is handed out in turn.
+ * name), authoritative, with `ttl`. As many records as fit `maxSize` bytes (512 over UDP),
+ * starting at `offset` (modulo their number), so that every address is handed out in turn;
+ * when some do not fit, the TC bit tells the resolver to ask again over TCP.
  */
 export function answer(
   query: DnsQuery,
@@ -81,6 +84,7 @@ export function answer(
   rcode: number = addresses ? RCODE.ok : RCODE.nxDomain,
   ttl = 1,
   offset = 0,
+  maxSize = MAX_MESSAGE,
 ): Uint8Array {
   const records = query.klass !== 1 || !addresses
     ? []
@@ -90,12 +94,13 @@ export function answer(
     ? addresses.aaaa.map(ipv6Bytes)
     : [];
   const size = 12 + (records[0]?.length ?? 4); // the records of one type have one size
-  const room = Math.floor((MAX_MESSAGE - HEADER - query.question.length) / size);
+  const room = Math.floor((maxSize - HEADER - query.question.length) / size);
   const count = Math.min(records.length, Math.max(0, room));
+  const truncated = count < records.length ? 0x0200 : 0;
   const out = new Uint8Array(HEADER + query.question.length + count * size);
   const view = new DataView(out.buffer);
   view.setUint16(0, query.id);
-  view.setUint16(2, 0x8000 | 0x0400 | (query.flags & 0x0100) | rcode);
+  view.setUint16(2, 0x8000 | 0x0400 | truncated | (query.flags & 0x0100) | rcode);
   view.setUint16(4, 1);
   out.set(query.question, HEADER);
   let at = HEADER + query.question.length;
