@@ -376,7 +376,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     type: "boolean",
     section: "Applying",
     commands: WATCH,
-    help: "let --nginx-dns bind an address off loopback (a DNS server others\nreach can be made to flood a third party: firewall it)",
+    help:
+      "let --nginx-dns bind an address off loopback (a DNS server others\nreach can be made to flood a third party: firewall it)",
   },
   {
     name: "heartbeat",

@@ -234,5 +234,3 @@ function authorized(req: Request, token: string): boolean {
   for (let i = 0; i < wanted.length; i++) diff |= wanted[i] ^ (given[i] ?? 0);
   return diff === 0;
 }
-
-
