@@ -49,11 +49,20 @@ export type PathFailure = (path: string, why: string) => Error;
  */
 export function parseStaticService(item: unknown, path: string, fail: PathFailure): StaticService {
   if (!isObject(item)) throw fail(path, "expected an object");
-  rejectUnknown(item, path, ["name", "mode", "host", "path", "listen", "health", "servers"], fail);
+  rejectUnknown(
+    item,
+    path,
+    ["name", "mode", "host", "path", "listen", "health", "schemes", "servers"],
+    fail,
+  );
   const field = fieldReader(item, path, fail);
   const name = field("name", parseName);
   if (name === undefined) throw fail(`${path}.name`, "required");
   if (!Array.isArray(item.servers)) throw fail(`${path}.servers`, "expected an array");
+  checkSchemes(item.schemes, `${path}.schemes`, fail);
+  const servers = item.servers.map((server, j) =>
+    parseStaticServer(server, `${path}.servers[${j}]`, fail)
+  );
   return {
     name,
     mode: field("mode", (v) => parseChoice(v, ["http", "tcp"] as const)),
@@ -61,10 +70,45 @@ export function parseStaticService(item: unknown, path: string, fail: PathFailur
     path: field("path", parsePath),
     listen: field("listen", parsePort),
     health: field("health", parseHealthPath),
-    servers: item.servers.map((server, j) =>
-      parseStaticServer(server, `${path}.servers[${j}]`, fail)
-    ),
+    servers: byPriority(servers, `${path}.servers`, fail),
   };
+}
+
+/**
+ * `priority` as the REST balancer had it: the lowest value serves, higher values are its
+ * backups. nginx and HAProxy have one backup tier, so two values at most; more is refused
+ * rather than approximated.
+ */
+function byPriority(
+  servers: (StaticServer & { priority?: number })[],
+  path: string,
+  fail: PathFailure,
+): StaticServer[] {
+  const levels = [...new Set(servers.map((s) => s.priority ?? 0))].sort((a, b) => a - b);
+  if (levels.length > 2) {
+    throw fail(
+      path,
+      `priorities ${levels.join(", ")}: nginx and HAProxy have one backup tier, so at most two ` +
+        "values (the lowest serves, the other is its backup)",
+    );
+  }
+  return servers.map(({ priority, ...server }) =>
+    (priority ?? 0) > levels[0] ? { ...server, backup: true } : server
+  );
+}
+
+/** `schemes`: only `http` until HTTPS is built in; anything else is refused, with why. */
+function checkSchemes(value: unknown, path: string, fail: PathFailure): void {
+  if (value === undefined) return;
+  const list = Array.isArray(value) ? value : [value];
+  const other = list.find((s) => String(s).toLowerCase() !== "http");
+  if (other !== undefined) {
+    throw fail(
+      path,
+      `${JSON.stringify(other)} is not served: lbsync's templates serve http only (HTTPS is not ` +
+        "built in yet)",
+    );
+  }
 }
 
 /**
@@ -72,9 +116,13 @@ export function parseStaticService(item: unknown, path: string, fail: PathFailur
  *
  * @throws what `fail` builds, naming the path and the reason
  */
-export function parseStaticServer(value: unknown, path: string, fail: PathFailure): StaticServer {
+export function parseStaticServer(
+  value: unknown,
+  path: string,
+  fail: PathFailure,
+): StaticServer & { priority?: number } {
   if (!isObject(value)) throw fail(path, "expected an object");
-  rejectUnknown(value, path, ["host", "port", "weight", "backup"], fail);
+  rejectUnknown(value, path, ["host", "port", "weight", "backup", "priority"], fail);
   const get = fieldReader(value, path, fail);
   const host = get("host", parseServerHost);
   const port = get("port", parsePort);
@@ -85,7 +133,12 @@ export function parseStaticServer(value: unknown, path: string, fail: PathFailur
     port,
     weight: get("weight", (v) => parseInteger(v, 1, 256)),
     backup: get("backup", parseBoolean),
+    ...withPriority(get("priority", (v) => parseInteger(v, 0, 1000))),
   };
+}
+
+function withPriority(priority: number | undefined): { priority?: number } {
+  return priority === undefined ? {} : { priority };
 }
 
 /** Reads field `key` of `item` with a label grammar; errors name the JSON path. */

@@ -18,7 +18,14 @@ async function start(token?: string) {
     },
     stop.signal,
   );
-  const request = (head: string) => rawRequest(port, `${head}\r\nConnection: close\r\n\r\n`, 5000);
+  /** `head` (request line and headers), then `Connection: close` and the body, if any. */
+  const request = (head: string, body?: string) =>
+    rawRequest(
+      port,
+      `${head}\r\nConnection: close\r\n` +
+        (body === undefined ? "\r\n" : `Content-Length: ${body.length}\r\n\r\n${body}`),
+      5000,
+    );
   return {
     port,
     dir,
@@ -52,7 +59,8 @@ Deno.test("admin API without a token: a foreign Host (DNS rebinding) and any Ori
   const api = await start();
   try {
     const rebound = await api.request(
-      "PUT /services/web HTTP/1.1\r\nHost: rebind.attacker.example\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}",
+      "PUT /services/web HTTP/1.1\r\nHost: rebind.attacker.example\r\nContent-Type: text/plain",
+      "{}",
     );
     assert.equal(rebound.status, 421, rebound.body);
     const page = await api.request(
@@ -119,5 +127,54 @@ Deno.test("admin API: a token file readable by others is refused at start, in on
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("admin API, the REST balancer's shape: GET /, GET one server, PUT with no body, priority, schemes", async () => {
+  const api = await start();
+  const call = (method: string, path: string, body?: string) =>
+    api.request(`${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1`, body);
+  try {
+    const put = await call("PUT", "/services/web", JSON.stringify({ servers: [] }));
+    assert.equal(put.status, 200, put.body);
+    const empty = await call("PUT", "/services/web/servers/10.0.0.9-8080");
+    assert.equal(empty.status, 200, `no body: ${empty.body}`);
+    const whole = await call("GET", "/");
+    assert.equal(whole.status, 200);
+    assert.deepEqual(JSON.parse(whole.body), JSON.parse((await call("GET", "/services")).body));
+    const one = await call("GET", "/services/web/servers/10.0.0.9-8080");
+    assert.deepEqual(JSON.parse(one.body), { host: "10.0.0.9", port: 8080 });
+    assert.equal((await call("GET", "/services/web/servers/10.0.0.9-9999")).status, 404);
+
+    // priority: the lowest serves, the higher is its backup; a third level is refused
+    const two = JSON.stringify({
+      servers: [{ host: "10.0.0.1", port: 80, priority: 1 }, {
+        host: "10.0.0.2",
+        port: 80,
+        priority: 5,
+      }],
+    });
+    assert.equal((await call("PUT", "/services/pri", two)).status, 200);
+    const three = JSON.stringify({
+      servers: [1, 2, 3].map((p) => ({ host: `10.0.0.${p}`, port: 80, priority: p })),
+    });
+    const refused = await call("PUT", "/services/pri", three);
+    assert.equal(refused.status, 400);
+    assert.match(
+      JSON.parse(refused.body).error,
+      /priorities 1, 2, 3: nginx and HAProxy have one backup tier/,
+    );
+    const https = await call(
+      "PUT",
+      "/services/s",
+      JSON.stringify({ schemes: ["https"], servers: [] }),
+    );
+    assert.equal(https.status, 400);
+    assert.match(
+      JSON.parse(https.body).error,
+      /"https" is not served: lbsync's templates serve http only/,
+    );
+  } finally {
+    await api.close();
   }
 });

@@ -56,7 +56,7 @@ Deno.test("parseStaticServices() validates like labels and names the JSON path",
     ],
     [
       [{ name: "web", servers: [], extra: 1 }],
-      "$.services[0].extra: unknown setting (use name, mode, host, path, listen, health, servers)",
+      "$.services[0].extra: unknown setting (use name, mode, host, path, listen, health, schemes, servers)",
     ],
   ];
   for (const [value, message] of cases) {
@@ -186,4 +186,30 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("static services: priority, the lowest serves and the other is its backup (as rendered)", () => {
+  const [web] = parseStaticServices([{
+    name: "web",
+    servers: [
+      { host: "10.0.0.1", port: 80, priority: 1 },
+      { host: "10.0.0.2", port: 80, priority: 1 },
+      { host: "10.0.0.3", port: 80, priority: 7 },
+    ],
+  }], "f.json");
+  assert.deepEqual(web.servers.map((s) => [s.host, s.backup ?? false]), [
+    ["10.0.0.1", false],
+    ["10.0.0.2", false],
+    ["10.0.0.3", true],
+  ]);
+  const text = render(templates.nginx, buildModel([], { staticServices: [web] }).model);
+  assert.match(text, /server 10\.0\.0\.3:80 weight=1 max_fails=2 fail_timeout=10s backup;/);
+  assert.throws(
+    () =>
+      parseStaticServices([{
+        name: "web",
+        servers: [0, 1, 2].map((p) => ({ host: `10.0.0.${p + 1}`, port: 80, priority: p })),
+      }], "f.json"),
+    /\$\.services\[0\]\.servers: priorities 0, 1, 2: nginx and HAProxy have one backup tier/,
+  );
 });

@@ -39,7 +39,7 @@ export interface AdminSettings {
 const MAX_BODY = 64 * 1024;
 /** How long a client may take to send its body. */
 const BODY_TIMEOUT_MS = 10_000;
-const ROUTE = /^\/services(?:\/([^/]+)(?:\/servers\/([^/]+))?)?$/;
+const ROUTE = /^\/services(?:\/([^/]+)(?:\/servers\/([^/]+))?)?$|^\/$/;
 
 /**
  * Serves the admin API until `signal` aborts. Returns the bound port.
@@ -97,14 +97,16 @@ async function route(
   const [, rawName, rawServer] = match;
   const name = rawName === undefined ? undefined : serviceName(rawName);
   const method = req.method;
-  if (method === "GET" && rawServer === undefined) {
+  if (method === "GET") {
+    // GET / (the REST balancer's whole configuration) is GET /services
     const services = servicesOf(await readDocument(settings.configPath));
     if (name === undefined) return Response.json({ services });
     const service = services.find((s) => s.name === name);
     if (!service) throw new AdminError(404, `no static service ${name}`);
-    return Response.json(service);
+    if (rawServer === undefined) return Response.json(service);
+    return Response.json(findServer(service, rawServer));
   }
-  if (name === undefined) throw new AdminError(405, "use GET on /services");
+  if (name === undefined) throw new AdminError(405, "use GET on / and /services");
   const edit = editOf(method, name, rawServer);
   const doc = await change(settings, (d) => edit(d, body));
   const service = servicesOf(doc).find((s) => s.name === name);
@@ -112,6 +114,25 @@ async function route(
 }
 
 /** The edit a PUT or DELETE makes to the service `name` (or to one of its servers). */
+/** The server `HOST-PORT` of a service as the config file has it, or 404. */
+function findServer(service: Record<string, unknown>, raw: string): unknown {
+  const servers = Array.isArray(service.servers) ? service.servers : [];
+  const wanted = decodeOr(raw);
+  const found = servers.find((s) =>
+    isObject(s) && `${String(s.host).toLowerCase()}-${s.port}` === wanted
+  );
+  if (!found) throw new AdminError(404, `service ${service.name} has no server ${raw}`);
+  return found;
+}
+
+function decodeOr(raw: string): string {
+  try {
+    return decodeURIComponent(raw).toLowerCase();
+  } catch {
+    throw new AdminError(400, `server ${JSON.stringify(raw)}: a bad % escape`);
+  }
+}
+
 function editOf(
   method: string,
   name: string,
@@ -189,6 +210,7 @@ async function readJson(req: Request): Promise<unknown> {
     chunks.push(next.value);
   }
   const text = new TextDecoder().decode(concat(chunks, size));
+  if (text.trim() === "") return {}; // an empty body: nothing to change but the URL's
   try {
     return JSON.parse(text);
   } catch (error) {
