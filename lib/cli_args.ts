@@ -11,7 +11,8 @@ import { parseHeartbeat } from "./heartbeat.ts";
 import { parseListenAddress } from "./status_server.ts";
 import type { WatchOptions } from "./watch.ts";
 import type { Target } from "./targets.ts";
-import type { StaticService } from "./types.ts";
+import type { PortMapping, StaticService } from "./types.ts";
+import { parsePortMappings } from "./select.ts";
 import type { RouteQuery } from "./route_request.ts";
 import { closestOption, type CommandName, COMMANDS, findOption, OPTION_SPECS } from "./options.ts";
 
@@ -158,6 +159,7 @@ export function parseCommandLine(
     allowPartial: values["allow-partial"],
     swarm: values.swarm || values["swarm-vip"] ? { vip: values["swarm-vip"] } : undefined,
     service: values.service === undefined ? undefined : serviceFlag(values.service),
+    ports: values.ports === undefined ? undefined : portsFlag(values.ports),
     labelPrefix: values["label-prefix"],
     namePrefix: values["name-prefix"],
     match: values.match === undefined ? undefined : parseRegex("--match", values.match),
@@ -265,6 +267,15 @@ export function routeQuery(url: string | undefined, listen: string | undefined):
     return { listen: listenPort };
   }
   return { listen: listenPort, host: host === "" ? undefined : host, path: path ?? "/" };
+}
+
+/** `--ports LIST`. */
+function portsFlag(value: string): PortMapping[] {
+  try {
+    return parsePortMappings(value);
+  } catch (error) {
+    throw new UsageError(`Invalid --ports ${JSON.stringify(value)}: ${errorMessage(error)}`);
+  }
 }
 
 /** `--service NAME`: a valid service name. */

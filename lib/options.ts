@@ -133,6 +133,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       "the one service of a --match or --match-image without a named\ngroup (default match, image); labels still name their own",
   },
   {
+    name: "ports",
+    type: "string",
+    value: "LIST",
+    section: "Selection",
+    commands: ALL,
+    help: "for containers a rule selected and that have no labels: listen\nports and container ports, 80,443=3000,tcp:5432 (one service each,\nNAME-LISTEN when several)",
+  },
+  {
     name: "label-prefix",
     type: "string",
     value: "P",

@@ -5,7 +5,7 @@
  */
 import { resolveEndpoint } from "./address.ts";
 import { LabelError } from "./errors.ts";
-import { parseName, quote } from "./grammar.ts";
+import { parseName, parsePort, quote } from "./grammar.ts";
 import {
   type ContainerLabels,
   labelGroups,
@@ -13,7 +13,13 @@ import {
   type LabelMemo,
   readLabels,
 } from "./labels.ts";
-import type { ContainerInfo, ModelOptions, ServiceMode, SkippedContainer } from "./types.ts";
+import type {
+  ContainerInfo,
+  ModelOptions,
+  PortMapping,
+  ServiceMode,
+  SkippedContainer,
+} from "./types.ts";
 
 /** Service-level settings as one container's labels give them. */
 export interface ServiceSettings {
@@ -74,6 +80,9 @@ export function selectContainerServices(
   const prefix = options.labelPrefix ?? "lbsync";
   const groups = labelGroups(c.labels, prefix);
   const plain = selectContainer(c, options, memo);
+  if (options.ports && plain.kind !== "ignored" && !hasOwnLabels(c, prefix)) {
+    return portMappings(c, options, options.ports, memo);
+  }
   if (groups.length === 0) return [plain];
   const keys = labelKeys(prefix);
   const out: Selection[] = plain.kind === "ignored" ? [] : [plain];
@@ -91,6 +100,73 @@ export function selectContainerServices(
     out.push(selection);
   }
   return out;
+}
+
+/**
+ * `--ports 80,443=3000,tcp:5432`: the zero-downtime proxy's syntax, with `tcp:` for a tcp
+ * listener. Pure.
+ *
+ * @throws {LabelError} naming the bad entry
+ */
+export function parsePortMappings(text: string): PortMapping[] {
+  const seen = new Set<number>();
+  return text.split(",").map((entry) => {
+    const match = /^(?:(tcp|http):)?(\d{1,5})(?:=(\d{1,5}))?$/.exec(entry.trim());
+    if (!match) {
+      throw new LabelError(
+        `${quote(entry)} is not LISTEN[=PORT] or tcp:LISTEN[=PORT] (e.g. 80,443=3000,tcp:5432)`,
+      );
+    }
+    const listen = parsePort(match[2]);
+    if (seen.has(listen)) throw new LabelError(`port ${listen} is listed twice`);
+    seen.add(listen);
+    return {
+      mode: (match[1] ?? "http") as ServiceMode,
+      listen,
+      port: parsePort(match[3] ?? match[2]),
+    };
+  });
+}
+
+/** True when the container carries labels of its own (`PREFIX.enable` or `PREFIX.service`). */
+function hasOwnLabels(c: ContainerInfo, prefix: string): boolean {
+  const keys = labelKeys(prefix);
+  return c.labels[keys.enable] !== undefined || c.labels[keys.service] !== undefined;
+}
+
+/**
+ * A container selected by a rule, with `--ports`: one service per mapping, named after the
+ * rule's service (`NAME-LISTEN` when there are several mappings).
+ */
+function portMappings(
+  c: ContainerInfo,
+  options: ModelOptions,
+  mappings: PortMapping[],
+  memo?: LabelMemo,
+): Selection[] {
+  const keys = labelKeys(options.labelPrefix ?? "lbsync");
+  const base = ruleService(c, options);
+  return mappings.map((m) =>
+    selectContainer({
+      ...c,
+      labels: {
+        ...c.labels,
+        [keys.service]: mappings.length > 1 ? `${base}-${m.listen}` : base,
+        [keys.dotted + "port"]: String(m.port),
+        [keys.dotted + "listen"]: String(m.listen),
+        [keys.dotted + "mode"]: m.mode,
+      },
+    }, options, memo)
+  );
+}
+
+/** The service a rule (`--match`, `--match-image`) gives a container it selects. */
+function ruleService(c: ContainerInfo, options: ModelOptions): string {
+  const matched = options.match?.exec(c.name) ?? null;
+  const byName = matched?.groups?.service;
+  const byImage = options.matchImage?.exec(c.image)?.groups?.service;
+  return byName ?? byImage ?? options.service ??
+    (matched ? DEFAULT_MATCH_SERVICE : DEFAULT_IMAGE_SERVICE);
 }
 
 /**
@@ -254,18 +330,8 @@ function serviceName(
 ): string {
   if (labels.service) return labels.service;
   const prefix = options.labelPrefix ?? "lbsync";
-  const { matched } = rules;
-  const imageGroup = rules.imageMatched
-    ? options.matchImage!.exec(c.image)?.groups?.service
-    : undefined;
-  const [source, value] = matched?.groups?.service !== undefined
-    ? ["--match group service", matched.groups.service]
-    : imageGroup !== undefined
-    ? ["--match-image group service", imageGroup]
-    : matched
-    ? ["--service", options.service ?? DEFAULT_MATCH_SERVICE]
-    : rules.imageMatched
-    ? ["--service", options.service ?? DEFAULT_IMAGE_SERVICE]
+  const [source, value] = rules.matched || rules.imageMatched
+    ? ["--match / --match-image", ruleService(c, options)]
     : c.labels[COMPOSE_SERVICE] !== undefined
     ? [`label ${COMPOSE_SERVICE}`, c.labels[COMPOSE_SERVICE]]
     : ["container name", c.name];

@@ -289,6 +289,16 @@ export interface SkippedContainer {
   reason: string;
 }
 
+/** One listening port -> container port mapping of `--ports` (`80`, `443=3000`, `tcp:5432`). */
+export interface PortMapping {
+  /** `http`, or `tcp` for `tcp:LISTEN`. */
+  mode: ServiceMode;
+  /** Port the balancer listens on. */
+  listen: number;
+  /** Container port it sends to. */
+  port: number;
+}
+
 /** Options of {@link buildModel}; every field has a default. */
 export interface ModelOptions {
   /** Label prefix, default `lbsync`. */
@@ -333,6 +343,11 @@ export interface ModelOptions {
   busyPorts?: ReadonlyMap<number, string>;
   /** `connectTimeout` of the model in milliseconds, default 1000 (`--connect-timeout`). */
   connectTimeoutMs?: number;
+  /**
+   * `--ports`: containers a rule selected that have no labels of their own serve each
+   * mapping as a service of its own (`NAME-LISTEN` when there are several).
+   */
+  ports?: PortMapping[];
   /** Services with fixed servers; one with a discovered service's name adds to it. */
   staticServices?: StaticService[];
   /** HAProxy runtime API socket the `haproxy` template declares (`stats socket`). */

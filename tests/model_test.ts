@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { buildModel, render, templates } from "../mod.ts";
 import type { ContainerInfo } from "../lib/types.ts";
 import { container } from "./support/fixtures.ts";
+import { parsePortMappings } from "../lib/select.ts";
 
 function serversOf(containers: ContainerInfo[], options = {}) {
   const { model } = buildModel(containers, options);
@@ -444,4 +445,26 @@ Deno.test("buildModel() --match-image with --rollover: the newest container of t
     ["image", ["web-new"]],
   ]);
   assert.deepEqual(skipped.map((s) => `${s.name} ${s.code}`), ["web-old retired"]);
+});
+
+Deno.test("--ports: an unlabelled container a rule selected serves each mapping", () => {
+  const image = { image: "shop/web:3", ports: [] };
+  const cs = [
+    container("web-1", {}, image),
+    container("labelled", { "lbsync.service": "x" }, image),
+  ];
+  const ports = parsePortMappings("80,443=3000,tcp:5432");
+  const { model } = buildModel(cs, { matchImage: /^shop\/web:/, ports });
+  assert.deepEqual(
+    model.services.map((s) => `${s.name} ${s.mode} ${s.listen} -> ${s.servers.map((x) => x.port)}`),
+    ["image-443 http 443 -> 3000", "image-5432 tcp 5432 -> 5432", "image-80 http 80 -> 80"],
+    "the labelled container keeps its own labels (it has no port: out)",
+  );
+  assert.deepEqual(
+    buildModel([cs[0]], { matchImage: /web/, ports: parsePortMappings("8080") })
+      .model.services.map((s) => s.name),
+    ["image"],
+  );
+  assert.throws(() => parsePortMappings("80,80=81"), /port 80 is listed twice/);
+  assert.throws(() => parsePortMappings("udp:53"), /"udp:53" is not LISTEN\[=PORT\]/);
 });
