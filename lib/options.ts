@@ -138,7 +138,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     value: "LIST",
     section: "Selection",
     commands: ALL,
-    help: "for containers a rule selected and that have no labels: listen\nports and container ports, 80,443=3000,tcp:5432 (one service each,\nNAME-LISTEN when several)",
+    help:
+      "for containers a rule selected and that have no labels: listen\nports and container ports, 80,443=3000,tcp:5432 (one service each,\nNAME-LISTEN when several)",
   },
   {
     name: "label-prefix",

@@ -147,16 +147,20 @@ function portMappings(
   const keys = labelKeys(options.labelPrefix ?? "lbsync");
   const base = ruleService(c, options);
   return mappings.map((m) =>
-    selectContainer({
-      ...c,
-      labels: {
-        ...c.labels,
-        [keys.service]: mappings.length > 1 ? `${base}-${m.listen}` : base,
-        [keys.dotted + "port"]: String(m.port),
-        [keys.dotted + "listen"]: String(m.listen),
-        [keys.dotted + "mode"]: m.mode,
+    selectContainer(
+      {
+        ...c,
+        labels: {
+          ...c.labels,
+          [keys.service]: mappings.length > 1 ? `${base}-${m.listen}` : base,
+          [keys.dotted + "port"]: String(m.port),
+          [keys.dotted + "listen"]: String(m.listen),
+          [keys.dotted + "mode"]: m.mode,
+        },
       },
-    }, options, memo)
+      options,
+      memo,
+    )
   );
 }
 
