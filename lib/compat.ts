@@ -31,12 +31,12 @@ export function compatEnv(env: unknown): Record<string, string> | undefined {
 }
 
 /**
- * The container with nginx-proxy's variables turned into lbsync labels: `VIRTUAL_HOST`
- * enables it in a service named after its first host (containers with the same
- * `VIRTUAL_HOST` share one upstream, as in nginx-proxy), `VIRTUAL_PORT` and `VIRTUAL_PATH`
- * give the port and path, and port 80 is used when several ports are exposed and no
- * `VIRTUAL_PORT` is set. A container with labels of lbsync's prefix is configured by them
- * alone: its variables are ignored.
+ * The container with nginx-proxy's variables turned into lbsync labels, as nginx-proxy
+ * groups them: one service per host of `VIRTUAL_HOST` and `VIRTUAL_PATH` (a label group
+ * each), so containers that share a host share its upstream whatever else their lists hold,
+ * and containers on one host with different paths are routed by path. The port is
+ * `VIRTUAL_PORT`, else the only exposed port, else 80. A container with labels of lbsync's
+ * prefix is configured by them alone: its variables are ignored.
  *
  * @example
  * ```ts
@@ -44,35 +44,35 @@ export function compatEnv(env: unknown): Record<string, string> | undefined {
  * const c = withNginxProxyLabels({
  *   id: "1", name: "web", image: "web", labels: {}, state: "running", health: "none",
  *   networks: [], networkMode: "bridge", ports: [], created: 0, engine: "",
- *   env: { VIRTUAL_HOST: "app.example.com" },
+ *   env: { VIRTUAL_HOST: "app.example.com,www.example.com", VIRTUAL_PATH: "/api" },
  * }, "lbsync");
- * console.log(c.labels["lbsync.host"]); // app.example.com
+ * console.log(c.labels["lbsync.vh1.service"], c.labels["lbsync.vh1.port"]); // www.example.com-api 80
  * ```
  */
 export function withNginxProxyLabels(c: ContainerInfo, prefix: string): ContainerInfo {
-  const host = c.env?.VIRTUAL_HOST?.trim();
-  if (!host || Object.keys(c.labels).some((key) => key.startsWith(`${prefix}.`))) return c;
-  const derived: Record<string, string> = {
-    [`${prefix}.enable`]: "true",
-    [`${prefix}.service`]: serviceOf(host),
-    [`${prefix}.host`]: host,
-  };
-  const port = c.env?.VIRTUAL_PORT?.trim() ||
-    (c.ports.filter((p) => p.protocol === "tcp").length > 1 &&
-        c.ports.some((p) => p.port === 80)
-      ? "80"
-      : "");
-  if (port) derived[`${prefix}.port`] = port;
+  const list = c.env?.VIRTUAL_HOST?.trim();
+  if (!list || Object.keys(c.labels).some((key) => key.startsWith(`${prefix}.`))) return c;
+  const tcp = c.ports.filter((p) => p.protocol === "tcp");
+  const port = c.env?.VIRTUAL_PORT?.trim() || (tcp.length === 1 ? String(tcp[0].port) : "80");
   const path = c.env?.VIRTUAL_PATH?.trim();
-  if (path) derived[`${prefix}.path`] = path;
+  const derived: Record<string, string> = {};
+  list.split(",").map((h) => h.trim()).filter((h) => h !== "").forEach((host, i) => {
+    const group = `${prefix}.vh${i}`;
+    derived[`${group}.service`] = serviceOf(host, path);
+    derived[`${group}.host`] = host;
+    derived[`${group}.port`] = port;
+    if (path) derived[`${group}.path`] = path;
+  });
   return { ...c, labels: { ...c.labels, ...derived } };
 }
 
-/** A service name from a `VIRTUAL_HOST` list: its first host, `*.` spelled `wildcard.`. */
-function serviceOf(hosts: string): string {
-  const first = hosts.split(",")[0].trim().toLowerCase().replace(/^\*\./, "wildcard.");
-  const name = first.replace(/[^a-z0-9_.-]/g, "_").replace(/^[^a-z0-9]+/, "");
-  return name.slice(0, 200) || "virtual_host";
+/** A service name for a host and path: `*.` spelled `wildcard.`, the path after a `-`. */
+function serviceOf(host: string, path: string | undefined): string {
+  const first = host.toLowerCase().replace(/^\*\./, "wildcard.");
+  const slug = (path ?? "/").replace(/^\/+|\/+$/g, "").replace(/[^A-Za-z0-9_.-]+/g, "_");
+  const name = `${first}${slug ? `-${slug}` : ""}`.replace(/[^a-z0-9_.-]/gi, "_")
+    .replace(/^[^a-z0-9]+/i, "");
+  return name.slice(0, 128) || "virtual_host";
 }
 
 /** Reads `Config.Env` of an inspect object (helper for the Docker shell). */

@@ -127,6 +127,7 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
       hasTcp: listeners.tcpListeners.length > 0,
       ...serverNamesHash(hosts),
       haproxySocket: options.haproxySocket ?? "",
+      unknownHostStatus: options.compat === "nginx-proxy" ? 503 : 404,
       nginxResolver: options.nginxDns ?? "",
       connectTimeout: `${options.connectTimeoutMs ?? 1000}ms`,
       generation: GENERATION_TOKEN,

@@ -42,7 +42,8 @@ export type RouteAnswer =
     /** The servers that may answer (backups only when no primary is up). */
     servers: Server[];
   }
-  | { kind: "not-found"; host: string; path: string }
+  /** No route: 404 on a known host, `unknownHostStatus` (404, 503 for nginx-proxy) else. */
+  | { kind: "not-found"; host: string; path: string; status: number }
   /** nginx's answer to `/api` when only `/api/` is routed (and proxied): 301 to `/api/`. */
   | { kind: "redirect"; location: string }
   | { kind: "bad-request"; reason: string };
@@ -71,7 +72,7 @@ export function routeRequest(model: Model, query: RouteQuery): RouteAnswer {
   const path = normalizePath((query.path ?? "/").split("?")[0]);
   if (path === null) return { kind: "bad-request", reason: "invalid path" };
   const listener = model.httpListeners.find((l) => l.port === query.listen);
-  if (!listener) return { kind: "not-found", host, path };
+  if (!listener) return { kind: "not-found", host, path, status: model.unknownHostStatus };
   const vhost = host === ""
     ? undefined
     : listener.virtualHosts.find((v) => v.wildcard ? host.endsWith(v.matchValue) : host === v.host);
@@ -79,7 +80,9 @@ export function routeRequest(model: Model, query: RouteQuery): RouteAnswer {
   const redirect = routes.find((r) => r.redirectFrom === path);
   if (redirect) return { kind: "redirect", location: redirect.path };
   const route = routes.find((r) => path.startsWith(r.path));
-  if (!route) return { kind: "not-found", host, path };
+  if (!route) {
+    return { kind: "not-found", host, path, status: vhost ? 404 : model.unknownHostStatus };
+  }
   const service = model.services.find((s) => s.name === route.service)!;
   return routed(service, vhost?.host ?? "", route.path);
 }
@@ -168,7 +171,9 @@ export function formatRouteAnswer(answer: RouteAnswer, query: RouteQuery): strin
   if (answer.kind === "bad-request") return `400 bad request: ${answer.reason}\n`;
   if (answer.kind === "redirect") return `301 moved permanently: to ${answer.location}\n`;
   if (answer.kind === "not-found") {
-    return `404 not found: no route for host ${answer.host || "(default)"} path ${answer.path} ` +
+    return `${answer.status} not found: no route for host ${
+      answer.host || "(default)"
+    } path ${answer.path} ` +
       `on port ${query.listen}\n`;
   }
   const s = answer.service;

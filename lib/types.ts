@@ -254,6 +254,11 @@ export interface Model {
   serverNamesHashMaxSize: number;
   /** HAProxy runtime API socket (`--haproxy-socket`), `""` when none. */
   haproxySocket: string;
+  /**
+   * The status of a request for a host no service names, when no default route takes it:
+   * 404, or 503 with `--compat nginx-proxy` (what nginx-proxy's default server answers).
+   */
+  unknownHostStatus: number;
   /** The DNS server nginx resolves services with (`--nginx-dns`), `""` when none. */
   nginxResolver: string;
   /**

@@ -4,9 +4,24 @@
  * inspect cache proved with a counting proxy in front of the real engine.
  */
 import assert from "node:assert/strict";
-import { buildModel, containersFromDockerApi, Watcher } from "../mod.ts";
+import {
+  buildModel,
+  containersFromDockerApi,
+  render,
+  routeRequest,
+  templates,
+  Watcher,
+} from "../mod.ts";
 import { compatEnv } from "../lib/compat.ts";
-import { answerSet, eventually, freePort, startNginx } from "./support/balancers.ts";
+import {
+  answerSet,
+  backend,
+  eventually,
+  freePort,
+  rawRequest,
+  startHaproxy,
+  startNginx,
+} from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import { countingProxy } from "./support/counting_proxy.ts";
 import { ENGINE_SOCK, engineArgs, engineMissing, Scenario } from "./support/engine.ts";
@@ -30,7 +45,7 @@ Deno.test("compat: only the VIRTUAL_* variables are kept from an inspect object"
   assert.deepEqual(c.env, { VIRTUAL_HOST: "web.test" });
 });
 
-Deno.test("compat: containers of one VIRTUAL_HOST share a service; labels win over it; bad values are named", () => {
+Deno.test("compat: one service per host and path, as nginx-proxy groups them; labels win; bad values are named", () => {
   resetContainers();
   const env = (vars: Record<string, string>) => ({ env: vars });
   const containers = [
@@ -44,6 +59,7 @@ Deno.test("compat: containers of one VIRTUAL_HOST share a service; labels win ov
       ...env({ VIRTUAL_HOST: "multi.test" }),
       ports: [80, 443].map((port) => ({ port, protocol: "tcp", published: [] })),
     }),
+    container("noport", {}, { ...env({ VIRTUAL_HOST: "noport.test" }), ports: [] }),
     container(
       "labelled",
       { "lbsync.enable": "true", "lbsync.host": "label.test" },
@@ -56,16 +72,44 @@ Deno.test("compat: containers of one VIRTUAL_HOST share a service; labels win ov
   assert.deepEqual(
     model.services.map((s) => [s.name, s.hosts.join(), s.path, s.servers.map((x) => x.endpoint)]),
     [
-      ["a.test", "a.test,www.a.test", "/", ["10.0.0.3:8080", "10.0.0.4:8080"]],
-      ["labelled", "label.test", "/", ["10.0.0.7:8080"]],
+      ["a.test", "a.test", "/", ["10.0.0.3:8080", "10.0.0.4:8080"]],
+      ["labelled", "label.test", "/", ["10.0.0.8:8080"]],
       ["multi.test", "multi.test", "/", ["10.0.0.6:80"]],
-      ["wildcard.b.test", "*.b.test", "/api", ["10.0.0.5:9000"]],
+      ["noport.test", "noport.test", "/", ["10.0.0.7:80"]],
+      ["wildcard.b.test-api", "*.b.test", "/api", ["10.0.0.5:9000"]],
+      ["www.a.test", "www.a.test", "/", ["10.0.0.3:8080", "10.0.0.4:8080"]],
     ],
   );
   assert.deepEqual(skipped.map((s) => [s.name, s.reason]), [
-    ["bad", 'label lbsync.host="bad host;": not an RFC 1123 host name (optionally *.name)'],
+    [
+      "bad",
+      'group vh0: label lbsync.vh0.host="bad host;": not an RFC 1123 host name (optionally *.name)',
+    ],
   ]);
   assert.deepEqual(buildModel(containers).model.services.map((s) => s.name), ["labelled"]);
+});
+
+Deno.test("compat: a host in two containers' lists is served by both; paths on one host each their own", () => {
+  resetContainers();
+  const env = (vars: Record<string, string>) => ({ env: vars });
+  const { model } = buildModel([
+    container("ab", {}, env({ VIRTUAL_HOST: "a.test,b.test" })),
+    container("bc", {}, env({ VIRTUAL_HOST: "b.test,c.test" })),
+    container("root", {}, env({ VIRTUAL_HOST: "p.test" })),
+    container("api", {}, env({ VIRTUAL_HOST: "p.test", VIRTUAL_PATH: "/api" })),
+    container("static", {}, env({ VIRTUAL_HOST: "p.test", VIRTUAL_PATH: "/static/" })),
+  ], { compat: "nginx-proxy" });
+  const serving = (host: string, path: string) => {
+    const answer = routeRequest(model, { listen: 80, host, path });
+    return answer.kind === "routed" ? answer.servers.map((s) => s.name).join(",") : answer.kind;
+  };
+  assert.equal(serving("a.test", "/"), "ab");
+  assert.equal(serving("b.test", "/"), "ab,bc");
+  assert.equal(serving("c.test", "/"), "bc");
+  assert.equal(serving("p.test", "/"), "root");
+  assert.equal(serving("p.test", "/api/x"), "api");
+  assert.equal(serving("p.test", "/static/app.js"), "static");
+  assert.equal(serving("p.test", "/static"), "redirect"); // nginx-proxy: 301 to /static/
 });
 
 const noEngine = await engineMissing();
@@ -172,6 +216,69 @@ Deno.test({
       await proxy.close();
       await s.cleanup();
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "compat through real nginx and HAProxy: shared hosts, paths, 503 for unknown hosts",
+  ignore: missing("nginx") || missing("haproxy"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    resetContainers();
+    const names = ["ab", "bc", "root", "api"];
+    const backends = new Map(names.map((n) => [n, backend(n)]));
+    const vars: Record<string, Record<string, string>> = {
+      ab: { VIRTUAL_HOST: "a.test,b.test" },
+      bc: { VIRTUAL_HOST: "b.test,c.test" },
+      root: { VIRTUAL_HOST: "p.test" },
+      api: { VIRTUAL_HOST: "p.test", VIRTUAL_PATH: "/api/" },
+    };
+    const containers = names.map((n) =>
+      container(n, {}, {
+        networks: [{ name: "app", ip: "127.0.0.1", ipv6: "" }],
+        ports: [{ port: backends.get(n)!.port, protocol: "tcp", published: [] }],
+        env: vars[n],
+      })
+    );
+    const listen = freePort();
+    const build = (address: string) =>
+      buildModel(containers, { compat: "nginx-proxy", listen, listenAddress: address }).model;
+    const nginx = await startNginx({ http: render(templates.nginx, build("127.0.0.2")) });
+    const haproxy = await startHaproxy(render(templates.haproxy, build("127.0.0.3")));
+    const ask = async (address: string, host: string, path: string) => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 6; i++) {
+        const r = await rawRequest(
+          listen,
+          `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+          5000,
+          address,
+        );
+        seen.add(r.status === 200 ? r.body.trim() : String(r.status));
+      }
+      return [...seen].sort().join(",");
+    };
+    try {
+      const cases: [string, string, string][] = [
+        ["a.test", "/", "ab"],
+        ["b.test", "/", "ab,bc"],
+        ["c.test", "/", "bc"],
+        ["p.test", "/", "root"],
+        ["p.test", "/api/x", "api"],
+        ["p.test", "/api", "301"],
+        ["unknown.test", "/", "503"],
+      ];
+      for (const [host, path, want] of cases) {
+        for (const address of ["127.0.0.2", "127.0.0.3"]) {
+          assert.equal(await ask(address, host, path), want, `${address} ${host}${path}`);
+        }
+      }
+    } finally {
+      await nginx.stop();
+      await haproxy.stop();
+      await Promise.all([...backends.values()].map((b) => b.close()));
     }
   },
 });

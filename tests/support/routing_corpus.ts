@@ -121,7 +121,7 @@ export function expectedAnswer(model: Model, listen: number, request: CorpusRequ
     case "routed":
       return answer.servers.length > 0 ? answer.service.name : "503";
     case "not-found":
-      return "404";
+      return String(answer.status);
     case "bad-request":
       return "400";
     case "redirect":
