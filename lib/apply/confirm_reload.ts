@@ -34,8 +34,9 @@ export type GenerationReader = (at: GenerationAddress, timeoutMs: number) => Pro
 /**
  * Asks `at` for its generation every 50 ms until it is `expected` or `timeoutMs` passed.
  * Only a generation read and found different is evidence of a failed reload (`stale`).
- * Confirmed takes {@link CONFIRMATIONS} answers in a row on fresh connections: during a
- * reload the old workers still accept connections for a moment, answering the old one.
+ * Confirmed takes {@link CONFIRMATIONS} answers in a row on fresh connections, 25 ms apart:
+ * during a reload the old workers still accept connections for a moment, answering the old
+ * one (on a loaded machine a request or two may still reach them after that).
  *
  * @example
  * ```ts
@@ -60,7 +61,11 @@ export async function confirmGeneration(
       const running = await read(at, Math.max(50, Math.min(1000, left)));
       inARow = running === expected ? inARow + 1 : 0;
       if (inARow >= CONFIRMATIONS) return { kind: "confirmed" };
-      if (inARow > 0) continue;
+      if (inARow > 0) {
+        // spread the confirmations: an old worker takes connections until it handles QUIT
+        await new Promise((r) => setTimeout(r, 25));
+        continue;
+      }
       last = /^[0-9a-f]{16}$/.test(running)
         ? { kind: "stale", running }
         : { kind: "unconfirmed", reason: `answered ${JSON.stringify(running.slice(0, 40))}` };
