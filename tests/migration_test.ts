@@ -1,0 +1,509 @@
+/**
+ * The README's migration tables, run: every row of "Coming from other tools" has a check here
+ * that runs the lbsync side on fixtures and asserts the effect the old tool had; a row without
+ * a check, or a check without a row, fails.
+ */
+import assert from "node:assert/strict";
+import { parseCommandLine } from "../lib/cli_args.ts";
+import { parseStaticServices } from "../lib/static_services.ts";
+import { serveAdmin } from "../lib/admin/admin_server.ts";
+import { buildModel, type ContainerInfo } from "../mod.ts";
+import { freePort, rawRequest } from "./support/balancers.ts";
+import { lbsync } from "./support/cli.ts";
+import { container, resetContainers } from "./support/fixtures.ts";
+
+const README = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+
+/** `{ tool: [old cell, new cell][] }` from the tables under "Coming from other tools". */
+function readmeRows(): Map<string, [string, string][]> {
+  const section = README.slice(
+    README.indexOf("## Coming from other tools"),
+    README.indexOf("## Permissions"),
+  );
+  const rows = new Map<string, [string, string][]>();
+  let tool = "";
+  const lines = section.split("\n");
+  lines.forEach((line, i) => {
+    const from = /^From (?:the )?(.+?)(?: \(|:)/.exec(line);
+    if (from) tool = from[1];
+    const cells = /^\| (.+?) +\| (.+?) +\|$/.exec(line);
+    // a table's header is the row above its |---| line; the separator is no row either
+    if (!cells || /^-+$/.test(cells[1]) || /^\| -+/.test(lines[i + 1] ?? "")) return;
+    rows.set(tool, [...(rows.get(tool) ?? []), [cells[1], cells[2]]]);
+  });
+  return rows;
+}
+
+// ---- fixtures ------------------------------------------------------------------------------
+
+interface Item {
+  name: string;
+  image?: string;
+  labels?: Record<string, string>;
+  ip?: string;
+  /** container port -> published port */
+  ports?: Record<number, number>;
+}
+
+/** `/containers/json` summaries, created a second apart, ids 64 hex digits. */
+function summaries(items: Item[]): string {
+  return JSON.stringify(items.map((item, i) => ({
+    Id: (i + 1).toString(16).padStart(2, "0").repeat(32),
+    Names: [`/${item.name}`],
+    Image: item.image ?? "app",
+    Created: 1_700_000_000 + i,
+    State: "running",
+    Labels: item.labels ?? {},
+    Ports: Object.entries(item.ports ?? { 8080: 0 }).map(([p, pub]) => ({
+      PrivatePort: Number(p),
+      Type: "tcp",
+      ...(pub ? { PublicPort: pub, IP: "0.0.0.0" } : {}),
+    })),
+    HostConfig: { NetworkMode: "app" },
+    NetworkSettings: { Networks: { app: { IPAddress: item.ip ?? `10.0.0.${i + 2}` } } },
+  })));
+}
+
+/** A template that prints each service: `name mode listen: endpoints`. */
+const PROBE = "{{#services}}{{name}} {{mode}} {{listen}}:{{#servers}} {{endpoint}}{{/servers}}\n" +
+  "{{/services}}";
+
+/** What `lbsync render ARGS` makes of `items`, through the probe template. */
+async function probe(items: Item[], args: string[]): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "lbsync-migrate-" });
+  try {
+    await Deno.writeTextFile(`${dir}/c.json`, summaries(items));
+    await Deno.writeTextFile(`${dir}/probe.mustache`, PROBE);
+    const r = await lbsync([
+      "render",
+      "--from-file",
+      `${dir}/c.json`,
+      ...args,
+      "-t",
+      `${dir}/probe.mustache`,
+      "-o",
+      "-",
+      "-q",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The options `lbsync ARGS` parses to (with a target, so render and watch accept it). */
+function options(args: string[]) {
+  const cmd = parseCommandLine([...args, "-t", "nginx"]);
+  assert.ok("options" in cmd);
+  return cmd;
+}
+
+async function inTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "lbsync-migrate-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Renders `items` to `out` with `args`; returns the run. */
+async function renderTo(dir: string, items: Item[], args: string[]) {
+  await Deno.writeTextFile(`${dir}/c.json`, summaries(items));
+  return await lbsync(["render", "--from-file", `${dir}/c.json`, ...args]);
+}
+
+/** An admin API over a config file in `dir`; `call(method, path, body?)` answers. */
+async function adminApi(dir: string) {
+  await Deno.writeTextFile(`${dir}/lbsync.json`, JSON.stringify({ services: [] }));
+  const stop = new AbortController();
+  const port = freePort();
+  const { finished } = serveAdmin({
+    address: `127.0.0.1:${port}`,
+    configPath: `${dir}/lbsync.json`,
+    apply: () => Promise.resolve(undefined),
+  }, stop.signal);
+  const call = async (method: string, path: string, body?: unknown) => {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const r = await rawRequest(
+      port,
+      `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
+        (text === undefined ? "\r\n" : `Content-Length: ${text.length}\r\n\r\n${text}`),
+    );
+    return { status: r.status, json: r.body ? JSON.parse(r.body) : undefined };
+  };
+  return {
+    call,
+    close: async () => {
+      stop.abort();
+      await finished;
+    },
+  };
+}
+
+function compat(vars: Record<string, string>, more: Partial<ContainerInfo> = {}) {
+  resetContainers();
+  const c = container("app", {}, { env: vars, ...more });
+  return buildModel([c], { compat: "nginx-proxy" }).model;
+}
+
+// ---- checks, by tool and old cell -----------------------------------------------------------
+
+type Check = () => Promise<void> | void;
+
+const CHECKS: Record<string, Record<string, Check>> = {
+  "docker-gen": {
+    "`-watch`": () => assert.equal(options(["watch"]).command, "watch"),
+    '`-notify "nginx -s reload"`': () =>
+      inTempDir(async (dir) => {
+        const args = ["-t", "nginx", "-o", `${dir}/out.conf`, "--reload-cmd", `echo x >> ${dir}/n`];
+        assert.equal(
+          (await renderTo(dir, [{ name: "a", labels: { "lbsync.enable": "true" } }], args)).code,
+          0,
+        );
+        await renderTo(dir, [{ name: "a", labels: { "lbsync.enable": "true" } }], args);
+        assert.equal(await Deno.readTextFile(`${dir}/n`), "x\n", "notified once: only on change");
+      }),
+    "`-notify-sighup nginx`": () =>
+      assert.deepEqual(options(["render", "--signal-container", "nginx"]).options.signalContainer, {
+        name: "nginx",
+        signal: "SIGHUP",
+      }),
+    "`-wait 500ms:2s`": () =>
+      assert.deepEqual(options(["watch", "--heartbeat", "500ms:2s"]).options.heartbeat, {
+        minMs: 500,
+        maxMs: 2000,
+      }),
+    "`-only-exposed`": async () => {
+      const out = await probe(
+        [{ name: "a", labels: { "lbsync.enable": "true" }, ip: "10.0.0.9" }],
+        [
+          "--address",
+          "network",
+        ],
+      );
+      assert.equal(out, "a http 80: 10.0.0.9:8080\n");
+    },
+    "`-only-published`": async () => {
+      const out = await probe(
+        [{ name: "a", labels: { "lbsync.enable": "true" }, ports: { 8080: 32768 } }, {
+          name: "b",
+          labels: { "lbsync.enable": "true", "lbsync.host": "b.test" },
+        }],
+        ["--address", "published"],
+      );
+      // b publishes nothing: not a server (its host answers 503)
+      assert.equal(out, "a http 80: 127.0.0.1:32768\nb http 80:\n");
+    },
+    "`-endpoint tcp://10.0.0.5:2376`": () =>
+      assert.deepEqual(
+        options(["render", "--docker", "tcp://10.0.0.5:2376"]).options.docker?.urls,
+        [
+          "tcp://10.0.0.5:2376",
+        ],
+      ),
+    "`-tlscacert`, `-tlscert`, `-tlskey`": () =>
+      assert.deepEqual(
+        options(["render", "--tls-ca", "ca.pem", "--tls-cert", "c.pem", "--tls-key", "k.pem"])
+          .options.docker?.tls,
+        { ca: "ca.pem", cert: "c.pem", key: "k.pem" },
+      ),
+    "`-config FILE` (TOML)": () =>
+      inTempDir(async (dir) => {
+        await Deno.writeTextFile(
+          `${dir}/lbsync.json`,
+          JSON.stringify({ targets: [{ template: "nginx", output: `${dir}/out.conf` }] }),
+        );
+        await Deno.writeTextFile(
+          `${dir}/c.json`,
+          summaries([{ name: "a", labels: { "lbsync.enable": "true" } }]),
+        );
+        const r = await lbsync([
+          "render",
+          "--config",
+          `${dir}/lbsync.json`,
+          "--from-file",
+          `${dir}/c.json`,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(await Deno.readTextFile(`${dir}/out.conf`), /upstream lbsync_a /);
+      }),
+    "`-interval 30`": () =>
+      assert.equal(options(["watch", "--resync", "30s"]).options.resyncMs, 30_000),
+    "`TEMPLATE DEST` arguments": async () => {
+      const out = await probe([{ name: "a", labels: { "lbsync.enable": "true" } }], []);
+      assert.match(out, /^a http 80: /);
+    },
+  },
+  "backendUpdater daemon": {
+    '`-service "dailyReport[0-9]*.stackepress.com"`': async () => {
+      const out = await probe(
+        [
+          { name: "dailyReport1.stackepress.com", ip: "10.0.0.21" },
+          { name: "dailyReport2.stackepress.com", ip: "10.0.0.22" },
+          { name: "other", ip: "10.0.0.23" },
+        ],
+        ["--match", "dailyReport[0-9]*.stackepress.com", "--service", "daily"],
+      );
+      assert.equal(out, "daily http 80: 10.0.0.21:8080 10.0.0.22:8080\n", "one upstream, both");
+    },
+    "`-host 10.0.0.7`": async () => {
+      const out = await probe(
+        [{ name: "a", labels: { "lbsync.enable": "true" }, ports: { 8080: 32770 } }],
+        ["--address", "published", "--host-ip", "10.0.0.7"],
+      );
+      assert.equal(out, "a http 80: 10.0.0.7:32770\n");
+    },
+    "`-config /etc/nginx/conf.d/backend.conf`": () =>
+      inTempDir(async (dir) => {
+        const r = await renderTo(dir, [{ name: "a", labels: { "lbsync.enable": "true" } }], [
+          "-t",
+          "nginx",
+          "-o",
+          `${dir}/backend.conf`,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(await Deno.readTextFile(`${dir}/backend.conf`), /upstream lbsync_a /);
+      }),
+    "`-template upstream.tmpl`": () =>
+      inTempDir(async (dir) => {
+        await Deno.writeTextFile(
+          `${dir}/upstream.mustache`,
+          "{{#services}}upstream {{backend}};{{/services}}\n",
+        );
+        const r = await renderTo(dir, [{ name: "a", labels: { "lbsync.enable": "true" } }], [
+          "-t",
+          `${dir}/upstream.mustache`,
+          "-o",
+          "-",
+        ]);
+        assert.equal(r.stdout, "upstream lbsync_a;\n");
+      }),
+    "`-bkp_dir /var/backups/nginx`": () =>
+      inTempDir(async (dir) => {
+        const args = ["-t", "nginx", "-o", `${dir}/out.conf`, "--backup-dir", `${dir}/bkp`];
+        await renderTo(dir, [{ name: "a", labels: { "lbsync.enable": "true" } }], args);
+        await renderTo(dir, [{ name: "b", labels: { "lbsync.enable": "true" } }], args);
+        const copies = [...Deno.readDirSync(`${dir}/bkp${dir}`)].map((e) => e.name);
+        assert.equal(copies.length, 1);
+        assert.match(copies[0], /^out\.conf\.\d{8}T\d{6}\.\d{3}Z$/);
+      }),
+    "`-dockerAddr tcp://10.0.0.5:2375`": () =>
+      assert.deepEqual(
+        options(["render", "--docker", "tcp://10.0.0.5:2375"]).options.docker?.urls,
+        [
+          "tcp://10.0.0.5:2375",
+        ],
+      ),
+    "`-heartbeat 2s`": () =>
+      // a batch closes 2 s after its last event (and at most 8 s after its first)
+      assert.deepEqual(options(["watch", "--heartbeat", "2s"]).options.heartbeat, {
+        minMs: 2000,
+        maxMs: 8000,
+      }),
+    "`-since 10m`": () => {
+      // events from ten minutes ago on (the Docker API takes unix seconds)
+      const cmd = parseCommandLine(
+        ["watch", "--since", "10m", "-t", "nginx"],
+        {},
+        {},
+        () => 1_700_000_600_000,
+      );
+      assert.ok("options" in cmd);
+      assert.equal(cmd.options.since, "1700000000");
+    },
+  },
+  "zero-downtime proxy": {
+    "`-tag shop/web:2`": async () => {
+      const out = await probe(
+        [{ name: "w1", image: "shop/web:2" }, { name: "w0", image: "shop/web:1" }],
+        ["--match-image", "^shop/web:2$"],
+      );
+      assert.equal(out, "image http 80: 10.0.0.2:8080\n");
+    },
+    "`-ports 80,443=3000`": async () => {
+      const out = await probe([{ name: "w1", image: "shop/web:2", ports: { 80: 0, 3000: 0 } }], [
+        "--match-image",
+        "^shop/web:",
+        "--ports",
+        "80,443=3000",
+      ]);
+      assert.equal(out, "image-443 http 443: 10.0.0.2:3000\nimage-80 http 80: 10.0.0.2:80\n");
+    },
+    "`-ready /healthz`": () => {
+      resetContainers();
+      const { model } = buildModel([
+        container("w", { "lbsync.service": "w", "lbsync.health": "/healthz" }),
+      ]);
+      assert.equal(model.services[0].health, "/healthz");
+      assert.equal(options(["render", "--ready-timeout", "30s"]).options.readyTimeoutMs, 30_000);
+    },
+    "`-grace 30s`": () => {
+      const o = options(["watch", "--rollover", "--retire-after", "30s"]).options;
+      assert.deepEqual([o.rollover, o.retireAfterMs], [true, 30_000]);
+    },
+  },
+  "registrator and consul-template": {
+    "registrator: a service per image": async () => {
+      const out = await probe([{ name: "r1", image: "registry.example.com/cache/redis:7" }], [
+        "--match-image",
+        "^(?:.*/)?(?<service>[a-z0-9_.-]+)(?::[^/]*)?$",
+      ]);
+      assert.equal(out, "redis http 80: 10.0.0.2:8080\n");
+    },
+    "registrator `-ip 10.0.0.5`": async () => {
+      const out = await probe(
+        [{ name: "a", labels: { "lbsync.enable": "true" }, ports: { 8080: 32771 } }],
+        ["--address", "published", "--host-ip", "10.0.0.5"],
+      );
+      assert.equal(out, "a http 80: 10.0.0.5:32771\n");
+    },
+    "registrator `-internal`": async () => {
+      const out = await probe(
+        [{
+          name: "a",
+          labels: { "lbsync.enable": "true" },
+          ports: { 8080: 32771 },
+          ip: "10.0.0.9",
+        }],
+        ["--address", "network"],
+      );
+      assert.equal(out, "a http 80: 10.0.0.9:8080\n");
+    },
+    'consul-template `-template "in:out:cmd"`': () =>
+      inTempDir(async (dir) => {
+        await Deno.writeTextFile(`${dir}/in.mustache`, PROBE);
+        const r = await renderTo(dir, [{ name: "a", labels: { "lbsync.enable": "true" } }], [
+          "-t",
+          `${dir}/in.mustache`,
+          "-o",
+          `${dir}/out`,
+          "--reload-cmd",
+          `touch ${dir}/ran`,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(await Deno.readTextFile(`${dir}/out`), /^a http 80: /);
+        assert.ok((await Deno.stat(`${dir}/ran`)).isFile, "the command ran");
+      }),
+    "consul-template `-wait 5s:10s`": () =>
+      assert.deepEqual(options(["watch", "--heartbeat", "5s:10s"]).options.heartbeat, {
+        minMs: 5000,
+        maxMs: 10_000,
+      }),
+    "consul-template `-once`": () => assert.equal(options(["render"]).command, "render"),
+  },
+  "REST balancer": {
+    "`GET /` (the whole configuration)": () =>
+      inTempDir(async (dir) => {
+        const api = await adminApi(dir);
+        try {
+          await api.call("PUT", "/services/web", { servers: [{ host: "10.0.0.9", port: 80 }] });
+          const r = await api.call("GET", "/");
+          assert.equal(r.status, 200);
+          assert.equal(r.json.services[0].name, "web");
+        } finally {
+          await api.close();
+        }
+      }),
+    "`GET` one upstream": () =>
+      inTempDir(async (dir) => {
+        const api = await adminApi(dir);
+        try {
+          await api.call("PUT", "/services/web", { servers: [] });
+          assert.equal((await api.call("GET", "/services/web")).json.name, "web");
+        } finally {
+          await api.close();
+        }
+      }),
+    "`PUT` a server, no body": () =>
+      inTempDir(async (dir) => {
+        const api = await adminApi(dir);
+        try {
+          await api.call("PUT", "/services/web", { servers: [] });
+          const r = await api.call("PUT", "/services/web/servers/10.0.0.9-8080");
+          assert.equal(r.status, 200);
+          assert.deepEqual(r.json.servers, [{ host: "10.0.0.9", port: 8080 }]);
+        } finally {
+          await api.close();
+        }
+      }),
+    "`DELETE` a server": () =>
+      inTempDir(async (dir) => {
+        const api = await adminApi(dir);
+        try {
+          await api.call("PUT", "/services/web", { servers: [{ host: "10.0.0.9", port: 8080 }] });
+          const r = await api.call("DELETE", "/services/web/servers/10.0.0.9-8080");
+          assert.deepEqual(r.json.servers, []);
+        } finally {
+          await api.close();
+        }
+      }),
+    "`Weight`": () => {
+      const [s] = parseStaticServices([{
+        name: "w",
+        servers: [{ host: "10.0.0.1", port: 80, weight: 7 }],
+      }], "f");
+      assert.equal(s.servers[0].weight, 7);
+    },
+    "`Priority`": () => {
+      const [s] = parseStaticServices([{
+        name: "w",
+        servers: [{ host: "10.0.0.1", port: 80, priority: 0 }, {
+          host: "10.0.0.2",
+          port: 80,
+          priority: 1,
+        }],
+      }], "f");
+      assert.deepEqual(s.servers.map((x) => x.backup ?? false), [false, true]);
+    },
+    "`Schemes`": () =>
+      assert.throws(
+        () => parseStaticServices([{ name: "w", schemes: ["https"], servers: [] }], "f"),
+        /"https" is not served/,
+      ),
+  },
+  "nginx-proxy": {
+    "`VIRTUAL_HOST=a.test,b.test`": () =>
+      assert.deepEqual(compat({ VIRTUAL_HOST: "a.test,b.test" }).services.map((s) => s.name), [
+        "a.test",
+        "b.test",
+      ]),
+    "`VIRTUAL_PORT=3000`": () => {
+      assert.equal(
+        compat({ VIRTUAL_HOST: "a.test", VIRTUAL_PORT: "3000" }).services[0].servers[0].port,
+        3000,
+      );
+      assert.equal(
+        compat({ VIRTUAL_HOST: "a.test" }, { ports: [] }).services[0].servers[0].port,
+        80,
+      );
+    },
+    "`VIRTUAL_PATH=/api/`": () => {
+      const [s] = compat({ VIRTUAL_HOST: "a.test", VIRTUAL_PATH: "/api/" }).services;
+      assert.deepEqual([s.name, s.path], ["a.test-api", "/api/"]);
+    },
+  },
+};
+
+const rows = readmeRows();
+
+Deno.test("every migration row of the README has a check, and every check a row", () => {
+  const fromReadme = [...rows.entries()].flatMap(([tool, list]) =>
+    list.map(([old]) => `${tool} | ${old}`)
+  );
+  const fromChecks = Object.entries(CHECKS).flatMap(([tool, list]) =>
+    Object.keys(list).map((old) => `${tool} | ${old}`)
+  );
+  assert.deepEqual(fromReadme.sort(), fromChecks.sort());
+});
+
+for (const [tool, list] of rows) {
+  for (const [old, now] of list) {
+    Deno.test(`migration from ${tool}: ${old} -> ${now}`, async () => {
+      const check = CHECKS[tool]?.[old];
+      assert.ok(check, `no check for ${tool} ${old}`);
+      await check();
+    });
+  }
+}
