@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { parseCommandLine } from "../lib/cli_args.ts";
 import { parseStaticServices } from "../lib/static_services.ts";
 import { serveAdmin } from "../lib/admin/admin_server.ts";
-import { buildModel, type ContainerInfo } from "../mod.ts";
+import { buildModel, type ContainerInfo, resolveEndpoints } from "../mod.ts";
 import { freePort, rawRequest } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
@@ -231,6 +231,35 @@ const CHECKS: Record<string, Record<string, Check>> = {
       }),
     "`-interval 30`": () =>
       assert.equal(options(["watch", "--resync", "30s"]).options.resyncMs, 30_000),
+    "`-notify-container nginx:SIGHUP`": () =>
+      assert.deepEqual(
+        options(["render", "--signal-container", "nginx:SIGHUP"]).options.signalContainer,
+        { name: "nginx", signal: "SIGHUP" },
+      ),
+    "`-notify-output`": () =>
+      inTempDir(async (dir) => {
+        const r = await renderTo(dir, [{ name: "a", labels: { "lbsync.enable": "true" } }], [
+          "-t",
+          "nginx",
+          "-o",
+          `${dir}/out.conf`,
+          "--reload-cmd",
+          "echo reloaded-by-test",
+          "-v",
+        ]);
+        assert.match(r.stderr, /output="?reloaded-by-test/);
+      }),
+    "`-tlsverify`": () => {
+      const cmd = parseCommandLine(["render", "--docker", "tcp://10.0.0.5:2376", "-t", "nginx"], {
+        DOCKER_TLS_VERIFY: "1",
+        DOCKER_CERT_PATH: "/certs",
+      });
+      assert.ok("options" in cmd);
+      // TLS verified with the certificates of DOCKER_CERT_PATH
+      const [endpoint] = resolveEndpoints(cmd.options.docker);
+      assert.deepEqual([endpoint.protocol, endpoint.tls?.ca], ["https", "/certs/ca.pem"]);
+    },
+    "`-version`": async () => assert.match((await lbsync(["--version"])).stdout, /^lbsync \d/),
     "`TEMPLATE DEST` arguments": async () => {
       const out = await probe([{ name: "a", labels: { "lbsync.enable": "true" } }], []);
       assert.match(out, /^a http 80: /);
