@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { confirmGeneration } from "../mod.ts";
+import { applyTargets, confirmGeneration } from "../mod.ts";
 import { busyNewPorts, listenPortsOf } from "../lib/apply/confirm_reload.ts";
 
 const NEW = "0000000000000002";
@@ -54,4 +54,22 @@ Deno.test("listenPortsOf() and busyNewPorts() find the new ports another process
     ],
   );
   assert.deepEqual(busyNewPorts(nginx, nginx, undefined, probe), [], "ports already live are ours");
+});
+
+Deno.test("applyTargets: two outputs that both serve a generation on one address are not confirmed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "lbsync-confirm-two-" });
+  try {
+    const text = (n: string) => `# lbsync generation: 000000000000000${n}\n`;
+    const confirm = { hostname: "127.0.0.1", port: 1 }; // nothing answers there
+    const report = await applyTargets([
+      { template: "nginx", output: `${dir}/a.conf`, content: text("a"), reload: "true", confirm },
+      { template: "haproxy", output: `${dir}/b.cfg`, content: text("b"), confirm },
+    ], { confirmTimeoutMs: 2000 });
+    assert.deepEqual(report.targets[0].confirmed, {
+      kind: "unconfirmed",
+      reason: "several outputs answer on 127.0.0.1:1",
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -231,6 +231,7 @@ export async function applyTargets(
     }
     const stale = await confirmReloads(
       reloading,
+      targets,
       live,
       report,
       settings.confirmTimeoutMs ?? 10_000,
@@ -258,22 +259,30 @@ export async function applyTargets(
  */
 async function confirmReloads(
   reloaded: ApplyTarget[],
+  all: ApplyTarget[],
   live: Map<string, Uint8Array | undefined>,
   report: ApplyReport,
   timeoutMs: number,
 ): Promise<string[]> {
   const stale: string[] = [];
   if (timeoutMs <= 0) return stale;
-  for (const t of reloaded) {
-    const expected = readGeneration(t.content);
-    if (!t.confirm || !t.reload || expected === undefined) continue;
-    const outcome = await confirmGeneration(expected, t.confirm, timeoutMs);
-    report.targets.find((r) => r.output === t.output)!.confirmed = outcome;
+  const serving = (t: ApplyTarget) => t.confirm && readGeneration(t.content) !== undefined;
+  const at = (t: ApplyTarget) => `${t.confirm!.hostname}:${t.confirm!.port}`;
+  for (const t of reloaded.filter((t) => serving(t) && t.reload)) {
+    const expected = readGeneration(t.content)!;
+    const entry = report.targets.find((r) => r.output === t.output)!;
+    // two balancers of this run answer on one address: which one answered is unknown
+    if (all.some((other) => other !== t && serving(other) && at(other) === at(t))) {
+      entry.confirmed = { kind: "unconfirmed", reason: `several outputs answer on ${at(t)}` };
+      continue;
+    }
+    const outcome = await confirmGeneration(expected, t.confirm!, timeoutMs);
+    entry.confirmed = outcome;
     if (outcome.kind !== "stale") continue;
     const before = new TextDecoder().decode(live.get(t.output) ?? new Uint8Array());
-    const busy = busyNewPorts(before, t.content, t.confirm.hostname);
+    const busy = busyNewPorts(before, t.content, t.confirm!.hostname);
     stale.push(
-      `${t.output}: the balancer at ${t.confirm.hostname}:${t.confirm.port} still runs ` +
+      `${t.output}: the balancer at ${at(t)} still runs ` +
         `generation ${outcome.running}, not ${expected}` +
         (busy.length > 0 ? ` (port ${busy.join(", ")} is held by another process)` : ""),
     );
