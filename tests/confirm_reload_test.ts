@@ -73,3 +73,11 @@ Deno.test("applyTargets: two outputs that both serve a generation on one address
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("confirmGeneration() gives up after a second when nothing serves a generation", async () => {
+  const started = performance.now();
+  const refused = reader([new Error("connection refused")]);
+  const outcome = await confirmGeneration(NEW, AT, 10_000, refused.read);
+  assert.equal(outcome.kind, "unconfirmed");
+  assert.ok(performance.now() - started < 3000, "not the whole 10 s");
+});

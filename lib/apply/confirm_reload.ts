@@ -52,14 +52,19 @@ export async function confirmGeneration(
   timeoutMs: number,
   read: GenerationReader = readGenerationOverHttp,
 ): Promise<ConfirmOutcome> {
-  const deadline = performance.now() + timeoutMs;
+  const started = performance.now();
+  const deadline = started + timeoutMs;
   let last: ConfirmOutcome = { kind: "unconfirmed", reason: "no answer" };
   let inARow = 0;
+  let sawGeneration = false;
   for (let attempt = 0; attempt < 10_000; attempt++) {
+    // nothing there serves a generation (refused, another server): nothing to wait for
+    if (!sawGeneration && performance.now() - started > NO_CHANNEL_MS) break;
     const left = deadline - performance.now();
     try {
       const running = await read(at, Math.max(50, Math.min(1000, left)));
       inARow = running === expected ? inARow + 1 : 0;
+      sawGeneration ||= /^[0-9a-f]{16}$/.test(running);
       if (inARow >= CONFIRMATIONS) return { kind: "confirmed" };
       if (inARow > 0) {
         // spread the confirmations: an old worker takes connections until it handles QUIT
@@ -77,6 +82,12 @@ export async function confirmGeneration(
   }
   return last;
 }
+
+/**
+ * How long to keep asking when nothing has answered with a generation at all: a balancer that
+ * serves one answers at once, with the old one until the reload takes.
+ */
+const NO_CHANNEL_MS = 1000;
 
 /** Answers in a row that confirm a generation. */
 export const CONFIRMATIONS = 3;
