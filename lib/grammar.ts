@@ -32,7 +32,7 @@ const MAX_VALUE_LENGTH = 1024;
  */
 export function parseHosts(value: string): string[] {
   const hosts = parseHostNames(value);
-  const reserved = hosts.find((host) => /(?:^|\.)invalid$/.test(host));
+  const reserved = hosts.find((host) => !host.startsWith("~") && /(?:^|\.)invalid$/.test(host));
   if (reserved !== undefined) {
     throw new LabelError(`${quote(reserved)}: the .invalid domain is reserved (RFC 2606)`);
   }
@@ -43,10 +43,42 @@ export function parseHosts(value: string): string[] {
 export function parseHostNames(value: string): string[] {
   guardLength(value);
   const hosts = value.split(",").map((h) => h.trim());
+  const regexes = hosts.filter((h) => h.startsWith("~")).map(parseHostRegex);
+  const names = hosts.filter((h) => !h.startsWith("~"));
+  return [...parseNames(names, hosts.length), ...new Set(regexes)];
+}
+
+/**
+ * A regular-expression host, nginx's `~REGEX` (matched against the lowercased host). What
+ * reaches nginx's `server_name` and HAProxy's `-m reg` is confined to a safe character set
+ * (no `{` `}` quotes `;` `#` whitespace), it must compile, and a quantified group holding a
+ * quantifier (catastrophic backtracking, `(a+)+`) is refused.
+ */
+export function parseHostRegex(value: string): string {
+  const source = value.slice(1);
+  if (source.length === 0 || source.length > 255 || !/^[A-Za-z0-9.^$*+?()[\]|\\-]+$/.test(source)) {
+    throw new LabelError(
+      `${
+        quote(value)
+      } is not a host regex: after ~ use only A-Z a-z 0-9 . ^ $ * + ? ( ) [ ] | \\ - (at most 255)`,
+    );
+  }
+  if (/\([^()]*[*+?][^()]*\)[*+?]/.test(source)) {
+    throw new LabelError(`${quote(value)}: a repeated group that repeats inside backtracks badly`);
+  }
+  try {
+    new RegExp(source);
+  } catch (error) {
+    throw new LabelError(`${quote(value)} does not compile: ${(error as Error).message}`);
+  }
+  return value;
+}
+
+function parseNames(hosts: string[], listed: number): string[] {
   for (const host of hosts) {
     // Checked before lowercasing: "\u212A".toLowerCase() is "k", a look-alike would slip in.
     if (host.length > 253 || !isHostName(host)) {
-      const which = hosts.length > 1 ? `${quote(host)} is ` : "";
+      const which = listed > 1 ? `${quote(host)} is ` : "";
       throw new LabelError(`${which}not an RFC 1123 host name (optionally *.name)`);
     }
   }

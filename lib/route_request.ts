@@ -7,7 +7,8 @@
  *   the default host. A header with `..`, `/`, a space or a control character, or empty once
  *   port and dot are gone, is a bad request. An exact name wins over wildcards;
  *   `*.example.com` matches any name that ends with `.example.com` (not `example.com`), the
- *   longest wildcard first. A host no service names goes to the default routes.
+ *   longest wildcard first, then regular expressions (`~REGEX`, in sorted order) against the
+ *   lowercased host. A host no service names goes to the default routes.
  * - Path: `%XX` decoded (every byte; `%00` or a bad escape is a bad request), `//` merged,
  *   `.` and `..` segments resolved (above the root: a bad request). The query is not part
  *   of it. The longest path prefix of the host wins; the prefix is a plain string prefix
@@ -75,7 +76,13 @@ export function routeRequest(model: Model, query: RouteQuery): RouteAnswer {
   if (!listener) return { kind: "not-found", host, path, status: model.unknownHostStatus };
   const vhost = host === ""
     ? undefined
-    : listener.virtualHosts.find((v) => v.wildcard ? host.endsWith(v.matchValue) : host === v.host);
+    : listener.virtualHosts.find((v) =>
+      v.regex
+        ? hostRegex(v.matchValue).test(host)
+        : v.wildcard
+        ? host.endsWith(v.matchValue)
+        : host === v.host
+    );
   const routes = vhost ? vhost.routes : listener.defaultRoutes;
   const redirect = routes.find((r) => r.redirectFrom === path);
   if (redirect) return { kind: "redirect", location: redirect.path };
@@ -85,6 +92,19 @@ export function routeRequest(model: Model, query: RouteQuery): RouteAnswer {
   }
   const service = model.services.find((s) => s.name === route.service)!;
   return routed(service, vhost?.host ?? "", route.path);
+}
+
+const regexes = new Map<string, RegExp>();
+
+/** A host regex, compiled once (the grammar let only safe, compiling ones through). */
+function hostRegex(source: string): RegExp {
+  let re = regexes.get(source);
+  if (!re) {
+    re = new RegExp(source);
+    if (regexes.size >= 256) regexes.clear();
+    regexes.set(source, re);
+  }
+  return re;
 }
 
 function routed(service: Service, host: string, path: string): RouteAnswer {

@@ -245,18 +245,20 @@ function httpListener(
     if (host === "") defaults.push(route);
     else pushTo(byHost, host, route);
   }
-  const virtualHosts = [...byHost.entries()].map(([host, list]) => virtualHost(host, list));
-  virtualHosts.sort(byHostPrecedence);
+  const virtualHosts = [...byHost.entries()].sort(([a], [b]) => byHostName(a, b))
+    .map(([host, list], i) => virtualHost(host, list, i));
   const defaultRoutes = withRedirects(defaults).sort(byPathPrecedence);
   const redirects = [
-    ...virtualHosts.flatMap((v) => v.routes.map((r) => [v.host, r.redirectFrom])),
+    ...virtualHosts.flatMap((v) => v.routes.map((r) => [v.key, r.redirectFrom])),
     ...defaultRoutes.map((r) => ["", r.redirectFrom]),
   ].filter(([, from]) => from !== "").map(([host, from]) => `${host}|${from}`);
   return {
     ...bindings(port, listenAddress),
     virtualHosts,
     hasVirtualHosts: virtualHosts.length > 0,
-    exactHostGroups: groupsOf(virtualHosts.filter((v) => !v.wildcard).map((v) => v.host)),
+    exactHostGroups: groupsOf(
+      virtualHosts.filter((v) => !v.wildcard && !v.regex).map((v) => v.host),
+    ),
     redirectGroups: groupsOf(redirects),
     hasRedirects: redirects.length > 0,
     defaultRoutes,
@@ -271,13 +273,16 @@ function groupsOf(words: string[]): string[] {
   return groups;
 }
 
-function virtualHost(host: string, routes: Route[]): VirtualHost {
+function virtualHost(host: string, routes: Route[], index: number): VirtualHost {
   const wildcard = host.startsWith("*.");
+  const regex = host.startsWith("~");
   return {
     host,
+    key: regex ? `lbsync-regex-${index}` : host,
     wildcard,
-    matchKind: wildcard ? "end" : "str",
-    matchValue: wildcard ? host.slice(1) : host,
+    regex,
+    matchKind: regex ? "reg" : wildcard ? "end" : "str",
+    matchValue: regex ? host.slice(1) : wildcard ? host.slice(1) : host,
     routes: withRedirects(routes).sort(byPathPrecedence),
     hasRootRoute: routes.some((r) => r.path === "/"),
   };
@@ -298,11 +303,15 @@ function withRedirects(routes: Route[]): Route[] {
   });
 }
 
-/** Exact names first (sorted), then wildcards, the longest (most specific) first. */
-function byHostPrecedence(a: VirtualHost, b: VirtualHost): number {
-  if (a.wildcard !== b.wildcard) return a.wildcard ? 1 : -1;
-  if (a.wildcard) return b.host.length - a.host.length || compare(a.host, b.host);
-  return compare(a.host, b.host);
+/**
+ * nginx's order: exact names (sorted), then wildcards, the longest (most specific) first, then
+ * regular expressions (`~...`, sorted: tried in that order, the first match wins).
+ */
+function byHostName(a: string, b: string): number {
+  const rank = (h: string) => (h.startsWith("~") ? 2 : h.startsWith("*.") ? 1 : 0);
+  if (rank(a) !== rank(b)) return rank(a) - rank(b);
+  if (rank(a) === 1) return b.length - a.length || compare(a, b);
+  return compare(a, b);
 }
 
 /** Longest path first, so a prefix never shadows a longer one. */

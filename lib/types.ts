@@ -175,13 +175,17 @@ export interface Route {
 
 /** A host name served on a listener, with its routes, longest path first. */
 export interface VirtualHost {
-  /** Host name as written (`example.com`, `*.example.com`). */
+  /** Host name as written (`example.com`, `*.example.com`, `~^re[0-9]+\.example\.com$`). */
   host: string;
+  /** A name that stands for it in HAProxy's variables: the host, `lbsync-regex-N` for a regex. */
+  key: string;
   /** True for `*.example.com`. */
   wildcard: boolean;
-  /** How to match the Host header: `str` (exact) or `end` (suffix, for wildcards). */
-  matchKind: "str" | "end";
-  /** Value matched: the host, or `.example.com` for `*.example.com`. */
+  /** True for a regular expression, `~REGEX` (matched against the lowercased host). */
+  regex: boolean;
+  /** How to match the Host header: `str` (exact), `end` (wildcard suffix) or `reg`. */
+  matchKind: "str" | "end" | "reg";
+  /** Value matched: the host, `.example.com` for `*.example.com`, the regex for `~REGEX`. */
   matchValue: string;
   /** Routes, longest path first. */
   routes: Route[];

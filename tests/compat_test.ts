@@ -282,3 +282,17 @@ Deno.test({
     }
   },
 });
+
+Deno.test("compat: a regular-expression VIRTUAL_HOST is routed, as nginx-proxy does", () => {
+  resetContainers();
+  const { model } = buildModel([
+    container("rx", {}, { env: { VIRTUAL_HOST: "~^re[0-9]+\\.rx\\.test$" } }),
+  ], { compat: "nginx-proxy" });
+  const to = (host: string) => {
+    const a = routeRequest(model, { listen: 80, host, path: "/" });
+    return a.kind === "routed" ? a.servers.map((s) => s.name).join() : a.kind;
+  };
+  assert.equal(to("re12.rx.test"), "rx");
+  assert.equal(to("RE3.RX.TEST."), "rx");
+  assert.equal(to("rex.rx.test"), "not-found");
+});

@@ -137,3 +137,23 @@ Deno.test("parseIp() takes IPv4 and IPv6 only", () => {
     assert.throws(() => parseIp(bad), LabelError, bad);
   }
 });
+
+Deno.test("parseHosts() takes ~REGEX hosts, safe ones only", () => {
+  assert.deepEqual(parseHosts("a.test,~^re[0-9]+\\.rx\\.test$"), [
+    "a.test",
+    "~^re[0-9]+\\.rx\\.test$",
+  ]);
+  const bad = [
+    "~a;b", // directive injection in nginx
+    "~a b", // a second server_name
+    "~^a{2}$", // braces end nginx's block
+    "~a'b", // breaks HAProxy's quoting
+    '~a"b',
+    "~a#b",
+    "~[a", // does not compile
+    "~(a+)+$", // catastrophic backtracking
+    "~",
+    "~" + "a".repeat(256),
+  ];
+  for (const value of bad) assert.throws(() => parseHosts(value), LabelError, value);
+});

@@ -47,6 +47,10 @@ function fixture(ports: Ports, port: (name: string) => number): ContainerInfo[] 
     svc("deep", { "lbsync.host": "*.deep.a.example.com" }),
     svc("multi", { "lbsync.host": "x.test,y.test" }),
     svc("upper", { "lbsync.host": "UPPER.Example.org" }),
+    svc("regex", { "lbsync.host": "~^re[0-9]+\\.(wild\\.)?rx\\.test$" }),
+    svc("regex2", { "lbsync.host": "~^(www|api)\\.rx\\.test$", "lbsync.path": "/v/" }),
+    // a wildcard comes before a regex that matches the same name (nginx's order)
+    svc("rxwild", { "lbsync.host": "*.wild.rx.test", "lbsync.path": "/w" }),
     svc("nested", { "lbsync.host": "n.test", "lbsync.path": "/a/" }),
     svc("nested2", { "lbsync.host": "n.test", "lbsync.path": "/a/b/" }),
     svc("nested3", { "lbsync.host": "n.test", "lbsync.path": "/a/b/c" }),
@@ -107,7 +111,16 @@ Deno.test({
     const { model } = viaNginx;
 
     // the corpus is a function of the model's routes and the seed: kept as a golden file
-    const corpus = generateCorpus(model, SEED);
+    const corpus = generateCorpus(model, SEED, [
+      "re1.rx.test",
+      "RE22.RX.TEST.",
+      "re.rx.test",
+      "x.re3.rx.test",
+      "www.rx.test",
+      "api.rx.test:8080",
+      "wwwx.rx.test",
+      "re4.wild.rx.test",
+    ]);
     const listenOf = (i: number) => model.httpListeners[i].port;
     const rows = corpus.map((r) =>
       [

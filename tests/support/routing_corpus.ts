@@ -35,8 +35,15 @@ function encodeFirstLetter(path: string): string {
   return path.slice(0, i) + "%" + path.charCodeAt(i).toString(16).toUpperCase() + path.slice(i + 1);
 }
 
-/** The corpus for `model`, generated with `seed`. */
-export function generateCorpus(model: Model, seed: number): CorpusRequest[] {
+/**
+ * The corpus for `model`, generated with `seed`; `extraHosts` are tried too (names that a
+ * regular-expression host matches, which cannot be generated from the model).
+ */
+export function generateCorpus(
+  model: Model,
+  seed: number,
+  extraHosts: string[] = [],
+): CorpusRequest[] {
   const rnd = random(seed);
   const pick = <T>(items: T[]): T => items[Math.floor(rnd() * items.length)];
   const word = () =>
@@ -52,7 +59,7 @@ export function generateCorpus(model: Model, seed: number): CorpusRequest[] {
 
   model.httpListeners.forEach((listener, li) => {
     const hostNames: string[] = [];
-    for (const v of listener.virtualHosts) {
+    for (const v of listener.virtualHosts.filter((v) => !v.regex)) {
       const concrete = v.wildcard
         ? `${word().replace(/^[-_.]+|[-_.]+$/g, "") || "w"}${v.matchValue}`
         : v.host;
@@ -61,7 +68,7 @@ export function generateCorpus(model: Model, seed: number): CorpusRequest[] {
         hostNames.push(v.matchValue.slice(1), `a.b${v.matchValue}`);
       }
     }
-    hostNames.push("unknown.test", "example", "UNKNOWN.TEST.");
+    hostNames.push("unknown.test", "example", "UNKNOWN.TEST.", ...extraHosts);
     const paths = new Set<string>(["/", "", "/x"]);
     for (
       const route of [
