@@ -17,7 +17,7 @@ import {
   startHaproxy,
 } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
+import { container, hostNetworkSummaries, resetContainers } from "./support/fixtures.ts";
 import { missing } from "./support/tools.ts";
 import { dockerOk, engineArgs, engineMissing, Scenario } from "./support/engine.ts";
 import { readOr, WatchProcess } from "./support/watch_process.ts";
@@ -233,18 +233,7 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "lbsync-runtime-cli-" });
     const socket = `${dir}/admin.sock`;
     const listen = String(freePort());
-    const json = (ports: number[]) =>
-      JSON.stringify(ports.map((port, i) => ({
-        Id: `${i + 1}`.repeat(64).slice(0, 64),
-        Names: [`/app-${i + 1}`],
-        Image: "app",
-        Created: 1_700_000_000 + i,
-        State: "running",
-        Labels: { "lbsync.service": "app", "lbsync.port": String(port) },
-        HostConfig: { NetworkMode: "host" },
-        NetworkSettings: { Networks: { host: { IPAddress: "" } } },
-        Ports: [],
-      })));
+    const json = hostNetworkSummaries;
     const out = `${dir}/haproxy.cfg`;
     const args = (reload: string) => [
       "render",

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { freePort, startHaproxy, startManagedNginx } from "./support/balancers.ts";
 import { ENGINE_SOCK, engineMissing } from "./support/engine.ts";
-import { ROOT } from "./support/fixtures.ts";
+import { hostNetworkSummaries, ROOT } from "./support/fixtures.ts";
 import { IN_CI, missing, run } from "./support/tools.ts";
 
 const README = await Deno.readTextFile(`${ROOT}/README.md`);
@@ -192,18 +192,7 @@ Deno.test({
     const socket = `${dir}/admin.sock`;
     const out = `${dir}/haproxy.cfg`;
     const listen = String(freePort());
-    const json = (ports: number[]) =>
-      JSON.stringify(ports.map((port, i) => ({
-        Id: `${i + 1}`.repeat(64).slice(0, 64),
-        Names: [`/app-${i + 1}`],
-        Image: "app",
-        Created: 1_700_000_000 + i,
-        State: "running",
-        Labels: { "lbsync.service": "app", "lbsync.port": String(port) },
-        HostConfig: { NetworkMode: "host" },
-        NetworkSettings: { Networks: { host: { IPAddress: "" } } },
-        Ports: [],
-      })));
+    const json = hostNetworkSummaries;
     const permissions = [
       ...flags(flagsOf(WRITING), { "<output dirs>": dir }),
       ...flags(flagsOf(SOCKET), { S: socket }),

@@ -266,10 +266,12 @@ async function confirmReloads(
 ): Promise<string[]> {
   const stale: string[] = [];
   if (timeoutMs <= 0) return stale;
-  const serving = (t: ApplyTarget) => t.confirm && readGeneration(t.content) !== undefined;
+  // each output's generation, read once (a text may be a megabyte)
+  const generations = new Map(all.map((t) => [t, t.confirm && readGeneration(t.content)]));
+  const serving = (t: ApplyTarget) => generations.get(t) !== undefined;
   const at = (t: ApplyTarget) => `${t.confirm!.hostname}:${t.confirm!.port}`;
   for (const t of reloaded.filter((t) => serving(t) && t.reload)) {
-    const expected = readGeneration(t.content)!;
+    const expected = generations.get(t)!;
     const entry = report.targets.find((r) => r.output === t.output)!;
     // two balancers of this run answer on one address: which one answered is unknown
     if (all.some((other) => other !== t && serving(other) && at(other) === at(t))) {

@@ -84,3 +84,21 @@ export function leftInDir(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => !n.endsWith(".lbsync-lock"))
     .sort();
 }
+
+/**
+ * `/containers/json` summaries of host-network containers `app-1`, `app-2`, ... of service
+ * `app`, each listening on one of `ports` (on 127.0.0.1: `--host-ip` defaults there).
+ */
+export function hostNetworkSummaries(ports: number[]): string {
+  return JSON.stringify(ports.map((port, i) => ({
+    Id: `${i + 1}`.repeat(64).slice(0, 64),
+    Names: [`/app-${i + 1}`],
+    Image: "app",
+    Created: 1_700_000_000 + i,
+    State: "running",
+    Labels: { "lbsync.service": "app", "lbsync.port": String(port) },
+    HostConfig: { NetworkMode: "host" },
+    NetworkSettings: { Networks: { host: { IPAddress: "" } } },
+    Ports: [],
+  })));
+}
