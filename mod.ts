@@ -101,6 +101,7 @@ export {
 } from "./lib/haproxy/config_servers.ts";
 export {
   ApplyError,
+  type ApplyStep,
   ConfigError,
   DockerError,
   LabelError,

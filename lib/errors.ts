@@ -54,8 +54,20 @@ export class LabelError extends LbsyncError {
 /** Docker data could not be read: engine unreachable, malformed API JSON. */
 export class DockerError extends LbsyncError {}
 
+/** What part of an apply failed: `check`, `reload`, `stale` (a reload that did not take), or
+ * `write` (writing, backing up, locking, signalling). */
+export type ApplyStep = "check" | "reload" | "stale" | "write";
+
 /** Writing, checking or reloading failed. */
-export class ApplyError extends LbsyncError {}
+export class ApplyError extends LbsyncError {
+  /** The step that failed. */
+  readonly step: ApplyStep;
+  /** Creates the error; `step` defaults to `write`. */
+  constructor(message: string, options?: { cause?: unknown; step?: ApplyStep }) {
+    super(message, options);
+    this.step = options?.step ?? "write";
+  }
+}
 
 /** HAProxy's runtime API failed or disagreed; the caller falls back to a reload. */
 export class RuntimeApiError extends LbsyncError {}

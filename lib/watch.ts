@@ -8,7 +8,7 @@
  */
 import { type ApplyReport, applyTargets } from "./apply/apply.ts";
 import { classifyEvent, type EventEffect } from "./docker_events.ts";
-import { errorMessage } from "./errors.ts";
+import { ApplyError, type ApplyStep, errorMessage } from "./errors.ts";
 import { watchFiles } from "./file_watch.ts";
 import { addEvent, type Batch, closesAt, DEFAULT_HEARTBEAT, type Heartbeat } from "./heartbeat.ts";
 import { HaproxyRuntime } from "./haproxy/runtime_apply.ts";
@@ -81,7 +81,7 @@ export interface WatchObserver {
   /** An engine's event stream connected or broke. */
   engine?(url: string, state: "connected" | "disconnected", detail?: string): void;
   /** An apply failed (check, write or reload); the live config stays. */
-  applyFailed?(message: string): void;
+  applyFailed?(message: string, step?: ApplyStep): void;
 }
 
 /** An observer that passes every report to each of `observers`. */
@@ -93,7 +93,7 @@ export function fanOut(...observers: WatchObserver[]): WatchObserver {
     info: (m) => observers.forEach((o) => o.info?.(m)),
     event: (e, engine) => observers.forEach((o) => o.event?.(e, engine)),
     engine: (url, state, detail) => observers.forEach((o) => o.engine?.(url, state, detail)),
-    applyFailed: (m) => observers.forEach((o) => o.applyFailed?.(m)),
+    applyFailed: (m, step) => observers.forEach((o) => o.applyFailed?.(m, step)),
   };
 }
 
@@ -431,7 +431,7 @@ export class Watcher {
     }).catch((error) => {
       failure = errorMessage(error);
       this.#observer.error?.(`${failure} (will retry at the next change)`);
-      this.#observer.applyFailed?.(failure);
+      this.#observer.applyFailed?.(failure, error instanceof ApplyError ? error.step : undefined);
       return undefined;
     });
     if (!apply) return failure;

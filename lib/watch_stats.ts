@@ -6,6 +6,7 @@
  */
 import type { EventEffect } from "./docker_events.ts";
 import type { CycleReport, WatchObserver } from "./watch.ts";
+import type { ApplyStep } from "./errors.ts";
 
 /** State of one engine's event stream. */
 export interface EngineState {
@@ -26,6 +27,8 @@ export class WatchStats implements WatchObserver {
   /** DNS answers given for nginx (`--nginx-dns`), by response code name. */
   readonly dnsAnswers = new Map<string, number>();
   checkFailures = 0;
+  /** Reloads that did not take (the balancer kept serving the old file). */
+  staleReloads = 0;
   applyFailures = 0;
   cycles = 0;
   cycleSeconds = 0;
@@ -69,9 +72,10 @@ export class WatchStats implements WatchObserver {
   }
 
   /** A failed apply. */
-  applyFailed(message: string): void {
+  applyFailed(message: string, step?: ApplyStep): void {
     this.applyFailures += 1;
-    if (message.startsWith("Check failed")) this.checkFailures += 1;
+    if (step === "check") this.checkFailures += 1;
+    if (step === "stale") this.staleReloads += 1;
     this.lastApply = { at: this.#stamp(), ok: false, changed: [], message };
   }
 
@@ -133,6 +137,12 @@ export class WatchStats implements WatchObserver {
       "",
       this.checkFailures,
     ]]);
+    metric(
+      "lbsync_stale_reloads_total",
+      "counter",
+      "Reloads that did not take: the balancer still served the previous file.",
+      [["", this.staleReloads]],
+    );
     metric(
       "lbsync_apply_failures_total",
       "counter",

@@ -157,6 +157,7 @@ export async function applyTargets(
           if (result.code !== 0) {
             throw new ApplyError(
               `Check failed for ${t.output}: ${describeFailure(result, timeout)}`,
+              { step: "check" },
             );
           }
         }
@@ -194,6 +195,7 @@ export async function applyTargets(
             `Check failed after writing ${changedOutputs(changed)}: ${
               describeFailure(result, timeout)
             }; previous files restored`,
+            { step: "check" },
           );
         }
       }
@@ -208,9 +210,7 @@ export async function applyTargets(
       if (unrestored.length === 0) throw error;
       throw new ApplyError(
         `${errorMessage(error)}; but could not restore ${unrestored.join("; ")}`,
-        {
-          cause: error,
-        },
+        { cause: error, step: error instanceof ApplyError ? error.step : "write" },
       );
     }
 
@@ -219,7 +219,9 @@ export async function applyTargets(
       const result = await runCommand(command, timeout);
       report.reloads.push(result);
       if (result.code !== 0) {
-        throw new ApplyError(`Reload failed: ${describeFailure(result, timeout)}`);
+        throw new ApplyError(`Reload failed: ${describeFailure(result, timeout)}`, {
+          step: "reload",
+        });
       }
     }
     if (settings.notify && reloading.length > 0) {
@@ -244,6 +246,7 @@ export async function applyTargets(
           (unrestored.length === 0
             ? "previous files restored"
             : `could not restore ${unrestored.join("; ")}`),
+        { step: "stale" },
       );
     }
     return report;
