@@ -75,12 +75,16 @@ export async function stageFile(output: string, bytes: Uint8Array): Promise<Stag
           await discard();
           throw applyError(path, error);
         }
-        // A bind-mounted single file cannot be replaced: write it in place.
+        // A bind-mounted single file cannot be replaced: write it in place. A journal names
+        // the temp file meanwhile, so a run killed halfway is finished by the next one.
+        const journal = journalPath(path);
         try {
+          await Deno.writeTextFile(journal, temp);
           await overwriteInPlace(path, bytes);
         } catch (inPlace) {
           throw applyError(path, inPlace);
         } finally {
+          await Deno.remove(journal).catch(() => {});
           await discard();
         }
       }
@@ -151,6 +155,7 @@ function kindOf(info: Deno.FileInfo): string {
 export async function removeStaleTemps(output: string): Promise<void> {
   const path = await resolveOutput(output).catch(() => output);
   const base = path.slice(path.lastIndexOf("/") + 1);
+  await finishInPlaceWrite(path);
   try {
     for await (const entry of Deno.readDir(dirname(path))) {
       if (entry.name.startsWith(`.${base}.`) && entry.name.endsWith(".lbsync-tmp")) {
@@ -160,6 +165,25 @@ export async function removeStaleTemps(output: string): Promise<void> {
   } catch {
     // the directory may not exist yet: staging reports that
   }
+}
+
+/** The journal of an in-place write of `path`: it holds the temp file's path. */
+function journalPath(path: string): string {
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  return `${dirname(path)}/.${base}.lbsync-inplace`;
+}
+
+/**
+ * A run killed during an in-place write left a journal: write the new bytes it names again
+ * (rolling forward to the file that run meant), then drop the journal. Call under the lock.
+ */
+async function finishInPlaceWrite(path: string): Promise<void> {
+  const journal = journalPath(path);
+  const temp = await Deno.readTextFile(journal).catch(() => undefined);
+  if (temp === undefined) return;
+  const bytes = await Deno.readFile(temp.trim()).catch(() => undefined);
+  if (bytes !== undefined) await overwriteInPlace(path, bytes);
+  await Deno.remove(journal).catch(() => {});
 }
 
 /** The directory part of `path`. */

@@ -143,6 +143,89 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "kill -9 during an in-place write (bind mount): the next run finishes it, never partial",
+  ignore: !canMount,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const disk = await mountTmpfs("size=160m");
+    const dir = await Deno.makeTempDir({ prefix: "lbsync-bindkill-" });
+    const host = `${disk}/host.conf`;
+    const output = `${dir}/lbsync.conf`;
+    const size = 24_000_000;
+    const versions = ["a", "b"].map((c) => c.repeat(size) + "\n");
+    await Deno.writeTextFile(host, versions[0]);
+    await Deno.writeTextFile(output, "");
+    assert.equal((await run(["mount", "--bind", host, output])).code, 0);
+    const script = `${dir}/apply.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { applyTargets } from "${ROOT}/lib/apply/apply.ts";
+const content = Deno.args[0].repeat(${size}) + "\\n";
+await applyTargets([{ template: "t", output: ${JSON.stringify(output)}, content }]);`,
+    );
+    let interrupted = 0;
+    let partial = 0; // killed mid-write: what the journal is for
+    try {
+      for (let round = 0; round < 16; round++) {
+        const letter = round % 2 === 0 ? "b" : "a";
+        const child = new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", script, letter],
+          stdout: "null",
+          stderr: "null",
+        }).spawn();
+        const inPlace = () =>
+          [...Deno.readDirSync(dir)].some((e) => e.name.endsWith(".lbsync-inplace"));
+        if (round % 2 === 0) {
+          // even rounds: kill the moment the in-place write has begun (its first byte is new)
+          const first = () => {
+            const f = Deno.openSync(host);
+            const byte = new Uint8Array(1);
+            f.readSync(byte);
+            f.close();
+            return String.fromCharCode(byte[0]);
+          };
+          const end = Date.now() + 5000;
+          while (!(inPlace() && first() === letter) && Date.now() < end) {
+            await new Promise((r) => setTimeout(r, 0));
+          }
+        } else {
+          await new Promise((r) => setTimeout(r, 150 + (round * 53) % 400));
+        }
+        try {
+          child.kill("SIGKILL");
+        } catch { /* finished already */ }
+        await child.status;
+        if (inPlace()) {
+          interrupted += 1;
+          const left = await Deno.readTextFile(host);
+          if (left !== versions[0] && left !== versions[1]) partial += 1;
+        }
+        // the next run (any content) first finishes what the killed one began
+        await applyTargets([{ template: "t", output, content: versions[letter === "b" ? 1 : 0] }], {
+          lockTimeoutMs: 5000,
+        });
+        const text = await Deno.readTextFile(host);
+        assert.ok(
+          text === versions[0] || text === versions[1],
+          `round ${round}: ${text.length} bytes`,
+        );
+        assert.equal(text, versions[letter === "b" ? 1 : 0]);
+      }
+      console.log(
+        `${interrupted} of 16 kills landed during an in-place write, ${partial} mid-file`,
+      );
+      assert.ok(interrupted >= 4, "kills landed during in-place writes");
+      assert.ok(partial >= 1, "some kill left a half-written file, which the next run finished");
+    } finally {
+      await run(["umount", output]);
+      await unmount(disk);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test("kill -9 during apply never leaves a partial file (30 rounds)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "lbsync-kill-" });
   const out = `${dir}/lb.conf`;
