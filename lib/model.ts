@@ -129,7 +129,7 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
       haproxySocket: options.haproxySocket ?? "",
       unknownHostStatus: options.compat === "nginx-proxy" ? 503 : 404,
       nginxResolver: options.nginxDns ?? "",
-      connectTimeout: `${options.connectTimeoutMs ?? 1000}ms`,
+      connectTimeout: `${options.connectTimeoutMs ?? 2000}ms`,
       generation: GENERATION_TOKEN,
       generationHost: GENERATION_HOST,
       generationAllow: options.listenAddress ?? "",

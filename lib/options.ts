@@ -246,7 +246,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     section: "Addresses",
     commands: ALL,
     help:
-      "how long the balancer tries to connect to a server before it\ntries another (default 1s): a vanished container sends no reset",
+      "how long the balancer tries to connect to a server before it\ntries another (default 2s): a vanished container sends no reset",
   },
   {
     name: "template",

@@ -272,7 +272,7 @@ export interface Model {
   generation: string;
   /**
    * How long the balancer waits to connect to a server before it tries another (nginx
-   * `proxy_connect_timeout`, HAProxy `timeout connect`), e.g. `1000ms`: a vanished container
+   * `proxy_connect_timeout`, HAProxy `timeout connect`), e.g. `2000ms`: a vanished container
    * sends no reset.
    */
   connectTimeout: string;
@@ -350,7 +350,7 @@ export interface ModelOptions {
    * ports labels ask for): a service asking for one is left out with the reason.
    */
   busyPorts?: ReadonlyMap<number, string>;
-  /** `connectTimeout` of the model in milliseconds, default 1000 (`--connect-timeout`). */
+  /** `connectTimeout` of the model in milliseconds, default 2000 (`--connect-timeout`). */
   connectTimeoutMs?: number;
   /**
    * `--ports`: containers a rule selected that have no labels of their own serve each

@@ -153,5 +153,5 @@ Deno.test("--connect-timeout reaches nginx (http and stream) and HAProxy", async
   const haproxy = await lbsync([...args, "-t", "haproxy"]);
   assert.match(haproxy.stdout, /^ {4}timeout connect 250ms$/m);
   const fallback = await lbsync(["render", "--from-file", EXAMPLE, "-q", "-t", "haproxy"]);
-  assert.match(fallback.stdout, /^ {4}timeout connect 1000ms$/m);
+  assert.match(fallback.stdout, /^ {4}timeout connect 2000ms$/m);
 });

@@ -1,0 +1,202 @@
+/**
+ * A soak: containers churn (start, stop, kill, restart, remove, network disconnect and
+ * connect, every 2-5 s, seeded) while `lbsync watch` keeps real nginx or HAProxy in step and
+ * wrk (-c16, keep-alive, 2 s timeout) sends traffic through it. Reports per minute: requests,
+ * non-2xx, read errors, timeouts (> 2 s), lbsync's RSS; at the end, whether the config lists
+ * exactly the running containers.
+ * Needs the test engine (scripts/engine_start.sh), nginx, haproxy and wrk.
+ *
+ *   deno task bench:soak                       # 15 minutes on each balancer
+ *   deno task bench:soak -- --minutes 2 --only nginx
+ */
+import { freePort, httpGet, startHaproxy, startNginx } from "../tests/support/balancers.ts";
+import { lbsync } from "../tests/support/cli.ts";
+import { docker, engineArgs, Scenario } from "../tests/support/engine.ts";
+import { requireTool, run } from "../tests/support/tools.ts";
+import { readOr, WatchProcess } from "../tests/support/watch_process.ts";
+
+const arg = (name: string, fallback: string) =>
+  Deno.args.includes(name) ? Deno.args[Deno.args.indexOf(name) + 1] : fallback;
+const MINUTES = Number(arg("--minutes", "15"));
+const ONLY = arg("--only", "");
+/** More lbsync options for every run, e.g. `--extra "--connect-timeout 60s"`. */
+const EXTRA = arg("--extra", "").split(" ").filter(Boolean);
+const wrk = requireTool("wrk");
+
+/** A small deterministic PRNG (mulberry32), so every run churns alike. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Minute {
+  minute: number;
+  requests: number;
+  non2xx: number;
+  read: number;
+  timeouts: number;
+  rssMb: number;
+  reloads: number;
+}
+
+function rssMb(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+async function soak(template: "nginx" | "haproxy"): Promise<{ minutes: Minute[]; exact: boolean }> {
+  const s = new Scenario();
+  const L = `k${s.tag}`;
+  const dir = await Deno.makeTempDir({ prefix: "lbsync-soak-" });
+  const port = freePort();
+  const out = `${dir}/${template}.conf`;
+  const net = await s.network("soak");
+  const labels = ["service=app", "host=app.test"].flatMap((l) => ["-l", `${L}.${l}`]);
+  const runArgs = ["--network", net, ...labels];
+  let stopBalancer: (() => Promise<void>) | undefined;
+  let watch: WatchProcess | undefined;
+  const live: string[] = [];
+  let serial = 0;
+  const start = async () => live.push((await s.run(`app-${serial++}`, runArgs)).name);
+  try {
+    for (let i = 0; i < 4; i++) await start();
+    const common = [...engineArgs(L, port), "--network", net, ...EXTRA];
+    const first = await lbsync(["render", ...common, "-t", template, "-o", out]);
+    if (first.code !== 0) throw new Error(first.stderr);
+    let check: string, reload: string;
+    if (template === "nginx") {
+      const b = await startNginx({ http: await Deno.readTextFile(out) });
+      stopBalancer = b.stop;
+      const ngx = `${requireTool("nginx")} -p ${b.dir}/ -c ${b.dir}/nginx.conf`;
+      check = `cp {} ${b.dir}/lbsync.conf && ${ngx} -t -q`;
+      reload = `echo >> ${dir}/reloads && ${ngx} -s reload`;
+    } else {
+      const b = await startHaproxy(await Deno.readTextFile(out));
+      stopBalancer = b.stop;
+      check = `${requireTool("haproxy")} -c -f {}`;
+      reload =
+        `echo >> ${dir}/reloads && cp ${out} ${b.dir}/haproxy.cfg && kill -USR2 $(cat ${b.dir}/haproxy.pid)`;
+    }
+    watch = new WatchProcess([
+      ...common,
+      "-t",
+      template,
+      "-o",
+      out,
+      "--check-cmd",
+      check,
+      "--reload-cmd",
+      reload,
+      "--heartbeat",
+      "200ms:1s",
+      "-q",
+    ]);
+    await watch.until("first apply", async () => (await readOr(out)).includes("app.test"), 15_000);
+
+    const rnd = random(20261127);
+    let churning = true;
+    const churn = (async () => {
+      while (churning) {
+        await new Promise((r) => setTimeout(r, 2000 + rnd() * 3000));
+        if (!churning) break;
+        const pick = () => live[Math.floor(rnd() * live.length)];
+        const action = live.length <= 2 ? 0 : live.length >= 7 ? 1 + Math.floor(rnd() * 3) : Math
+          .floor(rnd() * 6);
+        const name = pick();
+        if (action === 0) await start();
+        else if (action === 1) {
+          await docker(["stop", "-t", "1", name]);
+          await docker(["rm", "-f", name]);
+          live.splice(live.indexOf(name), 1);
+        } else if (action === 2) {
+          await docker(["kill", name]);
+          await docker(["rm", "-f", name]);
+          live.splice(live.indexOf(name), 1);
+        } else if (action === 3) await docker(["restart", "-t", "1", name]);
+        else if (action === 4) {
+          await docker(["network", "disconnect", net, name]);
+          await new Promise((r) => setTimeout(r, 1000));
+          await docker(["network", "connect", net, name]);
+        } else await start();
+      }
+    })();
+
+    const minutes: Minute[] = [];
+    for (let m = 1; m <= MINUTES; m++) {
+      // a sample of the answers' statuses beside wrk, to say what the non-2xx are
+      const statuses = new Map<number, number>();
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const r = await httpGet(port, "/", "app.test", 2000);
+          statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      const result = await run([
+        wrk,
+        "-t2",
+        "-c16",
+        "-d60s",
+        "--timeout",
+        "2s",
+        "-H",
+        "Host: app.test",
+        `http://127.0.0.1:${port}/`,
+      ]);
+      const text = result.stdout;
+      const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/
+        .exec(text);
+      minutes.push({
+        minute: m,
+        requests: Number(/(\d+) requests in/.exec(text)?.[1] ?? 0),
+        non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0),
+        read: Number(socket?.[2] ?? 0),
+        timeouts: Number(socket?.[4] ?? 0),
+        rssMb: rssMb(watch.child.pid),
+        reloads: (await readOr(`${dir}/reloads`)).split("\n").length - 1,
+      });
+      sampling = false;
+      await sampler;
+      console.error(JSON.stringify({ template, ...minutes.at(-1), statuses: [...statuses] }));
+    }
+    churning = false;
+    await churn;
+    // the config names exactly the running containers once the last batch is applied
+    const running = async () =>
+      (await docker(["ps", "--filter", `label=${L}.service`, "--format", "{{.Names}}"]))
+        .stdout.trim().split("\n").filter(Boolean).sort();
+    let exact = false;
+    for (let i = 0; i < 50 && !exact; i++) {
+      const text = await readOr(out);
+      const names = await running();
+      const listed = (n: string) => new RegExp(`(# | server )${n} `).test(text);
+      exact = names.every(listed) &&
+        live.filter((n) => !names.includes(n)).every((n) => !listed(n));
+      if (!exact) await new Promise((r) => setTimeout(r, 200));
+    }
+    return { minutes, exact };
+  } finally {
+    await watch?.stop();
+    await stopBalancer?.();
+    await s.cleanup();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+for (const template of (["nginx", "haproxy"] as const).filter((t) => !ONLY || t === ONLY)) {
+  const { minutes, exact } = await soak(template);
+  console.log(`\n${template}, ${MINUTES} min, config equals docker ps at the end: ${exact}`);
+  console.log("| minute | requests | non-2xx | read errors | timeouts | RSS MB | reloads |");
+  console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const m of minutes) {
+    console.log(
+      `| ${m.minute} | ${m.requests} | ${m.non2xx} | ${m.read} | ${m.timeouts} | ${m.rssMb} | ${m.reloads} |`,
+    );
+  }
+}
