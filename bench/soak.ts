@@ -12,6 +12,7 @@
 import { freePort, httpGet, startHaproxy, startNginx } from "../tests/support/balancers.ts";
 import { lbsync } from "../tests/support/cli.ts";
 import { docker, engineArgs, Scenario } from "../tests/support/engine.ts";
+import { seededRandom } from "../tests/support/fixtures.ts";
 import { requireTool, run } from "../tests/support/tools.ts";
 import { readOr, WatchProcess } from "../tests/support/watch_process.ts";
 
@@ -22,17 +23,6 @@ const ONLY = arg("--only", "");
 /** More lbsync options for every run, e.g. `--extra "--connect-timeout 60s"`. */
 const EXTRA = arg("--extra", "").split(" ").filter(Boolean);
 const wrk = requireTool("wrk");
-
-/** A small deterministic PRNG (mulberry32), so every run churns alike. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Minute {
   minute: number;
@@ -98,7 +88,7 @@ async function soak(template: "nginx" | "haproxy"): Promise<{ minutes: Minute[];
     ]);
     await watch.until("first apply", async () => (await readOr(out)).includes("app.test"), 15_000);
 
-    const rnd = random(20261127);
+    const rnd = seededRandom(20261127); // every run churns alike
     let churning = true;
     const churn = (async () => {
       while (churning) {

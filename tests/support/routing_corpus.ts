@@ -5,6 +5,7 @@
  * each gets: the service name, or `503`, `404`, `400`, `301 LOCATION`.
  */
 import { type Model, routeRequest } from "../../mod.ts";
+import { seededRandom } from "./fixtures.ts";
 
 /** One request of the corpus: on which http listener (index), with which Host and path. */
 export interface CorpusRequest {
@@ -14,18 +15,6 @@ export interface CorpusRequest {
   host: string | null;
   /** Raw request target, as sent. */
   path: string;
-}
-
-/** A small deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Percent-encodes the first letter of the path: `/api` -> `/%61pi`. */
@@ -44,7 +33,7 @@ export function generateCorpus(
   seed: number,
   extraHosts: string[] = [],
 ): CorpusRequest[] {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(items: T[]): T => items[Math.floor(rnd() * items.length)];
   const word = () =>
     Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => pick([..."abcxyz09-_."])).join("");
