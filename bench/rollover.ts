@@ -7,7 +7,7 @@
  * Needs the test engine (scripts/engine_start.sh), nginx, haproxy and wrk.
  * Run: deno task bench:rollover
  */
-import { answerSet, freePort, startHaproxy, startNginx } from "../tests/support/balancers.ts";
+import { answerSet, freePort, startReloadable } from "../tests/support/balancers.ts";
 import { lbsync } from "../tests/support/cli.ts";
 import { ENGINE_SOCK, engineArgs, Scenario } from "../tests/support/engine.ts";
 import { requireTool, run } from "../tests/support/tools.ts";
@@ -68,20 +68,9 @@ async function roll(
     let current = await s.run("app-0", ["-e", "PATHS=/ready", ...labels]);
     const first = await lbsync(["render", ...common, "-t", template, "-o", out]);
     if (first.code !== 0) throw new Error(first.stderr);
-    let check: string, reload: string;
-    if (template === "nginx") {
-      const b = await startNginx({ http: await Deno.readTextFile(out) });
-      stopBalancer = b.stop;
-      const ngx = `${requireTool("nginx")} -p ${b.dir}/ -c ${b.dir}/nginx.conf`;
-      check = `cp {} ${b.dir}/lbsync.conf && ${ngx} -t -q`;
-      reload = `echo >> ${dir}/reloads && ${ngx} -s reload`;
-    } else {
-      const b = await startHaproxy(await Deno.readTextFile(out));
-      stopBalancer = b.stop;
-      check = `${requireTool("haproxy")} -c -f {}`;
-      reload =
-        `echo >> ${dir}/reloads && cp ${out} ${b.dir}/haproxy.cfg && kill -USR2 $(cat ${b.dir}/haproxy.pid)`;
-    }
+    const started = await startReloadable(template, out, `${dir}/reloads`);
+    stopBalancer = started.stop;
+    const { check, reload } = started;
     watch = new WatchProcess([
       ...common,
       ...watchOnly,

@@ -9,7 +9,7 @@
  *   deno task bench:soak                       # 15 minutes on each balancer
  *   deno task bench:soak -- --minutes 2 --only nginx
  */
-import { freePort, httpGet, startHaproxy, startNginx } from "../tests/support/balancers.ts";
+import { freePort, httpGet, startReloadable } from "../tests/support/balancers.ts";
 import { lbsync } from "../tests/support/cli.ts";
 import { docker, engineArgs, Scenario } from "../tests/support/engine.ts";
 import { seededRandom } from "../tests/support/fixtures.ts";
@@ -58,20 +58,9 @@ async function soak(template: "nginx" | "haproxy"): Promise<{ minutes: Minute[];
     const common = [...engineArgs(L, port), "--network", net, ...EXTRA];
     const first = await lbsync(["render", ...common, "-t", template, "-o", out]);
     if (first.code !== 0) throw new Error(first.stderr);
-    let check: string, reload: string;
-    if (template === "nginx") {
-      const b = await startNginx({ http: await Deno.readTextFile(out) });
-      stopBalancer = b.stop;
-      const ngx = `${requireTool("nginx")} -p ${b.dir}/ -c ${b.dir}/nginx.conf`;
-      check = `cp {} ${b.dir}/lbsync.conf && ${ngx} -t -q`;
-      reload = `echo >> ${dir}/reloads && ${ngx} -s reload`;
-    } else {
-      const b = await startHaproxy(await Deno.readTextFile(out));
-      stopBalancer = b.stop;
-      check = `${requireTool("haproxy")} -c -f {}`;
-      reload =
-        `echo >> ${dir}/reloads && cp ${out} ${b.dir}/haproxy.cfg && kill -USR2 $(cat ${b.dir}/haproxy.pid)`;
-    }
+    const balancer = await startReloadable(template, out, `${dir}/reloads`);
+    stopBalancer = balancer.stop;
+    const { check, reload } = balancer;
     watch = new WatchProcess([
       ...common,
       "-t",

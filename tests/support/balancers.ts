@@ -299,3 +299,39 @@ export async function startManagedNginx(
     },
   };
 }
+
+/** A balancer started from an lbsync output, with the check and reload commands for it. */
+export interface ReloadableBalancer {
+  /** `--check-cmd` for lbsync. */
+  check: string;
+  /** `--reload-cmd` for lbsync; each reload also appends a line to `reloadLog`. */
+  reload: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts real nginx or HAProxy (master-worker) from the rendered `out`, and gives the check
+ * and reload commands an `lbsync watch` writing `out` uses for it.
+ */
+export async function startReloadable(
+  template: "nginx" | "haproxy",
+  out: string,
+  reloadLog: string,
+): Promise<ReloadableBalancer> {
+  if (template === "nginx") {
+    const b = await startNginx({ http: await Deno.readTextFile(out) });
+    const ngx = `${requireTool("nginx")} -p ${b.dir}/ -c ${b.dir}/nginx.conf`;
+    return {
+      check: `cp {} ${b.dir}/lbsync.conf && ${ngx} -t -q`,
+      reload: `echo >> ${reloadLog} && ${ngx} -s reload`,
+      stop: b.stop,
+    };
+  }
+  const b = await startHaproxy(await Deno.readTextFile(out));
+  return {
+    check: `${requireTool("haproxy")} -c -f {}`,
+    reload: `echo >> ${reloadLog} && cp ${out} ${b.dir}/haproxy.cfg && ` +
+      `kill -USR2 $(cat ${b.dir}/haproxy.pid)`,
+    stop: b.stop,
+  };
+}
