@@ -70,18 +70,10 @@ async function roll(
     if (first.code !== 0) throw new Error(first.stderr);
     const started = await startReloadable(template, out, `${dir}/reloads`);
     stopBalancer = started.stop;
-    const { check, reload } = started;
     watch = new WatchProcess([
       ...common,
       ...watchOnly,
-      "-t",
-      template,
-      "-o",
-      out,
-      "--check-cmd",
-      check,
-      "--reload-cmd",
-      reload,
+      ...started.targetArgs,
       "--retire-after",
       "2s",
       "-q",

@@ -60,17 +60,9 @@ async function soak(template: "nginx" | "haproxy"): Promise<{ minutes: Minute[];
     if (first.code !== 0) throw new Error(first.stderr);
     const balancer = await startReloadable(template, out, `${dir}/reloads`);
     stopBalancer = balancer.stop;
-    const { check, reload } = balancer;
     watch = new WatchProcess([
       ...common,
-      "-t",
-      template,
-      "-o",
-      out,
-      "--check-cmd",
-      check,
-      "--reload-cmd",
-      reload,
+      ...balancer.targetArgs,
       "--heartbeat",
       "200ms:1s",
       "-q",

@@ -306,6 +306,8 @@ export interface ReloadableBalancer {
   check: string;
   /** `--reload-cmd` for lbsync; each reload also appends a line to `reloadLog`. */
   reload: string;
+  /** `-t TEMPLATE -o OUT --check-cmd ... --reload-cmd ...`: the target for the watch. */
+  targetArgs: string[];
   stop(): Promise<void>;
 }
 
@@ -318,20 +320,26 @@ export async function startReloadable(
   out: string,
   reloadLog: string,
 ): Promise<ReloadableBalancer> {
+  const withArgs = (check: string, reload: string, stop: () => Promise<void>) => ({
+    check,
+    reload,
+    stop,
+    targetArgs: ["-t", template, "-o", out, "--check-cmd", check, "--reload-cmd", reload],
+  });
   if (template === "nginx") {
     const b = await startNginx({ http: await Deno.readTextFile(out) });
     const ngx = `${requireTool("nginx")} -p ${b.dir}/ -c ${b.dir}/nginx.conf`;
-    return {
-      check: `cp {} ${b.dir}/lbsync.conf && ${ngx} -t -q`,
-      reload: `echo >> ${reloadLog} && ${ngx} -s reload`,
-      stop: b.stop,
-    };
+    return withArgs(
+      `cp {} ${b.dir}/lbsync.conf && ${ngx} -t -q`,
+      `echo >> ${reloadLog} && ${ngx} -s reload`,
+      b.stop,
+    );
   }
   const b = await startHaproxy(await Deno.readTextFile(out));
-  return {
-    check: `${requireTool("haproxy")} -c -f {}`,
-    reload: `echo >> ${reloadLog} && cp ${out} ${b.dir}/haproxy.cfg && ` +
+  return withArgs(
+    `${requireTool("haproxy")} -c -f {}`,
+    `echo >> ${reloadLog} && cp ${out} ${b.dir}/haproxy.cfg && ` +
       `kill -USR2 $(cat ${b.dir}/haproxy.pid)`,
-    stop: b.stop,
-  };
+    b.stop,
+  );
 }
