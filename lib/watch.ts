@@ -82,7 +82,12 @@ export interface WatchObserver {
   engine?(url: string, state: "connected" | "disconnected", detail?: string): void;
   /** An apply failed (check, write or reload); the live config stays. */
   applyFailed?(message: string, step?: ApplyStep): void;
+  /** The loop is now idle, collecting a batch, or in a pass; `pending` events wait. */
+  activity?(state: WatchActivity, pending: number): void;
 }
+
+/** What the loop is doing: nothing, collecting a batch, or a pass (render, check, reload). */
+export type WatchActivity = "idle" | "batching" | "applying";
 
 /** An observer that passes every report to each of `observers`. */
 export function fanOut(...observers: WatchObserver[]): WatchObserver {
@@ -94,6 +99,7 @@ export function fanOut(...observers: WatchObserver[]): WatchObserver {
     event: (e, engine) => observers.forEach((o) => o.event?.(e, engine)),
     engine: (url, state, detail) => observers.forEach((o) => o.engine?.(url, state, detail)),
     applyFailed: (m, step) => observers.forEach((o) => o.applyFailed?.(m, step)),
+    activity: (state, n) => observers.forEach((o) => o.activity?.(state, n)),
   };
 }
 
@@ -326,6 +332,7 @@ export class Watcher {
       this.#batch = undefined;
       this.#kick();
     }, delay);
+    this.#reportActivity();
   }
 
   /** Runs a cycle now, or right after the one in progress. */
@@ -343,7 +350,18 @@ export class Watcher {
           this.#again = false;
           this.#kick();
         }
+        this.#reportActivity();
       });
+    this.#reportActivity();
+  }
+
+  #reportActivity(): void {
+    const state = this.#running
+      ? "applying"
+      : this.#batch || this.#pending.reasons.size > 0
+      ? "batching"
+      : "idle";
+    this.#observer.activity?.(state, this.#pending.events);
   }
 
   async #cycle(): Promise<void> {

@@ -5,7 +5,7 @@
  * @module
  */
 import type { EventEffect } from "./docker_events.ts";
-import type { CycleReport, WatchObserver } from "./watch.ts";
+import type { CycleReport, WatchActivity, WatchObserver } from "./watch.ts";
 import type { ApplyStep } from "./errors.ts";
 
 /** State of one engine's event stream. */
@@ -36,6 +36,8 @@ export class WatchStats implements WatchObserver {
   lastCycle: CycleReport | undefined;
   lastApply: { at: string; ok: boolean; changed: string[]; message?: string } | undefined;
   lastError: { at: string; message: string } | undefined;
+  /** What the loop is doing, since when, and how many events wait for the next pass. */
+  loop: { state: WatchActivity; since: string; pendingEvents: number } | undefined;
 
   /** Stats; `now` is the clock of the timestamps. */
   constructor(readonly now: () => Date = () => new Date()) {}
@@ -49,6 +51,12 @@ export class WatchStats implements WatchObserver {
 
   #stamp(): string {
     return this.now().toISOString();
+  }
+
+  /** The loop's activity changed (or its pending events did). */
+  activity(state: WatchActivity, pendingEvents: number): void {
+    const since = this.loop?.state === state ? this.loop.since : this.#stamp();
+    this.loop = { state, since, pendingEvents };
   }
 
   /** A pass of the loop. */
@@ -203,6 +211,7 @@ export class WatchStats implements WatchObserver {
       warnings: result?.warnings ?? [],
       lastApply: this.lastApply,
       lastError: this.lastError,
+      loop: this.loop,
     };
   }
 }

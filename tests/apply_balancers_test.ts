@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { backupLocation, listBackups } from "../lib/apply/backup.ts";
 import { answerSet, backend, eventually, freePort, nginxMainConf } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
+import { missing, requireTool, run, waitForExit } from "./support/tools.ts";
 
 /** Docker inspect JSON for host-network containers serving on the given ports. */
 function containersJson(ports: number[]): string {
@@ -174,7 +174,7 @@ Deno.test({
       if (master > 0) Deno.kill(master, "SIGTERM");
       await v1.close();
       await v2.close();
-      await new Promise((r) => setTimeout(r, 200));
+      await waitForExit(master, 5000);
       await Deno.remove(dir, { recursive: true });
     }
   },

@@ -159,7 +159,7 @@ Deno.test({
     try {
       // roundrobin: the first two requests reach both servers; one of them waits 1.5 s
       const inFlight = [httpGet(rig.listen, "/", "app.test"), httpGet(rig.listen, "/", "app.test")];
-      await new Promise((r) => setTimeout(r, 300));
+      await eventually(() => slow.inFlight() === 1);
       const report = await rig.apply([local("fast", fast.port)]);
       assert.equal(report.targets[0].runtime?.applied, true, report.targets[0].runtime?.reason);
       assert.deepEqual(sorted(await rig.answers(6)), ["fast"]); // no new request reaches it

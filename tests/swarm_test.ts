@@ -5,7 +5,13 @@
  * attachable overlay network; one server per service with --swarm-vip.
  */
 import assert from "node:assert/strict";
-import { answerSet, freePort, type RunningBalancer, startNginx } from "./support/balancers.ts";
+import {
+  answerSet,
+  eventually,
+  freePort,
+  type RunningBalancer,
+  startNginx,
+} from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import {
   docker,
@@ -30,6 +36,10 @@ async function taskContainers(service: string): Promise<Set<string>> {
     "{{.ID}}",
   ]);
   return new Set(out.split("\n").filter(Boolean).map((id) => id.slice(0, 12)));
+}
+
+function sameSet(a: Set<string>, b: Set<string>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
 }
 
 function answers(port: number, count: number): Promise<Set<string>> {
@@ -100,47 +110,56 @@ Deno.test({
         TEST_IMAGE,
       ]);
 
-      const published = async () => {
-        await render(["--address", "published"]);
-        if (!nginx) nginx = await startNginx({ http: await Deno.readTextFile(out) });
-        else {
-          await Deno.copyFile(out, `${nginx.dir}/lbsync.conf`);
-          await run([
-            requireTool("nginx"),
-            "-p",
-            `${nginx.dir}/`,
-            "-c",
-            `${nginx.dir}/nginx.conf`,
-            "-s",
-            "reload",
-          ]);
-          await new Promise((r) => setTimeout(r, 500));
-        }
-        return await answers(port, 30);
+      /** Renders, loads into nginx, and returns what nginx reached once it matches the tasks. */
+      const published = async (replicas: number) => {
+        let seen = new Set<string>();
+        let tasks = new Set<string>();
+        await eventually(async () => {
+          tasks = await taskContainers(service);
+          if (tasks.size !== replicas) return false;
+          await render(["--address", "published"]);
+          if (!nginx) nginx = await startNginx({ http: await Deno.readTextFile(out) });
+          else {
+            await Deno.copyFile(out, `${nginx.dir}/lbsync.conf`);
+            await run([
+              requireTool("nginx"),
+              "-p",
+              `${nginx.dir}/`,
+              "-c",
+              `${nginx.dir}/nginx.conf`,
+              "-s",
+              "reload",
+            ]);
+          }
+          seen = await answers(port, 30);
+          return sameSet(seen, tasks);
+        }, 30_000).catch(() => {});
+        assert.deepEqual(seen, tasks);
+        assert.equal(tasks.size, replicas);
+        return tasks;
       };
 
       await t.step(
         "created: nginx reaches every running task on its host-published port",
         async () => {
-          assert.deepEqual(await published(), await taskContainers(service));
-          assert.equal((await taskContainers(service)).size, 2);
+          await published(2);
         },
       );
       await t.step("scaled up to 3 and down to 1: the pool follows", async () => {
         await dockerOk(["service", "scale", service + "=3"]);
-        assert.deepEqual(await published(), await taskContainers(service));
-        assert.equal((await taskContainers(service)).size, 3);
+        await published(3);
         await dockerOk(["service", "scale", service + "=1"]);
-        await new Promise((r) => setTimeout(r, 1000));
-        assert.deepEqual(await published(), await taskContainers(service));
+        await published(1);
       });
       await t.step("a rolling update: the new tasks serve", async () => {
         const before = await taskContainers(service);
         await dockerOk(["service", "update", "--env-add", "ROLLED=1", service]);
-        await new Promise((r) => setTimeout(r, 1000));
-        const after = await taskContainers(service);
+        await eventually(async () => {
+          const now = await taskContainers(service);
+          return now.size === 1 && !sameSet(now, before);
+        }, 30_000).catch(() => {});
+        const after = await published(1);
         assert.notDeepEqual(after, before);
-        assert.deepEqual(await published(), after);
       });
       await t.step(
         "overlay: a container on the attachable network reaches the tasks by overlay IP",
@@ -209,18 +228,21 @@ Deno.test({
         }
       });
       await t.step("removed: the service leaves the config", async () => {
+        assert.match(await render(["--address", "published"]), /upstream lbsync_sweb/);
         await dockerOk(["service", "rm", service]);
-        await new Promise((r) => setTimeout(r, 1000));
-        const text = await render(["--address", "published"]);
-        assert.doesNotMatch(text, /upstream sweb/);
+        let text = "";
+        await eventually(async () => {
+          text = await render(["--address", "published"]);
+          return !text.includes("upstream lbsync_sweb");
+        }, 30_000).catch(() => {});
+        assert.doesNotMatch(text, /upstream lbsync_sweb/);
       });
     } finally {
       await nginx?.stop();
       await docker(["service", "rm", service]);
       await s.cleanup();
-      for (let i = 0; i < 20 && (await docker(["network", "rm", net])).code !== 0; i++) {
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      await eventually(async () => (await docker(["network", "rm", net])).code === 0, 10_000)
+        .catch(() => {});
       if (!wasActive) await docker(["swarm", "leave", "--force"]);
       await Deno.remove(dir, { recursive: true });
     }

@@ -25,7 +25,17 @@ interface Side {
   port: number;
   out: string;
   applies: string;
+  statusPort: number;
   watch?: WatchProcess;
+}
+
+/** Waits until the side's watch has nothing pending and no pass running. */
+async function idle(side: Side): Promise<void> {
+  await side.watch!.until(`${side.name} idle`, async () => {
+    const status = await fetch(`http://127.0.0.1:${side.statusPort}/status`)
+      .then((r) => r.json()).catch(() => undefined);
+    return status?.loop?.state === "idle" && status.loop.pendingEvents === 0;
+  }, 20_000);
 }
 
 /** Short ids answering on `side` over `count` requests (`status N` for errors). */
@@ -53,6 +63,7 @@ Deno.test({
       port: freePort(),
       out: `${dir}/${name}.conf`,
       applies: `${dir}/${name}.applies`,
+      statusPort: freePort(),
     }));
     const [ngx, hap] = sides;
     const a = await s.network("wa");
@@ -95,6 +106,8 @@ Deno.test({
           after[name],
           "--heartbeat",
           `500ms:${HEARTBEAT_MAX_MS}ms`,
+          "--status-listen",
+          `127.0.0.1:${side.statusPort}`,
         ]);
       }
       for (const side of sides) await side.watch!.untilLog(/connected to unix:/);
@@ -135,7 +148,7 @@ Deno.test({
               20_000,
             );
           }
-          await new Promise((r) => setTimeout(r, HEARTBEAT_MAX_MS + 500)); // late batches are in
+          for (const side of sides) await idle(side); // late batches are in
           // 20 starts take docker about 2-4 s on 2 cores: a batch per MAX, plus the last one
           const bound = Math.max(2, 1 + Math.ceil(startMs / HEARTBEAT_MAX_MS));
           for (const [i, side] of sides.entries()) {

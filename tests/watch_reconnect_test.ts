@@ -56,7 +56,10 @@ Deno.test({
       );
       // its containers stopped with it (their events came first); what is left stays
       const atLoss = await Deno.readTextFile(out);
-      await new Promise((r) => setTimeout(r, 1500));
+      // two more failed reconnects prove lbsync kept trying meanwhile
+      const log = () => watch?.log ?? "";
+      const retries = () => log().slice(mark).match(/retrying in \d+ ms/g)?.length ?? 0;
+      await watch.until("two more reconnect attempts", () => retries() >= 3, 15_000);
       assert.equal(
         await Deno.readTextFile(out),
         atLoss,

@@ -233,19 +233,29 @@ export async function answerSet(
   return new Set((await answerCounts(port, path, host, count, timeoutMs)).keys());
 }
 
+/** A test backend: its port, how many requests it is answering now, and a close. */
+export interface TestBackend {
+  port: number;
+  inFlight: () => number;
+  close: () => Promise<void>;
+}
+
 /** A backend on 127.0.0.1 answering `name` (after `delayMs`, when given). */
-export function backend(
-  name: string,
-  delayMs = 0,
-): { port: number; close: () => Promise<void> } {
+export function backend(name: string, delayMs = 0): TestBackend {
+  let inFlight = 0;
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     async () => {
-      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-      return new Response(name);
+      inFlight++;
+      try {
+        if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+        return new Response(name);
+      } finally {
+        inFlight--;
+      }
     },
   );
-  return { port: server.addr.port, close: () => server.shutdown() };
+  return { port: server.addr.port, inFlight: () => inFlight, close: () => server.shutdown() };
 }
 
 /** Resolves once `fn` is true, polling every 100 ms; throws after `ms`. */
