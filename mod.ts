@@ -83,6 +83,7 @@ export {
 export {
   type CycleReport,
   watch,
+  type WatchActivity,
   Watcher,
   type WatchObserver,
   type WatchOptions,
