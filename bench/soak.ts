@@ -6,8 +6,11 @@
  * exactly the running containers.
  * Needs the test engine (scripts/engine_start.sh), nginx, haproxy and wrk.
  *
- *   deno task bench:soak                       # 15 minutes on each balancer
- *   deno task bench:soak -- --minutes 2 --only nginx
+ * Each balancer runs twice: with reloads, and reload-free (HAProxy's runtime API through
+ * `--haproxy-socket`, nginx's resolver through `--nginx-dns`).
+ *
+ *   deno task bench:soak                       # 15 minutes on each balancer, in each mode
+ *   deno task bench:soak -- --minutes 2 --only nginx --mode reload-free
  */
 import { freePort, httpGet, startReloadable } from "../tests/support/balancers.ts";
 import { lbsync } from "../tests/support/cli.ts";
@@ -20,6 +23,8 @@ const arg = (name: string, fallback: string) =>
   Deno.args.includes(name) ? Deno.args[Deno.args.indexOf(name) + 1] : fallback;
 const MINUTES = Number(arg("--minutes", "15"));
 const ONLY = arg("--only", "");
+/** `reload`, `reload-free`, or both (the default). */
+const MODE = arg("--mode", "");
 /** More lbsync options for every run, e.g. `--extra "--connect-timeout 60s"`. */
 const EXTRA = arg("--extra", "").split(" ").filter(Boolean);
 const wrk = requireTool("wrk");
@@ -39,11 +44,24 @@ function rssMb(pid: number): number {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
-async function soak(template: "nginx" | "haproxy"): Promise<{ minutes: Minute[]; exact: boolean }> {
+type Mode = "reload" | "reload-free";
+
+/** What makes a mode: options for the first render and the watch, and for the watch only. */
+function modeArgs(template: "nginx" | "haproxy", mode: Mode, dir: string) {
+  if (mode === "reload") return { both: [], watch: [] };
+  if (template === "haproxy") return { both: ["--haproxy-socket", `${dir}/admin.sock`], watch: [] };
+  return { both: [], watch: ["--nginx-dns", String(freePort())] };
+}
+
+async function soak(
+  template: "nginx" | "haproxy",
+  mode: Mode,
+): Promise<{ minutes: Minute[]; exact: boolean }> {
   const s = new Scenario();
   const L = `k${s.tag}`;
   const dir = await Deno.makeTempDir({ prefix: "lbsync-soak-" });
   const port = freePort();
+  const statusPort = freePort();
   const out = `${dir}/${template}.conf`;
   const net = await s.network("soak");
   const labels = ["service=app", "host=app.test"].flatMap((l) => ["-l", `${L}.${l}`]);
@@ -55,7 +73,8 @@ async function soak(template: "nginx" | "haproxy"): Promise<{ minutes: Minute[];
   const start = async () => live.push((await s.run(`app-${serial++}`, runArgs)).name);
   try {
     for (let i = 0; i < 4; i++) await start();
-    const common = [...engineArgs(L, port), "--network", net, ...EXTRA];
+    const extra = modeArgs(template, mode, dir);
+    const common = [...engineArgs(L, port), "--network", net, ...extra.both, ...EXTRA];
     const first = await lbsync(["render", ...common, "-t", template, "-o", out]);
     if (first.code !== 0) throw new Error(first.stderr);
     const balancer = await startReloadable(template, out, `${dir}/reloads`);
@@ -63,6 +82,9 @@ async function soak(template: "nginx" | "haproxy"): Promise<{ minutes: Minute[];
     watch = new WatchProcess([
       ...common,
       ...balancer.targetArgs,
+      ...extra.watch,
+      "--status-listen",
+      `127.0.0.1:${statusPort}`,
       "--heartbeat",
       "200ms:1s",
       "-q",
@@ -134,7 +156,9 @@ async function soak(template: "nginx" | "haproxy"): Promise<{ minutes: Minute[];
       });
       sampling = false;
       await sampler;
-      console.error(JSON.stringify({ template, ...minutes.at(-1), statuses: [...statuses] }));
+      console.error(
+        JSON.stringify({ template, mode, ...minutes.at(-1), statuses: [...statuses] }),
+      );
     }
     churning = false;
     await churn;
@@ -142,13 +166,15 @@ async function soak(template: "nginx" | "haproxy"): Promise<{ minutes: Minute[];
     const running = async () =>
       (await docker(["ps", "--filter", `label=${L}.service`, "--format", "{{.Names}}"]))
         .stdout.trim().split("\n").filter(Boolean).sort();
+    // lbsync's own view (/status): in the reload-free modes the file does not list servers
+    const served = async () => {
+      const status = await fetch(`http://127.0.0.1:${statusPort}/status`).then((r) => r.json());
+      const services = status.services as { servers: { name: string }[] }[];
+      return services.flatMap((svc) => svc.servers.map((server) => server.name)).sort();
+    };
     let exact = false;
     for (let i = 0; i < 50 && !exact; i++) {
-      const text = await readOr(out);
-      const names = await running();
-      const listed = (n: string) => new RegExp(`(# | server )${n} `).test(text);
-      exact = names.every(listed) &&
-        live.filter((n) => !names.includes(n)).every((n) => !listed(n));
+      exact = (await served()).join() === (await running()).join();
       if (!exact) await new Promise((r) => setTimeout(r, 200));
     }
     return { minutes, exact };
@@ -160,9 +186,17 @@ async function soak(template: "nginx" | "haproxy"): Promise<{ minutes: Minute[];
   }
 }
 
-for (const template of (["nginx", "haproxy"] as const).filter((t) => !ONLY || t === ONLY)) {
-  const { minutes, exact } = await soak(template);
-  console.log(`\n${template}, ${MINUTES} min, config equals docker ps at the end: ${exact}`);
+const runs = (["nginx", "haproxy"] as const).filter((t) => !ONLY || t === ONLY)
+  .flatMap((t) =>
+    (["reload", "reload-free"] as const).filter((m) => !MODE || m === MODE).map((m) =>
+      [t, m] as const
+    )
+  );
+for (const [template, mode] of runs) {
+  const { minutes, exact } = await soak(template, mode);
+  console.log(
+    `\n${template}, ${mode}, ${MINUTES} min, config equals docker ps at the end: ${exact}`,
+  );
   console.log("| minute | requests | non-2xx | read errors | timeouts | RSS MB | reloads |");
   console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const m of minutes) {

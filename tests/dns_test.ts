@@ -4,7 +4,15 @@
  */
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
-import { answer, errorReply, ipv6Bytes, parseQuery, RCODE } from "../lib/dns/dns_packet.ts";
+import {
+  answer,
+  errorReply,
+  ipv6Bytes,
+  MAX_EDNS_UDP,
+  parseQuery,
+  RCODE,
+  udpLimit,
+} from "../lib/dns/dns_packet.ts";
 import { dnsFields, dnsRecords } from "../lib/dns/dns_names.ts";
 import { RateLimiter, serveDns } from "../lib/dns/dns_server.ts";
 import { NGINX_DNS_CACHE_MS, retireDelay } from "../lib/retirements.ts";
@@ -206,6 +214,60 @@ Deno.test("dns names: a rollover stops a container only after nginx's answers na
     NGINX_DNS_CACHE_MS,
   );
   assert.equal(retireDelay({ retireAfterMs: 30_000, nginxDns: "127.0.0.1:5353" }), 30_000);
+});
+
+/** `query` with an EDNS0 OPT record offering `udpSize` bytes, of EDNS `version`. */
+function withEdns(bytes: Uint8Array, udpSize: number, version = 0): Uint8Array {
+  const out = Uint8Array.from([
+    ...bytes,
+    0,
+    0,
+    41,
+    udpSize >> 8,
+    udpSize & 0xff,
+    0,
+    version,
+    0,
+    0,
+    0,
+    0,
+  ]);
+  out[11] = 1; // ARCOUNT
+  return out;
+}
+
+Deno.test("hardening 5: EDNS0 raises the UDP limit up to 1,232 bytes and is answered in kind", () => {
+  const a = Array.from({ length: 100 }, (_, i) => `10.0.1.${i}`);
+  const ask = (bytes: Uint8Array) => {
+    const q = parseQuery(bytes);
+    assert.ok(q && !("rcode" in q));
+    const out = answer(q, { a, aaaa: [] }, undefined, 1, 0, udpLimit(q));
+    return { q, out, count: (out[6] << 8) | out[7], arcount: (out[10] << 8) | out[11] };
+  };
+  const plain = ask(query("web.lbsync.internal"));
+  assert.equal(plain.q.edns, undefined);
+  assert.equal(plain.count, 29);
+  assert.equal(plain.arcount, 0);
+
+  const big = ask(withEdns(query("web.lbsync.internal"), 4096));
+  assert.deepEqual(big.q.edns, { udpSize: 4096, version: 0 });
+  assert.ok(big.out.length <= MAX_EDNS_UDP, `${big.out.length} bytes`);
+  assert.equal(big.count, Math.floor((1232 - 12 - 25 - 11) / 16)); // 74 of 100
+  assert.equal(big.out[2] & 0x02, 0x02, "TC: not all fit");
+  assert.equal(big.arcount, 1, "an OPT record comes back");
+  const opt = big.out.subarray(big.out.length - 11);
+  assert.deepEqual([...opt.subarray(0, 5)], [0, 0, 41, 1232 >> 8, 1232 & 0xff]);
+
+  const small = ask(withEdns(query("web.lbsync.internal"), 100)); // below 512 counts as 512
+  assert.equal(small.count, Math.floor((512 - 12 - 25 - 11) / 16));
+
+  const v1 = ask(withEdns(query("web.lbsync.internal"), 4096, 1));
+  assert.equal(v1.count, 0);
+  assert.equal(v1.out[3] & 0xf, 0);
+  assert.equal(v1.out[v1.out.length - 6], 1, "BADVERS: extended code 1 in the OPT record");
+
+  const cut = withEdns(query("web.lbsync.internal"), 4096).slice(0, -3);
+  assert.equal((parseQuery(cut) as { rcode: number }).rcode, RCODE.formErr);
 });
 
 Deno.test("dns: 60 servers: the UDP answer fits 512 bytes with TC set, TCP gives all 60", async () => {

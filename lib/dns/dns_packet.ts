@@ -20,6 +20,8 @@ export interface DnsQuery {
   klass: number;
   /** The question section as received, echoed in the answer. */
   question: Uint8Array;
+  /** EDNS0 (RFC 6891), when the query has an OPT record: its UDP size and version. */
+  edns?: { udpSize: number; version: number };
 }
 
 /** Response codes used here. */
@@ -30,6 +32,16 @@ export const TYPE = { a: 1, aaaa: 28 } as const;
 
 /** Answers over UDP fit a classic 512-byte message; over TCP, 65,535 bytes. */
 const MAX_MESSAGE = 512;
+/**
+ * The largest UDP answer to a query with EDNS0, whatever size it offers: 1,232 bytes fit any
+ * path's MTU unfragmented (DNS Flag Day 2020).
+ */
+export const MAX_EDNS_UDP = 1232;
+/** The OPT record of an answer: root name, type 41, class = UDP size, TTL, no data. */
+const OPT_SIZE = 11;
+const TYPE_OPT = 41;
+/** Extended response code BADVERS (16): 1 in the OPT record's upper byte, 0 in the header. */
+const BADVERS_HIGH = 1;
 /** The largest message over TCP (its length is a 16-bit prefix). */
 export const MAX_TCP_MESSAGE = 65_535;
 const HEADER = 12;
@@ -62,6 +74,8 @@ export function parseQuery(
   }
   at += 1;
   if (at + 4 > bytes.length) return { id, flags, rcode: RCODE.formErr };
+  const edns = view.getUint16(10) === 1 ? parseOpt(view, at + 4) : undefined;
+  if (edns === null) return { id, flags, rcode: RCODE.formErr };
   return {
     id,
     flags,
@@ -69,14 +83,33 @@ export function parseQuery(
     type: view.getUint16(at),
     klass: view.getUint16(at + 2),
     question: bytes.slice(HEADER, at + 4),
+    ...(edns ? { edns } : {}),
   };
 }
 
 /**
+ * The one additional record of a query, when it is an OPT record (root name, type 41, its
+ * data within the message); `undefined` for another record, `null` for a malformed one.
+ */
+function parseOpt(view: DataView, at: number): DnsQuery["edns"] | null {
+  if (at + OPT_SIZE > view.byteLength) return null;
+  if (view.getUint8(at) !== 0 || view.getUint16(at + 1) !== TYPE_OPT) return undefined;
+  if (at + OPT_SIZE + view.getUint16(at + 9) > view.byteLength) return null;
+  return { udpSize: Math.max(MAX_MESSAGE, view.getUint16(at + 3)), version: view.getUint8(at + 6) };
+}
+
+/** The largest UDP answer `query` may get: 512 bytes, more when its EDNS0 offers more. */
+export function udpLimit(query: DnsQuery): number {
+  return query.edns ? Math.min(query.edns.udpSize, MAX_EDNS_UDP) : MAX_MESSAGE;
+}
+
+/**
  * The answer to `query`: the records of its type from `addresses` (`undefined`: no such
- * name), authoritative, with `ttl`. As many records as fit `maxSize` bytes (512 over UDP),
- * starting at `offset` (modulo their number), so that every address is handed out in turn;
- * when some do not fit, the TC bit tells the resolver to ask again over TCP.
+ * name), authoritative, with `ttl`. As many records as fit `maxSize` bytes (see
+ * {@link udpLimit}), starting at `offset` (modulo their number), so that every address is
+ * handed out in turn; when some do not fit, the TC bit tells the resolver to ask again over
+ * TCP. A query with EDNS0 gets an OPT record back; one of an EDNS version other than 0 gets
+ * BADVERS and no records (RFC 6891).
  */
 export function answer(
   query: DnsQuery,
@@ -86,21 +119,24 @@ export function answer(
   offset = 0,
   maxSize = MAX_MESSAGE,
 ): Uint8Array {
-  const records = query.klass !== 1 || !addresses
+  const badVersion = query.edns !== undefined && query.edns.version !== 0;
+  const records = query.klass !== 1 || !addresses || badVersion
     ? []
     : query.type === TYPE.a
     ? addresses.a.map(ipv4Bytes)
     : query.type === TYPE.aaaa
     ? addresses.aaaa.map(ipv6Bytes)
     : [];
+  const opt = query.edns ? OPT_SIZE : 0;
   const size = 12 + (records[0]?.length ?? 4); // the records of one type have one size
-  const room = Math.floor((maxSize - HEADER - query.question.length) / size);
+  const room = Math.floor((maxSize - HEADER - query.question.length - opt) / size);
   const count = Math.min(records.length, Math.max(0, room));
   const truncated = count < records.length ? 0x0200 : 0;
-  const out = new Uint8Array(HEADER + query.question.length + count * size);
+  const out = new Uint8Array(HEADER + query.question.length + count * size + opt);
   const view = new DataView(out.buffer);
   view.setUint16(0, query.id);
-  view.setUint16(2, 0x8000 | 0x0400 | truncated | (query.flags & 0x0100) | rcode);
+  const code = badVersion ? 0 : rcode;
+  view.setUint16(2, 0x8000 | 0x0400 | truncated | (query.flags & 0x0100) | code);
   view.setUint16(4, 1);
   out.set(query.question, HEADER);
   let at = HEADER + query.question.length;
@@ -115,6 +151,12 @@ export function answer(
     at += 12 + rdata.length;
   }
   view.setUint16(6, count);
+  if (opt) {
+    view.setUint16(10, 1);
+    view.setUint16(at + 1, TYPE_OPT);
+    view.setUint16(at + 3, MAX_EDNS_UDP);
+    view.setUint8(at + 5, badVersion ? BADVERS_HIGH : 0);
+  }
   return out;
 }
 

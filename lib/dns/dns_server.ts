@@ -9,7 +9,7 @@ import { ConfigError, errorMessage, LbsyncError } from "../errors.ts";
 import { isLoopback } from "../grammar.ts";
 import { parseListenAddress } from "../status_server.ts";
 import { DNS_ZONE, type DnsAddresses } from "./dns_names.ts";
-import { answer, errorReply, MAX_TCP_MESSAGE, parseQuery, RCODE } from "./dns_packet.ts";
+import { answer, errorReply, MAX_TCP_MESSAGE, parseQuery, RCODE, udpLimit } from "./dns_packet.ts";
 
 const RCODE_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries({
@@ -44,7 +44,8 @@ export interface DnsSettings {
  * Answers DNS queries on `address` (`PORT` binds 127.0.0.1, or `HOST:PORT`) until closed,
  * over UDP and TCP: names of {@link DNS_ZONE} from the records (NXDOMAIN for others of the
  * zone), REFUSED for names outside it. Each answer starts one address further, so every
- * server is handed out. A UDP answer that does not fit 512 bytes is truncated with TC set,
+ * server is handed out. A UDP answer that does not fit 512 bytes (up to 1,232 when the query
+ * offers more through EDNS0) is truncated with TC set,
  * and the resolver asks again over TCP for all of it. UDP queries beyond the rate of a source
  * are dropped, so the server cannot be used to flood a third party. `answered` is told the
  * response code and transport of each reply (`DROPPED` for a query over the rate).
@@ -68,9 +69,9 @@ export async function serveDns(
   let records = new Map<string, DnsAddresses>();
   let turn = 0;
   const reply = (message: Uint8Array, transport: "udp" | "tcp"): Uint8Array | undefined => {
-    const maxSize = transport === "udp" ? 512 : MAX_TCP_MESSAGE;
     const query = parseQuery(message);
     if (query === undefined) return undefined;
+    const maxSize = "rcode" in query || transport === "tcp" ? MAX_TCP_MESSAGE : udpLimit(query);
     const out = "rcode" in query
       ? errorReply(query.id, query.flags, query.rcode)
       : query.name === DNS_ZONE || query.name.endsWith(`.${DNS_ZONE}`)
