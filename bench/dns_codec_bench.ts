@@ -4,7 +4,7 @@
  * Prints how many A records each fits in one UDP answer, then times both.
  * Run: deno bench --allow-all bench/dns_codec_bench.ts
  */
-// @ts-types="npm:@types/dns-packet@5.6.5"
+// no @types/dns-packet: it brings @types/node, which changes node:assert's types for every file
 import dnsPacket from "npm:dns-packet@5.6.1";
 import { Buffer } from "node:buffer";
 import { answer, parseQuery } from "../lib/dns/dns_packet.ts";
