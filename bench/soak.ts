@@ -173,10 +173,14 @@ async function soak(
       return services.flatMap((svc) => svc.servers.map((server) => server.name)).sort();
     };
     let exact = false;
+    let last = "";
     for (let i = 0; i < 50 && !exact; i++) {
-      exact = (await served()).join() === (await running()).join();
+      const [lbsyncSays, dockerSays] = [await served(), await running()];
+      exact = lbsyncSays.join() === dockerSays.join();
+      last = `lbsync serves ${lbsyncSays.join(" ")}; docker runs ${dockerSays.join(" ")}`;
       if (!exact) await new Promise((r) => setTimeout(r, 200));
     }
+    if (!exact) console.error(last);
     return { minutes, exact };
   } finally {
     await watch?.stop();
