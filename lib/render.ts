@@ -5,7 +5,6 @@
  */
 // @deno-types="npm:@types/mustache@^4.2.5"
 import Mustache from "npm:mustache@^4.2.0";
-import { type CompiledTemplate, compileTemplate, NeedsMustache } from "./compiled_template.ts";
 import { ConfigError, errorMessage } from "./errors.ts";
 import { stampGeneration } from "./generation.ts";
 import type { Model } from "./types.ts";
@@ -37,32 +36,13 @@ const config = { escape: (text: unknown) => String(text) };
  */
 export function render(template: string, model: Model, options: RenderOptions = {}): string {
   try {
-    try {
-      return stampGeneration(compiled(template)(model, options.partials));
-    } catch (error) {
-      if (!(error instanceof NeedsMustache)) throw error;
-      return stampGeneration(Mustache.render(template, model, options.partials ?? {}, config));
-    }
+    return stampGeneration(Mustache.render(template, model, options.partials ?? {}, config));
   } catch (error) {
     throw new ConfigError(
       `Cannot render template ${options.name ?? "(inline)"}: ${errorMessage(error)}`,
       { cause: error },
     );
   }
-}
-
-const cache = new Map<string, CompiledTemplate>();
-const CACHE_LIMIT = 64;
-
-/** The compiled form of `template`, compiled on first use (a few templates stay cached). */
-function compiled(template: string): CompiledTemplate {
-  let fn = cache.get(template);
-  if (!fn) {
-    fn = compileTemplate(template);
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-    cache.set(template, fn);
-  }
-  return fn;
 }
 
 /**
