@@ -10,13 +10,13 @@
  */
 import meta from "./deno.json" with { type: "json" };
 import type { ApplyReport } from "./lib/apply/apply.ts";
-import { type Command, parseCommandLine } from "./lib/cli_args.ts";
-import { parseConfigFile } from "./lib/config_file.ts";
-import { ConfigError, errorMessage, UsageError } from "./lib/errors.ts";
-import { explainRows, formatExplainTable } from "./lib/explain.ts";
-import { formatRouteAnswer, type RouteAnswer, routeRequest } from "./lib/route_request.ts";
-import { createLogger, type Logger } from "./lib/log.ts";
-import { buildReadyModel, ReadinessGate } from "./lib/readiness.ts";
+import { type Command, parseCommandLine } from "./lib/settings/cli_args.ts";
+import { parseConfigFile } from "./lib/settings/config_file.ts";
+import { ConfigError, errorMessage, fileErrorReason, UsageError } from "./lib/core/errors.ts";
+import { explainRows, formatExplainTable } from "./lib/core/explain.ts";
+import { formatRouteAnswer, type RouteAnswer, routeRequest } from "./lib/core/route_request.ts";
+import { createLogger, type Logger } from "./lib/cli/log.ts";
+import { buildReadyModel, ReadinessGate } from "./lib/watch/readiness.ts";
 import {
   denoRunIo,
   discover,
@@ -25,15 +25,15 @@ import {
   type RunIo,
   runOnce,
   usesEngines,
-} from "./lib/run_once.ts";
-import type { ModelResult } from "./lib/types.ts";
-import { serveStatus } from "./lib/status_server.ts";
-import { serveAdmin } from "./lib/admin/admin_server.ts";
-import { DNS_ZONE, dnsRecords } from "./lib/dns/dns_names.ts";
-import { serveDns } from "./lib/dns/dns_server.ts";
-import { fanOut, Watcher, type WatchObserver } from "./lib/watch.ts";
-import { WatchStats } from "./lib/watch_stats.ts";
-import { helpText } from "./lib/help.ts";
+} from "./lib/watch/run_once.ts";
+import type { ModelResult } from "./lib/core/types.ts";
+import { serveStatus } from "./lib/serve/status_server.ts";
+import { serveAdmin } from "./lib/serve/admin/admin_server.ts";
+import { DNS_ZONE, dnsRecords } from "./lib/core/model/dns_names.ts";
+import { serveDns } from "./lib/serve/dns/dns_server.ts";
+import { fanOut, Watcher, type WatchObserver } from "./lib/watch/watch.ts";
+import { WatchStats } from "./lib/serve/watch_stats.ts";
+import { helpText } from "./lib/settings/help.ts";
 import { resolveEndpoints } from "./lib/sources/docker_endpoint.ts";
 
 /** What the CLI writes to and reads from; tests pass their own. */
@@ -205,7 +205,7 @@ async function parseWithConfig(args: string[], io: CliIo): Promise<Command> {
   try {
     text = await io.readTextFile(path);
   } catch (error) {
-    const why = error instanceof Deno.errors.NotFound ? "no such file" : errorMessage(error);
+    const why = fileErrorReason(error);
     throw new ConfigError(`Cannot read config ${path}: ${why}`);
   }
   const config = parseConfigFile(text, path);
@@ -278,7 +278,7 @@ async function readToken(path: string | undefined, io: CliIo): Promise<string | 
   try {
     text = await io.readTextFile(path);
   } catch (error) {
-    const why = error instanceof Deno.errors.NotFound ? "no such file" : errorMessage(error);
+    const why = fileErrorReason(error);
     throw new ConfigError(`Cannot read --admin-token-file ${path}: ${why}`);
   }
   // as ssh does with keys: a secret others can read is no secret

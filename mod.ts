@@ -16,8 +16,8 @@
  *
  * @module
  */
-export { containersFromDockerApi } from "./lib/docker_json.ts";
-export { buildModel, DEFAULT_NAME_PREFIX } from "./lib/model.ts";
+export { containersFromDockerApi } from "./lib/core/input/docker_json.ts";
+export { buildModel, DEFAULT_NAME_PREFIX } from "./lib/core/model/model.ts";
 export {
   formatRouteAnswer,
   normalizeHost,
@@ -25,17 +25,25 @@ export {
   type RouteAnswer,
   type RouteQuery,
   routeRequest,
-} from "./lib/route_request.ts";
-export { type ExplainRow, explainRows, type ExplainStatus } from "./lib/explain.ts";
-export { GENERATION_HOST, readGeneration, stampGeneration } from "./lib/generation.ts";
-export { parseTemplate, render, type RenderOptions } from "./lib/render.ts";
-export { isTemplateName, type TemplateName, templates } from "./lib/templates.ts";
-export { parseDuration } from "./lib/duration.ts";
-export { containersFromSwarm, type SwarmListing, type SwarmOptions } from "./lib/swarm_json.ts";
-export { type Heartbeat, parseHeartbeat } from "./lib/heartbeat.ts";
-export { classifyEvent, type DockerEvent, type EventEffect } from "./lib/docker_events.ts";
+} from "./lib/core/route_request.ts";
+export { type ExplainRow, explainRows, type ExplainStatus } from "./lib/core/explain.ts";
+export { GENERATION_HOST, readGeneration, stampGeneration } from "./lib/core/util/generation.ts";
+export { parseTemplate, render, type RenderOptions } from "./lib/core/render/render.ts";
+export { isTemplateName, type TemplateName, templates } from "./lib/core/render/templates.ts";
+export { parseDuration } from "./lib/core/util/duration.ts";
+export {
+  containersFromSwarm,
+  type SwarmListing,
+  type SwarmOptions,
+} from "./lib/core/input/swarm_json.ts";
+export { type Heartbeat, parseHeartbeat } from "./lib/core/heartbeat.ts";
+export {
+  classifyEvent,
+  type DockerEvent,
+  type EventEffect,
+} from "./lib/core/input/docker_events.ts";
 export { type CommandResult } from "./lib/apply/command.ts";
-export { type RenderedTarget, type Target } from "./lib/targets.ts";
+export { type RenderedTarget, type Target } from "./lib/apply/targets.ts";
 export { type FileReader } from "./lib/sources/files.ts";
 
 // I/O: Docker sources, apply, one pass, watch
@@ -79,7 +87,7 @@ export {
   type RunOptions,
   type RunResult,
   type TargetOutcome,
-} from "./lib/run_once.ts";
+} from "./lib/watch/run_once.ts";
 export {
   type CycleReport,
   watch,
@@ -87,13 +95,10 @@ export {
   Watcher,
   type WatchObserver,
   type WatchOptions,
-} from "./lib/watch.ts";
-export { buildReadyModel, type BusyPortProbe, ReadinessGate } from "./lib/readiness.ts";
-export {
-  HaproxyRuntime,
-  type RuntimeOutcome,
-  type RuntimeSettings,
-} from "./lib/haproxy/runtime_apply.ts";
+} from "./lib/watch/watch.ts";
+export { buildReadyModel, type BusyPortProbe, ReadinessGate } from "./lib/watch/readiness.ts";
+export type { RuntimeApplier, RuntimeOutcome } from "./lib/apply/runtime.ts";
+export { HaproxyRuntime, type RuntimeSettings } from "./lib/haproxy/runtime_apply.ts";
 export {
   type ChangePlan,
   planServerChanges,
@@ -110,5 +115,5 @@ export {
   RuntimeApiError,
   type SkipCode,
   UsageError,
-} from "./lib/errors.ts";
-export type * from "./lib/types.ts";
+} from "./lib/core/errors.ts";
+export type * from "./lib/core/types.ts";

@@ -3,7 +3,7 @@
  * Run: deno task bench (or deno bench bench/core_bench.ts)
  */
 import { buildModel, render, templates } from "../mod.ts";
-import type { ContainerInfo } from "../lib/types.ts";
+import type { ContainerInfo } from "../lib/core/types.ts";
 
 function containers(n: number): ContainerInfo[] {
   return Array.from({ length: n }, (_, i) => ({

@@ -7,7 +7,7 @@
 // no @types/dns-packet: it brings @types/node, which changes node:assert's types for every file
 import dnsPacket from "npm:dns-packet@5.6.1";
 import { Buffer } from "node:buffer";
-import { answer, parseQuery } from "../lib/dns/dns_packet.ts";
+import { answer, parseQuery } from "../lib/serve/dns/dns_packet.ts";
 
 const NAME = "web.lbsync.internal";
 const ADDRESSES = Array.from({ length: 60 }, (_, i) => `10.0.1.${i + 1}`);

@@ -10,7 +10,7 @@ import {
   deleteService,
   putServer,
   putService,
-} from "../lib/admin/config_edits.ts";
+} from "../lib/serve/admin/config_edits.ts";
 import {
   answerSet,
   backend,

@@ -1,6 +1,6 @@
 /** The admin API is safe to run beside a browser and a slow client. */
 import assert from "node:assert/strict";
-import { serveAdmin } from "../lib/admin/admin_server.ts";
+import { serveAdmin } from "../lib/serve/admin/admin_server.ts";
 import { freePort, rawRequest } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { leftInDir } from "./support/fixtures.ts";
 import { applyTargets } from "../lib/apply/apply.ts";
-import { ApplyError } from "../lib/errors.ts";
+import { ApplyError } from "../lib/core/errors.ts";
 import { ROOT } from "./support/fixtures.ts";
 import { IN_CI, run } from "./support/tools.ts";
 

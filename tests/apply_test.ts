@@ -4,7 +4,7 @@ import { leftInDir } from "./support/fixtures.ts";
 import { type ApplyTarget, applyTargets } from "../lib/apply/apply.ts";
 import { backupLocation, listBackups } from "../lib/apply/backup.ts";
 import { acquireLock, lockPath } from "../lib/apply/lock.ts";
-import { ApplyError } from "../lib/errors.ts";
+import { ApplyError } from "../lib/core/errors.ts";
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "lbsync-apply-" });

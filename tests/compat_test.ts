@@ -12,7 +12,7 @@ import {
   templates,
   Watcher,
 } from "../mod.ts";
-import { compatEnv } from "../lib/compat.ts";
+import { compatEnv } from "../lib/core/input/compat.ts";
 import {
   answerSet,
   backend,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseConfigFile } from "../lib/config_file.ts";
+import { parseConfigFile } from "../lib/settings/config_file.ts";
 import { eventually } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import { ROOT } from "./support/fixtures.ts";

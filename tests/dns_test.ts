@@ -12,10 +12,10 @@ import {
   parseQuery,
   RCODE,
   udpLimit,
-} from "../lib/dns/dns_packet.ts";
-import { dnsFields, dnsRecords } from "../lib/dns/dns_names.ts";
-import { RateLimiter, serveDns } from "../lib/dns/dns_server.ts";
-import { NGINX_DNS_CACHE_MS, retireDelay } from "../lib/retirements.ts";
+} from "../lib/serve/dns/dns_packet.ts";
+import { dnsFields, dnsRecords } from "../lib/core/model/dns_names.ts";
+import { RateLimiter, serveDns } from "../lib/serve/dns/dns_server.ts";
+import { NGINX_DNS_CACHE_MS, retireDelay } from "../lib/watch/retirements.ts";
 import { buildModel, render, templates } from "../mod.ts";
 import { freePort, httpGet, nginxCheck, startNginx } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
@@ -342,7 +342,7 @@ Deno.test("dns: a source asking too fast is dropped; the rate refills", () => {
 Deno.test("dns: an address off loopback needs --nginx-dns-public", async () => {
   await assert.rejects(
     serveDns("0.0.0.0:5353"),
-    /Refusing --nginx-dns 0\.0\.0\.0:5353: off loopback/,
+    /Refusing to serve DNS on 0\.0\.0\.0:5353: off loopback/,
   );
   const r = await lbsync([
     "watch",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { containersFromDockerApi } from "../mod.ts";
-import { DockerError } from "../lib/errors.ts";
+import { DockerError } from "../lib/core/errors.ts";
 import { fixtureContainers, fixtureJson } from "./support/fixtures.ts";
 
 const summaries = fixtureContainers("containers-summary.json");

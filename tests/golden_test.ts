@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { buildModel, containersFromDockerApi, render, templates } from "../mod.ts";
-import { explainRows, formatExplainTable } from "../lib/explain.ts";
-import type { ContainerInfo, ModelOptions } from "../lib/types.ts";
+import { explainRows, formatExplainTable } from "../lib/core/explain.ts";
+import type { ContainerInfo, ModelOptions } from "../lib/core/types.ts";
 import { haproxyCheck, nginxCheck } from "./support/balancers.ts";
 import { container, fixtureContainers, resetContainers, ROOT } from "./support/fixtures.ts";
 import { missing } from "./support/tools.ts";

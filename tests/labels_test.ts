@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
-import { LabelError } from "../lib/errors.ts";
-import { parseHealthPath, parseHosts, parseIp, parseName, parsePath } from "../lib/grammar.ts";
-import { readLabels } from "../lib/labels.ts";
+import { LabelError } from "../lib/core/errors.ts";
+import {
+  parseHealthPath,
+  parseHosts,
+  parseIp,
+  parseName,
+  parsePath,
+} from "../lib/core/util/grammar.ts";
+import { readLabels } from "../lib/core/model/labels.ts";
 import { INJECTIONS } from "./support/hostile.ts";
 
 Deno.test("readLabels() parses every label of SPEC.md", () => {

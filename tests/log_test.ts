@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createLogger } from "../lib/log.ts";
+import { createLogger } from "../lib/cli/log.ts";
 import { lbsync } from "./support/cli.ts";
 
 Deno.test("text logs escape control characters: a newline cannot forge a log line", () => {

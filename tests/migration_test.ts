@@ -4,9 +4,9 @@
  * a check, or a check without a row, fails.
  */
 import assert from "node:assert/strict";
-import { parseCommandLine } from "../lib/cli_args.ts";
-import { parseStaticServices } from "../lib/static_services.ts";
-import { serveAdmin } from "../lib/admin/admin_server.ts";
+import { parseCommandLine } from "../lib/settings/cli_args.ts";
+import { parseStaticServices } from "../lib/core/input/static_services.ts";
+import { serveAdmin } from "../lib/serve/admin/admin_server.ts";
 import { buildModel, type ContainerInfo, resolveEndpoints } from "../mod.ts";
 import { freePort, rawRequest } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { buildModel, render, templates } from "../mod.ts";
-import type { ContainerInfo } from "../lib/types.ts";
+import type { ContainerInfo } from "../lib/core/types.ts";
 import { container } from "./support/fixtures.ts";
-import { parsePortMappings } from "../lib/select.ts";
+import { parsePortMappings } from "../lib/core/model/select.ts";
 
 function serversOf(containers: ContainerInfo[], options = {}) {
   const { model } = buildModel(containers, options);

@@ -1,8 +1,8 @@
 /** The one option table: parser, config file, help and README agree with it. */
 import assert from "node:assert/strict";
-import { CONFIG_SETTINGS } from "../lib/config_file.ts";
-import { helpText } from "../lib/help.ts";
-import { COMMANDS, OPTION_SPECS } from "../lib/options.ts";
+import { CONFIG_SETTINGS } from "../lib/settings/config_file.ts";
+import { helpText } from "../lib/settings/help.ts";
+import { COMMANDS, OPTION_SPECS } from "../lib/settings/options.ts";
 import { lbsync } from "./support/cli.ts";
 
 const README = await Deno.readTextFile(new URL("../README.md", import.meta.url));

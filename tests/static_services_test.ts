@@ -1,7 +1,7 @@
 /** Static services from --config: fixed servers, validated, merged with discovered ones. */
 import assert from "node:assert/strict";
 import { buildModel, render, templates } from "../mod.ts";
-import { parseStaticServices } from "../lib/static_services.ts";
+import { parseStaticServices } from "../lib/core/input/static_services.ts";
 import {
   answerSet,
   eventually,

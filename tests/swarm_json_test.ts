@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { buildModel } from "../mod.ts";
-import { containersFromSwarm } from "../lib/swarm_json.ts";
+import { containersFromSwarm } from "../lib/core/input/swarm_json.ts";
 
 // The shapes of `GET /services`, `GET /tasks` and `GET /nodes` (Docker 20.10), trimmed to the
 // fields lbsync reads; tests/swarm_test.ts runs the same path against a real swarm.

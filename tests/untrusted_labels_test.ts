@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { buildModel, render, templates } from "../mod.ts";
-import type { ContainerInfo } from "../lib/types.ts";
+import type { ContainerInfo } from "../lib/core/types.ts";
 import { haproxyCheck, nginxCheck } from "./support/balancers.ts";
 import { container } from "./support/fixtures.ts";
 import { missing } from "./support/tools.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { WatchStats } from "../lib/watch_stats.ts";
+import { WatchStats } from "../lib/serve/watch_stats.ts";
 
 Deno.test("watch stats count failed applies by the step that failed, not by their text", () => {
   const stats = new WatchStats();

@@ -4,16 +4,16 @@
  *
  * @module
  */
-import { unifiedDiff } from "../diff.ts";
-import { ApplyError, errorMessage } from "../errors.ts";
+import { unifiedDiff } from "../core/util/diff.ts";
+import { ApplyError, errorMessage } from "../core/errors.ts";
 import {
   readLive,
   removeStaleTemps,
   type StagedFile,
   stageFile,
   writeFileAtomic,
-} from "../write_file.ts";
-import { HaproxyRuntime, type RuntimeOutcome } from "../haproxy/runtime_apply.ts";
+} from "./write_file.ts";
+import type { RuntimeApplier, RuntimeOutcome } from "./runtime.ts";
 import { backupFile } from "./backup.ts";
 import {
   checksCandidate,
@@ -23,7 +23,7 @@ import {
   substitutePath,
 } from "./command.ts";
 import { acquireLock, type Lock } from "./lock.ts";
-import { readGeneration } from "../generation.ts";
+import { readGeneration } from "../core/util/generation.ts";
 import {
   busyNewPorts,
   confirmGeneration,
@@ -69,8 +69,11 @@ export interface ApplySettings {
   lockTimeoutMs?: number;
   /** Called once after the reload commands of a changed apply (e.g. signal a container). */
   notify?: () => Promise<string>;
-  /** Applies server changes through HAProxy runtime APIs (targets with `haproxySocket`). */
-  haproxy?: HaproxyRuntime;
+  /**
+   * Applies server changes of targets with `haproxySocket` without a reload (e.g. a
+   * `HaproxyRuntime`); without one, those targets reload like the others.
+   */
+  haproxy?: RuntimeApplier;
   /** How long a reload may take to show (targets with `confirm`), default 10 s; 0: no wait. */
   confirmTimeoutMs?: number;
 }
@@ -303,11 +306,11 @@ async function applyAtRuntime(
   changed: ApplyTarget[],
   live: Map<string, Uint8Array | undefined>,
   report: ApplyReport,
-  runtime: HaproxyRuntime = new HaproxyRuntime(),
+  runtime: RuntimeApplier | undefined,
 ): Promise<ApplyTarget[]> {
   const reloading: ApplyTarget[] = [];
   for (const t of changed) {
-    if (t.haproxySocket) {
+    if (t.haproxySocket && runtime) {
       const before = live.get(t.output);
       const outcome = await runtime.apply(
         t.haproxySocket,

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { ApplyError } from "../errors.ts";
-import { describeFsError, writeFileAtomic } from "../write_file.ts";
+import { ApplyError } from "../core/errors.ts";
+import { describeFsError, writeFileAtomic } from "./write_file.ts";
 
 /** `20261121T223443.123Z` for a date: sortable, safe in file names. */
 export function backupStamp(date: Date): string {

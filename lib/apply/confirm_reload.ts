@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { GENERATION_HOST } from "../generation.ts";
-import { errorMessage } from "../errors.ts";
-import type { Model } from "../types.ts";
+import { GENERATION_HOST } from "../core/util/generation.ts";
+import { errorMessage } from "../core/errors.ts";
+import type { Model } from "../core/types.ts";
 
 /** Where the balancer serves its generation. */
 export interface GenerationAddress {

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { ApplyError, errorMessage } from "../errors.ts";
-import { dirname } from "../write_file.ts";
+import { ApplyError, errorMessage, isNotFound } from "../core/errors.ts";
+import { dirname } from "./write_file.ts";
 
 /** A held lock. */
 export interface Lock {
@@ -40,7 +40,7 @@ export async function acquireLock(output: string, options: LockOptions = {}): Pr
     file = await Deno.open(path, { write: true, create: true });
   } catch (error) {
     // no directory yet: there is nothing to overlap with, and staging reports it
-    if (error instanceof Deno.errors.NotFound) return { release: () => Promise.resolve() };
+    if (isNotFound(error)) return { release: () => Promise.resolve() };
     throw new ApplyError(`Cannot lock ${output}: ${errorMessage(error)}`, { cause: error });
   }
   let timer: ReturnType<typeof setTimeout> | undefined;

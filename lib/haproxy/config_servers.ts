@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { withoutGeneration } from "../generation.ts";
+import { withoutGeneration } from "../core/util/generation.ts";
 
 /** A `server` line of a `backend` or `listen` section. */
 export interface ServerLine {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { errorMessage, RuntimeApiError } from "../errors.ts";
+import { fileErrorReason, RuntimeApiError } from "../core/errors.ts";
 
 /** A server as `show servers state` reports it. */
 export interface ServerState {
@@ -56,7 +56,7 @@ export class RuntimeApi {
       conn?.close();
       throw new RuntimeApiError(
         `HAProxy runtime API ${this.path}: ${command.split(" ").slice(0, 2).join(" ")}: ${
-          error instanceof Deno.errors.NotFound ? "no such socket" : errorMessage(error)
+          fileErrorReason(error, "no such socket")
         }`,
         { cause: error },
       );

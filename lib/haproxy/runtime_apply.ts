@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { errorMessage, RuntimeApiError } from "../errors.ts";
+import { errorMessage, RuntimeApiError } from "../core/errors.ts";
 import {
   bareAddress,
   parseConfig,
@@ -15,18 +15,7 @@ import {
   type ServerLine,
 } from "./config_servers.ts";
 import { ADMIN_OUT, RuntimeApi, type ServerState } from "./runtime_api.ts";
-
-/** What happened to one HAProxy target. */
-export interface RuntimeOutcome {
-  /** True when the runtime API applied the change: no reload is needed. */
-  applied: boolean;
-  /** Runtime API commands sent. */
-  commands: number;
-  /** Why a reload is needed (when not applied). */
-  reason?: string;
-  /** True when the runtime API was tried and failed or disagreed (a fallback, not a plan). */
-  failed: boolean;
-}
+import type { RuntimeApplier, RuntimeOutcome } from "../apply/runtime.ts";
 
 /** Settings of {@link HaproxyRuntime}. */
 export interface RuntimeSettings {
@@ -41,7 +30,7 @@ export interface RuntimeSettings {
 const POLL_MS = 100;
 
 /** Runtime API changes for any number of HAProxy sockets; tracks deletions in progress. */
-export class HaproxyRuntime {
+export class HaproxyRuntime implements RuntimeApplier {
   readonly #settings: RuntimeSettings;
   readonly #deleting = new Map<string, Promise<void>>();
 

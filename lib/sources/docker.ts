@@ -9,12 +9,12 @@
  *
  * @module
  */
-import { inspectEnv } from "../compat.ts";
+import { inspectEnv } from "../core/input/compat.ts";
 import type DockerodeType from "npm:dockerode@^4.0.0";
-import { containersFromDockerApi } from "../docker_json.ts";
-import { containersFromSwarm } from "../swarm_json.ts";
-import { ConfigError, DockerError, errorMessage } from "../errors.ts";
-import type { ContainerInfo } from "../types.ts";
+import { containersFromDockerApi } from "../core/input/docker_json.ts";
+import { containersFromSwarm } from "../core/input/swarm_json.ts";
+import { ConfigError, DockerError, errorMessage, fileErrorReason } from "../core/errors.ts";
+import type { ContainerInfo } from "../core/types.ts";
 import type { DockerEndpoint } from "./docker_endpoint.ts";
 
 /** An engine that did not answer, and why. */
@@ -261,7 +261,7 @@ async function readTls(
     try {
       out[kind] = await Deno.readTextFile(path);
     } catch (error) {
-      const why = error instanceof Deno.errors.NotFound ? "no such file" : errorMessage(error);
+      const why = fileErrorReason(error);
       throw new ConfigError(`Cannot read TLS ${kind} ${path} for ${endpoint.url}: ${why}`, {
         cause: error,
       });

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../core/errors.ts";
 
 /** Paths of the TLS files of an endpoint. */
 export interface TlsFiles {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { DockerEvent } from "../docker_events.ts";
+import type { DockerEvent } from "../core/input/docker_events.ts";
 import { describeDockerError, type DockerEngine } from "./docker.ts";
 
 /** Callbacks of {@link followEvents}. */

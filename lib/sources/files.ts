@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { containersFromDockerApi } from "../docker_json.ts";
-import { DockerError, errorMessage } from "../errors.ts";
-import type { ContainerInfo } from "../types.ts";
+import { containersFromDockerApi } from "../core/input/docker_json.ts";
+import { DockerError, fileErrorReason } from "../core/errors.ts";
+import type { ContainerInfo } from "../core/types.ts";
 
 /** The reads {@link readContainerFiles} needs; tests may pass their own. */
 export interface FileReader {
@@ -55,9 +55,6 @@ export async function readContainerFiles(
 }
 
 function describe(error: unknown): string {
-  if (error instanceof Deno.errors.NotFound) return "no such file";
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
   if (error instanceof SyntaxError) return `not valid JSON (${error.message})`;
-  return errorMessage(error);
+  return fileErrorReason(error);
 }

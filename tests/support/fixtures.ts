@@ -1,6 +1,6 @@
 /** Fixture loading and a small builder of `ContainerInfo` values for unit tests. */
-import { containersFromDockerApi } from "../../lib/docker_json.ts";
-import type { ContainerInfo } from "../../lib/types.ts";
+import { containersFromDockerApi } from "../../lib/core/input/docker_json.ts";
+import type { ContainerInfo } from "../../lib/core/types.ts";
 
 /** The project root, as an absolute path. */
 export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");

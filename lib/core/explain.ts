@@ -1,0 +1,126 @@
+/**
+ * The account of every candidate container: in or out, and why. Pure.
+ *
+ * @module
+ */
+import { compare } from "./util/compare.ts";
+import type { SkipCode } from "./errors.ts";
+import type { ModelResult, Service, ServiceRoute } from "./types.ts";
+
+/**
+ * A candidate container's state: `in` (receives traffic on some route), `backup` (will, when
+ * no primary server of its service is up), `conflict` (lost its route, port or name to an
+ * established service, or its port to another process), `idle` (valid and running, but given no
+ * route by design: an older container retired by a rollover), `out`.
+ */
+export type ExplainStatus = "in" | "backup" | "conflict" | "idle" | "out";
+
+/** One candidate container in `lbsync explain`. */
+export interface ExplainRow {
+  /** Container name. */
+  name: string;
+  /** Short container id. */
+  id: string;
+  /** Engine it was listed from. */
+  engine: string;
+  /** See {@link ExplainStatus}. */
+  status: ExplainStatus;
+  /** Why it is not `in`, as a code; `""` for `in` and `backup`. */
+  code: SkipCode | "";
+  /** Service it joins or would join (`""` when unknown). */
+  service: string;
+  /** `address:port` the balancer uses (`""` when out). */
+  address: string;
+  /** For `out`, why; for `in`, how traffic reaches it. */
+  reason: string;
+}
+
+/**
+ * Rows for every candidate container, sorted by name.
+ *
+ * @example
+ * ```ts
+ * import { buildModel } from "./model/model.ts";
+ * import { explainRows } from "./explain.ts";
+ * console.log(explainRows(buildModel([])).length); // 0
+ * ```
+ */
+export function explainRows(result: ModelResult): ExplainRow[] {
+  const rows: ExplainRow[] = [];
+  for (const service of result.model.services) {
+    for (const server of service.servers) {
+      rows.push({
+        name: server.name,
+        id: server.id,
+        engine: server.engine,
+        status: server.backup ? "backup" : "in",
+        code: "",
+        service: service.name,
+        address: server.endpoint,
+        reason: routesOf(service) + (server.backup ? ", when no primary server is up" : ""),
+      });
+    }
+  }
+  for (const s of result.skipped) {
+    rows.push({
+      name: s.name,
+      id: s.id.slice(0, 12),
+      engine: s.engine,
+      status: STATUS_OF[s.code] ?? "out",
+      code: s.code,
+      service: s.service,
+      address: "",
+      reason: s.reason,
+    });
+  }
+  return rows.sort((a, b) => compare(a.name, b.name) || compare(a.id, b.id));
+}
+
+const STATUS_OF: Partial<Record<SkipCode, ExplainStatus>> = {
+  "conflict": "conflict",
+  "port-in-use": "conflict",
+  "retired": "idle",
+};
+
+/** The routes a service holds, e.g. `http a.example.com,b.example.com /api on port 80`. */
+function routesOf(service: Service): string {
+  if (service.mode === "tcp") return `tcp on port ${service.listen}`;
+  const byPort = new Map<string, string[]>();
+  for (const r of service.routes) {
+    const key = `${r.path} on port ${r.port}`;
+    byPort.set(key, [...(byPort.get(key) ?? []), hostOf(r)]);
+  }
+  return [...byPort.entries()].map(([key, hosts]) => `http ${hosts.join(",")} ${key}`).join("; ");
+}
+
+function hostOf(route: ServiceRoute): string {
+  return route.host || "any host";
+}
+
+/** A plain-text table of `rows`, then the warnings. */
+export function formatExplainTable(rows: ExplainRow[], warnings: string[]): string {
+  const showEngine = rows.some((r) => r.engine !== "");
+  const header = [
+    "CONTAINER",
+    ...(showEngine ? ["ENGINE"] : []),
+    "STATUS",
+    "SERVICE",
+    "ADDRESS",
+    "WHY",
+  ];
+  const body = rows.map((r) => [
+    r.name,
+    ...(showEngine ? [r.engine || "-"] : []),
+    r.status,
+    r.service || "-",
+    r.address || "-",
+    r.reason,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
+  const parts = [line(header), ...body.map(line)];
+  if (rows.length === 0) parts.push("(no candidate containers)");
+  if (warnings.length > 0) parts.push("", "Warnings:", ...warnings.map((w) => `  ${w}`));
+  return parts.join("\n") + "\n";
+}

@@ -1,0 +1,81 @@
+/**
+ * `--compat nginx-proxy`: containers configured for nginx-proxy by environment variables
+ * (`VIRTUAL_HOST`, `VIRTUAL_PORT`, `VIRTUAL_PATH`) become lbsync backends without labels.
+ * Pure; the variables come from inspect objects (the Docker shell inspects each container
+ * once in this mode).
+ *
+ * @module
+ */
+import { isObject } from "../util/json_access.ts";
+import type { ContainerInfo } from "../types.ts";
+
+/** The only environment variables lbsync keeps from an inspect object. */
+export const COMPAT_ENV = ["VIRTUAL_HOST", "VIRTUAL_PORT", "VIRTUAL_PATH"] as const;
+
+/**
+ * The variables of {@link COMPAT_ENV} from an inspect object's `Config.Env` (`KEY=value`
+ * strings); `undefined` when it sets none. Nothing else (secrets live there) is kept.
+ */
+export function compatEnv(env: unknown): Record<string, string> | undefined {
+  if (!Array.isArray(env)) return undefined;
+  const found: Record<string, string> = {};
+  for (const entry of env) {
+    if (typeof entry !== "string") continue;
+    const at = entry.indexOf("=");
+    const key = entry.slice(0, at);
+    if (at > 0 && (COMPAT_ENV as readonly string[]).includes(key)) {
+      found[key] = entry.slice(at + 1);
+    }
+  }
+  return Object.keys(found).length > 0 ? found : undefined;
+}
+
+/**
+ * The container with nginx-proxy's variables turned into lbsync labels, as nginx-proxy
+ * groups them: one service per host of `VIRTUAL_HOST` and `VIRTUAL_PATH` (a label group
+ * each), so containers that share a host share its upstream whatever else their lists hold,
+ * and containers on one host with different paths are routed by path. The port is
+ * `VIRTUAL_PORT`, else the only exposed port, else 80. A container with labels of lbsync's
+ * prefix is configured by them alone: its variables are ignored.
+ *
+ * @example
+ * ```ts
+ * import { withNginxProxyLabels } from "./compat.ts";
+ * const c = withNginxProxyLabels({
+ *   id: "1", name: "web", image: "web", labels: {}, state: "running", health: "none",
+ *   networks: [], networkMode: "bridge", ports: [], created: 0, engine: "",
+ *   env: { VIRTUAL_HOST: "app.example.com,www.example.com", VIRTUAL_PATH: "/api" },
+ * }, "lbsync");
+ * console.log(c.labels["lbsync.vh1.service"], c.labels["lbsync.vh1.port"]); // www.example.com-api 80
+ * ```
+ */
+export function withNginxProxyLabels(c: ContainerInfo, prefix: string): ContainerInfo {
+  const list = c.env?.VIRTUAL_HOST?.trim();
+  if (!list || Object.keys(c.labels).some((key) => key.startsWith(`${prefix}.`))) return c;
+  const tcp = c.ports.filter((p) => p.protocol === "tcp");
+  const port = c.env?.VIRTUAL_PORT?.trim() || (tcp.length === 1 ? String(tcp[0].port) : "80");
+  const path = c.env?.VIRTUAL_PATH?.trim();
+  const derived: Record<string, string> = {};
+  list.split(",").map((h) => h.trim()).filter((h) => h !== "").forEach((host, i) => {
+    const group = `${prefix}.vh${i}`;
+    derived[`${group}.service`] = serviceOf(host, path);
+    derived[`${group}.host`] = host;
+    derived[`${group}.port`] = port;
+    if (path) derived[`${group}.path`] = path;
+  });
+  return { ...c, labels: { ...c.labels, ...derived } };
+}
+
+/** A service name for a host and path: `*.` spelled `wildcard.`, the path after a `-`. */
+function serviceOf(host: string, path: string | undefined): string {
+  const first = host.toLowerCase().replace(/^\*\./, "wildcard.");
+  const slug = (path ?? "/").replace(/^\/+|\/+$/g, "").replace(/[^A-Za-z0-9_.-]+/g, "_");
+  const name = `${first}${slug ? `-${slug}` : ""}`.replace(/[^a-z0-9_.-]/gi, "_")
+    .replace(/^[^a-z0-9]+/i, "");
+  return name.slice(0, 128) || "virtual_host";
+}
+
+/** Reads `Config.Env` of an inspect object (helper for the Docker shell). */
+export function inspectEnv(inspect: unknown): Record<string, string> | undefined {
+  return isObject(inspect) && isObject(inspect.Config) ? compatEnv(inspect.Config.Env) : undefined;
+}

@@ -1,0 +1,87 @@
+/**
+ * Chooses the address and port the balancer uses to reach a container. Pure.
+ *
+ * @module
+ */
+import { LabelError } from "../errors.ts";
+import { parseIp, quote } from "../util/grammar.ts";
+import type { AddressMode, ContainerInfo, PortBinding } from "../types.ts";
+
+/** Where a container is reached. */
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+/** Inputs of {@link resolveEndpoint} besides the container. */
+export interface EndpointOptions {
+  mode: AddressMode;
+  /** Container port that receives traffic. */
+  port: number;
+  /** Network chosen by label or option, if any. */
+  network?: string;
+  /** Host IP for published ports and host-network containers. */
+  hostIp?: string;
+}
+
+const ANY_ADDRESS = new Set(["", "0.0.0.0", "::"]);
+
+/**
+ * The address and port of a container, by the rules of the `--address` modes.
+ *
+ * @throws {LabelError} with a one-line reason when the container cannot be reached
+ */
+export function resolveEndpoint(c: ContainerInfo, options: EndpointOptions): Endpoint {
+  const hostNetwork = c.networkMode === "host";
+  if (hostNetwork) return { address: options.hostIp ?? "127.0.0.1", port: options.port };
+  return options.mode === "published" ? publishedEndpoint(c, options) : networkEndpoint(c, options);
+}
+
+function networkEndpoint(c: ContainerInfo, options: EndpointOptions): Endpoint {
+  const names = c.networks.map((n) => n.name);
+  let network = c.networks[0];
+  if (options.network !== undefined) {
+    const found = c.networks.find((n) => n.name === options.network);
+    if (!found) {
+      throw new LabelError(
+        `not on network ${quote(options.network)} (on: ${names.join(", ") || "none"})`,
+        NO_ADDRESS,
+      );
+    }
+    network = found;
+  } else if (c.networks.length > 1) {
+    throw new LabelError(
+      `on several networks (${names.join(", ")}): choose one with lbsync.network or --network`,
+      NO_ADDRESS,
+    );
+  }
+  if (!network) {
+    throw new LabelError("on no network: use --address published or host networking", NO_ADDRESS);
+  }
+  const ip = network.ip || network.ipv6;
+  if (!ip) throw new LabelError(`has no IP address on network ${quote(network.name)}`, NO_ADDRESS);
+  return { address: parseIp(ip), port: options.port };
+}
+
+function publishedEndpoint(c: ContainerInfo, options: EndpointOptions): Endpoint {
+  const port = c.ports.find((p) => p.port === options.port && p.protocol === "tcp");
+  const binding = port && preferIpv4(port.published);
+  if (!binding) throw new LabelError(`port ${options.port}/tcp is not published`, NO_ADDRESS);
+  const hostIp = options.hostIp ??
+    (ANY_ADDRESS.has(binding.hostIp) ? "127.0.0.1" : binding.hostIp);
+  if (!Number.isInteger(binding.hostPort) || binding.hostPort < 1 || binding.hostPort > 65535) {
+    throw new LabelError(`port ${options.port}/tcp has no valid published port`, NO_ADDRESS);
+  }
+  return { address: parseIp(hostIp), port: binding.hostPort };
+}
+
+function preferIpv4(bindings: PortBinding[]): PortBinding | undefined {
+  return bindings.find((b) => !b.hostIp.includes(":")) ?? bindings[0];
+}
+
+const NO_ADDRESS = { code: "no-address" } as const;
+
+/** `address:port`, with brackets around an IPv6 address (a valid IP with a colon). */
+export function formatEndpoint(address: string, port: number): string {
+  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+}

@@ -1,0 +1,394 @@
+/**
+ * Builds the backend model from containers. Pure: the same containers and options give
+ * the same model, byte for byte once rendered.
+ *
+ * @module
+ */
+import { dnsFields } from "./dns_names.ts";
+import { withNginxProxyLabels } from "../input/compat.ts";
+import { formatEndpoint } from "./address.ts";
+import { compare } from "../util/compare.ts";
+import { pushTo } from "../util/multimap.ts";
+import { ConfigError, type SkipCode } from "../errors.ts";
+import { parseIp } from "../util/grammar.ts";
+import type { LabelMemo } from "./labels.ts";
+import { GENERATION_HOST, GENERATION_TOKEN } from "../util/generation.ts";
+import { buildRoutingTable, type RoutingCandidate } from "./routing.ts";
+import { type Member, selectContainerServices, type ServiceSettings } from "./select.ts";
+import type {
+  ContainerInfo,
+  ModelOptions,
+  ModelResult,
+  Server,
+  Service,
+  SkippedContainer,
+} from "../types.ts";
+
+/**
+ * Decides which containers are backends and builds the model that templates render.
+ * `skipped` names every candidate left out and why; `warnings` reports conflicts that were
+ * resolved (the oldest container's service-level labels win).
+ *
+ * @example
+ * ```ts
+ * import { buildModel } from "./model.ts";
+ * const { model, skipped } = buildModel([{
+ *   id: "a1b2c3d4e5f6a1b2", name: "web-1", image: "app", state: "running", health: "none",
+ *   labels: { "lbsync.service": "web", "lbsync.host": "example.com" },
+ *   networks: [{ name: "app", ip: "10.0.0.5", ipv6: "" }], networkMode: "app",
+ *   ports: [{ port: 8080, protocol: "tcp", published: [] }], created: 0, engine: "",
+ * }]);
+ * console.log(model.services[0].servers[0].endpoint, skipped.length); // 10.0.0.5:8080 0
+ * ```
+ *
+ * @throws {ConfigError} when an option is invalid (e.g. `hostIp` is not an IP)
+ */
+export function buildModel(containers: ContainerInfo[], options: ModelOptions = {}): ModelResult {
+  validateOptions(options);
+  const skipped: SkippedContainer[] = [];
+  const warnings: string[] = [];
+  const members = new Map<string, Member[]>();
+  const fallbacks = new Map<string, ServiceSettings[]>();
+  // services with a container that is only down: they hold their routes while it is
+  const holding = new Set<string>();
+  const memo: LabelMemo = new Map();
+  const prefix = options.labelPrefix ?? "lbsync";
+  for (const listed of containers) {
+    const c = options.compat === "nginx-proxy" ? withNginxProxyLabels(listed, prefix) : listed;
+    for (const selection of selectContainerServices(c, options, memo)) {
+      if (selection.kind === "ignored") continue;
+      if (selection.warnings.length > 0) warnings.push(...selection.warnings);
+      if (selection.kind === "skipped") {
+        skipped.push(selection.skipped);
+        if (selection.settings) {
+          pushTo(fallbacks, selection.settings.service, selection.settings);
+          if (HOLDS_ROUTES.has(selection.skipped.code)) holding.add(selection.settings.service);
+        }
+      } else {
+        pushTo(members, selection.member.service, selection.member);
+      }
+    }
+  }
+
+  const statics = staticMembers(options);
+  const names = [...new Set([...members.keys(), ...fallbacks.keys(), ...statics.keys()])].sort(
+    compare,
+  );
+  const namePrefix = options.namePrefix ?? DEFAULT_NAME_PREFIX;
+  const candidates = names.map((name): RoutingCandidate => {
+    const fixed = statics.get(name) ?? [];
+    const out = fallbacks.get(name) ?? [];
+    const heldSince = fixed.length > 0
+      ? -Infinity
+      : Math.min(oldest(members.get(name)), oldest(out));
+    const weak = fixed.length === 0 && !members.has(name) && !holding.has(name);
+    const service = members.has(name)
+      ? buildService(name, [...retireOlder(name, members.get(name)!, skipped), ...fixed], warnings)
+      // a static service merges with a discovered one whose containers are all out, too
+      : buildService(name, [...out, ...fixed], []);
+    service.backend = `${namePrefix}${name}`;
+    return {
+      service: options.nginxDns ? { ...service, ...dnsFields(service) } : service,
+      heldSince,
+      weak,
+    };
+  });
+  const table = buildRoutingTable(candidates, {
+    defaultPort: options.listen ?? 80,
+    listenAddress: options.listenAddress,
+    busyPorts: options.busyPorts,
+  });
+  for (const claim of table.lost) warnings.push(`service ${claim.service}: ${claim.reason}`);
+  for (const { service } of candidates) {
+    const claim = table.unrouted.get(service.name);
+    if (!claim) continue;
+    for (const server of service.servers) {
+      skipped.push({
+        id: server.containerId,
+        name: server.name,
+        engine: server.engine,
+        service: service.name,
+        code: claim.code,
+        reason: claim.reason,
+      });
+    }
+  }
+  const { services, httpListeners, tcpListeners } = table;
+  const listeners = { httpListeners, tcpListeners };
+  const hosts = listeners.httpListeners.flatMap((l) => l.virtualHosts.map((v) => v.host));
+
+  return {
+    model: {
+      services,
+      httpServices: services.filter((s) => s.mode === "http"),
+      tcpServices: services.filter((s) => s.mode === "tcp"),
+      ...listeners,
+      hasHttp: listeners.httpListeners.length > 0,
+      hasTcp: listeners.tcpListeners.length > 0,
+      ...serverNamesHash(hosts),
+      haproxySocket: options.haproxySocket ?? "",
+      unknownHostStatus: options.compat === "nginx-proxy" ? 503 : 404,
+      nginxResolver: options.nginxDns ?? "",
+      connectTimeout: `${options.connectTimeoutMs ?? 2000}ms`,
+      generation: GENERATION_TOKEN,
+      generationHost: GENERATION_HOST,
+      generationAllow: options.listenAddress ?? "",
+    },
+    skipped: skipped.sort((a, b) => compare(a.name, b.name) || compare(a.id, b.id)),
+    warnings,
+  };
+}
+
+/** The default of {@link ModelOptions.namePrefix}. */
+export const DEFAULT_NAME_PREFIX = "lbsync_";
+
+/**
+ * Why a container may be out while its service still holds its routes (answering 503), so
+ * that no newcomer takes them while it is down. A service whose containers can never serve
+ * as configured (bad labels, no address) claims its routes only where no one else does.
+ */
+const HOLDS_ROUTES: ReadonlySet<SkipCode> = new Set(["not-running", "unhealthy", "not-ready"]);
+
+/** Service-level settings: the oldest container's value wins. */
+const SERVICE_LEVEL = ["mode", "hosts", "path", "listen", "health", "rollover"] as const;
+const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
+  mode: "mode",
+  hosts: "host",
+  path: "path",
+  listen: "listen",
+  health: "health",
+  rollover: "rollover",
+};
+
+/**
+ * Rollover: when a service rolls over, only its newest container serves (every member is
+ * ready: the others were skipped before). The older ones are retired, with the reason.
+ */
+function retireOlder(name: string, members: Member[], skipped: SkippedContainer[]): Member[] {
+  if (!members.some((m) => m.rollover)) return members;
+  const newest = members.reduce((a, b) => (b.container.created > a.container.created ? b : a));
+  // Created at the same instant (container summaries count whole seconds): the order is
+  // unknown, so none of them retires the other.
+  const keep = members.filter((m) => m.container.created === newest.container.created);
+  for (const m of members) {
+    if (keep.includes(m)) continue;
+    const c = m.container;
+    skipped.push({
+      id: c.id,
+      name: c.name,
+      engine: c.engine,
+      service: name,
+      code: "retired",
+      reason: `retired by rollover: ${newest.container.name} is newer and ready`,
+    });
+  }
+  return keep;
+}
+
+/**
+ * A service from its members; from the settings of skipped containers (and no servers)
+ * when every container of it is out.
+ */
+function buildService(
+  name: string,
+  members: (Member | ServiceSettings)[],
+  warnings: string[],
+): Service {
+  const byAge = [...members].sort((a, b) =>
+    a.container.created - b.container.created || compare(a.container.id, b.container.id)
+  );
+  const oldest = byAge[0];
+  for (const field of SERVICE_LEVEL) {
+    const want = oldest[field];
+    // static servers join the service as discovered: their settings never conflict
+    const differs = (m: Member | ServiceSettings) =>
+      !("static" in m && m.static) && !sameValue(m[field], want);
+    if (!byAge.some(differs)) continue;
+    const others = byAge.filter(differs).map((m) => m.container.name);
+    warnings.push(
+      `service ${name}: ${others.join(", ")} disagree${others.length === 1 ? "s" : ""} on ` +
+        `${LABEL_OF[field]}; using ${
+          JSON.stringify(String(want))
+        } of ${oldest.container.name}, the oldest`,
+    );
+  }
+  const servers = serversOf(members.filter((m): m is Member => "address" in m));
+  // Only backup servers left (e.g. a maintenance page): they serve as primaries, since
+  // nginx refuses an upstream with backup servers only.
+  if (servers.every((s) => s.backup)) servers.forEach((s) => s.backup = false);
+  return {
+    name,
+    backend: name,
+    routes: [],
+    mode: oldest.mode,
+    hosts: oldest.hosts,
+    path: oldest.path,
+    listen: oldest.listen,
+    health: oldest.health,
+    hasHealth: oldest.health !== "",
+    rollover: oldest.rollover,
+    servers,
+    hasServers: servers.length > 0,
+    dnsName: "",
+    dnsPort: 0,
+  };
+}
+
+function serversOf(members: Member[]): Server[] {
+  const count = new Map<string, number>();
+  for (const m of members) count.set(m.container.name, (count.get(m.container.name) ?? 0) + 1);
+  const servers = members
+    .map((m): Server => {
+      const id = m.container.id.slice(0, 12);
+      // Same name on two engines: the short id keeps server names unique.
+      const name = count.get(m.container.name)! > 1
+        ? `${m.container.name}-${id}`
+        : m.container.name;
+      return {
+        name,
+        id,
+        containerId: m.container.id,
+        engine: m.container.engine,
+        address: m.address,
+        port: m.port,
+        endpoint: formatEndpoint(m.address, m.port),
+        weight: m.weight,
+        backup: m.backup,
+        state: "up",
+        static: m.static === true,
+      };
+    })
+    .sort((a, b) =>
+      compare(a.name, b.name) || compare(a.containerId, b.containerId) ||
+      compare(a.engine, b.engine)
+    );
+  // The same container listed through two endpoints of one engine: number the repeats.
+  const used = new Set<string>();
+  for (const server of servers) {
+    let name = server.name;
+    for (let n = 2; used.has(name); n++) name = `${server.name}-${n}`;
+    server.name = name;
+    used.add(name);
+  }
+  return servers;
+}
+
+/** The oldest creation time among `settings` (Infinity for none). */
+function oldest(settings: ServiceSettings[] | undefined): number {
+  let min = Infinity;
+  for (const s of settings ?? []) if (s.container.created < min) min = s.container.created;
+  return min;
+}
+
+/** nginx hash sizes that fit every host name, so nginx never warns or refuses to start. */
+function serverNamesHash(hosts: string[]): {
+  serverNamesHashBucketSize: number;
+  serverNamesHashMaxSize: number;
+} {
+  const longest = hosts.reduce((max, h) => Math.max(max, h.length), 0);
+  // One hash element is a pointer, the name and 2 bytes, pointer-aligned; a bucket ends
+  // with a pointer. Room for 4 of the longest per bucket, so nginx finds a hash size
+  // without collisions overflowing a bucket; then enough buckets for every name.
+  const element = 8 + Math.ceil((longest + 2) / 8) * 8;
+  return {
+    serverNamesHashBucketSize: Math.max(64, nextPowerOfTwo(4 * element + 8)),
+    serverNamesHashMaxSize: Math.max(512, nextPowerOfTwo(new Set(hosts).size * 2)),
+  };
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+function validateOptions(options: ModelOptions): void {
+  const check = (what: string, fn: () => unknown) => {
+    try {
+      fn();
+    } catch (error) {
+      throw new ConfigError(`Invalid ${what}: ${(error as Error).message}`);
+    }
+  };
+  if (options.hostIp !== undefined) check("host IP", () => parseIp(options.hostIp!));
+  if (options.listenAddress !== undefined) {
+    check("listen address", () => parseIp(options.listenAddress!));
+  }
+  const connect = options.connectTimeoutMs;
+  if (connect !== undefined && (!Number.isInteger(connect) || connect < 1)) {
+    throw new ConfigError(`Invalid connect timeout ${connect}: at least 1 ms`);
+  }
+  const listen = options.listen;
+  if (listen !== undefined && (!Number.isInteger(listen) || listen < 1 || listen > 65535)) {
+    throw new ConfigError(`Invalid listen port ${listen}: not an integer in 1..65535`);
+  }
+  if (options.address !== undefined && !["network", "published"].includes(options.address)) {
+    throw new ConfigError(
+      `Invalid address mode ${JSON.stringify(options.address)}: not network or published`,
+    );
+  }
+  if (
+    options.namePrefix !== undefined && !/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(options.namePrefix)
+  ) {
+    throw new ConfigError(
+      `Invalid name prefix ${
+        JSON.stringify(options.namePrefix)
+      }: use A-Z a-z 0-9 _, starting with a letter, at most 32`,
+    );
+  }
+  if (
+    options.labelPrefix !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(options.labelPrefix)
+  ) {
+    throw new ConfigError(
+      `Invalid label prefix ${JSON.stringify(options.labelPrefix)}: use A-Z a-z 0-9 _ . -`,
+    );
+  }
+}
+
+/** Equal settings: the same primitive, or arrays with the same items (host lists). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  return a.every((item, i) => item === b[i]);
+}
+
+/**
+ * The fixed servers of static services as members, by service name. They come after every
+ * container in age, so a discovered service's own settings win when both exist.
+ */
+function staticMembers(options: ModelOptions): Map<string, Member[]> {
+  const out = new Map<string, Member[]>();
+  for (const service of options.staticServices ?? []) {
+    for (const server of service.servers) {
+      const name = `${server.host}-${server.port}`.replace(/[^A-Za-z0-9_.-]/g, "_");
+      pushTo(out, service.name, {
+        container: {
+          id: `static:${service.name}:${server.host}:${server.port}`,
+          name,
+          image: "",
+          labels: {},
+          state: "running",
+          health: "none",
+          networks: [],
+          networkMode: "static",
+          ports: [],
+          created: Number.MAX_SAFE_INTEGER,
+          engine: "",
+        },
+        static: true,
+        service: service.name,
+        mode: service.mode ?? "http",
+        hosts: service.mode === "tcp" ? [] : service.hosts ?? [],
+        path: service.mode === "tcp" ? "" : service.path ?? "/",
+        listen: service.listen ?? options.listen ?? 80,
+        health: service.health ?? "",
+        rollover: false,
+        weight: server.weight ?? 1,
+        backup: server.backup ?? false,
+        address: server.host,
+        port: server.port,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,326 @@
+/**
+ * The routing table: which service holds each service name, listening port, and
+ * (port, host, path prefix) route, with every conflict decided here and nowhere else. Pure.
+ *
+ * The rule is one: what was held first stays held (a service whose containers can never
+ * serve as configured claims only what no one else does). A service's age is its oldest
+ * container's creation time (static services count as held since start-up); a newcomer that
+ * claims a name (compared without case), a port or a route already held loses that claim,
+ * and the loss is reported with the holder and since when. Ties (created in the same second)
+ * go by name, so the outcome is still deterministic.
+ *
+ * @module
+ */
+import { formatEndpoint } from "./address.ts";
+import { compare } from "../util/compare.ts";
+import { pushTo } from "../util/multimap.ts";
+import type {
+  HttpListener,
+  Route,
+  Service,
+  ServiceRoute,
+  TcpListener,
+  VirtualHost,
+} from "../types.ts";
+
+/** A service before routing, with the time it has been held since (ms; `-Infinity`: start-up). */
+export interface RoutingCandidate {
+  service: Service;
+  heldSince: number;
+  /** True when no container of it can serve as configured: it yields to every other claim. */
+  weak?: boolean;
+}
+
+/** A claim a service lost, to whom, and why. */
+export interface LostClaim {
+  /** The loser. */
+  service: string;
+  /** `conflict` (another service holds it) or `port-in-use` (another process does). */
+  code: "conflict" | "port-in-use";
+  /** What was lost, e.g. `host a.example.com path / on port 80`, `port 5432`, `name WEB`. */
+  what: string;
+  /** One line for people: what was lost to whom, since when. */
+  reason: string;
+}
+
+/** The outcome of {@link buildRoutingTable}. */
+export interface RoutingTable {
+  /** Services that hold at least one route or tcp port, sorted by name, `routes` set. */
+  services: Service[];
+  /** HTTP listeners, sorted by port. */
+  httpListeners: HttpListener[];
+  /** TCP listeners, sorted by port. */
+  tcpListeners: TcpListener[];
+  /** Every claim lost, in the order decided. */
+  lost: LostClaim[];
+  /** Services left with no route at all, by name: the first claim they lost. */
+  unrouted: Map<string, LostClaim>;
+}
+
+/** Settings of {@link buildRoutingTable}. */
+export interface RoutingSettings {
+  /** The default http port: held by http since start-up (it always has a listener). */
+  defaultPort: number;
+  /** Address the listeners bind to, `undefined`: every address. */
+  listenAddress: string | undefined;
+  /** Ports another process on this host holds, with a description: never claimed. */
+  busyPorts?: ReadonlyMap<number, string>;
+}
+
+/**
+ * Decides names, ports and routes, oldest first.
+ *
+ * @example
+ * ```ts
+ * import { buildModel } from "./model.ts";
+ * // two services want the default route: the one with the older container keeps it
+ * const c = (name: string, created: number) => ({
+ *   id: name.padEnd(12, "0").replace(/[^0-9a-f]/g, "a"), name, image: "app",
+ *   state: "running", health: "none" as const, labels: { "lbsync.service": name },
+ *   networks: [{ name: "n", ip: "10.0.0.1", ipv6: "" }], networkMode: "n",
+ *   ports: [{ port: 80, protocol: "tcp", published: [] }], created, engine: "",
+ * });
+ * const { model, skipped } = buildModel([c("new", 2000), c("old", 1000)]);
+ * console.log(model.services.map((s) => s.name), skipped[0].code); // ["old"] "conflict"
+ * ```
+ */
+export function buildRoutingTable(
+  candidates: RoutingCandidate[],
+  settings: RoutingSettings,
+): RoutingTable {
+  const ordered = [...candidates].sort(byAge);
+  const lost: LostClaim[] = [];
+  const routes = new Map<string, ServiceRoute[]>();
+  const lose = (c: RoutingCandidate, what: string, holder: RoutingCandidate | Holder) => {
+    const to = "service" in holder
+      ? { code: "conflict" as const, text: `service ${holder.service.name} (${since(holder)})` }
+      : holder;
+    lost.push({
+      service: c.service.name,
+      code: to.code,
+      what,
+      reason: `lost ${what} to ${to.text}`,
+    });
+  };
+
+  // 1. Names: unique without regard to case (nginx upstream names are case-insensitive).
+  const byName = new Map<string, RoutingCandidate>();
+  const named: RoutingCandidate[] = [];
+  for (const c of ordered) {
+    const key = c.service.name.toLowerCase();
+    const holder = byName.get(key);
+    if (holder) {
+      lose(c, `name ${c.service.name} (names are compared without case)`, holder);
+      continue;
+    }
+    byName.set(key, c);
+    named.push(c);
+  }
+
+  // 2. Ports: the default http port is http's from start-up; others go to the first claimant.
+  const portOwner = new Map<number, RoutingCandidate | "http">([[settings.defaultPort, "http"]]);
+  const portHolders = new Map<number, RoutingCandidate>();
+  const onPort: RoutingCandidate[] = [];
+  for (const c of named) {
+    const port = c.service.listen;
+    const busy = settings.busyPorts?.get(port);
+    const owner = portOwner.get(port);
+    if (owner === undefined && busy !== undefined) {
+      lose(c, `port ${port}`, { code: "port-in-use", text: busy });
+      continue;
+    }
+    if (owner === undefined) {
+      portOwner.set(port, c.service.mode === "http" ? "http" : c);
+      if (c.service.mode === "http") portHolders.set(port, c);
+      onPort.push(c);
+    } else if (owner === "http" && c.service.mode === "http") {
+      onPort.push(c);
+    } else {
+      const holder = owner === "http" ? portHolders.get(port) : owner;
+      lose(
+        c,
+        `port ${port}`,
+        holder ?? {
+          code: "conflict",
+          text: `the http listener on port ${port} (held since start-up)`,
+        },
+      );
+    }
+  }
+
+  // 3. Routes: (port, host, path) for http; the port itself for tcp.
+  const routeOwner = new Map<string, RoutingCandidate>();
+  const http = new Map<number, { route: Route; host: string }[]>([[settings.defaultPort, []]]);
+  const tcpListeners: TcpListener[] = [];
+  for (const c of onPort) {
+    const s = c.service;
+    if (s.mode === "tcp") {
+      routes.set(s.name, [{ port: s.listen, host: "", path: "" }]);
+      tcpListeners.push({ ...bindings(s.listen, settings.listenAddress), service: s });
+      continue;
+    }
+    for (const host of s.hosts.length > 0 ? s.hosts : [""]) {
+      const key = `${s.listen} ${host} ${s.path}`;
+      const holder = routeOwner.get(key);
+      if (holder) {
+        lose(
+          c,
+          `${host ? `host ${host}` : "the default host"} path ${s.path} on port ${s.listen}`,
+          holder,
+        );
+        continue;
+      }
+      routeOwner.set(key, c);
+      pushTo(routes, s.name, { port: s.listen, host, path: s.path });
+      pushTo(http, s.listen, { route: routeTo(s), host });
+    }
+  }
+
+  const unrouted = new Map<string, LostClaim>();
+  for (const claim of lost) {
+    if (!routes.has(claim.service) && !unrouted.has(claim.service)) {
+      unrouted.set(claim.service, claim);
+    }
+  }
+  const services = named
+    .filter((c) => routes.has(c.service.name))
+    .map((c) => ({ ...c.service, routes: routes.get(c.service.name)! }))
+    .sort((a, b) => compare(a.name, b.name));
+  // tcp listeners carry the service with its routes, like `services`
+  const final = new Map(services.map((s) => [s.name, s]));
+  return {
+    services,
+    httpListeners: [...http.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([port, list]) => httpListener(port, list, settings.listenAddress)),
+    tcpListeners: tcpListeners
+      .map((l) => ({ ...l, service: final.get(l.service.name)! }))
+      .sort((a, b) => a.port - b.port),
+    lost,
+    unrouted,
+  };
+}
+
+/** Who holds a claim when it is not a service. */
+interface Holder {
+  code: LostClaim["code"];
+  text: string;
+}
+
+/** Weak claims last; then oldest first; the same instant: by name without case, then by name. */
+function byAge(a: RoutingCandidate, b: RoutingCandidate): number {
+  if (Boolean(a.weak) !== Boolean(b.weak)) return a.weak ? 1 : -1;
+  if (a.heldSince !== b.heldSince) return a.heldSince < b.heldSince ? -1 : 1;
+  return compare(a.service.name.toLowerCase(), b.service.name.toLowerCase()) ||
+    compare(a.service.name, b.service.name);
+}
+
+function since(c: RoutingCandidate): string {
+  return Number.isFinite(c.heldSince)
+    ? `held since ${new Date(c.heldSince).toISOString()}`
+    : "held since start-up";
+}
+
+function routeTo(service: Service): Route {
+  return {
+    path: service.path,
+    service: service.name,
+    backend: service.backend,
+    redirectFrom: "",
+    hasServers: service.hasServers,
+    health: service.health,
+    dnsName: service.dnsName,
+    dnsPort: service.dnsPort,
+  };
+}
+
+function httpListener(
+  port: number,
+  routes: { route: Route; host: string }[],
+  listenAddress: string | undefined,
+): HttpListener {
+  const byHost = new Map<string, Route[]>();
+  const defaults: Route[] = [];
+  for (const { route, host } of routes) {
+    if (host === "") defaults.push(route);
+    else pushTo(byHost, host, route);
+  }
+  const virtualHosts = [...byHost.entries()].sort(([a], [b]) => byHostName(a, b))
+    .map(([host, list], i) => virtualHost(host, list, i));
+  const defaultRoutes = withRedirects(defaults).sort(byPathPrecedence);
+  const redirects = [
+    ...virtualHosts.flatMap((v) => v.routes.map((r) => [v.key, r.redirectFrom])),
+    ...defaultRoutes.map((r) => ["", r.redirectFrom]),
+  ].filter(([, from]) => from !== "").map(([host, from]) => `${host}|${from}`);
+  return {
+    ...bindings(port, listenAddress),
+    virtualHosts,
+    hasVirtualHosts: virtualHosts.length > 0,
+    exactHostGroups: groupsOf(
+      virtualHosts.filter((v) => !v.wildcard && !v.regex).map((v) => v.host),
+    ),
+    redirectGroups: groupsOf(redirects),
+    hasRedirects: redirects.length > 0,
+    defaultRoutes,
+    hasDefaultRootRoute: defaultRoutes.some((r) => r.path === "/"),
+  };
+}
+
+/** `words` in space-joined groups of at most 50 (HAProxy reads at most 64 words a line). */
+function groupsOf(words: string[]): string[] {
+  const groups: string[] = [];
+  for (let i = 0; i < words.length; i += 50) groups.push(words.slice(i, i + 50).join(" "));
+  return groups;
+}
+
+function virtualHost(host: string, routes: Route[], index: number): VirtualHost {
+  const wildcard = host.startsWith("*.");
+  const regex = host.startsWith("~");
+  return {
+    host,
+    key: regex ? `lbsync-regex-${index}` : host,
+    wildcard,
+    regex,
+    matchKind: regex ? "reg" : wildcard ? "end" : "str",
+    matchValue: regex ? host.slice(1) : wildcard ? host.slice(1) : host,
+    routes: withRedirects(routes).sort(byPathPrecedence),
+    hasRootRoute: routes.some((r) => r.path === "/"),
+  };
+}
+
+/**
+ * nginx answers `/api` with 301 to `/api/` when `location /api/` proxies and no location
+ * `/api` exists; the model says so, for HAProxy and `routeRequest` to do the same.
+ */
+function withRedirects(routes: Route[]): Route[] {
+  const paths = new Set(routes.map((r) => r.path));
+  return routes.map((r) => {
+    const from = r.path.slice(0, -1);
+    const proxied = r.hasServers || r.dnsPort > 0;
+    return r.path.endsWith("/") && from !== "" && proxied && !paths.has(from)
+      ? { ...r, redirectFrom: from }
+      : r;
+  });
+}
+
+/**
+ * nginx's order: exact names (sorted), then wildcards, the longest (most specific) first, then
+ * regular expressions (`~...`, sorted: tried in that order, the first match wins).
+ */
+function byHostName(a: string, b: string): number {
+  const rank = (h: string) => (h.startsWith("~") ? 2 : h.startsWith("*.") ? 1 : 0);
+  if (rank(a) !== rank(b)) return rank(a) - rank(b);
+  if (rank(a) === 1) return b.length - a.length || compare(a, b);
+  return compare(a, b);
+}
+
+/** Longest path first, so a prefix never shadows a longer one. */
+function byPathPrecedence(a: Route, b: Route): number {
+  return b.path.length - a.path.length || compare(a.path, b.path);
+}
+
+function bindings(port: number, address: string | undefined) {
+  if (address === undefined) return { port, nginxListen: String(port), haproxyBind: `:${port}` };
+  const endpoint = formatEndpoint(address, port);
+  return { port, nginxListen: endpoint, haproxyBind: endpoint };
+}

@@ -1,0 +1,215 @@
+/**
+ * The routing rule both built-in templates implement, as a pure function: which service a
+ * request reaches. `lbsync route` and the conformance test use it. Pure.
+ *
+ * The rule (the README's "Routing rules" section says the same):
+ * - Host: the `Host` header lowercased, without its port and one trailing dot; no header:
+ *   the default host. A header with `..`, `/`, a space or a control character, or empty once
+ *   port and dot are gone, is a bad request. An exact name wins over wildcards;
+ *   `*.example.com` matches any name that ends with `.example.com` (not `example.com`), the
+ *   longest wildcard first, then regular expressions (`~REGEX`, in sorted order) against the
+ *   lowercased host. A host no service names goes to the default routes.
+ * - Path: `%XX` decoded (every byte; `%00` or a bad escape is a bad request), `//` merged,
+ *   `.` and `..` segments resolved (above the root: a bad request). The query is not part
+ *   of it. The longest path prefix of the host wins; the prefix is a plain string prefix
+ *   (`/api` matches `/api`, `/api/x` and `/apix`; write `/api/` to keep `/apix` out).
+ * - A host with routes but none for the path, or no route at all: not found (404).
+ * - A path equal to a proxied route's prefix without its trailing slash (`/api` when only
+ *   `/api/` is routed) answers 301 to the prefix: nginx's rule, which HAProxy follows.
+ *
+ * @module
+ */
+import type { Model, Server, Service } from "./types.ts";
+
+/** A request to route: the listening port, the `Host` header (absent: none), the raw path. */
+export interface RouteQuery {
+  /** Port the request arrives on. */
+  listen: number;
+  /** The `Host` header as sent; `undefined` when the request has none. */
+  host?: string;
+  /** The request path as sent (raw, with `%XX`); a query string after `?` is ignored. */
+  path?: string;
+}
+
+/** Where a request goes. */
+export type RouteAnswer =
+  | {
+    /** `routed`: to `service` (503 when it has no servers). */
+    kind: "routed";
+    service: Service;
+    /** The matching host (`""`: the default host) and path prefix. */
+    host: string;
+    path: string;
+    /** The servers that may answer (backups only when no primary is up). */
+    servers: Server[];
+  }
+  /** No route: 404 on a known host, `unknownHostStatus` (404, 503 for nginx-proxy) else. */
+  | { kind: "not-found"; host: string; path: string; status: number }
+  /** nginx's answer to `/api` when only `/api/` is routed (and proxied): 301 to `/api/`. */
+  | { kind: "redirect"; location: string }
+  | { kind: "bad-request"; reason: string };
+
+/**
+ * Routes a request through the model by the rule above.
+ *
+ * @example
+ * ```ts
+ * import { buildModel, routeRequest } from "../../mod.ts";
+ * const { model } = buildModel([{
+ *   id: "a1b2c3d4e5f6", name: "admin-1", image: "app", state: "running", health: "none",
+ *   labels: { "lbsync.service": "admin", "lbsync.path": "/admin" },
+ *   networks: [{ name: "app", ip: "10.0.0.5", ipv6: "" }], networkMode: "app",
+ *   ports: [{ port: 8080, protocol: "tcp", published: [] }], created: 0, engine: "",
+ * }]);
+ * const answer = routeRequest(model, { listen: 80, host: "x.example", path: "//%61dmin/a" });
+ * console.log(answer.kind === "routed" && answer.service.name); // admin
+ * ```
+ */
+export function routeRequest(model: Model, query: RouteQuery): RouteAnswer {
+  const tcp = model.tcpListeners.find((l) => l.port === query.listen);
+  if (tcp) return routed(tcp.service, "", "");
+  const host = normalizeHost(query.host);
+  if (host === null) return { kind: "bad-request", reason: "invalid Host header" };
+  const path = normalizePath((query.path ?? "/").split("?")[0]);
+  if (path === null) return { kind: "bad-request", reason: "invalid path" };
+  const listener = model.httpListeners.find((l) => l.port === query.listen);
+  if (!listener) return { kind: "not-found", host, path, status: model.unknownHostStatus };
+  const vhost = host === ""
+    ? undefined
+    : listener.virtualHosts.find((v) =>
+      v.regex
+        ? hostRegex(v.matchValue).test(host)
+        : v.wildcard
+        ? host.endsWith(v.matchValue)
+        : host === v.host
+    );
+  const routes = vhost ? vhost.routes : listener.defaultRoutes;
+  const redirect = routes.find((r) => r.redirectFrom === path);
+  if (redirect) return { kind: "redirect", location: redirect.path };
+  const route = routes.find((r) => path.startsWith(r.path));
+  if (!route) {
+    return { kind: "not-found", host, path, status: vhost ? 404 : model.unknownHostStatus };
+  }
+  const service = model.services.find((s) => s.name === route.service)!;
+  return routed(service, vhost?.host ?? "", route.path);
+}
+
+const regexes = new Map<string, RegExp>();
+
+/** A host regex, compiled once (the grammar let only safe, compiling ones through). */
+function hostRegex(source: string): RegExp {
+  let re = regexes.get(source);
+  if (!re) {
+    re = new RegExp(source);
+    if (regexes.size >= 256) regexes.clear();
+    regexes.set(source, re);
+  }
+  return re;
+}
+
+function routed(service: Service, host: string, path: string): RouteAnswer {
+  const primary = service.servers.filter((s) => !s.backup);
+  return {
+    kind: "routed",
+    service,
+    host,
+    path,
+    servers: primary.length > 0 ? primary : service.servers,
+  };
+}
+
+/**
+ * The host a `Host` header names, as both balancers see it: lowercased, without the port and
+ * one trailing dot; `""` for no header; `null` for a header they refuse (400).
+ */
+export function normalizeHost(header: string | undefined): string | null {
+  if (header === undefined) return "";
+  const value = header.trim();
+  // nginx refuses these: a dot pair, a slash, a space or a control character
+  // deno-lint-ignore no-control-regex
+  if (value.includes("..") || /[\/\x00-\x20\x7f]/.test(value)) return null;
+  let host = value;
+  if (value.startsWith("[")) {
+    const end = value.indexOf("]");
+    host = end < 0 ? value : value.slice(0, end + 1);
+  } else if (value.includes(":")) {
+    host = value.slice(0, value.indexOf(":"));
+  }
+  if (host.endsWith(".")) host = host.slice(0, -1);
+  return host === "" ? null : host.toLowerCase();
+}
+
+/**
+ * A request path as both balancers match it: every `%XX` decoded, `//` merged, `.` and `..`
+ * resolved; a trailing `/`, `/.` or `/..` leaves a trailing `/`. `null` for a path they
+ * refuse (400): a bad or `%00` escape, or `..` above the root.
+ *
+ * @example
+ * ```ts
+ * import { normalizePath } from "./route_request.ts";
+ * console.log(normalizePath("/x/..//%61dmin/./a"), normalizePath("/../etc")); // /admin/a null
+ * ```
+ */
+export function normalizePath(raw: string): string | null {
+  const decoded = percentDecode(raw);
+  if (decoded === null) return null;
+  const trailing = /\/(?:\.\.?)?$/.test(decoded);
+  const stack: string[] = [];
+  for (const segment of decoded.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment !== "..") stack.push(segment);
+    else if (stack.pop() === undefined) return null;
+  }
+  if (stack.length === 0) return "/";
+  return "/" + stack.join("/") + (trailing ? "/" : "");
+}
+
+/** Decodes every `%XX` once (bytes, then UTF-8 where valid, else Latin-1 per byte). */
+function percentDecode(raw: string): string | null {
+  if (!raw.includes("%")) return raw;
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c !== 0x25) {
+      bytes.push(...new TextEncoder().encode(raw[i]));
+      continue;
+    }
+    const hex = raw.slice(i + 1, i + 3);
+    if (!/^[0-9A-Fa-f]{2}$/.test(hex) || hex === "00") return null;
+    bytes.push(parseInt(hex, 16));
+    i += 2;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array(bytes));
+  } catch {
+    return String.fromCharCode(...bytes);
+  }
+}
+
+/** The route a request takes, for `lbsync route`: one line per fact. */
+export function formatRouteAnswer(answer: RouteAnswer, query: RouteQuery): string {
+  if (answer.kind === "bad-request") return `400 bad request: ${answer.reason}\n`;
+  if (answer.kind === "redirect") return `301 moved permanently: to ${answer.location}\n`;
+  if (answer.kind === "not-found") {
+    return `${answer.status} not found: no route for host ${
+      answer.host || "(default)"
+    } path ${answer.path} ` +
+      `on port ${query.listen}\n`;
+  }
+  const s = answer.service;
+  const lines = [
+    `service  ${s.name}`,
+    `route    ${s.mode === "tcp" ? `tcp port ${query.listen}` : routeText(answer)}`,
+    `backend  ${s.backend}`,
+    ...(answer.servers.length === 0
+      ? ["servers  (none: 503)"]
+      : answer.servers.map((v, i) =>
+        `${i === 0 ? "servers" : "       "}  ${v.name} ${v.endpoint}`
+      )),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+function routeText(answer: Extract<RouteAnswer, { kind: "routed" }>): string {
+  return `host ${answer.host || "(default)"} path ${answer.path}`;
+}

@@ -1,0 +1,206 @@
+/**
+ * Strict grammars for values that reach a configuration file: label values, option values,
+ * names and addresses from Docker JSON. Each parser returns the clean value or throws a
+ * `LabelError` whose message says what the value should be. Pure.
+ *
+ * Anything rendered into nginx or HAProxy config passes one of these first: Mustache's
+ * escaping is off, so these are the only guard against injected directives.
+ *
+ * @module
+ */
+import { LabelError } from "../errors.ts";
+
+// One DNS label: letters, digits, inner hyphens (length checked apart: no backtracking).
+const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+// Path: unreserved and a few sub-delims of RFC 3986, and %XX escapes. No whitespace,
+// `;`, `{`, `}`, `#`, quotes, backslashes, `$` (nginx variables) or control characters.
+const PATH = /^\/(?:[A-Za-z0-9._~!*+,=:@\/-]|%[0-9A-Fa-f]{2})*$/;
+const SAFE_PATH_CHAR = /^[A-Za-z0-9._~!*+,=:@\/-]$/;
+// A health path may carry a query string as well.
+const HEALTH_PATH = /^\/(?:[A-Za-z0-9._~!*+,=:@\/?&-]|%[0-9A-Fa-f]{2})*$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const IPV4 =
+  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
+const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
+
+/** Longest path or host list accepted. */
+const MAX_VALUE_LENGTH = 1024;
+
+/**
+ * A comma-separated list of RFC 1123 host names to route, `*.` allowed in front; lowercased,
+ * sorted. The `.invalid` domain is lbsync's own (see `GENERATION_HOST`).
+ */
+export function parseHosts(value: string): string[] {
+  const hosts = parseHostNames(value);
+  const reserved = hosts.find((host) => !host.startsWith("~") && /(?:^|\.)invalid$/.test(host));
+  if (reserved !== undefined) {
+    throw new LabelError(`${quote(reserved)}: the .invalid domain is reserved (RFC 2606)`);
+  }
+  return hosts;
+}
+
+/** Like {@link parseHosts}, without the reserved domain: for host names of servers. */
+export function parseHostNames(value: string): string[] {
+  guardLength(value);
+  const hosts = value.split(",").map((h) => h.trim());
+  const regexes = hosts.filter((h) => h.startsWith("~")).map(parseHostRegex);
+  const names = hosts.filter((h) => !h.startsWith("~"));
+  return [...parseNames(names, hosts.length), ...new Set(regexes)];
+}
+
+/**
+ * A regular-expression host, nginx's `~REGEX` (matched against the lowercased host). What
+ * reaches nginx's `server_name` and HAProxy's `-m reg` is confined to a safe character set
+ * (no `{` `}` quotes `;` `#` whitespace), it must compile, and a quantified group holding a
+ * quantifier (catastrophic backtracking, `(a+)+`) is refused.
+ */
+export function parseHostRegex(value: string): string {
+  const source = value.slice(1);
+  if (source.length === 0 || source.length > 255 || !/^[A-Za-z0-9.^$*+?()[\]|\\-]+$/.test(source)) {
+    throw new LabelError(
+      `${
+        quote(value)
+      } is not a host regex: after ~ use only A-Z a-z 0-9 . ^ $ * + ? ( ) [ ] | \\ - (at most 255)`,
+    );
+  }
+  if (/\([^()]*[*+?][^()]*\)[*+?]/.test(source)) {
+    throw new LabelError(`${quote(value)}: a repeated group that repeats inside backtracks badly`);
+  }
+  try {
+    new RegExp(source);
+  } catch (error) {
+    throw new LabelError(`${quote(value)} does not compile: ${(error as Error).message}`);
+  }
+  return value;
+}
+
+function parseNames(hosts: string[], listed: number): string[] {
+  for (const host of hosts) {
+    // Checked before lowercasing: "\u212A".toLowerCase() is "k", a look-alike would slip in.
+    if (host.length > 253 || !isHostName(host)) {
+      const which = listed > 1 ? `${quote(host)} is ` : "";
+      throw new LabelError(`${which}not an RFC 1123 host name (optionally *.name)`);
+    }
+  }
+  return [...new Set(hosts.map((h) => h.toLowerCase()))].sort();
+}
+
+function isHostName(host: string): boolean {
+  const labels = (host.startsWith("*.") ? host.slice(2) : host).split(".");
+  return labels.every((label) => label.length <= 63 && HOST_LABEL.test(label));
+}
+
+/**
+ * A path prefix in the form both balancers match: starts with `/`, safe characters only.
+ * `%XX` of a safe character is decoded (`/%61pi` is `/api`: requests are matched decoded),
+ * `//` merged; an escape of anything else, or a `.` or `..` segment, is refused.
+ */
+export function parsePath(value: string): string {
+  guardLength(value);
+  if (!PATH.test(value)) {
+    throw new LabelError(
+      "not a path: must start with / and use only A-Z a-z 0-9 . _ ~ ! * + , = : @ / - and %XX",
+    );
+  }
+  const decoded = value.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    if (!SAFE_PATH_CHAR.test(char)) {
+      throw new LabelError(
+        `${escape} is not allowed in a path: requests are matched decoded, and ` +
+          `${JSON.stringify(char)} is not a safe path character`,
+      );
+    }
+    return char;
+  }).replace(/\/{2,}/g, "/");
+  if (/\/\.\.?(?:\/|$)/.test(decoded)) {
+    throw new LabelError("has a . or .. segment: requests are matched with them resolved");
+  }
+  return decoded;
+}
+
+/** A health check path: like {@link parsePath}, with `?` and `&` for a query string. */
+export function parseHealthPath(value: string): string {
+  guardLength(value);
+  if (!HEALTH_PATH.test(value)) {
+    throw new LabelError(
+      "not a path: must start with / and use only A-Z a-z 0-9 . _ ~ ! * + , = : @ / ? & - and %XX",
+    );
+  }
+  return value;
+}
+
+/** A decimal integer in `min..max`. */
+export function parseInteger(value: string, min: number, max: number): number {
+  if (!/^[0-9]{1,6}$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new LabelError(`not an integer in ${min}..${max}`);
+  }
+  return Number(value);
+}
+
+/** A TCP port, 1..65535. */
+export function parsePort(value: string): number {
+  return parseInteger(value, 1, 65535);
+}
+
+/** `true` or `false`. */
+export function parseBoolean(value: string): boolean {
+  if (value === "true") return true;
+  if (value === "false") return false;
+  throw new LabelError("not true or false");
+}
+
+/** One of `choices`. */
+export function parseChoice<T extends string>(value: string, choices: readonly T[]): T {
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw new LabelError(`not one of ${choices.join(", ")}`);
+}
+
+/**
+ * A name used as an nginx upstream, HAProxy backend or server name: letters, digits,
+ * `_`, `.`, `-`, starting with a letter or digit, at most 128 characters.
+ */
+export function parseName(value: string): string {
+  if (value.length > 128 || !NAME.test(value)) {
+    throw new LabelError(
+      "not a name: use A-Z a-z 0-9 _ . - (starting with a letter or digit, at most 128)",
+    );
+  }
+  if (value.startsWith("lbsync_")) throw new LabelError("names starting with lbsync_ are reserved");
+  return value;
+}
+
+/** An IPv4 or IPv6 address (no brackets, no zone). */
+export function parseIp(value: string): string {
+  if (IPV4.test(value)) return value;
+  if (IPV6.test(value) && value.includes(":") && isIpv6(value)) return value.toLowerCase();
+  throw new LabelError(`${quote(value)} is not an IP address`);
+}
+
+/** True when `ip` is an IPv6 address. */
+export function isIpv6(ip: string): boolean {
+  try {
+    return new URL(`http://[${ip}]/`).hostname.length > 2;
+  } catch {
+    return false;
+  }
+}
+
+/** `value` as a JSON string, cut to 60 characters: safe to show on one log line. */
+export function quote(value: string): string {
+  const shown = value.length > 60 ? `${value.slice(0, 60)}...` : value;
+  return JSON.stringify(shown);
+}
+
+function guardLength(value: string): void {
+  if (value.length > MAX_VALUE_LENGTH) {
+    throw new LabelError(`longer than ${MAX_VALUE_LENGTH} characters`);
+  }
+}
+
+/** An absolute socket path: nothing that could break out of a `stats socket` line. */
+export const SOCKET_PATH = /^\/[A-Za-z0-9._@+\/-]{1,200}$/;
+
+/** True for an address only this machine can reach (`localhost`, `127.x.y.z`, `::1`). */
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "::1" || /^127(\.\d{1,3}){3}$/.test(hostname);
+}

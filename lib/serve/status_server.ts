@@ -1,0 +1,39 @@
+/**
+ * `--status-listen ADDR`: `GET /healthz`, `GET /status`, `GET /metrics`, `POST /resync`.
+ *
+ * @module
+ */
+import { parseListenAddress } from "../core/util/listen_address.ts";
+import type { WatchStats } from "./watch_stats.ts";
+
+/** Serves the status endpoints until `signal` aborts. Returns the bound port. */
+export function serveStatus(
+  address: string,
+  stats: WatchStats,
+  resync: () => void,
+  signal: AbortSignal,
+): { port: number; finished: Promise<void> } {
+  const { hostname, port } = parseListenAddress(address, "status address");
+  const server = Deno.serve({ hostname, port, signal, onListen() {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    if (req.method === "GET" && path === "/healthz") {
+      const reason = stats.unhealthyReason();
+      return new Response(reason === undefined ? "ok\n" : `unhealthy: ${reason}\n`, {
+        status: reason === undefined ? 200 : 503,
+        headers: { "content-type": "text/plain; charset=utf-8" },
+      });
+    }
+    if (req.method === "GET" && path === "/status") return Response.json(stats.status());
+    if (req.method === "GET" && path === "/metrics") {
+      return new Response(stats.metrics(), {
+        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+      });
+    }
+    if (req.method === "POST" && path === "/resync") {
+      resync();
+      return new Response("resync started\n", { status: 202 });
+    }
+    return new Response("not found: /healthz, /status, /metrics, POST /resync\n", { status: 404 });
+  });
+  return { port: server.addr.port, finished: server.finished };
+}

@@ -1,0 +1,221 @@
+/**
+ * What watch mode has done, for `/healthz`, `/status` and `/metrics`: fed by the watcher's
+ * reports, read by the status server.
+ *
+ * @module
+ */
+import type { EventEffect } from "../core/input/docker_events.ts";
+import type { CycleReport, WatchActivity, WatchObserver } from "../watch/watch.ts";
+import type { ApplyStep } from "../core/errors.ts";
+
+/** State of one engine's event stream. */
+export interface EngineState {
+  url: string;
+  state: "connecting" | "connected" | "disconnected";
+  since: string;
+  detail?: string;
+}
+
+/** Counters and last results of a running watch. */
+export class WatchStats implements WatchObserver {
+  readonly engines = new Map<string, EngineState>();
+  readonly eventsByKind = new Map<string, number>();
+  applies = 0;
+  reloads = 0;
+  runtimeApplies = 0;
+  runtimeFallbacks = 0;
+  /** DNS answers given for nginx (`--nginx-dns`), by response code name. */
+  readonly dnsAnswers = new Map<string, number>();
+  checkFailures = 0;
+  /** Reloads that did not take (the balancer kept serving the old file). */
+  staleReloads = 0;
+  applyFailures = 0;
+  cycles = 0;
+  cycleSeconds = 0;
+  batchEvents = 0;
+  lastCycle: CycleReport | undefined;
+  lastApply: { at: string; ok: boolean; changed: string[]; message?: string } | undefined;
+  lastError: { at: string; message: string } | undefined;
+  /** What the loop is doing, since when, and how many events wait for the next pass. */
+  loop: { state: WatchActivity; since: string; pendingEvents: number } | undefined;
+
+  /** Stats; `now` is the clock of the timestamps. */
+  constructor(readonly now: () => Date = () => new Date()) {}
+
+  /** The engines watched, each connecting until its stream reports. */
+  setEngines(urls: string[]): void {
+    for (const url of urls) {
+      this.engines.set(url, { url, state: "connecting", since: this.#stamp() });
+    }
+  }
+
+  #stamp(): string {
+    return this.now().toISOString();
+  }
+
+  /** The loop's activity changed (or its pending events did). */
+  activity(state: WatchActivity, pendingEvents: number): void {
+    const since = this.loop?.state === state ? this.loop.since : this.#stamp();
+    this.loop = { state, since, pendingEvents };
+  }
+
+  /** A pass of the loop. */
+  cycle(report: CycleReport): void {
+    this.cycles += 1;
+    this.cycleSeconds += report.ms / 1000;
+    this.batchEvents += report.events;
+    this.lastCycle = report;
+    this.reloads += report.apply.reloads.length;
+    for (const t of report.apply.targets) {
+      if (t.runtime?.applied) this.runtimeApplies += 1;
+      if (t.runtime?.failed) this.runtimeFallbacks += 1;
+    }
+    if (report.changed.length > 0) this.applies += 1;
+    this.lastApply = { at: this.#stamp(), ok: true, changed: report.changed };
+  }
+
+  /** A DNS answer was sent with response code `code` (`NOERROR`, `NXDOMAIN`, ...). */
+  dnsAnswered(code: string): void {
+    this.dnsAnswers.set(code, (this.dnsAnswers.get(code) ?? 0) + 1);
+  }
+
+  /** A failed apply. */
+  applyFailed(message: string, step?: ApplyStep): void {
+    this.applyFailures += 1;
+    if (step === "check") this.checkFailures += 1;
+    if (step === "stale") this.staleReloads += 1;
+    this.lastApply = { at: this.#stamp(), ok: false, changed: [], message };
+  }
+
+  /** Any error. */
+  error(message: string): void {
+    this.lastError = { at: this.#stamp(), message };
+  }
+
+  /** An event from an engine. */
+  event(effect: EventEffect): void {
+    this.eventsByKind.set(effect.kind, (this.eventsByKind.get(effect.kind) ?? 0) + 1);
+  }
+
+  /** An engine's stream connected or broke. */
+  engine(url: string, state: "connected" | "disconnected", detail?: string): void {
+    this.engines.set(url, { url, state, since: this.#stamp(), detail });
+  }
+
+  /** Why the watch is not healthy, or `undefined` when it is. */
+  unhealthyReason(): string | undefined {
+    const down = [...this.engines.values()].filter((e) => e.state !== "connected");
+    if (down.length > 0) {
+      return down.map((e) =>
+        `event stream of ${e.url} is ${e.state}${e.detail ? `: ${e.detail}` : ""}`
+      ).join("; ");
+    }
+    if (this.lastApply && !this.lastApply.ok) return `last apply failed: ${this.lastApply.message}`;
+    if (!this.lastApply) return "no apply yet";
+    return undefined;
+  }
+
+  /** The Prometheus text exposition of the counters. */
+  metrics(): string {
+    const lines: string[] = [];
+    const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+    };
+    const result = this.lastCycle?.result;
+    const inCount = result?.model.services.reduce((n, s) => n + s.servers.length, 0) ?? 0;
+    metric("lbsync_applies_total", "counter", "Applies that changed at least one output.", [[
+      "",
+      this.applies,
+    ]]);
+    metric("lbsync_reloads_total", "counter", "Reload commands run.", [["", this.reloads]]);
+    metric(
+      "lbsync_runtime_applies_total",
+      "counter",
+      "Changes applied through a HAProxy runtime API instead of a reload.",
+      [["", this.runtimeApplies]],
+    );
+    metric(
+      "lbsync_runtime_fallbacks_total",
+      "counter",
+      "HAProxy runtime API failures that fell back to a reload.",
+      [["", this.runtimeFallbacks]],
+    );
+    metric("lbsync_check_failures_total", "counter", "Applies refused by the check command.", [[
+      "",
+      this.checkFailures,
+    ]]);
+    metric(
+      "lbsync_stale_reloads_total",
+      "counter",
+      "Reloads that did not take: the balancer still served the previous file.",
+      [["", this.staleReloads]],
+    );
+    metric(
+      "lbsync_apply_failures_total",
+      "counter",
+      "Applies that failed (check, write or reload).",
+      [["", this.applyFailures]],
+    );
+    metric(
+      "lbsync_events_total",
+      "counter",
+      "Docker events received, by kind.",
+      [...this.eventsByKind].sort().map(([kind, n]) => [`{type="${escapeLabel(kind)}"}`, n]),
+    );
+    metric("lbsync_batch_events", "summary", "Events per batch.", [["_sum", this.batchEvents], [
+      "_count",
+      this.cycles,
+    ]]);
+    metric(
+      "lbsync_cycle_duration_seconds",
+      "summary",
+      "Time of one pass: list, model, render, apply.",
+      [
+        ["_sum", Number(this.cycleSeconds.toFixed(6))],
+        ["_count", this.cycles],
+      ],
+    );
+    metric("lbsync_containers", "gauge", "Candidate containers in and out of the pool.", [
+      ['{status="in"}', inCount],
+      ['{status="out"}', result?.skipped.length ?? 0],
+    ]);
+    if (this.dnsAnswers.size > 0) {
+      metric(
+        "lbsync_dns_answers_total",
+        "counter",
+        "DNS answers to nginx's resolver, by response code.",
+        [...this.dnsAnswers].map(([code, n]) => [`{rcode="${code}"}`, n]),
+      );
+    }
+    metric(
+      "lbsync_engine_up",
+      "gauge",
+      "1 while the engine's event stream is connected.",
+      [...this.engines.values()].map((
+        e,
+      ) => [`{engine="${escapeLabel(e.url)}"}`, e.state === "connected" ? 1 : 0]),
+    );
+    return lines.join("\n") + "\n";
+  }
+
+  /** The `/status` document. */
+  status(): unknown {
+    const result = this.lastCycle?.result;
+    return {
+      healthy: this.unhealthyReason() === undefined,
+      reason: this.unhealthyReason(),
+      engines: [...this.engines.values()],
+      services: result?.model.services ?? [],
+      skipped: result?.skipped ?? [],
+      warnings: result?.warnings ?? [],
+      lastApply: this.lastApply,
+      lastError: this.lastError,
+      loop: this.loop,
+    };
+  }
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}

@@ -1,0 +1,437 @@
+/**
+ * Command-line parsing for `lbsync`. Pure: argv in, a command or a `UsageError` out.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { parseDuration } from "../core/util/duration.ts";
+import { errorMessage, UsageError } from "../core/errors.ts";
+import { isLoopback, parseInteger, parseName, SOCKET_PATH } from "../core/util/grammar.ts";
+import { parseHeartbeat } from "../core/heartbeat.ts";
+import { parseListenAddress } from "../core/util/listen_address.ts";
+import type { WatchOptions } from "../watch/watch.ts";
+import type { Target } from "../apply/targets.ts";
+import type { PortMapping, StaticService } from "../core/types.ts";
+import { parsePortMappings } from "../core/model/select.ts";
+import type { RouteQuery } from "../core/route_request.ts";
+import { closestOption, type CommandName, COMMANDS, findOption, OPTION_SPECS } from "./options.ts";
+
+/**
+ * What parseArgs gives for the option table: a string, strings or a flag per option, as
+ * its spec says; each value goes through its own parser below.
+ */
+// deno-lint-ignore no-explicit-any
+type Values = Record<string, any>;
+
+function isCommand(value: string | undefined): value is CommandName {
+  return (COMMANDS as readonly string[]).includes(value ?? "");
+}
+
+/** `lbsync help [COMMAND]`. */
+function helpTopic(extra: string[]): CommandName | undefined {
+  const [topic, ...more] = extra;
+  if (more.length > 0) throw new UsageError(`Unexpected argument ${JSON.stringify(more[0])}`);
+  if (topic === undefined) return undefined;
+  if (!isCommand(topic)) {
+    throw new UsageError(
+      `No help for ${JSON.stringify(topic)}: use render, watch, explain or route`,
+    );
+  }
+  return topic;
+}
+
+/** An option given to a command it does not apply to is a usage error naming its commands. */
+function checkApplicable(command: CommandName, tokens: Token[]): void {
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    const spec = findOption(token.name!);
+    if (spec && !spec.commands.includes(command)) {
+      throw new UsageError(
+        `--${spec.name} works with ${spec.commands.join(", ")}, not ${command}`,
+      );
+    }
+  }
+}
+
+/** parseArgs' message for an unknown option, with the closest known one. */
+function unknownOption(message: string): string {
+  const unknown = /^Unknown option '([^']+)'/.exec(message);
+  if (!unknown) return message.replace(/\. To specify.*$/, "");
+  const near = closestOption(unknown[1]);
+  return `Unknown option ${unknown[1]}${near ? `; did you mean --${near}?` : ""} (see --help)`;
+}
+
+/** Log output settings. */
+export interface LogSettings {
+  format: "text" | "json";
+  /** 0 quiet (errors only), 1 default (warnings), 2 verbose. */
+  level: 0 | 1 | 2;
+}
+
+/** A parsed command line. */
+export type Command =
+  | { command: "help"; topic?: CommandName }
+  | { command: "version" }
+  | {
+    command: "render" | "explain" | "watch" | "route";
+    options: WatchOptions;
+    /** `route`: the request to route. */
+    route?: RouteQuery;
+    /** Output format of `explain`. */
+    format: "text" | "json";
+    log: LogSettings;
+    /** `--config FILE`, read by the caller, whose settings come before these arguments. */
+    configPath?: string;
+  };
+
+/** `node:util` parseArgs options, from the one option table. */
+const OPTIONS = Object.fromEntries(
+  OPTION_SPECS.map((o) => [
+    o.name,
+    {
+      type: o.type,
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.multiple ? { multiple: true } : {}),
+    },
+  ]),
+) as Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
+
+/**
+ * Parses `lbsync` arguments. `env` supplies `DOCKER_HOST`, `DOCKER_TLS_VERIFY` and
+ * `DOCKER_CERT_PATH`; `config` holds the targets and static services of a `--config` file.
+ *
+ * @example
+ * ```ts
+ * import { parseCommandLine } from "./cli_args.ts";
+ * const cmd = parseCommandLine(["render", "--from-file", "c.json", "-t", "nginx", "-o", "-"]);
+ * console.log(cmd.command); // render
+ * ```
+ *
+ * @throws {UsageError} with a one-line message naming the bad argument
+ */
+export function parseCommandLine(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  config: { targets?: Target[]; services?: StaticService[] } = {},
+  now: () => number = Date.now,
+): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
+  } catch (error) {
+    throw new UsageError(unknownOption(errorMessage(error)));
+  }
+  const { positionals, tokens } = parsed;
+  const values = parsed.values as Values;
+  const [command, ...extra] = positionals;
+  if (command === "help") return { command: "help", topic: helpTopic(extra) };
+  if (values.help) return { command: "help", topic: isCommand(command) ? command : undefined };
+  if (values.version) return { command: "version" };
+  if (command === undefined) {
+    throw new UsageError("No command: use render, watch, explain or route (see --help)");
+  }
+  if (!isCommand(command)) {
+    throw new UsageError(
+      `Unknown command ${JSON.stringify(command)}: use render, watch, explain or route`,
+    );
+  }
+  // options from the command line must fit the command; a shared --config file may hold more
+  if (config.targets === undefined && config.services === undefined) {
+    checkApplicable(command, tokens);
+  }
+  const route = command === "route" ? routeQuery(extra.shift(), values.listen) : undefined;
+  if (extra.length > 0) throw new UsageError(`Unexpected argument ${JSON.stringify(extra[0])}`);
+
+  const socket = haproxySocket(values["haproxy-socket"]);
+  const options: WatchOptions = {
+    fromFiles: values["from-file"],
+    docker: {
+      urls: values.docker,
+      tls: { ca: values["tls-ca"], cert: values["tls-cert"], key: values["tls-key"] },
+      env,
+    },
+    allowPartial: values["allow-partial"],
+    swarm: values.swarm || values["swarm-vip"] ? { vip: values["swarm-vip"] } : undefined,
+    service: values.service === undefined ? undefined : serviceFlag(values.service),
+    ports: values.ports === undefined ? undefined : portsFlag(values.ports),
+    labelPrefix: values["label-prefix"],
+    namePrefix: values["name-prefix"],
+    match: values.match === undefined ? undefined : parseRegex("--match", values.match),
+    matchImage: values["match-image"] === undefined
+      ? undefined
+      : parseRegex("--match-image", values["match-image"]),
+    address: values.address === undefined
+      ? undefined
+      : choice("--address", values.address, ["network", "published"] as const),
+    network: values.network,
+    hostIp: values["host-ip"],
+    listen: values.listen === undefined ? undefined : port("--listen", values.listen),
+    listenAddress: values["listen-address"],
+    connectTimeoutMs: duration("--connect-timeout", values["connect-timeout"]),
+    includeUnhealthy: values["include-unhealthy"],
+    staticServices: config.services,
+    haproxySocket: socket,
+    compat: values.compat === undefined
+      ? undefined
+      : choice("--compat", values.compat, ["nginx-proxy"] as const),
+    drainTimeoutMs: duration("--drain-timeout", values["drain-timeout"]),
+    targets: [...(config.targets ?? []), ...pairTargets(tokens)].map((t) => ({
+      ...t,
+      check: t.check ?? values["check-cmd"],
+      reload: t.reload ?? values["reload-cmd"],
+      haproxySocket: t.haproxySocket ?? (t.template === "haproxy" ? socket : undefined),
+    })),
+    apply: {
+      backupDir: values["backup-dir"],
+      keepBackups: values["keep-backups"] === undefined
+        ? undefined
+        : integer("--keep-backups", values["keep-backups"], 1, 100_000),
+      dryRun: values["dry-run"],
+      commandTimeoutMs: duration("--command-timeout", values["command-timeout"]),
+      lockTimeoutMs: duration("--lock-timeout", values["lock-timeout"]),
+      confirmTimeoutMs: duration("--confirm-timeout", values["confirm-timeout"]),
+    },
+    signalContainer: values["signal-container"] === undefined
+      ? undefined
+      : signalTarget(values["signal-container"]),
+    heartbeat: values.heartbeat === undefined ? undefined : heartbeat(values.heartbeat),
+    // Swarm has no task events: a scaled service is seen at the next resync
+    resyncMs: duration("--resync", values.resync) ??
+      (values.swarm || values["swarm-vip"] ? 5_000 : undefined),
+    since: values.since === undefined ? undefined : parseSince(values.since, now),
+    configPath: values.config,
+    readyTimeoutMs: duration("--ready-timeout", values["ready-timeout"]),
+    rollover: values.rollover,
+    retireAfterMs: duration("--retire-after", values["retire-after"]),
+    statusListen: values["status-listen"],
+    nginxDns: values["nginx-dns"] === undefined
+      ? undefined
+      : resolverAddress(command, values["nginx-dns"]),
+    nginxDnsPublic: values["nginx-dns-public"],
+    adminListen: values["admin-listen"],
+    adminTokenFile: values["admin-token-file"],
+  };
+  if (options.adminListen !== undefined) {
+    if (command !== "watch") throw new UsageError("--admin-listen works with watch");
+    if (values.config === undefined) {
+      throw new UsageError("--admin-listen needs --config FILE: changes are kept there");
+    }
+    const { hostname } = listenAddress("--admin-listen", options.adminListen);
+    if (options.adminTokenFile === undefined && !isLoopback(hostname)) {
+      throw new UsageError(
+        `Refusing --admin-listen ${options.adminListen} without --admin-token-file: only a loopback address may go without a token`,
+      );
+    }
+  }
+  if (options.nginxDns !== undefined && !options.nginxDnsPublic) {
+    const { hostname } = listenAddress("--nginx-dns", values["nginx-dns"]!);
+    if (!isLoopback(hostname)) {
+      throw new UsageError(
+        `Refusing --nginx-dns ${
+          values["nginx-dns"]
+        }: off loopback a DNS server can be used to flood others; add --nginx-dns-public to mean it`,
+      );
+    }
+  }
+  if (options.statusListen !== undefined) listenAddress("--status-listen", options.statusListen);
+  const reportsOnly = command === "explain" || command === "route";
+  if (!reportsOnly && options.targets!.length === 0 && values.config === undefined) {
+    throw new UsageError("No target: give -t TEMPLATE -o PATH (e.g. -t nginx -o -)");
+  }
+  return {
+    command: command as "render" | "explain" | "watch" | "route",
+    options,
+    route,
+    format: values.format === undefined
+      ? "text"
+      : choice("--format", values.format, ["text", "json"] as const),
+    log: {
+      format: values["log-format"] === undefined
+        ? "text"
+        : choice("--log-format", values["log-format"], ["text", "json"] as const),
+      level: values.quiet ? 0 : values.verbose ? 2 : 1,
+    },
+    configPath: values.config,
+  };
+}
+
+/**
+ * The request of `lbsync route URL`: `http://HOST[:PORT]/PATH?QUERY` (the path as written:
+ * no normalization here, that is the rule under test) or `tcp://[HOST]:PORT`. Without a port,
+ * the http port is `--listen` (80).
+ */
+export function routeQuery(url: string | undefined, listen: string | undefined): RouteQuery {
+  if (url === undefined) throw new UsageError("route needs a URL, e.g. http://example.com/api");
+  const match = /^(https?|tcp):\/\/([^/?#\s]*?)(?::(\d{1,5}))?(\/[^#\s]*)?$/i.exec(url);
+  const bad = () =>
+    new UsageError(
+      `Invalid URL ${JSON.stringify(url)}: use http://HOST[:PORT]/PATH or tcp://:PORT`,
+    );
+  if (!match) throw bad();
+  const [, scheme, host, portText, path] = match;
+  const fallback = listen === undefined ? "80" : listen;
+  const listenPort = port("the URL's port", portText ?? fallback);
+  if (scheme.toLowerCase() === "tcp") {
+    if (portText === undefined) throw bad();
+    return { listen: listenPort };
+  }
+  return { listen: listenPort, host: host === "" ? undefined : host, path: path ?? "/" };
+}
+
+/** `--ports LIST`. */
+function portsFlag(value: string): PortMapping[] {
+  try {
+    return parsePortMappings(value);
+  } catch (error) {
+    throw new UsageError(`Invalid --ports ${JSON.stringify(value)}: ${errorMessage(error)}`);
+  }
+}
+
+/** `--service NAME`: a valid service name. */
+function serviceFlag(value: string): string {
+  try {
+    return parseName(value);
+  } catch (error) {
+    throw new UsageError(`Invalid --service ${JSON.stringify(value)}: ${errorMessage(error)}`);
+  }
+}
+
+/** `--haproxy-socket`: an absolute path, written into the config as is. */
+function haproxySocket(value: string | undefined): string | undefined {
+  if (value === undefined || SOCKET_PATH.test(value)) return value;
+  throw new UsageError(
+    `Invalid --haproxy-socket ${
+      JSON.stringify(value)
+    }: use an absolute path of letters, digits and . _ - / @ +`,
+  );
+}
+
+/** `--nginx-dns ADDR` as nginx's `resolver` writes it: `HOST:PORT`, `[V6]:PORT`. */
+function resolverAddress(command: string, value: string): string {
+  if (command === "render") {
+    throw new UsageError("--nginx-dns works with watch: the watch answers nginx's queries");
+  }
+  const { hostname, port } = listenAddress("--nginx-dns", value);
+  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+}
+
+/** `parseListenAddress`, its error a usage error. */
+function listenAddress(flag: string, value: string): { hostname: string; port: number } {
+  try {
+    return parseListenAddress(value, flag);
+  } catch (error) {
+    throw new UsageError(errorMessage(error));
+  }
+}
+
+function heartbeat(value: string) {
+  try {
+    return parseHeartbeat(value);
+  } catch (error) {
+    throw new UsageError(`Invalid --heartbeat: ${errorMessage(error)}`);
+  }
+}
+
+/**
+ * `--since`: unix seconds, an RFC 3339 time, or a duration meaning that long ago; returned
+ * as unix seconds, the form the Docker API takes.
+ */
+export function parseSince(value: string, now: () => number = Date.now): string {
+  if (/^\d{1,12}(\.\d{1,9})?$/.test(value)) return value;
+  const date = Date.parse(value);
+  if (/^\d{4}-\d\d-\d\d/.test(value) && Number.isFinite(date)) {
+    return String(Math.floor(date / 1000));
+  }
+  try {
+    return String(Math.floor((now() - parseDuration(value)) / 1000));
+  } catch {
+    throw new UsageError(
+      `Invalid --since ${
+        JSON.stringify(value)
+      }: use unix seconds, an RFC 3339 time or a duration (10m)`,
+    );
+  }
+}
+
+/** `NAME[:SIGNAL]`, SIGHUP by default. */
+function signalTarget(value: string): { name: string; signal: string } {
+  const [name, signal = "SIGHUP", ...rest] = value.split(":");
+  try {
+    parseName(name);
+  } catch (error) {
+    throw new UsageError(
+      `Invalid --signal-container ${JSON.stringify(value)}: ${errorMessage(error)}`,
+    );
+  }
+  if (rest.length > 0 || !/^(SIG)?[A-Z0-9]{1,10}$/.test(signal)) {
+    throw new UsageError(
+      `Invalid --signal-container ${
+        JSON.stringify(value)
+      }: use NAME or NAME:SIGNAL (e.g. nginx:SIGHUP)`,
+    );
+  }
+  return {
+    name,
+    signal: signal.startsWith("SIG") || /^\d+$/.test(signal) ? signal : `SIG${signal}`,
+  };
+}
+
+function integer(flag: string, value: string, min: number, max: number): number {
+  try {
+    return parseInteger(value, min, max);
+  } catch (error) {
+    throw new UsageError(`Invalid ${flag} ${JSON.stringify(value)}: ${errorMessage(error)}`);
+  }
+}
+
+function duration(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new UsageError(`Invalid ${flag}: ${errorMessage(error)}`);
+  }
+}
+
+type Token = { kind: string; name?: string; value?: string };
+
+/** `-t` starts a target, the next `-o` gives its output; a `-t` without `-o` prints. */
+function pairTargets(tokens: Token[]): Target[] {
+  const targets: Target[] = [];
+  let open: Target | undefined;
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    if (token.name === "template") {
+      open = { template: token.value!, output: "-" };
+      targets.push(open);
+    } else if (token.name === "output") {
+      if (!open) throw new UsageError(`-o ${token.value} must follow a -t TEMPLATE`);
+      open.output = token.value!;
+      open = undefined;
+    }
+  }
+  return targets;
+}
+
+function parseRegex(flag: string, source: string): RegExp {
+  try {
+    return new RegExp(source);
+  } catch (error) {
+    throw new UsageError(`Invalid ${flag} ${JSON.stringify(source)}: ${errorMessage(error)}`);
+  }
+}
+
+function port(flag: string, value: string): number {
+  return integer(flag, value, 1, 65535);
+}
+
+function choice<T extends string>(flag: string, value: string, choices: readonly T[]): T {
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`Invalid ${flag} ${JSON.stringify(value)}: use ${choices.join(" or ")}`);
+}

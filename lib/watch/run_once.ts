@@ -1,0 +1,214 @@
+/**
+ * One pass: discover containers, build the model, render every target, write what changed.
+ *
+ * @module
+ */
+import {
+  type ApplyReport,
+  type ApplySettings,
+  type ApplyTarget,
+  applyTargets,
+} from "../apply/apply.ts";
+import { HaproxyRuntime } from "../haproxy/runtime_apply.ts";
+import { buildReadyModel, type BusyPortProbe, ReadinessGate } from "./readiness.ts";
+import { localPortProbe } from "../apply/confirm_reload.ts";
+import { DockerEngine, type EngineFailure, listEngines } from "../sources/docker.ts";
+import { type EndpointSettings, resolveEndpoints } from "../sources/docker_endpoint.ts";
+import { denoFileReader, type FileReader, readContainerFiles } from "../sources/files.ts";
+import { loadTargets, type RenderedTarget, renderTargets, type Target } from "../apply/targets.ts";
+import type { ContainerInfo, ModelOptions, ModelResult } from "../core/types.ts";
+
+/** Where containers come from and what to render. */
+export interface RunOptions extends ModelOptions {
+  /** Docker API JSON files (`-` = standard input). */
+  fromFiles?: string[];
+  /**
+   * Docker Engines. Used when `urls` are given, or when there are no `fromFiles` (then
+   * `DOCKER_HOST` from `env`, else the default socket).
+   */
+  docker?: EndpointSettings;
+  /** Render from the engines that answered when others fail. */
+  allowPartial?: boolean;
+  /** Timeout of each Docker request in milliseconds (default 10 s). */
+  dockerTimeoutMs?: number;
+  /** The engines are Swarm managers: list services' tasks (`vip`: the service VIPs). */
+  swarm?: { vip?: boolean };
+  /** Templates and outputs. */
+  targets?: Target[];
+  /** Backups, dry run, timeouts. */
+  apply?: Omit<ApplySettings, "notify">;
+  /** Signal this container through the Docker API after a changed apply. */
+  signalContainer?: { name: string; signal: string };
+  /** How long a new container may take to pass its readiness probe, default 10 s. */
+  readyTimeoutMs?: number;
+  /** How long a server removed through the HAProxy runtime API may drain, default 10 s. */
+  drainTimeoutMs?: number;
+}
+
+/** A rendered target and whether its output file changed. */
+export interface TargetOutcome extends RenderedTarget {
+  /** True when the output differed from the live file (always for `-`). */
+  changed: boolean;
+  /** Unified diff against the live file, in a dry run. */
+  diff?: string;
+  /** Backup made of the replaced file. */
+  backup?: string;
+}
+
+/** What {@link runOnce} did. */
+export interface RunResult extends ModelResult {
+  /** Every container discovered. */
+  containers: ContainerInfo[];
+  /** Engines that did not answer (only with `allowPartial`). */
+  failures: EngineFailure[];
+  /** Each target, in the order given. */
+  targets: TargetOutcome[];
+  /** Checks and reloads run. */
+  apply: ApplyReport;
+}
+
+/** The reads a run needs; tests may replace them. */
+export type RunIo = FileReader;
+
+/** Reads through Deno's file APIs. */
+export const denoRunIo: RunIo = denoFileReader;
+
+/** Containers of every source, and the engines that failed (with `allowPartial`). */
+export interface Discovery {
+  /** Every container of every source. */
+  containers: ContainerInfo[];
+  /** Engines that did not answer (only with `allowPartial`). */
+  failures: EngineFailure[];
+  /** Ids of the containers read from files (not probed for readiness). */
+  fromFiles: Set<string>;
+}
+
+/** True when a run reads Docker Engines: some are named, or no file is given. */
+export function usesEngines(options: RunOptions): boolean {
+  return (options.docker?.urls?.length ?? 0) > 0 || (options.fromFiles ?? []).length === 0;
+}
+
+/**
+ * Lists the containers of every configured source: the files, and the engines when any
+ * are named or no file is given.
+ *
+ * @throws {ConfigError} for a bad endpoint or TLS file
+ * @throws {DockerError} when a source cannot be read
+ */
+export async function discover(
+  options: RunOptions,
+  io: FileReader = denoRunIo,
+): Promise<Discovery> {
+  const files = options.fromFiles ?? [];
+  const useDocker = usesEngines(options);
+  const [fromFiles, fromDocker] = await Promise.all([
+    files.length > 0 ? readContainerFiles(files, io) : [],
+    useDocker
+      ? listEngines(dockerEngines(options), { allowPartial: options.allowPartial })
+      : { containers: [], failures: [] },
+  ]);
+  return {
+    containers: [...fromFiles, ...fromDocker.containers],
+    failures: fromDocker.failures,
+    fromFiles: new Set(fromFiles.map((c) => c.id)),
+  };
+}
+
+/**
+ * Discovers containers, builds the model, renders every target, then writes each output
+ * whose bytes changed. Templates are loaded and parsed before any source is read, and all
+ * targets are rendered before any is written.
+ *
+ * @example
+ * ```ts
+ * import { runOnce } from "./run_once.ts";
+ * const result = await runOnce({
+ *   fromFiles: ["examples/containers.json"],
+ *   targets: [{ template: "haproxy", output: "-" }],
+ * });
+ * console.log(result.targets[0].content.length > 0); // true
+ * ```
+ */
+export async function runOnce(options: RunOptions, io: RunIo = denoRunIo): Promise<RunResult> {
+  const loaded = await loadTargets(options.targets ?? [], io.readTextFile);
+  const { containers, failures, fromFiles } = await discover(options, io);
+  const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
+  const wait = options.readyTimeoutMs ?? 10_000;
+  const probe = await portProbeOf(loaded, options);
+  const result = await buildReadyModel(containers, options, gate, wait, fromFiles, probe);
+  const rendered = renderTargets(loaded, result.model);
+  const files = applyTargetsOf(rendered, options);
+  const haproxy = new HaproxyRuntime({ drainTimeoutMs: options.drainTimeoutMs });
+  const apply = await applyTargets(files, {
+    ...options.apply,
+    notify: notifier(options),
+    haproxy,
+  });
+  await haproxy.settled();
+  const targets = rendered.map((t): TargetOutcome => {
+    const report = apply.targets.find((r) => r.output === t.output);
+    return { ...t, changed: report?.changed ?? true, diff: report?.diff, backup: report?.backup };
+  });
+  return { ...result, containers, failures, targets, apply };
+}
+
+/**
+ * The Docker Engines of `options`: its `docker` endpoints (else `DOCKER_HOST`, else the
+ * default socket), each with the request timeout, Swarm mode and inspection it asks for.
+ */
+export function dockerEngines(options: RunOptions): DockerEngine[] {
+  return resolveEndpoints(options.docker).map((endpoint) =>
+    new DockerEngine(
+      endpoint,
+      options.dockerTimeoutMs,
+      options.swarm,
+      options.compat === "nginx-proxy",
+    )
+  );
+}
+
+/**
+ * The rendered targets that go to files, each with where its balancer serves the generation
+ * of the file it runs: the default http listener, on loopback unless the balancer listens on
+ * one address only.
+ */
+export function applyTargetsOf(rendered: RenderedTarget[], options: RunOptions): ApplyTarget[] {
+  const address = options.listenAddress;
+  const hostname = address === undefined || address === "0.0.0.0"
+    ? "127.0.0.1"
+    : address === "::"
+    ? "::1"
+    : address;
+  return rendered
+    .filter((t) => t.output !== "-")
+    .map((t) => ({ ...t, confirm: { hostname, port: options.listen ?? 80 } }));
+}
+
+/**
+ * The busy-port probe of a run: only when lbsync reloads a balancer itself (a file target
+ * with a reload command), since only then is the balancer on this host; never in a dry run.
+ */
+export async function portProbeOf(targets: Target[], options: RunOptions): Promise<BusyPortProbe> {
+  const reloaded = targets.filter((t) => t.output !== "-" && t.reload);
+  if (reloaded.length === 0 || options.apply?.dryRun) return () => new Map();
+  const live = await Promise.all(
+    reloaded.map((t) => Deno.readTextFile(t.output).catch(() => "")),
+  );
+  return localPortProbe(live, options.listen ?? 80, options.listenAddress);
+}
+
+/** One probe's bound: 2 s, or less when the ready timeout is shorter. */
+export function probeTimeout(options: RunOptions): number {
+  return Math.max(100, Math.min(2000, options.readyTimeoutMs ?? 10_000));
+}
+
+/** The `notify` step of an apply: signal a container when `--signal-container` is set. */
+export function notifier(options: RunOptions): (() => Promise<string>) | undefined {
+  const target = options.signalContainer;
+  if (!target) return undefined;
+  return async () => {
+    const [endpoint] = resolveEndpoints(options.docker);
+    await new DockerEngine(endpoint, options.dockerTimeoutMs).signal(target.name, target.signal);
+    return `sent ${target.signal} to container ${target.name}`;
+  };
+}
