@@ -92,11 +92,21 @@ export {
   type CycleReport,
   watch,
   type WatchActivity,
+  type WatchDeps,
   Watcher,
   type WatchObserver,
   type WatchOptions,
 } from "./lib/watch/watch.ts";
-export { buildReadyModel, type BusyPortProbe, ReadinessGate } from "./lib/watch/readiness.ts";
+export { type Clock, systemClock, type TimerId } from "./lib/watch/clock.ts";
+export { dockerSource, type EngineSource } from "./lib/watch/engine_source.ts";
+export type { FileWatcher } from "./lib/watch/file_watch.ts";
+export {
+  buildReadyModel,
+  type BusyPortProbe,
+  type Prober,
+  type ProbeResult,
+  ReadinessGate,
+} from "./lib/watch/readiness.ts";
 export type { RuntimeApplier, RuntimeOutcome } from "./lib/apply/runtime.ts";
 export { HaproxyRuntime, type RuntimeSettings } from "./lib/haproxy/runtime_apply.ts";
 export {

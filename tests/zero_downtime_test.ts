@@ -176,7 +176,8 @@ Deno.test({
               (await dockerOk(["inspect", "-f", "{{.State.Running}}", v1.name])) === "false",
             15_000,
           );
-          assert.match(watch!.log, new RegExp(`stopped ${v1.name}, retired by rollover`));
+          // lbsync logs the stop once Docker's stop call returns, which may be a moment later
+          await watch!.untilLog(new RegExp(`stopped ${v1.name}, retired by rollover`), 10_000);
         },
       );
     } finally {

@@ -5,15 +5,22 @@
  * @module
  */
 
+/** Calls `onChange(path)` when one of `paths` changes, until `signal` aborts. */
+export type FileWatcher = (
+  paths: string[],
+  onChange: (path: string) => void,
+  signal: AbortSignal,
+) => void;
+
 /**
  * Calls `onChange(path)` when one of `paths` is created, modified, renamed over or removed,
  * until `signal` aborts. Directories that cannot be watched are skipped.
  */
-export function watchFiles(
+export const watchFiles: FileWatcher = (
   paths: string[],
   onChange: (path: string) => void,
   signal: AbortSignal,
-): void {
+): void => {
   const wanted = new Set(paths.map(absolute));
   const dirs = new Set([...wanted].map((p) => p.slice(0, p.lastIndexOf("/")) || "/"));
   for (const dir of dirs) {
@@ -32,7 +39,7 @@ export function watchFiles(
       }
     })().catch(() => {});
   }
-}
+};
 
 function absolute(path: string): string {
   return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`.replace(/\/\.\//g, "/");

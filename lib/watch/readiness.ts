@@ -17,6 +17,7 @@ import type {
 
 /** The outcome of one probe. */
 export interface ProbeResult {
+  /** True when the server answered as it should. */
   ready: boolean;
   /** Why not, e.g. `GET http://10.0.0.5:8080/health: status 503`. */
   reason: string;

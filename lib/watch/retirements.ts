@@ -6,7 +6,8 @@
  * @module
  */
 import { errorMessage } from "../core/errors.ts";
-import type { DockerEngine } from "../sources/docker.ts";
+import { type Clock, systemClock, type TimerId } from "./clock.ts";
+import type { EngineSource } from "./engine_source.ts";
 import type { ContainerInfo, ModelResult } from "../core/types.ts";
 
 /**
@@ -29,13 +30,15 @@ export function retireDelay(
 
 /** Timers that stop retired containers; `cancelAll()` when the watch ends. */
 export class Retirements {
-  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #timers = new Map<string, TimerId>();
 
   /**
    * @param report where a stop or its failure is told
+   * @param clock the timers' clock
    */
   constructor(
     private readonly report: { info?(message: string): void; error?(message: string): void },
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /**
@@ -45,7 +48,7 @@ export class Retirements {
   schedule(
     result: ModelResult,
     containers: ContainerInfo[],
-    engines: DockerEngine[],
+    engines: EngineSource[],
     delayMs: number,
   ): void {
     const retired = new Set(
@@ -53,26 +56,26 @@ export class Retirements {
     );
     for (const [id, timer] of this.#timers) {
       if (!retired.has(id)) {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         this.#timers.delete(id);
       }
     }
     for (const id of retired) {
       if (this.#timers.has(id)) continue;
       const container = containers.find((c) => c.id === id);
-      const engine = engines.find((e) => e.endpoint.url === container?.engine) ?? engines[0];
+      const engine = engines.find((e) => e.url === container?.engine) ?? engines[0];
       if (!container || !engine || container.state !== "running") continue;
-      this.#timers.set(id, setTimeout(() => this.#stop(engine, container), delayMs));
+      this.#timers.set(id, this.clock.setTimeout(() => this.#stop(engine, container), delayMs));
     }
   }
 
   /** Cancels every stop not yet made. */
   cancelAll(): void {
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    for (const timer of this.#timers.values()) this.clock.clearTimeout(timer);
     this.#timers.clear();
   }
 
-  async #stop(engine: DockerEngine, container: ContainerInfo): Promise<void> {
+  async #stop(engine: EngineSource, container: ContainerInfo): Promise<void> {
     this.#timers.delete(container.id);
     try {
       await engine.stop(container.id);

@@ -9,16 +9,12 @@
 import { type ApplyReport, applyTargets } from "../apply/apply.ts";
 import { classifyEvent, type EventEffect } from "../core/input/docker_events.ts";
 import { ApplyError, type ApplyStep, errorMessage } from "../core/errors.ts";
-import { watchFiles } from "./file_watch.ts";
-import {
-  addEvent,
-  type Batch,
-  closesAt,
-  DEFAULT_HEARTBEAT,
-  type Heartbeat,
-} from "../core/heartbeat.ts";
+import { DEFAULT_HEARTBEAT, type Heartbeat } from "../core/heartbeat.ts";
 import { HaproxyRuntime } from "../haproxy/runtime_apply.ts";
-import { buildReadyModel, ReadinessGate } from "./readiness.ts";
+import { type Clock, systemClock, type TimerId } from "./clock.ts";
+import { dockerSource, type EngineSource } from "./engine_source.ts";
+import { type FileWatcher, watchFiles } from "./file_watch.ts";
+import { buildReadyModel, type BusyPortProbe, type Prober, ReadinessGate } from "./readiness.ts";
 import { retireDelay, Retirements } from "./retirements.ts";
 import {
   applyTargetsOf,
@@ -28,8 +24,7 @@ import {
   probeTimeout,
   type RunOptions,
 } from "./run_once.ts";
-import type { DockerEngine } from "../sources/docker.ts";
-import { followEvents } from "../sources/event_stream.ts";
+import { Scheduler, type WatchActivity, type Work } from "./scheduler.ts";
 import { readContainerFiles } from "../sources/files.ts";
 import {
   type LoadedTarget,
@@ -38,6 +33,8 @@ import {
   renderTargets,
 } from "../apply/targets.ts";
 import type { ContainerInfo, ModelResult } from "../core/types.ts";
+
+export type { WatchActivity };
 
 /** Settings of watch mode. */
 export interface WatchOptions extends RunOptions {
@@ -97,9 +94,6 @@ export interface WatchObserver {
   activity?(state: WatchActivity, pending: number): void;
 }
 
-/** What the loop is doing: nothing, collecting a batch, or a pass (render, check, reload). */
-export type WatchActivity = "idle" | "batching" | "applying";
-
 /** An observer that passes every report to each of `observers`. */
 export function fanOut(...observers: WatchObserver[]): WatchObserver {
   return {
@@ -114,52 +108,54 @@ export function fanOut(...observers: WatchObserver[]): WatchObserver {
   };
 }
 
-interface Pending {
-  engines: Set<string>;
-  files: boolean;
-  templates: boolean;
-  config: boolean;
-  reasons: Set<string>;
-  events: number;
+/**
+ * What a {@link Watcher} works with, each replaceable in tests: the clock, the engines, the
+ * readiness probes, the file watcher and the busy-port probe.
+ */
+export interface WatchDeps {
+  /** Time and timers, default the system's. */
+  clock?: Clock;
+  /** The engines, default the Docker engines of the options (none with only `fromFiles`). */
+  engines?: EngineSource[];
+  /** Readiness probes, default real HTTP GETs and TCP connects. */
+  prober?: Prober;
+  /** Calls back on changes of the given files until the signal aborts. */
+  watchFiles?: FileWatcher;
+  /** Which listen ports other processes hold, default probed on this machine. */
+  busyPorts?: BusyPortProbe;
 }
 
-const fresh = (): Pending => ({
-  engines: new Set(),
-  files: false,
-  templates: false,
-  config: false,
-  reasons: new Set(),
-  events: 0,
-});
+/** Re-probe containers that are not ready yet this often, for `readyTimeoutMs`. */
+const READINESS_RETRY_MS = 500;
 
-/** The watch loop. `run()` until its signal aborts. */
+/**
+ * The watch loop in three parts: the engines and files (sources) tell what changed; a
+ * {@link Scheduler} batches it by the heartbeat; each pass (this class) re-lists, builds,
+ * renders, checks and reloads. `run()` until its signal aborts.
+ */
 export class Watcher {
   #options: WatchOptions;
   readonly #observer: WatchObserver;
   readonly #reloadOptions?: () => Promise<WatchOptions>;
-  readonly #engines: DockerEngine[];
+  readonly #deps: WatchDeps;
+  readonly #clock: Clock;
+  readonly #engines: EngineSource[];
+  readonly #scheduler: Scheduler;
   readonly #containers = new Map<string, ContainerInfo[]>();
   readonly #stopping = new Set<string>();
   /** Creation times from `create` events, in ms: summaries only give whole seconds. */
   readonly #createdAt = new Map<string, number>();
   #fileContainers: ContainerInfo[] = [];
+  #fileIds = new Set<string>();
   #targets: LoadedTarget[] = [];
   #goodTargets: LoadedTarget[] = [];
-  #pending = fresh();
-  #batch: Batch | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
   #stopped = false;
-  #lastCycleAt = 0;
-  #fileIds = new Set<string>();
   readonly #gate: ReadinessGate;
   readonly #haproxy: HaproxyRuntime;
   /** When each not-ready container was first seen, to retry its probe promptly for a while. */
   readonly #notReadySince = new Map<string, number>();
-  #readinessTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Callers of {@link Watcher.refresh} waiting for the next pass. */
-  #waiters: ((failure: string | undefined) => void)[] = [];
+  #readinessTimer: TimerId | undefined;
+  #resyncTimer: TimerId | undefined;
   /** Retired containers and the timers that will stop them. */
   readonly #retirements: Retirements;
 
@@ -169,22 +165,33 @@ export class Watcher {
    * @param options what to watch and render
    * @param observer receives reports
    * @param reloadOptions re-reads the settings (the config file) on change and on SIGHUP
+   * @param deps the clock, engines and probes, when not the real ones (tests)
    */
   constructor(
     options: WatchOptions,
     observer: WatchObserver = {},
     reloadOptions?: () => Promise<WatchOptions>,
+    deps: WatchDeps = {},
   ) {
     this.#options = options;
     this.#observer = observer;
     this.#reloadOptions = reloadOptions;
+    this.#deps = deps;
+    this.#clock = deps.clock ?? systemClock;
     const useDocker = (options.docker?.urls?.length ?? 0) > 0 || !options.fromFiles?.length;
-    this.#engines = useDocker ? dockerEngines(options) : [];
-    this.#gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
-    this.#retirements = new Retirements(observer);
+    this.#engines = deps.engines ?? (useDocker ? dockerEngines(options).map(dockerSource) : []);
+    this.#gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) }, deps.prober);
+    this.#retirements = new Retirements(observer, this.#clock);
     this.#haproxy = new HaproxyRuntime({
       drainTimeoutMs: options.drainTimeoutMs,
       onError: (message) => this.#observer.error?.(message),
+    });
+    this.#scheduler = new Scheduler({
+      clock: this.#clock,
+      heartbeat: () => this.#options.heartbeat ?? DEFAULT_HEARTBEAT,
+      pass: (work) => this.#pass(work),
+      error: (message) => this.#observer.error?.(message),
+      activity: (state, pending) => this.#observer.activity?.(state, pending),
     });
   }
 
@@ -195,60 +202,41 @@ export class Watcher {
    */
   async run(signal: AbortSignal): Promise<void> {
     this.#targets = this.#goodTargets = await loadTargets(this.#options.targets ?? []);
-    this.#mark({ files: true, reason: "start", engines: this.#engines.map((e) => e.endpoint.url) });
-    this.#kick();
-
-    const followers = this.#engines.map((engine) =>
-      followEvents(engine, {
-        onEvent: (event) => this.#onEvent(classifyEvent(event), engine.endpoint.url),
-        onConnected: () => {
-          this.#observer.engine?.(engine.endpoint.url, "connected");
-          this.#mark({ engines: [engine.endpoint.url], reason: "reconnect" });
-          this.#kick();
-        },
-        onDisconnected: (reason, retryInMs) => {
-          this.#observer.engine?.(engine.endpoint.url, "disconnected", reason);
-          this.#observer.error?.(
-            `Event stream of ${engine.endpoint.url} lost: ${reason}; retrying in ${retryInMs} ms (keeping the last config)`,
-          );
-        },
-      }, { since: this.#options.since, signal })
+    this.#scheduler.now({ files: true, reason: "start", engines: this.engineUrls });
+    const followers = this.#engines.map((engine) => this.#follow(engine, signal));
+    (this.#deps.watchFiles ?? watchFiles)(
+      this.#watchedFiles(),
+      (path) => this.#onFileChange(path),
+      signal,
     );
-
-    watchFiles(this.#watchedFiles(), (path) => this.#onFileChange(path), signal);
-    const resync = this.#options.resyncMs ?? 60_000;
-    const interval = resync > 0
-      ? setInterval(() => this.resync("resync", false), resync)
-      : undefined;
+    this.#scheduleResync();
 
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener("abort", () => resolve(), { once: true });
     });
     this.#stopped = true;
-    clearInterval(interval);
-    clearTimeout(this.#timer);
-    clearTimeout(this.#readinessTimer);
+    this.#clock.clearTimeout(this.#resyncTimer);
+    this.#clock.clearTimeout(this.#readinessTimer);
     this.#retirements.cancelAll();
     await Promise.allSettled(followers);
-    await this.#running;
+    await this.#scheduler.stop();
   }
 
   /** The endpoints watched. */
   get engineUrls(): string[] {
-    return this.#engines.map((e) => e.endpoint.url);
+    return this.#engines.map((e) => e.url);
   }
 
   /** A full re-list of every engine now (and, with `reread`, of files and templates too). */
   resync(reason: string, reread: boolean): void {
-    this.#mark({
+    this.#scheduler.now({
       reason,
-      engines: this.#engines.map((e) => e.endpoint.url),
+      engines: this.engineUrls,
       files: true,
       templates: reread,
       config: reread,
     });
-    this.#kick();
   }
 
   /**
@@ -257,51 +245,59 @@ export class Watcher {
    * or the apply failed, else `undefined`.
    */
   refresh(reason: string): Promise<string | undefined> {
-    const done = new Promise<string | undefined>((resolve) => this.#waiters.push(resolve));
-    this.#mark({ reason, files: true, templates: true, config: true });
-    this.#kick();
+    const done = this.#scheduler.nextPass();
+    this.#scheduler.now({ reason, files: true, templates: true, config: true });
     return done;
   }
 
-  #onEvent(effect: EventEffect, engine: string): void {
-    this.#observer.event?.(effect, engine);
+  #follow(engine: EngineSource, signal: AbortSignal): Promise<void> {
+    return engine.follow({
+      onEvent: (event) => this.#onEvent(classifyEvent(event), engine),
+      onConnected: () => {
+        this.#observer.engine?.(engine.url, "connected");
+        this.#scheduler.now({ engines: [engine.url], reason: "reconnect" });
+      },
+      onDisconnected: (reason, retryInMs) => {
+        this.#observer.engine?.(engine.url, "disconnected", reason);
+        this.#observer.error?.(
+          `Event stream of ${engine.url} lost: ${reason}; retrying in ${retryInMs} ms (keeping the last config)`,
+        );
+      },
+    }, { since: this.#options.since, signal });
+  }
+
+  /** A resync every `resyncMs` (default 60 s; 0: never), read anew each time. */
+  #scheduleResync(): void {
+    const every = this.#options.resyncMs ?? 60_000;
+    if (every <= 0 || this.#stopped) return;
+    this.#resyncTimer = this.#clock.setTimeout(() => {
+      this.resync("resync", false);
+      this.#scheduleResync();
+    }, every);
+  }
+
+  #onEvent(effect: EventEffect, engine: EngineSource): void {
+    this.#observer.event?.(effect, engine.url);
     if (effect.kind === "create" && effect.timeMs > 0) {
       this.#createdAt.set(effect.containerId, effect.timeMs);
     }
     if (effect.kind === "destroy") {
       this.#createdAt.delete(effect.containerId);
-      this.#engines.find((e) => e.endpoint.url === engine)?.forget(effect.containerId);
+      engine.forget(effect.containerId);
     }
     if (!effect.relevant) return;
     if (effect.settled) this.#stopping.delete(effect.containerId);
-    this.#mark({ engines: [engine], reason: "events" });
-    this.#pending.events += 1;
     if (effect.stopping) this.#stopping.add(effect.containerId);
-    // Drain: a container that begins to stop leaves the pool now, not after the heartbeat,
-    // unless a pass ran less than MAX ago: in a storm of stops the heartbeat holds, so
-    // there is still at most one apply per MAX.
-    const heartbeat = this.#options.heartbeat ?? DEFAULT_HEARTBEAT;
-    if (effect.stopping && Date.now() - this.#lastCycleAt >= heartbeat.maxMs) {
-      this.#closeBatchNow();
-      return;
-    }
-    this.#startOrExtendBatch();
-  }
-
-  #closeBatchNow(): void {
-    clearTimeout(this.#timer);
-    this.#batch = undefined;
-    this.#kick();
+    this.#scheduler.event(engine.url, effect.stopping);
   }
 
   #onFileChange(path: string): void {
     const o = this.#options;
     if (path === absolute(o.configPath)) {
-      this.#mark({ config: true, templates: true, reason: "files" });
+      this.#scheduler.batch({ config: true, templates: true, reason: "files" });
     } else if ((o.fromFiles ?? []).some((f) => absolute(f) === path)) {
-      this.#mark({ files: true, reason: "files" });
-    } else this.#mark({ templates: true, reason: "files" });
-    this.#startOrExtendBatch();
+      this.#scheduler.batch({ files: true, reason: "files" });
+    } else this.#scheduler.batch({ templates: true, reason: "files" });
   }
 
   #watchedFiles(): string[] {
@@ -313,157 +309,19 @@ export class Watcher {
     return [...templates, ...files, ...(o.configPath ? [o.configPath] : [])];
   }
 
-  #mark(
-    work: {
-      engines?: string[];
-      files?: boolean;
-      templates?: boolean;
-      config?: boolean;
-      reason: string;
-    },
-  ): void {
-    for (const url of work.engines ?? []) this.#pending.engines.add(url);
-    if (work.files) this.#pending.files = true;
-    if (work.templates) this.#pending.templates = true;
-    if (work.config) this.#pending.config = true;
-    this.#pending.reasons.add(work.reason);
-  }
-
-  /** Opens a batch or extends it; it closes by the heartbeat rule. */
-  #startOrExtendBatch(): void {
-    if (this.#stopped) return;
-    const now = Date.now();
-    this.#batch = addEvent(this.#batch, now);
-    clearTimeout(this.#timer);
-    const delay = Math.max(
-      0,
-      closesAt(this.#batch, this.#options.heartbeat ?? DEFAULT_HEARTBEAT) - now,
-    );
-    this.#timer = setTimeout(() => {
-      this.#batch = undefined;
-      this.#kick();
-    }, delay);
-    this.#reportActivity();
-  }
-
-  /** Runs a cycle now, or right after the one in progress. */
-  #kick(): void {
-    if (this.#stopped && this.#running) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#cycle()
-      .catch((error) => this.#observer.error?.(errorMessage(error)))
-      .finally(() => {
-        this.#running = undefined;
-        if (this.#again && !this.#stopped) {
-          this.#again = false;
-          this.#kick();
-        }
-        this.#reportActivity();
-      });
-    this.#reportActivity();
-  }
-
-  #reportActivity(): void {
-    const state = this.#running
-      ? "applying"
-      : this.#batch || this.#pending.reasons.size > 0
-      ? "batching"
-      : "idle";
-    this.#observer.activity?.(state, this.#pending.events);
-  }
-
-  async #cycle(): Promise<void> {
-    if (this.#batch) return; // a batch is still open: its close runs the cycle
-    const waiters = this.#waiters.splice(0);
-    let failure: string | undefined;
-    try {
-      failure = await this.#pass();
-    } catch (error) {
-      failure = errorMessage(error);
-      throw error;
-    } finally {
-      for (const resolve of waiters) resolve(failure);
-    }
-  }
-
   /** One pass; resolves with why it failed to apply, if it did. */
-  async #pass(): Promise<string | undefined> {
-    const work = this.#pending;
-    this.#pending = fresh();
-    if (work.reasons.size === 0) return undefined;
-    let failure: string | undefined;
+  async #pass(work: Work): Promise<string | undefined> {
     const started = performance.now();
-    this.#lastCycleAt = Date.now();
-
-    if (work.config && this.#reloadOptions) {
-      try {
-        this.#options = await this.#reloadOptions();
-        work.templates = true;
-        work.files = true;
-      } catch (error) {
-        failure = errorMessage(error);
-        this.#observer.error?.(`Keeping the previous settings: ${failure}`);
-      }
-    }
-    if (work.templates) {
-      try {
-        this.#targets = await loadTargets(this.#options.targets ?? []);
-      } catch (error) {
-        this.#observer.error?.(`Keeping the previous templates: ${errorMessage(error)}`);
-      }
-    }
-    await Promise.all(
-      this.#engines.filter((e) => work.engines.has(e.endpoint.url)).map(async (engine) => {
-        try {
-          const name = this.#engines.length > 1 ? engine.endpoint.url : "";
-          this.#containers.set(engine.endpoint.url, await engine.list(name));
-        } catch (error) {
-          this.#observer.error?.(`${errorMessage(error)} (keeping its last known containers)`);
-        }
-      }),
-    );
-    if (work.files && this.#options.fromFiles?.length) {
-      try {
-        this.#fileContainers = await readContainerFiles(this.#options.fromFiles);
-        this.#fileIds = new Set(this.#fileContainers.map((c) => c.id));
-      } catch (error) {
-        this.#observer.error?.(`${errorMessage(error)} (keeping its last contents)`);
-      }
-    }
-
-    const containers = [...this.#fileContainers, ...[...this.#containers.values()].flat()]
-      .map((c) => this.#refine(c));
-    const probe = await portProbeOf(this.#targets, this.#options);
-    const result = await buildReadyModel(
-      containers,
-      this.#options,
-      this.#gate,
-      0,
-      this.#fileIds,
-      probe,
-    );
+    const failure = await this.#rereadSettings(work);
+    await this.#rereadTemplates(work);
+    await this.#relist(work);
+    await this.#rereadFiles(work);
+    const { result, containers } = await this.#build();
     this.#followReadiness(result);
-    const retireAfter = retireDelay(this.#options);
-    if (retireAfter !== undefined) {
-      this.#retirements.schedule(result, containers, this.#engines, retireAfter);
-    }
+    this.#scheduleRetirements(result, containers);
     this.#observer.built?.(result);
-    const rendered = this.#render(result);
-    const files = applyTargetsOf(rendered, this.#options);
-    const apply = await applyTargets(files, {
-      ...this.#options.apply,
-      notify: notifier(this.#options),
-      haproxy: this.#haproxy,
-    }).catch((error) => {
-      failure = errorMessage(error);
-      this.#observer.error?.(`${failure} (will retry at the next change)`);
-      this.#observer.applyFailed?.(failure, error instanceof ApplyError ? error.step : undefined);
-      return undefined;
-    });
-    if (!apply) return failure;
+    const apply = await this.#apply(result);
+    if (typeof apply === "string") return apply;
     this.#observer.cycle?.({
       reasons: [...work.reasons],
       events: work.events,
@@ -473,6 +331,93 @@ export class Watcher {
       ms: Math.round(performance.now() - started),
     });
     return failure;
+  }
+
+  /** The config file, when it changed; a bad one keeps the previous settings. */
+  async #rereadSettings(work: Work): Promise<string | undefined> {
+    if (!work.config || !this.#reloadOptions) return undefined;
+    try {
+      this.#options = await this.#reloadOptions();
+      work.templates = true;
+      work.files = true;
+      return undefined;
+    } catch (error) {
+      const failure = errorMessage(error);
+      this.#observer.error?.(`Keeping the previous settings: ${failure}`);
+      return failure;
+    }
+  }
+
+  async #rereadTemplates(work: Work): Promise<void> {
+    if (!work.templates) return;
+    try {
+      this.#targets = await loadTargets(this.#options.targets ?? []);
+    } catch (error) {
+      this.#observer.error?.(`Keeping the previous templates: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Re-lists the engines `work` names; one that fails keeps its last known containers. */
+  async #relist(work: Work): Promise<void> {
+    await Promise.all(
+      this.#engines.filter((e) => work.engines.has(e.url)).map(async (engine) => {
+        try {
+          const name = this.#engines.length > 1 ? engine.url : "";
+          this.#containers.set(engine.url, await engine.list(name));
+        } catch (error) {
+          this.#observer.error?.(`${errorMessage(error)} (keeping its last known containers)`);
+        }
+      }),
+    );
+  }
+
+  async #rereadFiles(work: Work): Promise<void> {
+    if (!work.files || !this.#options.fromFiles?.length) return;
+    try {
+      this.#fileContainers = await readContainerFiles(this.#options.fromFiles);
+      this.#fileIds = new Set(this.#fileContainers.map((c) => c.id));
+    } catch (error) {
+      this.#observer.error?.(`${errorMessage(error)} (keeping its last contents)`);
+    }
+  }
+
+  /** The model of every known container, with readiness and the ports others hold. */
+  async #build(): Promise<{ result: ModelResult; containers: ContainerInfo[] }> {
+    const containers = [...this.#fileContainers, ...[...this.#containers.values()].flat()]
+      .map((c) => this.#refine(c));
+    const probe = this.#deps.busyPorts ?? await portProbeOf(this.#targets, this.#options);
+    const result = await buildReadyModel(
+      containers,
+      this.#options,
+      this.#gate,
+      0,
+      this.#fileIds,
+      probe,
+    );
+    return { result, containers };
+  }
+
+  #scheduleRetirements(result: ModelResult, containers: ContainerInfo[]): void {
+    const retireAfter = retireDelay(this.#options);
+    if (retireAfter === undefined) return;
+    this.#retirements.schedule(result, containers, this.#engines, retireAfter);
+  }
+
+  /** Renders, writes, checks and reloads; a failure is reported and returned as text. */
+  async #apply(result: ModelResult): Promise<ApplyReport | string> {
+    const files = applyTargetsOf(this.#render(result), this.#options);
+    try {
+      return await applyTargets(files, {
+        ...this.#options.apply,
+        notify: notifier(this.#options),
+        haproxy: this.#haproxy,
+      });
+    } catch (error) {
+      const failure = errorMessage(error);
+      this.#observer.error?.(`${failure} (will retry at the next change)`);
+      this.#observer.applyFailed?.(failure, error instanceof ApplyError ? error.step : undefined);
+      return failure;
+    }
   }
 
   /**
@@ -493,7 +438,7 @@ export class Watcher {
    * after they were first seen, then at each batch and resync.
    */
   #followReadiness(result: ModelResult): void {
-    const now = Date.now();
+    const now = this.#clock.now();
     const waiting = new Set(
       result.skipped.filter((s) => s.code === "not-ready").map((s) => s.id),
     );
@@ -503,12 +448,12 @@ export class Watcher {
     for (const id of waiting) if (!this.#notReadySince.has(id)) this.#notReadySince.set(id, now);
     const limit = this.#options.readyTimeoutMs ?? 10_000;
     const soon = [...this.#notReadySince.values()].some((since) => now - since < limit);
-    clearTimeout(this.#readinessTimer);
+    this.#clock.clearTimeout(this.#readinessTimer);
     if (!soon || this.#stopped) return;
-    this.#readinessTimer = setTimeout(() => {
-      this.#mark({ reason: "readiness" });
-      this.#kick();
-    }, 500);
+    this.#readinessTimer = this.#clock.setTimeout(
+      () => this.#scheduler.now({ reason: "readiness" }),
+      READINESS_RETRY_MS,
+    );
   }
 
   /** Renders with the current templates; a template that fails falls back to the last good one. */

@@ -1,0 +1,305 @@
+/**
+ * The watch loop on a timeline, without sleeping: a fake engine (its containers, events and
+ * stream breaks), a fake clock (time moves when the test says) and fake readiness probes
+ * drive the real Watcher, which renders and writes a real file. Bursts, early drain on a
+ * stop, readiness re-probes, retirement, resync and reconnect, each at the millisecond the
+ * rules say.
+ */
+import assert from "node:assert/strict";
+import type { ContainerInfo, EngineSource, ProbeResult, WatchOptions } from "../mod.ts";
+import { Watcher } from "../mod.ts";
+import type { EventHandlers } from "../lib/sources/event_stream.ts";
+import { FakeClock } from "./support/fake_clock.ts";
+import { container, resetContainers } from "./support/fixtures.ts";
+
+/** An engine whose containers and events the test sets. */
+class FakeEngine implements EngineSource {
+  readonly url = "unix:///fake/docker.sock";
+  containers: ContainerInfo[] = [];
+  lists = 0;
+  readonly stopped: string[] = [];
+  #handlers: EventHandlers | undefined;
+
+  list(): Promise<ContainerInfo[]> {
+    this.lists += 1;
+    return Promise.resolve(this.containers.map((c) => ({ ...c })));
+  }
+
+  forget(): void {}
+
+  stop(id: string): Promise<void> {
+    this.stopped.push(id);
+    return Promise.resolve();
+  }
+
+  follow(handlers: EventHandlers, options: { signal: AbortSignal }): Promise<void> {
+    this.#handlers = handlers;
+    handlers.onConnected();
+    return new Promise((resolve) => options.signal.addEventListener("abort", () => resolve()));
+  }
+
+  /** A container event, as Docker sends it. */
+  emit(action: string, c: ContainerInfo, attributes: Record<string, string> = {}): void {
+    this.#handlers!.onEvent({
+      Type: "container",
+      Action: action,
+      Actor: { ID: c.id, Attributes: attributes },
+    });
+  }
+
+  /** A container starts: it is listed from now on, and its event arrives. */
+  start(c: ContainerInfo): void {
+    this.containers.push(c);
+    this.emit("start", c);
+  }
+
+  disconnect(reason: string): void {
+    this.#handlers!.onDisconnected(reason, 250);
+  }
+
+  reconnect(): void {
+    this.#handlers!.onConnected();
+  }
+}
+
+interface Pass {
+  /** Milliseconds after the rig's start. */
+  at: number;
+  reasons: string[];
+  events: number;
+}
+
+/** A real Watcher on a fake engine and clock, writing `{{service}}: servers` to a file. */
+class Rig {
+  readonly clock = new FakeClock();
+  readonly engine = new FakeEngine();
+  readonly passes: Pass[] = [];
+  readonly errors: string[] = [];
+  readonly infos: string[] = [];
+  readonly #stop = new AbortController();
+  #applying = false;
+  #running: Promise<void> | undefined;
+  #t0 = this.clock.now();
+
+  private constructor(readonly dir: string) {}
+
+  static async start(
+    options: Partial<WatchOptions> = {},
+    ready: (c: string) => boolean = () => true,
+    containers: ContainerInfo[] = [],
+  ): Promise<Rig> {
+    const rig = new Rig(await Deno.makeTempDir({ prefix: "lbsync-loop-" }));
+    rig.engine.containers = containers;
+    const template = `${rig.dir}/list.mustache`;
+    await Deno.writeTextFile(
+      template,
+      "{{#services}}{{name}}:{{#servers}} {{name}}{{/servers}}\n{{/services}}",
+    );
+    const watcher = new Watcher(
+      {
+        targets: [{ template, output: rig.out }],
+        heartbeat: { minMs: 500, maxMs: 2000 },
+        ...options,
+      },
+      {
+        cycle: (r) =>
+          rig.passes.push({ at: rig.clock.now() - rig.#t0, reasons: r.reasons, events: r.events }),
+        activity: (state) => rig.#applying = state === "applying",
+        error: (m) => rig.errors.push(m),
+        info: (m) => rig.infos.push(m),
+      },
+      undefined,
+      {
+        clock: rig.clock,
+        engines: [rig.engine],
+        prober: (_service, server): Promise<ProbeResult> =>
+          Promise.resolve({ ready: ready(server.name), reason: "status 503" }),
+        watchFiles: () => {},
+        busyPorts: () => new Map(),
+      },
+    );
+    rig.clock.settle = () => rig.settled();
+    rig.#running = watcher.run(rig.#stop.signal);
+    await rig.until("the first passes", () => rig.passes.length >= 1 && !rig.#applying);
+    await rig.settled();
+    rig.mark();
+    return rig;
+  }
+
+  get out(): string {
+    return `${this.dir}/out.txt`;
+  }
+
+  /** Starts the timeline (and the list of passes) anew from now. */
+  mark(): void {
+    this.#t0 = this.clock.now();
+    this.passes.length = 0;
+  }
+
+  /** Waits (really, bounded) until no pass is running. */
+  async settled(): Promise<void> {
+    await this.until("the pass to finish", () => !this.#applying);
+  }
+
+  async until(what: string, test: () => boolean, ms = 5000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!test()) {
+      if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
+  /** The servers of each service in the rendered file. */
+  async served(): Promise<Record<string, string[]>> {
+    const text = await Deno.readTextFile(this.out).catch(() => "");
+    return Object.fromEntries(
+      text.split("\n").filter(Boolean).map((line) => {
+        const [name, servers] = line.split(":");
+        return [name, servers.trim().split(" ").filter(Boolean)];
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#running;
+    await Deno.remove(this.dir, { recursive: true });
+  }
+}
+
+const web = (name: string, labels: Record<string, string> = {}) =>
+  container(name, { "lbsync.service": "web", ...labels });
+
+Deno.test("watch loop: a burst is one pass, MIN after its last event", async () => {
+  resetContainers();
+  const rig = await Rig.start();
+  try {
+    for (let i = 0; i < 5; i++) {
+      rig.engine.start(web(`web-${i}`));
+      await rig.clock.advance(100);
+    }
+    assert.deepEqual(rig.passes, []);
+    await rig.clock.advance(399);
+    assert.deepEqual(rig.passes, [], "499 ms after the last event: still batching");
+    await rig.clock.advance(1);
+    assert.deepEqual(rig.passes, [{ at: 900, reasons: ["events"], events: 5 }]);
+    assert.deepEqual((await rig.served()).web, ["web-0", "web-1", "web-2", "web-3", "web-4"]);
+  } finally {
+    await rig.stop();
+  }
+});
+
+Deno.test("watch loop: a storm of events gets one pass per MAX, never more", async () => {
+  resetContainers();
+  const rig = await Rig.start();
+  try {
+    for (let t = 0; t <= 4800; t += 300) {
+      rig.engine.start(web(`web-${t}`));
+      await rig.clock.advance(300);
+    }
+    await rig.clock.advance(1000);
+    // batches: 0-1800 closes at 0 + MAX; 2100-3900 at 2100 + MAX; 4200-4800 at 4800 + MIN
+    assert.deepEqual(rig.passes.map((p) => [p.at, p.events]), [[2000, 7], [4100, 7], [5300, 3]]);
+    assert.equal((await rig.served()).web.length, 17);
+  } finally {
+    await rig.stop();
+  }
+});
+
+Deno.test("watch loop: a stop drains at once, a second stop within MAX waits for the batch", async () => {
+  resetContainers();
+  const [a, b, c] = [web("a"), web("b"), web("c")];
+  const rig = await Rig.start({}, () => true, [a, b, c]);
+  try {
+    await rig.clock.advance(5000); // quiet: the last pass is long ago
+    rig.mark();
+    rig.engine.emit("kill", a, { signal: "15" });
+    await rig.settled();
+    assert.deepEqual(rig.passes, [{ at: 0, reasons: ["events"], events: 1 }], "no heartbeat wait");
+    assert.deepEqual((await rig.served()).web, ["b", "c"], "a is out while it still runs");
+    await rig.clock.advance(100);
+    rig.engine.emit("kill", b, { signal: "15" });
+    await rig.clock.advance(499);
+    assert.equal(rig.passes.length, 1, "within MAX of the last pass: batched");
+    await rig.clock.advance(1);
+    assert.deepEqual(rig.passes.map((p) => p.at), [0, 600]);
+    assert.deepEqual((await rig.served()).web, ["c"]);
+    rig.engine.emit("kill", c, { signal: "1" }); // SIGHUP reloads the app: it does not stop
+    await rig.clock.advance(600);
+    assert.deepEqual((await rig.served()).web, ["c"]);
+  } finally {
+    await rig.stop();
+  }
+});
+
+Deno.test("watch loop: a container not ready is probed again every 500 ms for the ready timeout", async () => {
+  resetContainers();
+  const ready = new Set(["old"]);
+  const old = web("old", { "lbsync.health": "/health" });
+  const rig = await Rig.start({ readyTimeoutMs: 2000 }, (name) => ready.has(name), [old]);
+  try {
+    rig.engine.start(web("slow", { "lbsync.health": "/health" }));
+    rig.engine.start(web("never", { "lbsync.health": "/health" }));
+    await rig.clock.advance(500); // the batch
+    assert.deepEqual((await rig.served()).web, ["old"]);
+    await rig.clock.advance(1000); // two re-probes, at 1000 and 1500
+    ready.add("slow");
+    await rig.clock.advance(500); // 2000: the last re-probe finds slow ready
+    assert.deepEqual((await rig.served()).web, ["old", "slow"]);
+    await rig.clock.advance(10_000);
+    assert.deepEqual(rig.passes.map((p) => [p.at, p.reasons.join()]), [
+      [500, "events"],
+      [1000, "readiness"],
+      [1500, "readiness"],
+      [2000, "readiness"],
+      [2500, "readiness"], // 2000 ms after never was first seen (at 500): the last re-probe
+    ], "then never is left to the next batch or resync");
+  } finally {
+    await rig.stop();
+  }
+});
+
+Deno.test("watch loop: a rollover's retired container is stopped when its grace ends, not before", async () => {
+  resetContainers();
+  const labels = { "lbsync.rollover": "true" };
+  const v1 = web("v1", labels);
+  const rig = await Rig.start({ retireAfterMs: 3000 }, () => true, [v1]);
+  try {
+    assert.deepEqual((await rig.served()).web, ["v1"]);
+    rig.engine.start(web("v2", labels));
+    await rig.clock.advance(500);
+    assert.deepEqual((await rig.served()).web, ["v2"]);
+    await rig.clock.advance(2999);
+    assert.deepEqual(rig.engine.stopped, []);
+    await rig.clock.advance(1);
+    assert.deepEqual(rig.engine.stopped, [v1.id]);
+    await rig.until("the stop is told", () => rig.infos.some((m) => m.includes("stopped v1")));
+  } finally {
+    await rig.stop();
+  }
+});
+
+Deno.test("watch loop: a resync re-lists on its timer; a reconnect re-lists at once", async () => {
+  resetContainers();
+  const rig = await Rig.start({ resyncMs: 10_000 }, () => true, [web("a")]);
+  try {
+    const lists = rig.engine.lists;
+    rig.engine.containers.push(web("missed")); // a change whose event never came
+    await rig.clock.advance(9_999);
+    assert.deepEqual(rig.passes, []);
+    await rig.clock.advance(1);
+    assert.deepEqual(rig.passes, [{ at: 10_000, reasons: ["resync"], events: 0 }]);
+    assert.equal(rig.engine.lists, lists + 1);
+    assert.deepEqual((await rig.served()).web, ["a", "missed"]);
+
+    rig.engine.disconnect("connection reset");
+    assert.match(rig.errors.join("\n"), /lost: connection reset; retrying in 250 ms \(keeping/);
+    rig.engine.containers.push(web("meanwhile"));
+    rig.engine.reconnect();
+    await rig.settled();
+    assert.deepEqual(rig.passes.at(-1), { at: 10_000, reasons: ["reconnect"], events: 0 });
+    assert.deepEqual((await rig.served()).web, ["a", "meanwhile", "missed"]);
+  } finally {
+    await rig.stop();
+  }
+});
