@@ -6,7 +6,8 @@
  * exactly the running containers.
  * Needs the test engine (scripts/engine_start.sh), nginx, haproxy and wrk.
  *
- * Each balancer runs twice: with reloads, and reload-free (HAProxy's runtime API through
+ * No dockerd restart in the churn: without `--live-restore` it stops every backend (the
+ * reconnect itself is tests/watch_reconnect_test.ts). Each balancer runs twice: with reloads, and reload-free (HAProxy's runtime API through
  * `--haproxy-socket`, nginx's resolver through `--nginx-dns`).
  *
  *   deno task bench:soak                       # 15 minutes on each balancer, in each mode
@@ -101,7 +102,8 @@ async function soak(
         const action = live.length <= 2 ? 0 : live.length >= 7 ? 1 + Math.floor(rnd() * 3) : Math
           .floor(rnd() * 6);
         const name = pick();
-        if (action === 0) await start();
+        // a failed docker command (a busy engine) is told and the churn goes on
+        if (action === 0) await start().catch((e) => console.error(`churn: ${e.message}`));
         else if (action === 1) {
           await docker(["stop", "-t", "1", name]);
           await docker(["rm", "-f", name]);
@@ -115,7 +117,7 @@ async function soak(
           await docker(["network", "disconnect", net, name]);
           await new Promise((r) => setTimeout(r, 1000));
           await docker(["network", "connect", net, name]);
-        } else await start();
+        } else await start().catch((e) => console.error(`churn: ${e.message}`));
       }
     })();
 
