@@ -4,6 +4,8 @@ import { CONFIG_SETTINGS } from "../lib/settings/config_file.ts";
 import { helpText } from "../lib/settings/help.ts";
 import { COMMANDS, OPTION_SPECS } from "../lib/settings/options.ts";
 import { lbsync } from "./support/cli.ts";
+import { DEFAULTS } from "../lib/core/defaults.ts";
+import { formatDuration, parseDuration } from "../lib/core/util/duration.ts";
 
 const README = await Deno.readTextFile(new URL("../README.md", import.meta.url));
 
@@ -22,6 +24,38 @@ Deno.test("every option is in the README's CLI reference", () => {
   const reference = README.slice(README.indexOf("## CLI reference"), README.indexOf("## Built-in"));
   const missing = OPTION_SPECS.filter((o) => !reference.includes(`--${o.name}`)).map((o) => o.name);
   assert.deepEqual(missing, []);
+});
+
+Deno.test("the README's CLI reference states each option's default as the table does", () => {
+  const reference = README.slice(README.indexOf("## CLI reference"), README.indexOf("## Built-in"));
+  const wrong: string[] = [];
+  for (const o of OPTION_SPECS) {
+    const stated = /\(default ([^,;)\s]+)/.exec(o.help)?.[1];
+    if (stated === undefined || stated === "text" || stated === "match") continue;
+    const row = reference.split("\n").find((line) =>
+      line.startsWith("| ") && new RegExp(`\`--${o.name}\\b`).test(line.split("|")[1])
+    );
+    if (!row?.includes(`default \`${stated}\``)) wrong.push(`--${o.name}: default ${stated}`);
+  }
+  assert.deepEqual(wrong, []);
+});
+
+Deno.test("defaults are written once: the help prints DEFAULTS, durations as they parse", () => {
+  const help = helpText();
+  for (const ms of [DEFAULTS.readyTimeoutMs, DEFAULTS.commandTimeoutMs, DEFAULTS.resyncMs]) {
+    assert.ok(help.includes(`default ${formatDuration(ms)}`), formatDuration(ms));
+    assert.equal(parseDuration(formatDuration(ms)), ms);
+  }
+  assert.ok(help.includes(`default ${DEFAULTS.labelPrefix})`));
+  assert.deepEqual([0, 1, 1500, 2000, 60_000, 90_000, 7_200_000].map(formatDuration), [
+    "0",
+    "1ms",
+    "1500ms",
+    "2s",
+    "1m",
+    "90s",
+    "2h",
+  ]);
 });
 
 Deno.test("lbsync help COMMAND and COMMAND --help print that command's help", async () => {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { DEFAULTS } from "../core/defaults.ts";
 import { unifiedDiff } from "../core/util/diff.ts";
 import { ApplyError, errorMessage } from "../core/errors.ts";
 import {
@@ -124,7 +125,7 @@ export async function applyTargets(
   now: () => Date = () => new Date(),
 ): Promise<ApplyReport> {
   const report: ApplyReport = { targets: [], checks: [], reloads: [] };
-  const timeout = settings.commandTimeoutMs ?? 30_000;
+  const timeout = settings.commandTimeoutMs ?? DEFAULTS.commandTimeoutMs;
   const locks: Lock[] = [];
   try {
     for (const output of [...new Set(targets.map((t) => t.output))].sort()) {
@@ -173,7 +174,7 @@ export async function applyTargets(
             t.output,
             before,
             settings.backupDir,
-            settings.keepBackups ?? 10,
+            settings.keepBackups ?? DEFAULTS.keepBackups,
             now(),
           );
           report.targets.find((r) => r.output === t.output)!.backup = backup;
@@ -239,7 +240,7 @@ export async function applyTargets(
       targets,
       live,
       report,
-      settings.confirmTimeoutMs ?? 10_000,
+      settings.confirmTimeoutMs ?? DEFAULTS.confirmTimeoutMs,
     );
     if (stale.length > 0) {
       // the balancer runs the old files: put them back, so the next apply tries again

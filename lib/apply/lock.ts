@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { DEFAULTS } from "../core/defaults.ts";
 import { ApplyError, errorMessage, isNotFound } from "../core/errors.ts";
 import { dirname } from "./write_file.ts";
 
@@ -34,7 +35,7 @@ export function lockPath(output: string): string {
  */
 export async function acquireLock(output: string, options: LockOptions = {}): Promise<Lock> {
   const path = lockPath(output);
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.lockTimeoutMs;
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { write: true, create: true });

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DEFAULTS } from "./defaults.ts";
 import { parseDuration } from "./util/duration.ts";
 import { ConfigError } from "./errors.ts";
 
@@ -17,7 +18,7 @@ export interface Heartbeat {
 }
 
 /** The default, `500ms:2s`. */
-export const DEFAULT_HEARTBEAT: Heartbeat = { minMs: 500, maxMs: 2000 };
+export const DEFAULT_HEARTBEAT: Heartbeat = DEFAULTS.heartbeat;
 
 /**
  * Parses `MIN[:MAX]`; MAX defaults to 4 x MIN. `0` closes every batch at once.

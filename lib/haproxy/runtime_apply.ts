@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { DEFAULTS } from "../core/defaults.ts";
 import { errorMessage, RuntimeApiError } from "../core/errors.ts";
 import {
   bareAddress,
@@ -90,7 +91,11 @@ export class HaproxyRuntime implements RuntimeApplier {
   #delete(api: RuntimeApi, server: ServerLine): void {
     const id = key(api.path, server);
     if (this.#deleting.has(id)) return;
-    const done = drainAndDelete(api, server, this.#settings.drainTimeoutMs ?? 10_000)
+    const done = drainAndDelete(
+      api,
+      server,
+      this.#settings.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs,
+    )
       .catch((error) => this.#settings.onError?.(errorMessage(error)))
       .finally(() => this.#deleting.delete(id));
     this.#deleting.set(id, done);

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { DEFAULTS } from "../core/defaults.ts";
 import { parseArgs } from "node:util";
 import { parseDuration } from "../core/util/duration.ts";
 import { errorMessage, UsageError } from "../core/errors.ts";
@@ -203,7 +204,7 @@ export function parseCommandLine(
     heartbeat: values.heartbeat === undefined ? undefined : heartbeat(values.heartbeat),
     // Swarm has no task events: a scaled service is seen at the next resync
     resyncMs: duration("--resync", values.resync) ??
-      (values.swarm || values["swarm-vip"] ? 5_000 : undefined),
+      (values.swarm || values["swarm-vip"] ? DEFAULTS.swarmResyncMs : undefined),
     since: values.since === undefined ? undefined : parseSince(values.since, now),
     configPath: values.config,
     readyTimeoutMs: duration("--ready-timeout", values["ready-timeout"]),

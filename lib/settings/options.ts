@@ -5,6 +5,9 @@
  * @module
  */
 
+import { DEFAULTS } from "../core/defaults.ts";
+import { formatDuration as d } from "../core/util/duration.ts";
+
 /** The commands of `lbsync`. */
 export const COMMANDS = ["render", "watch", "explain", "route"] as const;
 
@@ -147,7 +150,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     value: "P",
     section: "Selection",
     commands: ALL,
-    help: "label prefix (default lbsync)",
+    help: `label prefix (default ${DEFAULTS.labelPrefix})`,
   },
   {
     name: "name-prefix",
@@ -156,7 +159,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     section: "Selection",
     commands: ALL,
     help:
-      "prefix of every upstream and backend name lbsync generates\n(default lbsync_), so no label can name the operator's own",
+      `prefix of every upstream and backend name lbsync generates\n(default ${DEFAULTS.namePrefix}), so no label can name the operator's own`,
   },
   {
     name: "include-unhealthy",
@@ -181,7 +184,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     section: "Readiness and rollover",
     commands: ALL,
     help:
-      "a container whose service has lbsync.health enters the pool\nonce GET http://ADDRESS:PORT/PATH answers 2xx (tcp: a connect);\nrender waits up to DUR for new ones (default 10s)",
+      `a container whose service has lbsync.health enters the pool\nonce GET http://ADDRESS:PORT/PATH answers 2xx (tcp: a connect);\nrender waits up to DUR for new ones (default ${
+        d(DEFAULTS.readyTimeoutMs)
+      })`,
   },
   {
     name: "rollover",
@@ -229,7 +234,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     value: "PORT",
     section: "Addresses",
     commands: ALL,
-    help: "port http services listen on (default 80)",
+    help: `port http services listen on (default ${DEFAULTS.listen})`,
   },
   {
     name: "listen-address",
@@ -245,8 +250,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     value: "DUR",
     section: "Addresses",
     commands: ALL,
-    help:
-      "how long the balancer tries to connect to a server before it\ntries another (default 2s): a vanished container sends no reset",
+    help: `how long the balancer tries to connect to a server before it\ntries another (default ${
+      d(DEFAULTS.connectTimeoutMs)
+    }): a vanished container sends no reset`,
   },
   {
     name: "template",
@@ -310,7 +316,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     value: "N",
     section: "Applying",
     commands: RENDER_WATCH,
-    help: "newest backups kept per output (default 10)",
+    help: `newest backups kept per output (default ${DEFAULTS.keepBackups})`,
   },
   {
     name: "dry-run",
@@ -325,7 +331,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     value: "DUR",
     section: "Applying",
     commands: RENDER_WATCH,
-    help: "bound for check and reload commands (default 30s)",
+    help: `bound for check and reload commands (default ${d(DEFAULTS.commandTimeoutMs)})`,
   },
   {
     name: "lock-timeout",
@@ -333,7 +339,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     value: "DUR",
     section: "Applying",
     commands: RENDER_WATCH,
-    help: "wait for another run's lock at most this long (default 30s)",
+    help: `wait for another run's lock at most this long (default ${d(DEFAULTS.lockTimeoutMs)})`,
   },
   {
     name: "confirm-timeout",
@@ -342,7 +348,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     section: "Applying",
     commands: RENDER_WATCH,
     help:
-      "after a reload, wait this long for the balancer to serve the new\nfile's generation (built-in templates); still the old one: the\napply fails (default 10s; 0: do not wait)",
+      `after a reload, wait this long for the balancer to serve the new\nfile's generation (built-in templates); still the old one: the\napply fails (default ${
+        d(DEFAULTS.confirmTimeoutMs)
+      }; 0: do not wait)`,
   },
   {
     name: "config",
@@ -369,7 +377,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     section: "Applying",
     commands: RENDER_WATCH,
     help:
-      "a server removed through it is deleted once its connections are\ngone, or after DUR (default 10s)",
+      `a server removed through it is deleted once its connections are\ngone, or after DUR (default ${
+        d(DEFAULTS.drainTimeoutMs)
+      })`,
   },
   {
     name: "nginx-dns",
@@ -394,8 +404,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     value: "MIN[:MAX]",
     section: "Watch",
     commands: WATCH,
-    help:
-      "a batch of events closes MIN after the last event or MAX after\nthe first (default 500ms:2s)",
+    help: `a batch of events closes MIN after the last event or MAX after\nthe first (default ${
+      d(DEFAULTS.heartbeat.minMs)
+    }:${d(DEFAULTS.heartbeat.maxMs)})`,
   },
   {
     name: "resync",
@@ -403,7 +414,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     value: "DUR",
     section: "Watch",
     commands: WATCH,
-    help: "full re-list every DUR (default 60s, 5s with --swarm; 0: never)",
+    help: `full re-list every DUR (default ${d(DEFAULTS.resyncMs)}, ${
+      d(DEFAULTS.swarmResyncMs)
+    } with --swarm; 0: never)`,
   },
   {
     name: "since",

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DEFAULTS } from "../core/defaults.ts";
 import { buildModel } from "../core/model/model.ts";
 import type {
   ContainerInfo,
@@ -93,7 +94,7 @@ export class ReadinessGate {
   /** A gate with the real network probes, or `prober` in tests. */
   constructor(settings: ReadinessSettings = {}, prober: Prober = networkProber) {
     this.#prober = prober;
-    this.#timeoutMs = settings.probeTimeoutMs ?? 2000;
+    this.#timeoutMs = settings.probeTimeoutMs ?? DEFAULTS.probeTimeoutMs;
   }
 
   /**

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { DEFAULTS } from "../core/defaults.ts";
 import {
   type ApplyReport,
   type ApplySettings,
@@ -133,7 +134,7 @@ export async function runOnce(options: RunOptions, io: RunIo = denoRunIo): Promi
   const loaded = await loadTargets(options.targets ?? [], io.readTextFile);
   const { containers, failures, fromFiles } = await discover(options, io);
   const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
-  const wait = options.readyTimeoutMs ?? 10_000;
+  const wait = options.readyTimeoutMs ?? DEFAULTS.readyTimeoutMs;
   const probe = await portProbeOf(loaded, options);
   const result = await buildReadyModel(containers, options, gate, wait, fromFiles, probe);
   const rendered = renderTargets(loaded, result.model);
@@ -181,7 +182,7 @@ export function applyTargetsOf(rendered: RenderedTarget[], options: RunOptions):
     : address;
   return rendered
     .filter((t) => t.output !== "-")
-    .map((t) => ({ ...t, confirm: { hostname, port: options.listen ?? 80 } }));
+    .map((t) => ({ ...t, confirm: { hostname, port: options.listen ?? DEFAULTS.listen } }));
 }
 
 /**
@@ -194,12 +195,15 @@ export async function portProbeOf(targets: Target[], options: RunOptions): Promi
   const live = await Promise.all(
     reloaded.map((t) => Deno.readTextFile(t.output).catch(() => "")),
   );
-  return localPortProbe(live, options.listen ?? 80, options.listenAddress);
+  return localPortProbe(live, options.listen ?? DEFAULTS.listen, options.listenAddress);
 }
 
 /** One probe's bound: 2 s, or less when the ready timeout is shorter. */
 export function probeTimeout(options: RunOptions): number {
-  return Math.max(100, Math.min(2000, options.readyTimeoutMs ?? 10_000));
+  return Math.max(
+    100,
+    Math.min(DEFAULTS.probeTimeoutMs, options.readyTimeoutMs ?? DEFAULTS.readyTimeoutMs),
+  );
 }
 
 /** The `notify` step of an apply: signal a container when `--signal-container` is set. */

@@ -6,10 +6,11 @@
  *
  * @module
  */
+import { DEFAULTS } from "../core/defaults.ts";
 import { type ApplyReport, applyTargets } from "../apply/apply.ts";
 import { classifyEvent, type EventEffect } from "../core/input/docker_events.ts";
 import { ApplyError, type ApplyStep, errorMessage } from "../core/errors.ts";
-import { DEFAULT_HEARTBEAT, type Heartbeat } from "../core/heartbeat.ts";
+import type { Heartbeat } from "../core/heartbeat.ts";
 import { HaproxyRuntime } from "../haproxy/runtime_apply.ts";
 import { type Clock, systemClock, type TimerId } from "./clock.ts";
 import { dockerSource, type EngineSource } from "./engine_source.ts";
@@ -188,7 +189,7 @@ export class Watcher {
     });
     this.#scheduler = new Scheduler({
       clock: this.#clock,
-      heartbeat: () => this.#options.heartbeat ?? DEFAULT_HEARTBEAT,
+      heartbeat: () => this.#options.heartbeat ?? DEFAULTS.heartbeat,
       pass: (work) => this.#pass(work),
       error: (message) => this.#observer.error?.(message),
       activity: (state, pending) => this.#observer.activity?.(state, pending),
@@ -268,7 +269,7 @@ export class Watcher {
 
   /** A resync every `resyncMs` (default 60 s; 0: never), read anew each time. */
   #scheduleResync(): void {
-    const every = this.#options.resyncMs ?? 60_000;
+    const every = this.#options.resyncMs ?? DEFAULTS.resyncMs;
     if (every <= 0 || this.#stopped) return;
     this.#resyncTimer = this.#clock.setTimeout(() => {
       this.resync("resync", false);
@@ -446,7 +447,7 @@ export class Watcher {
       if (!waiting.has(id)) this.#notReadySince.delete(id);
     }
     for (const id of waiting) if (!this.#notReadySince.has(id)) this.#notReadySince.set(id, now);
-    const limit = this.#options.readyTimeoutMs ?? 10_000;
+    const limit = this.#options.readyTimeoutMs ?? DEFAULTS.readyTimeoutMs;
     const soon = [...this.#notReadySince.values()].some((since) => now - since < limit);
     this.#clock.clearTimeout(this.#readinessTimer);
     if (!soon || this.#stopped) return;

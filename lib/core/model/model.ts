@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { DEFAULTS } from "../defaults.ts";
 import { dnsFields } from "./dns_names.ts";
 import { withNginxProxyLabels } from "../input/compat.ts";
 import { formatEndpoint } from "./address.ts";
@@ -52,7 +53,7 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
   // services with a container that is only down: they hold their routes while it is
   const holding = new Set<string>();
   const memo: LabelMemo = new Map();
-  const prefix = options.labelPrefix ?? "lbsync";
+  const prefix = options.labelPrefix ?? DEFAULTS.labelPrefix;
   for (const listed of containers) {
     const c = options.compat === "nginx-proxy" ? withNginxProxyLabels(listed, prefix) : listed;
     for (const selection of selectContainerServices(c, options, memo)) {
@@ -94,7 +95,7 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
     };
   });
   const table = buildRoutingTable(candidates, {
-    defaultPort: options.listen ?? 80,
+    defaultPort: options.listen ?? DEFAULTS.listen,
     listenAddress: options.listenAddress,
     busyPorts: options.busyPorts,
   });
@@ -129,7 +130,7 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
       haproxySocket: options.haproxySocket ?? "",
       unknownHostStatus: options.compat === "nginx-proxy" ? 503 : 404,
       nginxResolver: options.nginxDns ?? "",
-      connectTimeout: `${options.connectTimeoutMs ?? 2000}ms`,
+      connectTimeout: `${options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs}ms`,
       generation: GENERATION_TOKEN,
       generationHost: GENERATION_HOST,
       generationAllow: options.listenAddress ?? "",
@@ -140,7 +141,7 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
 }
 
 /** The default of {@link ModelOptions.namePrefix}. */
-export const DEFAULT_NAME_PREFIX = "lbsync_";
+export const DEFAULT_NAME_PREFIX: string = DEFAULTS.namePrefix;
 
 /**
  * Why a container may be out while its service still holds its routes (answering 503), so
@@ -380,7 +381,7 @@ function staticMembers(options: ModelOptions): Map<string, Member[]> {
         mode: service.mode ?? "http",
         hosts: service.mode === "tcp" ? [] : service.hosts ?? [],
         path: service.mode === "tcp" ? "" : service.path ?? "/",
-        listen: service.listen ?? options.listen ?? 80,
+        listen: service.listen ?? options.listen ?? DEFAULTS.listen,
         health: service.health ?? "",
         rollover: false,
         weight: server.weight ?? 1,

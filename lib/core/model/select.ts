@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { DEFAULTS } from "../defaults.ts";
 import { resolveEndpoint } from "./address.ts";
 import { LabelError } from "../errors.ts";
 import { parseName, parsePort, quote } from "../util/grammar.ts";
@@ -77,7 +78,7 @@ export function selectContainerServices(
   options: ModelOptions,
   memo?: LabelMemo,
 ): Selection[] {
-  const prefix = options.labelPrefix ?? "lbsync";
+  const prefix = options.labelPrefix ?? DEFAULTS.labelPrefix;
   const groups = labelGroups(c.labels, prefix);
   const plain = selectContainer(c, options, memo);
   if (options.ports && plain.kind !== "ignored" && !hasOwnLabels(c, prefix)) {
@@ -144,7 +145,7 @@ function portMappings(
   mappings: PortMapping[],
   memo?: LabelMemo,
 ): Selection[] {
-  const keys = labelKeys(options.labelPrefix ?? "lbsync");
+  const keys = labelKeys(options.labelPrefix ?? DEFAULTS.labelPrefix);
   const base = ruleService(c, options);
   return mappings.map((m) =>
     selectContainer(
@@ -182,7 +183,7 @@ export function selectContainer(
   options: ModelOptions,
   memo?: LabelMemo,
 ): Selection {
-  const prefix = options.labelPrefix ?? "lbsync";
+  const prefix = options.labelPrefix ?? DEFAULTS.labelPrefix;
   const matched = options.match ? options.match.exec(c.name) : null;
   const keys = labelKeys(prefix);
   const labelled = c.labels[keys.enable] !== undefined || c.labels[keys.service] !== undefined;
@@ -231,11 +232,14 @@ function serviceSettings(
   options: ModelOptions,
 ): ServiceSettings {
   const mode = labels.mode ?? "http";
-  const listen = labels.listen ?? (mode === "http" ? options.listen ?? 80 : undefined);
+  const listen = labels.listen ?? (mode === "http" ? options.listen ?? DEFAULTS.listen : undefined);
   if (listen === undefined) {
-    throw new LabelError(`tcp service needs ${options.labelPrefix ?? "lbsync"}.listen`, {
-      code: "no-listen",
-    });
+    throw new LabelError(
+      `tcp service needs ${options.labelPrefix ?? DEFAULTS.labelPrefix}.listen`,
+      {
+        code: "no-listen",
+      },
+    );
   }
   return {
     container: c,
@@ -273,7 +277,7 @@ function resolveMember(
   }
   const endpoint = resolveEndpoint(c, {
     mode: options.address ?? "network",
-    port: labels.port ?? onlyExposedPort(c, `${options.labelPrefix ?? "lbsync"}.port`),
+    port: labels.port ?? onlyExposedPort(c, `${options.labelPrefix ?? DEFAULTS.labelPrefix}.port`),
     network: labels.network ?? options.network,
     hostIp: options.hostIp,
   });
@@ -333,7 +337,7 @@ function serviceName(
   options: ModelOptions,
 ): string {
   if (labels.service) return labels.service;
-  const prefix = options.labelPrefix ?? "lbsync";
+  const prefix = options.labelPrefix ?? DEFAULTS.labelPrefix;
   const [source, value] = rules.matched || rules.imageMatched
     ? ["--match / --match-image", ruleService(c, options)]
     : c.labels[COMPOSE_SERVICE] !== undefined

@@ -43,3 +43,21 @@ export function parseDuration(text: string): number {
   }
   return ms;
 }
+
+/**
+ * Milliseconds as {@link parseDuration} reads them, in the largest unit that is whole:
+ * `2000` is `2s`, `500` is `500ms`, `0` is `0`.
+ *
+ * @example
+ * ```ts
+ * import { formatDuration } from "./duration.ts";
+ * console.log(formatDuration(60_000), formatDuration(1500)); // 1m 1500ms
+ * ```
+ */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0";
+  for (const [unit, size] of [["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
