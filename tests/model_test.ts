@@ -418,6 +418,7 @@ Deno.test("label groups: several services from one container, next to the plain 
     }, { ports }),
     container("off", { "lbsync.enable": "false", "lbsync.web.port": "8080" }, { ports }),
     container("bad", { "lbsync.web.port": "80}" }, { ports }),
+    container("nolisten", { "lbsync.db.mode": "tcp", "lbsync.db.port": "9000" }, { ports }),
   ];
   const { model, skipped, warnings } = buildModel(cs);
   assert.deepEqual(
@@ -432,8 +433,10 @@ Deno.test("label groups: several services from one container, next to the plain 
   assert.deepEqual(model.services.find((s) => s.name === "web")!.hosts, ["example.com"]);
   assert.deepEqual(skipped.map((s) => `${s.name}: ${s.reason}`), [
     'bad: group web: label lbsync.web.port="80}": not an integer in 1..65535',
+    "nolisten: group db: tcp service needs lbsync.db.listen",
     "off: disabled by lbsync.enable=false",
   ]);
+  assert.deepEqual(skipped.map((s) => s.code), ["bad-label", "no-listen", "disabled"]);
   assert.deepEqual(warnings, []);
 });
 

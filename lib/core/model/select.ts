@@ -89,14 +89,22 @@ export function selectContainerServices(
   const out: Selection[] = plain.kind === "ignored" ? [] : [plain];
   if (c.labels[keys.enable] === "false") return out;
   for (const group of groups) {
-    const labels = { [keys.enable]: "true", [keys.service]: group.name, ...group.labels };
-    const selection = selectContainer({ ...c, labels }, options, memo);
+    // a group is read as if its prefix were PREFIX.GROUP: messages name the labels as written
+    const groupKeys = labelKeys(`${keys.dotted}${group.name}`);
+    const labels: Record<string, string> = {
+      [groupKeys.enable]: "true",
+      [groupKeys.service]: group.name,
+    };
+    for (const [key, value] of Object.entries(group.labels)) {
+      labels[groupKeys.dotted + key.slice(keys.dotted.length)] = value;
+    }
+    const selection = selectContainer(
+      { ...c, labels },
+      { ...options, labelPrefix: `${keys.dotted}${group.name}` },
+      memo,
+    );
     if (selection.kind === "skipped") {
-      selection.skipped.reason = `group ${group.name}: ` +
-        selection.skipped.reason.replace(
-          `label ${keys.dotted}`,
-          `label ${keys.dotted}${group.name}.`,
-        );
+      selection.skipped.reason = `group ${group.name}: ${selection.skipped.reason}`;
     }
     out.push(selection);
   }
