@@ -124,139 +124,199 @@ export async function applyTargets(
   settings: ApplySettings = {},
   now: () => Date = () => new Date(),
 ): Promise<ApplyReport> {
-  const report: ApplyReport = { targets: [], checks: [], reloads: [] };
-  const timeout = settings.commandTimeoutMs ?? DEFAULTS.commandTimeoutMs;
+  const locks = await lockOutputs(targets, settings);
+  try {
+    const live = new Map<string, Uint8Array | undefined>();
+    for (const t of targets) live.set(t.output, await readLive(t.output));
+    const changed = targets.filter((t) =>
+      !sameBytes(live.get(t.output), encoder.encode(t.content))
+    );
+    const report: ApplyReport = {
+      targets: targets.map((t) => ({
+        template: t.template,
+        output: t.output,
+        changed: changed.includes(t),
+      })),
+      checks: [],
+      reloads: [],
+    };
+    if (settings.dryRun) return withDiffs(report, targets, live);
+    if (changed.length === 0) return report;
+    const run: ApplyRun = {
+      changed,
+      live,
+      report,
+      settings,
+      timeoutMs: settings.commandTimeoutMs ?? DEFAULTS.commandTimeoutMs,
+      now,
+    };
+    const staged = await stageAndCheck(run);
+    await commitAndCheck(run, staged);
+    const reloading = await applyAtRuntime(changed, live, report, settings.haproxy);
+    await reload(run, reloading);
+    await confirmOrRestore(run, reloading, targets);
+    return report;
+  } finally {
+    await Promise.all(locks.map((l) => l.release()));
+  }
+}
+
+/** One apply in progress: what changed, the live bytes before it, and its report. */
+interface ApplyRun {
+  changed: ApplyTarget[];
+  live: Map<string, Uint8Array | undefined>;
+  report: ApplyReport;
+  settings: ApplySettings;
+  timeoutMs: number;
+  now: () => Date;
+}
+
+/** Locks every output (in path order, so two runs cannot deadlock) and clears stale temps. */
+async function lockOutputs(targets: ApplyTarget[], settings: ApplySettings): Promise<Lock[]> {
   const locks: Lock[] = [];
   try {
     for (const output of [...new Set(targets.map((t) => t.output))].sort()) {
       locks.push(await acquireLock(output, { timeoutMs: settings.lockTimeoutMs }));
       await removeStaleTemps(output);
     }
-    const live = new Map<string, Uint8Array | undefined>();
-    for (const t of targets) live.set(t.output, await readLive(t.output));
-    const changed = targets.filter((t) =>
-      !sameBytes(live.get(t.output), encoder.encode(t.content))
-    );
-    report.targets = targets.map((t) => ({
-      template: t.template,
-      output: t.output,
-      changed: changed.includes(t),
-    }));
-    if (settings.dryRun) {
-      const decoder = new TextDecoder();
-      for (const [i, t] of targets.entries()) {
-        const before = live.get(t.output);
-        report.targets[i].diff = unifiedDiff(t.output, before && decoder.decode(before), t.content);
-      }
-      return report;
-    }
-    if (changed.length === 0) return report;
-
-    const staged = await stageAll(changed);
-    try {
-      for (const [i, t] of changed.entries()) {
-        if (t.check && checksCandidate(t.check)) {
-          const result = await runCommand(substitutePath(t.check, staged[i].temp), timeout);
-          report.checks.push(result);
-          if (result.code !== 0) {
-            throw new ApplyError(
-              `Check failed for ${t.output}: ${describeFailure(result, timeout)}`,
-              { step: "check" },
-            );
-          }
-        }
-      }
-      if (settings.backupDir) {
-        for (const t of changed) {
-          const before = live.get(t.output);
-          if (before === undefined) continue;
-          const backup = await backupFile(
-            t.output,
-            before,
-            settings.backupDir,
-            settings.keepBackups ?? DEFAULTS.keepBackups,
-            now(),
-          );
-          report.targets.find((r) => r.output === t.output)!.backup = backup;
-        }
-      }
-    } catch (error) {
-      await Promise.all(staged.map((s) => s.discard()));
-      throw error;
-    }
-
-    const committed: ApplyTarget[] = [];
-    try {
-      for (const [i, t] of changed.entries()) {
-        await staged[i].commit();
-        committed.push(t);
-      }
-      for (const command of distinct(changed.map((t) => t.check).filter(isLiveCheck))) {
-        const result = await runCommand(command, timeout);
-        report.checks.push(result);
-        if (result.code !== 0) {
-          throw new ApplyError(
-            `Check failed after writing ${changedOutputs(changed)}: ${
-              describeFailure(result, timeout)
-            }; previous files restored`,
-            { step: "check" },
-          );
-        }
-      }
-    } catch (error) {
-      await Promise.all(staged.map((s) => s.discard()));
-      const unrestored = await restore(committed, live);
-      // the live files are as before: backups of them from this apply are noise
-      for (const r of report.targets) {
-        if (r.backup) await Deno.remove(r.backup).catch(() => {});
-        delete r.backup;
-      }
-      if (unrestored.length === 0) throw error;
-      throw new ApplyError(
-        `${errorMessage(error)}; but could not restore ${unrestored.join("; ")}`,
-        { cause: error, step: error instanceof ApplyError ? error.step : "write" },
-      );
-    }
-
-    const reloading = await applyAtRuntime(changed, live, report, settings.haproxy);
-    for (const command of distinct(reloading.map((t) => t.reload).filter(isSet))) {
-      const result = await runCommand(command, timeout);
-      report.reloads.push(result);
-      if (result.code !== 0) {
-        throw new ApplyError(`Reload failed: ${describeFailure(result, timeout)}`, {
-          step: "reload",
-        });
-      }
-    }
-    if (settings.notify && reloading.length > 0) {
-      try {
-        report.notified = await settings.notify();
-      } catch (error) {
-        throw new ApplyError(errorMessage(error), { cause: error });
-      }
-    }
-    const stale = await confirmReloads(
-      reloading,
-      targets,
-      live,
-      report,
-      settings.confirmTimeoutMs ?? DEFAULTS.confirmTimeoutMs,
-    );
-    if (stale.length > 0) {
-      // the balancer runs the old files: put them back, so the next apply tries again
-      const unrestored = await restore(changed, live);
-      throw new ApplyError(
-        `Reload did not take: ${stale.join("; ")}; ` +
-          (unrestored.length === 0
-            ? "previous files restored"
-            : `could not restore ${unrestored.join("; ")}`),
-        { step: "stale" },
-      );
-    }
-    return report;
-  } finally {
+    return locks;
+  } catch (error) {
     await Promise.all(locks.map((l) => l.release()));
+    throw error;
   }
+}
+
+/** A dry run's report: each target's diff against its live file. */
+function withDiffs(
+  report: ApplyReport,
+  targets: ApplyTarget[],
+  live: Map<string, Uint8Array | undefined>,
+): ApplyReport {
+  const decoder = new TextDecoder();
+  for (const [i, t] of targets.entries()) {
+    const before = live.get(t.output);
+    report.targets[i].diff = unifiedDiff(t.output, before && decoder.decode(before), t.content);
+  }
+  return report;
+}
+
+/**
+ * Stages every changed file beside its output, checks each candidate, and backs up the live
+ * files. On any failure the staged files are discarded and nothing live has changed.
+ */
+async function stageAndCheck(run: ApplyRun): Promise<StagedFile[]> {
+  const staged = await stageAll(run.changed);
+  try {
+    for (const [i, t] of run.changed.entries()) {
+      if (t.check && checksCandidate(t.check)) {
+        await runCheck(
+          run,
+          substitutePath(t.check, staged[i].temp),
+          `Check failed for ${t.output}`,
+        );
+      }
+    }
+    await backUp(run);
+    return staged;
+  } catch (error) {
+    await Promise.all(staged.map((s) => s.discard()));
+    throw error;
+  }
+}
+
+async function backUp(run: ApplyRun): Promise<void> {
+  const { backupDir, keepBackups } = run.settings;
+  if (!backupDir) return;
+  for (const t of run.changed) {
+    const before = run.live.get(t.output);
+    if (before === undefined) continue;
+    const keep = keepBackups ?? DEFAULTS.keepBackups;
+    const backup = await backupFile(t.output, before, backupDir, keep, run.now());
+    run.report.targets.find((r) => r.output === t.output)!.backup = backup;
+  }
+}
+
+/** Runs a check command; a failure is an {@link ApplyError} starting with `failed`. */
+async function runCheck(run: ApplyRun, command: string, failed: string, after = ""): Promise<void> {
+  const result = await runCommand(command, run.timeoutMs);
+  run.report.checks.push(result);
+  if (result.code !== 0) {
+    throw new ApplyError(`${failed}: ${describeFailure(result, run.timeoutMs)}${after}`, {
+      step: "check",
+    });
+  }
+}
+
+/**
+ * Swaps the staged files in, then runs the checks that read the live files. On any failure
+ * every replaced file is restored byte for byte, and this apply's backups are removed.
+ */
+async function commitAndCheck(run: ApplyRun, staged: StagedFile[]): Promise<void> {
+  const committed: ApplyTarget[] = [];
+  try {
+    for (const [i, t] of run.changed.entries()) {
+      await staged[i].commit();
+      committed.push(t);
+    }
+    for (const command of distinct(run.changed.map((t) => t.check).filter(isLiveCheck))) {
+      const failed = `Check failed after writing ${changedOutputs(run.changed)}`;
+      await runCheck(run, command, failed, "; previous files restored");
+    }
+  } catch (error) {
+    await Promise.all(staged.map((s) => s.discard()));
+    const unrestored = await restore(committed, run.live);
+    // the live files are as before: backups of them from this apply are noise
+    for (const r of run.report.targets) {
+      if (r.backup) await Deno.remove(r.backup).catch(() => {});
+      delete r.backup;
+    }
+    if (unrestored.length === 0) throw error;
+    throw new ApplyError(
+      `${errorMessage(error)}; but could not restore ${unrestored.join("; ")}`,
+      { cause: error, step: error instanceof ApplyError ? error.step : "write" },
+    );
+  }
+}
+
+/** Runs each distinct reload command of `reloading` once, then `notify`. */
+async function reload(run: ApplyRun, reloading: ApplyTarget[]): Promise<void> {
+  for (const command of distinct(reloading.map((t) => t.reload).filter(isSet))) {
+    const result = await runCommand(command, run.timeoutMs);
+    run.report.reloads.push(result);
+    if (result.code !== 0) {
+      throw new ApplyError(`Reload failed: ${describeFailure(result, run.timeoutMs)}`, {
+        step: "reload",
+      });
+    }
+  }
+  if (!run.settings.notify || reloading.length === 0) return;
+  try {
+    run.report.notified = await run.settings.notify();
+  } catch (error) {
+    throw new ApplyError(errorMessage(error), { cause: error });
+  }
+}
+
+/**
+ * Confirms that each reloaded balancer runs its new generation; when one still runs the
+ * old, the previous files are put back (so the next apply tries again) and the apply fails.
+ */
+async function confirmOrRestore(
+  run: ApplyRun,
+  reloading: ApplyTarget[],
+  all: ApplyTarget[],
+): Promise<void> {
+  const timeoutMs = run.settings.confirmTimeoutMs ?? DEFAULTS.confirmTimeoutMs;
+  const stale = await confirmReloads(reloading, all, run.live, run.report, timeoutMs);
+  if (stale.length === 0) return;
+  const unrestored = await restore(run.changed, run.live);
+  throw new ApplyError(
+    `Reload did not take: ${stale.join("; ")}; ` +
+      (unrestored.length === 0
+        ? "previous files restored"
+        : `could not restore ${unrestored.join("; ")}`),
+    { step: "stale" },
+  );
 }
 
 /**
