@@ -116,20 +116,7 @@ export function parseCommandLine(
   config: { targets?: Target[]; services?: StaticService[] } = {},
   now: () => number = Date.now,
 ): Command {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: OPTIONS,
-      allowPositionals: true,
-      strict: true,
-      tokens: true,
-    });
-  } catch (error) {
-    throw new UsageError(unknownOption(errorMessage(error)));
-  }
-  const { positionals, tokens } = parsed;
-  const values = parsed.values as Values;
+  const { positionals, tokens, values } = tokenize(args);
   const [command, ...extra] = positionals;
   if (command === "help") return { command: "help", topic: helpTopic(extra) };
   if (values.help) return { command: "help", topic: isCommand(command) ? command : undefined };
@@ -151,6 +138,60 @@ export function parseCommandLine(
 
   const socket = haproxySocket(values["haproxy-socket"]);
   const options: WatchOptions = {
+    ...sourceOptions(values, env),
+    ...modelOptions(values, config, socket),
+    targets: targetsOf(values, tokens, config, socket),
+    apply: applyOptions(values),
+    ...watchOptions(values, command, now),
+  };
+  checkServers(command, values, options);
+  const reportsOnly = command === "explain" || command === "route";
+  if (!reportsOnly && options.targets!.length === 0 && values.config === undefined) {
+    throw new UsageError("No target: give -t TEMPLATE -o PATH (e.g. -t nginx -o -)");
+  }
+  return {
+    command,
+    options,
+    route,
+    format: values.format === undefined
+      ? "text"
+      : choice("--format", values.format, ["text", "json"] as const),
+    log: {
+      format: values["log-format"] === undefined
+        ? "text"
+        : choice("--log-format", values["log-format"], ["text", "json"] as const),
+      level: values.quiet ? 0 : values.verbose ? 2 : 1,
+    },
+    configPath: values.config,
+  };
+}
+
+/** The arguments as tokens, positionals and option values; an unknown option is a usage error. */
+function tokenize(args: string[]): { positionals: string[]; tokens: Token[]; values: Values } {
+  try {
+    const parsed = parseArgs({
+      args,
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
+    return {
+      positionals: parsed.positionals,
+      tokens: parsed.tokens,
+      values: parsed.values as Values,
+    };
+  } catch (error) {
+    throw new UsageError(unknownOption(errorMessage(error)));
+  }
+}
+
+/** Where containers come from: engines, files, Swarm. */
+function sourceOptions(
+  values: Values,
+  env: Record<string, string | undefined>,
+): Partial<WatchOptions> {
+  return {
     fromFiles: values["from-file"],
     docker: {
       urls: values.docker,
@@ -159,6 +200,16 @@ export function parseCommandLine(
     },
     allowPartial: values["allow-partial"],
     swarm: values.swarm || values["swarm-vip"] ? { vip: values["swarm-vip"] } : undefined,
+  };
+}
+
+/** Which containers are backends, and how the model is built from them. */
+function modelOptions(
+  values: Values,
+  config: { services?: StaticService[] },
+  socket: string | undefined,
+): Partial<WatchOptions> {
+  return {
     service: values.service === undefined ? undefined : serviceFlag(values.service),
     ports: values.ports === undefined ? undefined : portsFlag(values.ports),
     labelPrefix: values["label-prefix"],
@@ -182,22 +233,43 @@ export function parseCommandLine(
       ? undefined
       : choice("--compat", values.compat, ["nginx-proxy"] as const),
     drainTimeoutMs: duration("--drain-timeout", values["drain-timeout"]),
-    targets: [...(config.targets ?? []), ...pairTargets(tokens)].map((t) => ({
-      ...t,
-      check: t.check ?? values["check-cmd"],
-      reload: t.reload ?? values["reload-cmd"],
-      haproxySocket: t.haproxySocket ?? (t.template === "haproxy" ? socket : undefined),
-    })),
-    apply: {
-      backupDir: values["backup-dir"],
-      keepBackups: values["keep-backups"] === undefined
-        ? undefined
-        : integer("--keep-backups", values["keep-backups"], 1, 100_000),
-      dryRun: values["dry-run"],
-      commandTimeoutMs: duration("--command-timeout", values["command-timeout"]),
-      lockTimeoutMs: duration("--lock-timeout", values["lock-timeout"]),
-      confirmTimeoutMs: duration("--confirm-timeout", values["confirm-timeout"]),
-    },
+    readyTimeoutMs: duration("--ready-timeout", values["ready-timeout"]),
+    rollover: values.rollover,
+  };
+}
+
+/** The config file's targets, then the command line's `-t`/`-o` pairs, with their commands. */
+function targetsOf(
+  values: Values,
+  tokens: Token[],
+  config: { targets?: Target[] },
+  socket: string | undefined,
+): Target[] {
+  return [...(config.targets ?? []), ...pairTargets(tokens)].map((t) => ({
+    ...t,
+    check: t.check ?? values["check-cmd"],
+    reload: t.reload ?? values["reload-cmd"],
+    haproxySocket: t.haproxySocket ?? (t.template === "haproxy" ? socket : undefined),
+  }));
+}
+
+/** How outputs are written, checked, backed up and confirmed. */
+function applyOptions(values: Values): WatchOptions["apply"] {
+  return {
+    backupDir: values["backup-dir"],
+    keepBackups: values["keep-backups"] === undefined
+      ? undefined
+      : integer("--keep-backups", values["keep-backups"], 1, 100_000),
+    dryRun: values["dry-run"],
+    commandTimeoutMs: duration("--command-timeout", values["command-timeout"]),
+    lockTimeoutMs: duration("--lock-timeout", values["lock-timeout"]),
+    confirmTimeoutMs: duration("--confirm-timeout", values["confirm-timeout"]),
+  };
+}
+
+/** Watch mode: batching, resyncs, retirement, and lbsync's own servers. */
+function watchOptions(values: Values, command: string, now: () => number): Partial<WatchOptions> {
+  return {
     signalContainer: values["signal-container"] === undefined
       ? undefined
       : signalTarget(values["signal-container"]),
@@ -207,8 +279,6 @@ export function parseCommandLine(
       (values.swarm || values["swarm-vip"] ? DEFAULTS.swarmResyncMs : undefined),
     since: values.since === undefined ? undefined : parseSince(values.since, now),
     configPath: values.config,
-    readyTimeoutMs: duration("--ready-timeout", values["ready-timeout"]),
-    rollover: values.rollover,
     retireAfterMs: duration("--retire-after", values["retire-after"]),
     statusListen: values["status-listen"],
     nginxDns: values["nginx-dns"] === undefined
@@ -218,6 +288,10 @@ export function parseCommandLine(
     adminListen: values["admin-listen"],
     adminTokenFile: values["admin-token-file"],
   };
+}
+
+/** lbsync's own servers: valid addresses, and off loopback only when meant. */
+function checkServers(command: string, values: Values, options: WatchOptions): void {
   if (options.adminListen !== undefined) {
     if (command !== "watch") throw new UsageError("--admin-listen works with watch");
     if (values.config === undefined) {
@@ -241,25 +315,6 @@ export function parseCommandLine(
     }
   }
   if (options.statusListen !== undefined) listenAddress("--status-listen", options.statusListen);
-  const reportsOnly = command === "explain" || command === "route";
-  if (!reportsOnly && options.targets!.length === 0 && values.config === undefined) {
-    throw new UsageError("No target: give -t TEMPLATE -o PATH (e.g. -t nginx -o -)");
-  }
-  return {
-    command: command as "render" | "explain" | "watch" | "route",
-    options,
-    route,
-    format: values.format === undefined
-      ? "text"
-      : choice("--format", values.format, ["text", "json"] as const),
-    log: {
-      format: values["log-format"] === undefined
-        ? "text"
-        : choice("--log-format", values["log-format"], ["text", "json"] as const),
-      level: values.quiet ? 0 : values.verbose ? 2 : 1,
-    },
-    configPath: values.config,
-  };
 }
 
 /**
