@@ -90,8 +90,7 @@ export function buildRoutingTable(
 ): RoutingTable {
   const ordered = [...candidates].sort(byAge);
   const lost: LostClaim[] = [];
-  const routes = new Map<string, ServiceRoute[]>();
-  const lose = (c: RoutingCandidate, what: string, holder: RoutingCandidate | Holder) => {
+  const lose: Lose = (c, what, holder) => {
     const to = "service" in holder
       ? { code: "conflict" as const, text: `service ${holder.service.name} (${since(holder)})` }
       : holder;
@@ -102,8 +101,40 @@ export function buildRoutingTable(
       reason: `lost ${what} to ${to.text}`,
     });
   };
+  const named = uniqueNames(ordered, lose);
+  const onPort = claimPorts(named, settings, lose);
+  const { routes, http, tcpListeners } = claimRoutes(onPort, settings, lose);
 
-  // 1. Names: unique without regard to case (nginx upstream names are case-insensitive).
+  const unrouted = new Map<string, LostClaim>();
+  for (const claim of lost) {
+    if (!routes.has(claim.service) && !unrouted.has(claim.service)) {
+      unrouted.set(claim.service, claim);
+    }
+  }
+  const services = named
+    .filter((c) => routes.has(c.service.name))
+    .map((c) => ({ ...c.service, routes: routes.get(c.service.name)! }))
+    .sort((a, b) => compare(a.name, b.name));
+  // tcp listeners carry the service with its routes, like `services`
+  const final = new Map(services.map((s) => [s.name, s]));
+  return {
+    services,
+    httpListeners: [...http.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([port, list]) => httpListener(port, list, settings.listenAddress)),
+    tcpListeners: tcpListeners
+      .map((l) => ({ ...l, service: final.get(l.service.name)! }))
+      .sort((a, b) => a.port - b.port),
+    lost,
+    unrouted,
+  };
+}
+
+/** Records that `c` lost `what` to `holder`. */
+type Lose = (c: RoutingCandidate, what: string, holder: RoutingCandidate | Holder) => void;
+
+/** 1. Names: unique without regard to case (nginx upstream names are case-insensitive). */
+function uniqueNames(ordered: RoutingCandidate[], lose: Lose): RoutingCandidate[] {
   const byName = new Map<string, RoutingCandidate>();
   const named: RoutingCandidate[] = [];
   for (const c of ordered) {
@@ -116,8 +147,19 @@ export function buildRoutingTable(
     byName.set(key, c);
     named.push(c);
   }
+  return named;
+}
 
-  // 2. Ports: the default http port is http's from start-up; others go to the first claimant.
+/**
+ * 2. Ports: the default http port is http's from start-up; others go to the first claimant
+ * (http services share an http port; a tcp service has its port alone); a port another
+ * process holds is lost.
+ */
+function claimPorts(
+  named: RoutingCandidate[],
+  settings: RoutingSettings,
+  lose: Lose,
+): RoutingCandidate[] {
   const portOwner = new Map<number, RoutingCandidate | "http">([[settings.defaultPort, "http"]]);
   const portHolders = new Map<number, RoutingCandidate>();
   const onPort: RoutingCandidate[] = [];
@@ -147,8 +189,12 @@ export function buildRoutingTable(
       );
     }
   }
+  return onPort;
+}
 
-  // 3. Routes: (port, host, path) for http; the port itself for tcp.
+/** 3. Routes: (port, host, path) for http, to the first claimant; the port itself for tcp. */
+function claimRoutes(onPort: RoutingCandidate[], settings: RoutingSettings, lose: Lose) {
+  const routes = new Map<string, ServiceRoute[]>();
   const routeOwner = new Map<string, RoutingCandidate>();
   const http = new Map<number, { route: Route; host: string }[]>([[settings.defaultPort, []]]);
   const tcpListeners: TcpListener[] = [];
@@ -175,30 +221,7 @@ export function buildRoutingTable(
       pushTo(http, s.listen, { route: routeTo(s), host });
     }
   }
-
-  const unrouted = new Map<string, LostClaim>();
-  for (const claim of lost) {
-    if (!routes.has(claim.service) && !unrouted.has(claim.service)) {
-      unrouted.set(claim.service, claim);
-    }
-  }
-  const services = named
-    .filter((c) => routes.has(c.service.name))
-    .map((c) => ({ ...c.service, routes: routes.get(c.service.name)! }))
-    .sort((a, b) => compare(a.name, b.name));
-  // tcp listeners carry the service with its routes, like `services`
-  const final = new Map(services.map((s) => [s.name, s]));
-  return {
-    services,
-    httpListeners: [...http.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([port, list]) => httpListener(port, list, settings.listenAddress)),
-    tcpListeners: tcpListeners
-      .map((l) => ({ ...l, service: final.get(l.service.name)! }))
-      .sort((a, b) => a.port - b.port),
-    lost,
-    unrouted,
-  };
+  return { routes, http, tcpListeners };
 }
 
 /** Who holds a claim when it is not a service. */
