@@ -14,10 +14,11 @@ import { ConfigError, type SkipCode } from "../errors.ts";
 import { parseIp } from "../util/grammar.ts";
 import type { LabelMemo } from "./labels.ts";
 import { GENERATION_HOST, GENERATION_TOKEN } from "../util/generation.ts";
-import { buildRoutingTable, type RoutingCandidate } from "./routing.ts";
+import { buildRoutingTable, type RoutingCandidate, type RoutingTable } from "./routing.ts";
 import { type Member, selectContainerServices, type ServiceSettings } from "./select.ts";
 import type {
   ContainerInfo,
+  Model,
   ModelOptions,
   ModelResult,
   Server,
@@ -46,37 +47,74 @@ import type {
  */
 export function buildModel(containers: ContainerInfo[], options: ModelOptions = {}): ModelResult {
   validateOptions(options);
-  const skipped: SkippedContainer[] = [];
-  const warnings: string[] = [];
-  const members = new Map<string, Member[]>();
-  const fallbacks = new Map<string, ServiceSettings[]>();
-  // services with a container that is only down: they hold their routes while it is
-  const holding = new Set<string>();
+  const selected = selectAll(containers, options);
+  const { skipped, warnings } = selected;
+  const candidates = routingCandidates(selected, options);
+  const table = buildRoutingTable(candidates, {
+    defaultPort: options.listen ?? DEFAULTS.listen,
+    listenAddress: options.listenAddress,
+    busyPorts: options.busyPorts,
+  });
+  for (const claim of table.lost) warnings.push(`service ${claim.service}: ${claim.reason}`);
+  skipped.push(...unroutedServers(candidates, table));
+  return {
+    model: modelOf(table, options),
+    skipped: skipped.sort((a, b) => compare(a.name, b.name) || compare(a.id, b.id)),
+    warnings,
+  };
+}
+
+/** Every container's selections: the members of each service, and those left out. */
+interface Selected {
+  members: Map<string, Member[]>;
+  /** Settings of services whose containers are out, by service (they may still claim routes). */
+  fallbacks: Map<string, ServiceSettings[]>;
+  /** Services with a container that is only down: they hold their routes while it is. */
+  holding: Set<string>;
+  skipped: SkippedContainer[];
+  warnings: string[];
+}
+
+function selectAll(containers: ContainerInfo[], options: ModelOptions): Selected {
+  const selected: Selected = {
+    members: new Map(),
+    fallbacks: new Map(),
+    holding: new Set(),
+    skipped: [],
+    warnings: [],
+  };
   const memo: LabelMemo = new Map();
   const prefix = options.labelPrefix ?? DEFAULTS.labelPrefix;
   for (const listed of containers) {
     const c = options.compat === "nginx-proxy" ? withNginxProxyLabels(listed, prefix) : listed;
     for (const selection of selectContainerServices(c, options, memo)) {
       if (selection.kind === "ignored") continue;
-      if (selection.warnings.length > 0) warnings.push(...selection.warnings);
-      if (selection.kind === "skipped") {
-        skipped.push(selection.skipped);
-        if (selection.settings) {
-          pushTo(fallbacks, selection.settings.service, selection.settings);
-          if (HOLDS_ROUTES.has(selection.skipped.code)) holding.add(selection.settings.service);
+      if (selection.warnings.length > 0) selected.warnings.push(...selection.warnings);
+      if (selection.kind === "member") {
+        pushTo(selected.members, selection.member.service, selection.member);
+        continue;
+      }
+      selected.skipped.push(selection.skipped);
+      if (selection.settings) {
+        pushTo(selected.fallbacks, selection.settings.service, selection.settings);
+        if (HOLDS_ROUTES.has(selection.skipped.code)) {
+          selected.holding.add(selection.settings.service);
         }
-      } else {
-        pushTo(members, selection.member.service, selection.member);
       }
     }
   }
+  return selected;
+}
 
+/** Each service, built, with its age and whether it may only take what no one claims. */
+function routingCandidates(selected: Selected, options: ModelOptions): RoutingCandidate[] {
+  const { members, fallbacks, holding, skipped, warnings } = selected;
   const statics = staticMembers(options);
   const names = [...new Set([...members.keys(), ...fallbacks.keys(), ...statics.keys()])].sort(
     compare,
   );
   const namePrefix = options.namePrefix ?? DEFAULT_NAME_PREFIX;
-  const candidates = names.map((name): RoutingCandidate => {
+  return names.map((name): RoutingCandidate => {
     const fixed = statics.get(name) ?? [];
     const out = fallbacks.get(name) ?? [];
     const heldSince = fixed.length > 0
@@ -94,17 +132,19 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
       weak,
     };
   });
-  const table = buildRoutingTable(candidates, {
-    defaultPort: options.listen ?? DEFAULTS.listen,
-    listenAddress: options.listenAddress,
-    busyPorts: options.busyPorts,
-  });
-  for (const claim of table.lost) warnings.push(`service ${claim.service}: ${claim.reason}`);
+}
+
+/** The servers of services that lost every route: out, with the reason of the loss. */
+function unroutedServers(
+  candidates: RoutingCandidate[],
+  table: RoutingTable,
+): SkippedContainer[] {
+  const out: SkippedContainer[] = [];
   for (const { service } of candidates) {
     const claim = table.unrouted.get(service.name);
     if (!claim) continue;
     for (const server of service.servers) {
-      skipped.push({
+      out.push({
         id: server.containerId,
         name: server.name,
         engine: server.engine,
@@ -114,29 +154,29 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
       });
     }
   }
-  const { services, httpListeners, tcpListeners } = table;
-  const listeners = { httpListeners, tcpListeners };
-  const hosts = listeners.httpListeners.flatMap((l) => l.virtualHosts.map((v) => v.host));
+  return out;
+}
 
+/** The model the templates render, from the routing table. */
+function modelOf(table: RoutingTable, options: ModelOptions): Model {
+  const { services, httpListeners, tcpListeners } = table;
+  const hosts = httpListeners.flatMap((l) => l.virtualHosts.map((v) => v.host));
   return {
-    model: {
-      services,
-      httpServices: services.filter((s) => s.mode === "http"),
-      tcpServices: services.filter((s) => s.mode === "tcp"),
-      ...listeners,
-      hasHttp: listeners.httpListeners.length > 0,
-      hasTcp: listeners.tcpListeners.length > 0,
-      ...serverNamesHash(hosts),
-      haproxySocket: options.haproxySocket ?? "",
-      unknownHostStatus: options.compat === "nginx-proxy" ? 503 : 404,
-      nginxResolver: options.nginxDns ?? "",
-      connectTimeout: `${options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs}ms`,
-      generation: GENERATION_TOKEN,
-      generationHost: GENERATION_HOST,
-      generationAllow: options.listenAddress ?? "",
-    },
-    skipped: skipped.sort((a, b) => compare(a.name, b.name) || compare(a.id, b.id)),
-    warnings,
+    services,
+    httpServices: services.filter((s) => s.mode === "http"),
+    tcpServices: services.filter((s) => s.mode === "tcp"),
+    httpListeners,
+    tcpListeners,
+    hasHttp: httpListeners.length > 0,
+    hasTcp: tcpListeners.length > 0,
+    ...serverNamesHash(hosts),
+    haproxySocket: options.haproxySocket ?? "",
+    unknownHostStatus: options.compat === "nginx-proxy" ? 503 : 404,
+    nginxResolver: options.nginxDns ?? "",
+    connectTimeout: `${options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs}ms`,
+    generation: GENERATION_TOKEN,
+    generationHost: GENERATION_HOST,
+    generationAllow: options.listenAddress ?? "",
   };
 }
 
