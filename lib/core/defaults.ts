@@ -31,6 +31,10 @@ export const DEFAULTS = Object.freeze({
   drainTimeoutMs: 10_000,
   /** `--heartbeat`: batches close MIN after their last event or MAX after their first. */
   heartbeat: Object.freeze({ minMs: 500, maxMs: 2_000 }),
+  /** `--https-listen`: the HTTPS port of hosts with a certificate. */
+  httpsListen: 443,
+  /** `lbsync.https`: how a host with a certificate is served. */
+  httpsMode: "redirect" as const,
   /** `--resync`: a full re-list this often. */
   resyncMs: 60_000,
   /** `--resync` with `--swarm`: Swarm has no task events, so more often. */

@@ -147,6 +147,29 @@ export interface Service {
   dnsName: string;
   /** With `--nginx-dns`: the port every server of the service listens on; 0 when they differ. */
   dnsPort: number;
+  /** `lbsync.https`: how its hosts are served when they have a certificate; `""`: the default. */
+  https: HttpsMode | "";
+  /** `lbsync.hsts`: the Strict-Transport-Security value over HTTPS, `""` for none. */
+  hsts: string;
+  /** `lbsync.cert`: the certificate name its hosts use (`NAME.crt`), `""`: found by host. */
+  certName: string;
+}
+
+/**
+ * How a host with a certificate is served (nginx-proxy's `HTTPS_METHOD`): `redirect` (HTTP
+ * answers 301 to HTTPS, except ACME challenges), `noredirect` (both), `nohttp` (HTTPS only),
+ * `nohttps` (HTTP only).
+ */
+export type HttpsMode = "redirect" | "noredirect" | "nohttp" | "nohttps";
+
+/** A certificate and its key in the certificate directory. */
+export interface CertificateFiles {
+  /** Its name: the file names without `.crt` and `.key` (`example.com`, `default`). */
+  name: string;
+  /** Absolute path of the certificate (PEM, with its chain). */
+  certificate: string;
+  /** Absolute path of the private key (PEM). */
+  key: string;
 }
 
 /** One route inside a virtual host: a path prefix and the service behind it. */
@@ -191,6 +214,42 @@ export interface VirtualHost {
   routes: Route[];
   /** True when a route has path `/`; otherwise other paths answer 404. */
   hasRootRoute: boolean;
+  /** Its certificate, when HTTPS is on (`--cert-dir`) and one is found for it. */
+  tls?: CertificateFiles;
+  /** How it is served: its service's `lbsync.https`, `nohttps` without a certificate. */
+  httpsMode: HttpsMode;
+  /** Served over HTTP (not `nohttp`). */
+  httpOn: boolean;
+  /** Served over HTTPS (a certificate, and not `nohttps`). */
+  httpsOn: boolean;
+  /** HTTP answers 301 to HTTPS (`redirect` with a certificate), except ACME challenges. */
+  redirectToHttps: boolean;
+  /** Strict-Transport-Security value sent over HTTPS, `""` for none. */
+  hsts: string;
+}
+
+/** The HTTPS side of the default HTTP listener (`--cert-dir`, `--https-listen`). */
+export interface HttpsListener {
+  /** Port number, default 443. */
+  port: number;
+  /** nginx `listen` argument: `443` or `127.0.0.1:443`. */
+  nginxListen: string;
+  /** HAProxy `bind` argument: `:443` or `127.0.0.1:443`. */
+  haproxyBind: string;
+  /** `:PORT` for redirects to a port other than 443, else `""`. */
+  redirectPort: string;
+  /** The certificates in use, each once (HAProxy `crt` arguments; the default one first). */
+  certificates: CertificateFiles[];
+  /** `default.crt`/`default.key`, for hosts without one of their own, if present. */
+  defaultCertificate?: CertificateFiles;
+  /** HAProxy keys of hosts that redirect HTTP to HTTPS, in groups of at most 50. */
+  redirectGroups: string[];
+  /** HAProxy keys of hosts served over HTTPS only, in groups of at most 50. */
+  httpsOnlyGroups: string[];
+  /** HAProxy keys of hosts not served over HTTPS, in groups of at most 50. */
+  httpOnlyGroups: string[];
+  /** Hosts with a Strict-Transport-Security value. */
+  hstsHosts: { key: string; hsts: string }[];
 }
 
 /** An HTTP listening port with its virtual hosts and default routes. */
@@ -222,6 +281,8 @@ export interface HttpListener {
   defaultRoutes: Route[];
   /** True when a default route has path `/`. */
   hasDefaultRootRoute: boolean;
+  /** Its HTTPS side, when HTTPS is on and some host of it has a certificate. */
+  httpsListener?: HttpsListener;
 }
 
 /** A TCP service with its listening address. */
@@ -252,6 +313,8 @@ export interface Model {
   hasHttp: boolean;
   /** True when there is at least one tcp listener. */
   hasTcp: boolean;
+  /** True when an http listener has an HTTPS side. */
+  hasHttps: boolean;
   /** nginx `server_names_hash_bucket_size` that fits the longest host name. */
   serverNamesHashBucketSize: number;
   /** nginx `server_names_hash_max_size` that fits every host name. */
@@ -368,6 +431,14 @@ export interface ModelOptions {
    * are found by nginx through it, so their membership changes need no reload.
    */
   nginxDns?: string;
+  /**
+   * HTTPS (`--cert-dir`): the certificates found, by name (`example.com` for
+   * `example.com.crt` and `.key`; `default` for the default one). Hosts of the default
+   * listener with a certificate are served over HTTPS too.
+   */
+  certificates?: ReadonlyMap<string, CertificateFiles>;
+  /** The HTTPS port, default 443 (`--https-listen`). */
+  httpsListen?: number;
 }
 
 /** What {@link buildModel} returns. */

@@ -225,6 +225,10 @@ function modelOptions(
     hostIp: values["host-ip"],
     listen: values.listen === undefined ? undefined : port("--listen", values.listen),
     listenAddress: values["listen-address"],
+    certDir: values["cert-dir"] === undefined ? undefined : certDir(values["cert-dir"]),
+    httpsListen: values["https-listen"] === undefined
+      ? undefined
+      : port("--https-listen", values["https-listen"]),
     connectTimeoutMs: duration("--connect-timeout", values["connect-timeout"]),
     includeUnhealthy: values["include-unhealthy"],
     staticServices: config.services,
@@ -366,6 +370,21 @@ function haproxySocket(value: string | undefined): string | undefined {
       JSON.stringify(value)
     }: use an absolute path of letters, digits and . _ - / @ +`,
   );
+}
+
+/**
+ * `--cert-dir DIR`, made absolute: its path is written into the balancer's config, so it
+ * must be letters, digits and `. _ - / @ +`.
+ */
+function certDir(value: string): string {
+  const path = value.startsWith("/") ? value : `${Deno.cwd()}/${value}`;
+  const clean = path.replace(/\/\.\//g, "/").replace(/\/+$/, "") || "/";
+  if (!SOCKET_PATH.test(clean)) {
+    throw new UsageError(
+      `Invalid --cert-dir ${JSON.stringify(value)}: use a path of letters, digits and . _ - / @ +`,
+    );
+  }
+  return clean;
 }
 
 /** `--nginx-dns ADDR` as nginx's `resolver` writes it: `HOST:PORT`, `[V6]:PORT`. */

@@ -245,6 +245,23 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "address the balancer binds (default: every address)",
   },
   {
+    name: "cert-dir",
+    type: "string",
+    value: "DIR",
+    section: "HTTPS",
+    commands: ALL,
+    help:
+      "certificates as nginx-proxy keeps them: HOST.crt with HOST.key\n(a parent domain's for a wildcard certificate, default.crt for\nother hosts); hosts with one are served over HTTPS too",
+  },
+  {
+    name: "https-listen",
+    type: "string",
+    value: "PORT",
+    section: "HTTPS",
+    commands: ALL,
+    help: `HTTPS port of hosts with a certificate (default ${DEFAULTS.httpsListen})`,
+  },
+  {
     name: "connect-timeout",
     type: "string",
     value: "DUR",

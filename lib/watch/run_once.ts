@@ -16,6 +16,7 @@ import { localPortProbe } from "../apply/confirm_reload.ts";
 import { DockerEngine, type EngineFailure, listEngines } from "../sources/docker.ts";
 import { type EndpointSettings, resolveEndpoints } from "../sources/docker_endpoint.ts";
 import { denoFileReader, type FileReader, readContainerFiles } from "../sources/files.ts";
+import { readCertificateDirectory } from "../sources/cert_dir.ts";
 import { loadTargets, type RenderedTarget, renderTargets, type Target } from "../apply/targets.ts";
 import type { ContainerInfo, ModelOptions, ModelResult } from "../core/types.ts";
 
@@ -44,6 +45,11 @@ export interface RunOptions extends ModelOptions {
   readyTimeoutMs?: number;
   /** How long a server removed through the HAProxy runtime API may drain, default 10 s. */
   drainTimeoutMs?: number;
+  /**
+   * HTTPS: the certificate directory (`NAME.crt` and `NAME.key`, nginx-proxy's layout);
+   * read at every pass into `certificates`.
+   */
+  certDir?: string;
 }
 
 /** A rendered target and whether its output file changed. */
@@ -136,7 +142,16 @@ export async function runOnce(options: RunOptions, io: RunIo = denoRunIo): Promi
   const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
   const wait = options.readyTimeoutMs ?? DEFAULTS.readyTimeoutMs;
   const probe = await portProbeOf(loaded, options);
-  const result = await buildReadyModel(containers, options, gate, wait, fromFiles, probe);
+  const tls = await certificatesOf(options);
+  const result = await buildReadyModel(
+    containers,
+    { ...options, ...tls.options },
+    gate,
+    wait,
+    fromFiles,
+    probe,
+  );
+  result.warnings.push(...tls.warnings);
   const rendered = renderTargets(loaded, result.model);
   const files = applyTargetsOf(rendered, options);
   const haproxy = new HaproxyRuntime({ drainTimeoutMs: options.drainTimeoutMs });
@@ -151,6 +166,20 @@ export async function runOnce(options: RunOptions, io: RunIo = denoRunIo): Promi
     return { ...t, changed: report?.changed ?? true, diff: report?.diff, backup: report?.backup };
   });
   return { ...result, containers, failures, targets, apply };
+}
+
+/**
+ * The certificates of `--cert-dir` as model options, and the warnings about the directory;
+ * nothing without one.
+ *
+ * @throws {LbsyncError} when the directory cannot be read
+ */
+export async function certificatesOf(
+  options: RunOptions,
+): Promise<{ options: Partial<ModelOptions>; warnings: string[] }> {
+  if (options.certDir === undefined) return { options: {}, warnings: [] };
+  const found = await readCertificateDirectory(options.certDir);
+  return { options: { certificates: found.certificates }, warnings: found.warnings };
 }
 
 /**

@@ -19,6 +19,7 @@ import { buildReadyModel, type BusyPortProbe, type Prober, ReadinessGate } from 
 import { retireDelay, Retirements } from "./retirements.ts";
 import {
   applyTargetsOf,
+  certificatesOf,
   dockerEngines,
   notifier,
   portProbeOf,
@@ -148,6 +149,7 @@ export class Watcher {
   readonly #createdAt = new Map<string, number>();
   #fileContainers: ContainerInfo[] = [];
   #fileIds = new Set<string>();
+  #lastCertificates: Awaited<ReturnType<typeof certificatesOf>> = { options: {}, warnings: [] };
   #targets: LoadedTarget[] = [];
   #goodTargets: LoadedTarget[] = [];
   #stopped = false;
@@ -294,7 +296,11 @@ export class Watcher {
 
   #onFileChange(path: string): void {
     const o = this.#options;
-    if (path === absolute(o.configPath)) {
+    if (
+      o.certDir !== undefined && path.startsWith(`${absolute(o.certDir)!.replace(/\/+$/, "")}/`)
+    ) {
+      this.#scheduler.batch({ reason: "certificates" }); // every pass reads the directory
+    } else if (path === absolute(o.configPath)) {
       this.#scheduler.batch({ config: true, templates: true, reason: "files" });
     } else if ((o.fromFiles ?? []).some((f) => absolute(f) === path)) {
       this.#scheduler.batch({ files: true, reason: "files" });
@@ -307,7 +313,8 @@ export class Watcher {
       t.includes("/") || t.includes(".")
     );
     const files = (o.fromFiles ?? []).filter((f) => f !== "-");
-    return [...templates, ...files, ...(o.configPath ? [o.configPath] : [])];
+    const certs = o.certDir ? [`${o.certDir.replace(/\/+$/, "")}/`] : [];
+    return [...templates, ...files, ...(o.configPath ? [o.configPath] : []), ...certs];
   }
 
   /** One pass; resolves with why it failed to apply, if it did. */
@@ -387,15 +394,27 @@ export class Watcher {
     const containers = [...this.#fileContainers, ...[...this.#containers.values()].flat()]
       .map((c) => this.#refine(c));
     const probe = this.#deps.busyPorts ?? await portProbeOf(this.#targets, this.#options);
+    const tls = await this.#certificates();
     const result = await buildReadyModel(
       containers,
-      this.#options,
+      { ...this.#options, ...tls.options },
       this.#gate,
       0,
       this.#fileIds,
       probe,
     );
+    result.warnings.push(...tls.warnings);
     return { result, containers };
+  }
+
+  /** The certificate directory now; one that cannot be read keeps the last certificates. */
+  async #certificates(): Promise<Awaited<ReturnType<typeof certificatesOf>>> {
+    try {
+      this.#lastCertificates = await certificatesOf(this.#options);
+    } catch (error) {
+      this.#observer.error?.(`${errorMessage(error)} (keeping the last certificates)`);
+    }
+    return this.#lastCertificates;
   }
 
   #scheduleRetirements(result: ModelResult, containers: ContainerInfo[]): void {

@@ -6,16 +6,18 @@
 import { LabelError } from "../errors.ts";
 import {
   parseBoolean,
+  parseCertName,
   parseChoice,
   parseHealthPath,
   parseHosts,
+  parseHsts,
   parseInteger,
   parseName,
   parsePath,
   parsePort,
   quote,
 } from "../util/grammar.ts";
-import type { ServiceMode } from "../types.ts";
+import type { HttpsMode, ServiceMode } from "../types.ts";
 
 /** The lbsync labels of one container, parsed; absent labels are `undefined`. */
 export interface ContainerLabels {
@@ -31,6 +33,9 @@ export interface ContainerLabels {
   network?: string;
   health?: string;
   rollover?: boolean;
+  https?: HttpsMode;
+  hsts?: string;
+  cert?: string;
 }
 
 const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLabels[K] } = {
@@ -46,6 +51,9 @@ const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLab
   network: parseName,
   health: parseHealthPath,
   rollover: parseBoolean,
+  https: (v) => parseChoice(v, ["redirect", "noredirect", "nohttp", "nohttps"] as const),
+  hsts: parseHsts,
+  cert: parseCertName,
 };
 
 /** Label suffix of each field (`hosts` is the `host` label). */
@@ -62,6 +70,9 @@ const SUFFIX: Record<keyof ContainerLabels, string> = {
   network: "network",
   health: "health",
   rollover: "rollover",
+  https: "https",
+  hsts: "hsts",
+  cert: "cert",
 };
 
 /** The label suffixes lbsync knows, e.g. `host`, `port`. */

@@ -6,6 +6,7 @@
  */
 import { DEFAULTS } from "../defaults.ts";
 import { dnsFields } from "./dns_names.ts";
+import { withHttps } from "./tls.ts";
 import { withNginxProxyLabels } from "../input/compat.ts";
 import { formatEndpoint } from "./address.ts";
 import { compare } from "../util/compare.ts";
@@ -53,7 +54,7 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
   const table = buildRoutingTable(candidates, {
     defaultPort: options.listen ?? DEFAULTS.listen,
     listenAddress: options.listenAddress,
-    busyPorts: options.busyPorts,
+    busyPorts: withHttpsPort(options),
   });
   for (const claim of table.lost) warnings.push(`service ${claim.service}: ${claim.reason}`);
   skipped.push(...unroutedServers(candidates, table));
@@ -62,6 +63,13 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
     skipped: skipped.sort((a, b) => compare(a.name, b.name) || compare(a.id, b.id)),
     warnings,
   };
+}
+
+/** The ports others hold, and with HTTPS on, the HTTPS port, which lbsync's listener holds. */
+function withHttpsPort(options: ModelOptions): ReadonlyMap<number, string> | undefined {
+  if (!options.certificates) return options.busyPorts;
+  const port = options.httpsListen ?? DEFAULTS.httpsListen;
+  return new Map([...(options.busyPorts ?? []), [port, "lbsync's HTTPS listener"]]);
 }
 
 /** Every container's selections: the members of each service, and those left out. */
@@ -159,7 +167,11 @@ function unroutedServers(
 
 /** The model the templates render, from the routing table. */
 function modelOf(table: RoutingTable, options: ModelOptions): Model {
-  const { services, httpListeners, tcpListeners } = table;
+  const { services, tcpListeners } = table;
+  const defaultPort = options.listen ?? DEFAULTS.listen;
+  const httpListeners = table.httpListeners.map((l) =>
+    l.port === defaultPort ? withHttps(l, services, options) : l
+  );
   const hosts = httpListeners.flatMap((l) => l.virtualHosts.map((v) => v.host));
   return {
     services,
@@ -169,6 +181,7 @@ function modelOf(table: RoutingTable, options: ModelOptions): Model {
     tcpListeners,
     hasHttp: httpListeners.length > 0,
     hasTcp: tcpListeners.length > 0,
+    hasHttps: httpListeners.some((l) => l.httpsListener !== undefined),
     ...serverNamesHash(hosts),
     haproxySocket: options.haproxySocket ?? "",
     unknownHostStatus: options.compat === "nginx-proxy" ? 503 : 404,
@@ -191,7 +204,17 @@ export const DEFAULT_NAME_PREFIX: string = DEFAULTS.namePrefix;
 const HOLDS_ROUTES: ReadonlySet<SkipCode> = new Set(["not-running", "unhealthy", "not-ready"]);
 
 /** Service-level settings: the oldest container's value wins. */
-const SERVICE_LEVEL = ["mode", "hosts", "path", "listen", "health", "rollover"] as const;
+const SERVICE_LEVEL = [
+  "mode",
+  "hosts",
+  "path",
+  "listen",
+  "health",
+  "rollover",
+  "https",
+  "hsts",
+  "certName",
+] as const;
 const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
   mode: "mode",
   hosts: "host",
@@ -199,6 +222,9 @@ const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
   listen: "listen",
   health: "health",
   rollover: "rollover",
+  https: "https",
+  hsts: "hsts",
+  certName: "cert",
 };
 
 /**
@@ -272,6 +298,9 @@ function buildService(
     hasServers: servers.length > 0,
     dnsName: "",
     dnsPort: 0,
+    https: oldest.https,
+    hsts: oldest.hsts,
+    certName: oldest.certName,
   };
 }
 
@@ -424,6 +453,9 @@ function staticMembers(options: ModelOptions): Map<string, Member[]> {
         listen: service.listen ?? options.listen ?? DEFAULTS.listen,
         health: service.health ?? "",
         rollover: false,
+        https: "",
+        hsts: "",
+        certName: "",
         weight: server.weight ?? 1,
         backup: server.backup ?? false,
         address: server.host,

@@ -290,7 +290,7 @@ function httpListener(
 }
 
 /** `words` in space-joined groups of at most 50 (HAProxy reads at most 64 words a line). */
-function groupsOf(words: string[]): string[] {
+export function groupsOf(words: string[]): string[] {
   const groups: string[] = [];
   for (let i = 0; i < words.length; i += 50) groups.push(words.slice(i, i + 50).join(" "));
   return groups;
@@ -308,6 +308,12 @@ function virtualHost(host: string, routes: Route[], index: number): VirtualHost 
     matchValue: regex ? host.slice(1) : wildcard ? host.slice(1) : host,
     routes: withRedirects(routes).sort(byPathPrecedence),
     hasRootRoute: routes.some((r) => r.path === "/"),
+    // plain HTTP until HTTPS is decided (see tls.ts)
+    httpsMode: "nohttps",
+    httpOn: true,
+    httpsOn: false,
+    redirectToHttps: false,
+    hsts: "",
   };
 }
 
@@ -342,7 +348,11 @@ function byPathPrecedence(a: Route, b: Route): number {
   return b.path.length - a.path.length || compare(a.path, b.path);
 }
 
-function bindings(port: number, address: string | undefined) {
+/** The nginx `listen` and HAProxy `bind` arguments of `port` on `address` (every one when unset). */
+export function bindings(
+  port: number,
+  address: string | undefined,
+): { port: number; nginxListen: string; haproxyBind: string } {
   if (address === undefined) return { port, nginxListen: String(port), haproxyBind: `:${port}` };
   const endpoint = formatEndpoint(address, port);
   return { port, nginxListen: endpoint, haproxyBind: endpoint };

@@ -16,6 +16,7 @@ import {
 } from "./labels.ts";
 import type {
   ContainerInfo,
+  HttpsMode,
   ModelOptions,
   PortMapping,
   ServiceMode,
@@ -32,6 +33,12 @@ export interface ServiceSettings {
   listen: number;
   health: string;
   rollover: boolean;
+  /** `lbsync.https`, `""` when not set. */
+  https: HttpsMode | "";
+  /** `lbsync.hsts` (`""`: none). */
+  hsts: string;
+  /** `lbsync.cert`, `""` when not set. */
+  certName: string;
 }
 
 /** A container that is in, with every setting resolved (its own view, before merging). */
@@ -258,6 +265,9 @@ function serviceSettings(
     listen,
     health: labels.health ?? "",
     rollover: labels.rollover ?? options.rollover ?? false,
+    https: labels.https ?? "",
+    hsts: labels.hsts ?? "",
+    certName: labels.cert ?? "",
   };
 }
 

@@ -39,6 +39,32 @@ export function parseHosts(value: string): string[] {
   return hosts;
 }
 
+/**
+ * A certificate name (`lbsync.cert`, nginx-proxy's `CERT_NAME`): an RFC 1123 host name
+ * (lowercased) or `default`, the files `NAME.crt` and `NAME.key` of the certificate directory.
+ */
+export function parseCertName(value: string): string {
+  const names = parseHostNames(value);
+  if (names.length !== 1 || names[0].startsWith("*.") || names[0].startsWith("~")) {
+    throw new LabelError("expected one host name (the certificate's file name without .crt)");
+  }
+  return names[0];
+}
+
+/**
+ * A Strict-Transport-Security value: `max-age=SECONDS` with `includeSubDomains` and
+ * `preload` optional (`; ` between them), or `off` (no header, returned as `""`).
+ */
+export function parseHsts(value: string): string {
+  if (value === "off") return "";
+  if (!/^max-age=[0-9]{1,10}(?:; ?includeSubDomains)?(?:; ?preload)?$/i.test(value)) {
+    throw new LabelError(
+      "expected off or max-age=SECONDS, optionally ; includeSubDomains and ; preload",
+    );
+  }
+  return value;
+}
+
 /** Like {@link parseHosts}, without the reserved domain: for host names of servers. */
 export function parseHostNames(value: string): string[] {
   guardLength(value);

@@ -1,0 +1,112 @@
+/**
+ * HTTPS for the hosts of the default HTTP listener (`--cert-dir`): which certificate each
+ * host uses, how it is served (`lbsync.https`), and what the HTTPS listener needs. Pure: the
+ * certificates found come in as a map from their names to their files.
+ *
+ * @module
+ */
+import { DEFAULTS } from "../defaults.ts";
+import { bindings, groupsOf } from "./routing.ts";
+import type {
+  CertificateFiles,
+  HttpListener,
+  ModelOptions,
+  Service,
+  VirtualHost,
+} from "../types.ts";
+
+/** The name of the certificate for hosts without one of their own. */
+export const DEFAULT_CERTIFICATE = "default";
+
+/**
+ * The certificate of `host`: the one `certName` names when set, else the host's own name,
+ * else its closest parent domain's (a wildcard certificate for `a.example.com` is found as
+ * `example.com`); `*.example.com` looks for `example.com`. Regex hosts have none.
+ *
+ * @example
+ * ```ts
+ * import { certificateFor } from "./tls.ts";
+ * const certs = new Map([["example.com", { name: "example.com", certificate: "/c/example.com.crt", key: "/c/example.com.key" }]]);
+ * console.log(certificateFor("shop.example.com", "", certs)?.name); // example.com
+ * ```
+ */
+export function certificateFor(
+  host: string,
+  certName: string,
+  certificates: ReadonlyMap<string, CertificateFiles>,
+): CertificateFiles | undefined {
+  if (certName !== "") return certificates.get(certName);
+  if (host.startsWith("~")) return undefined;
+  const labels = (host.startsWith("*.") ? host.slice(2) : host).split(".");
+  for (let i = 0; i < labels.length - 1; i++) {
+    const found = certificates.get(labels.slice(i).join("."));
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The default listener with HTTPS decided: each virtual host's certificate and mode, and the
+ * HTTPS listener when a host is served over HTTPS or a default certificate exists.
+ */
+export function withHttps(
+  listener: HttpListener,
+  services: readonly Service[],
+  options: ModelOptions,
+): HttpListener {
+  const certificates = options.certificates;
+  if (!certificates) return listener;
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const virtualHosts = listener.virtualHosts.map((v) =>
+    hostWithHttps(v, ownerOf(v, byName), certificates)
+  );
+  const served = virtualHosts.filter((v) => v.httpsOn);
+  const defaultCertificate = certificates.get(DEFAULT_CERTIFICATE);
+  if (served.length === 0 && !defaultCertificate) return { ...listener, virtualHosts };
+  const port = options.httpsListen ?? DEFAULTS.httpsListen;
+  const used = new Map<string, CertificateFiles>();
+  if (defaultCertificate) used.set(defaultCertificate.name, defaultCertificate);
+  for (const v of served) used.set(v.tls!.name, v.tls!);
+  const keys = (test: (v: VirtualHost) => boolean) =>
+    groupsOf(virtualHosts.filter(test).map((v) => v.key));
+  return {
+    ...listener,
+    virtualHosts,
+    httpsListener: {
+      ...bindings(port, options.listenAddress),
+      redirectPort: port === 443 ? "" : `:${port}`,
+      certificates: [...used.values()],
+      defaultCertificate,
+      redirectGroups: keys((v) => v.redirectToHttps),
+      httpsOnlyGroups: keys((v) => !v.httpOn),
+      httpOnlyGroups: keys((v) => !v.httpsOn),
+      hstsHosts: served.filter((v) => v.hsts !== "").map((v) => ({ key: v.key, hsts: v.hsts })),
+    },
+  };
+}
+
+/** The service whose settings a host follows: its `/` route's, else its first route's. */
+function ownerOf(v: VirtualHost, byName: Map<string, Service>): Service | undefined {
+  const route = v.routes.find((r) => r.path === "/") ?? v.routes[0];
+  return route && byName.get(route.service);
+}
+
+function hostWithHttps(
+  v: VirtualHost,
+  owner: Service | undefined,
+  certificates: ReadonlyMap<string, CertificateFiles>,
+): VirtualHost {
+  const tls = certificateFor(v.host, owner?.certName ?? "", certificates);
+  if (!tls) return v;
+  const https = owner?.https || DEFAULTS.httpsMode;
+  const httpsOn = https !== "nohttps";
+  return {
+    ...v,
+    tls,
+    httpsMode: https,
+    httpOn: https !== "nohttp",
+    httpsOn,
+    redirectToHttps: https === "redirect",
+    hsts: httpsOn ? owner?.hsts ?? "" : "",
+  };
+}
