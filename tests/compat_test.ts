@@ -45,6 +45,36 @@ Deno.test("compat: only the VIRTUAL_* variables are kept from an inspect object"
   assert.deepEqual(c.env, { VIRTUAL_HOST: "web.test" });
 });
 
+Deno.test("compat: HTTPS_METHOD, CERT_NAME and HSTS are the https, cert and hsts labels", () => {
+  resetContainers();
+  const certs = new Map(["a.test", "shared.test"].map((name) => [name, {
+    name,
+    certificate: `/certs/${name}.crt`,
+    key: `/certs/${name}.key`,
+  }]));
+  const web = (name: string, env: Record<string, string>) =>
+    container(name, {}, { env: { VIRTUAL_PORT: "8080", ...env } });
+  const { model, skipped } = buildModel([
+    web("a", { VIRTUAL_HOST: "a.test" }),
+    web("b", { VIRTUAL_HOST: "b.test", CERT_NAME: "shared.test", HTTPS_METHOD: "nohttp" }),
+    web("c", { VIRTUAL_HOST: "c.test", CERT_NAME: "shared.test", HSTS: "off" }),
+    web("d", { VIRTUAL_HOST: "d.test", CERT_NAME: "shared.test", HTTPS_METHOD: "noredirect" }),
+    web("e", { VIRTUAL_HOST: "e.test", HTTPS_METHOD: "sometimes" }),
+  ], { compat: "nginx-proxy", certificates: certs });
+  const hosts = model.httpListeners[0].virtualHosts.map((v) =>
+    `${v.host} ${v.httpsMode} ${v.tls?.name ?? "-"} ${v.hsts || "no-hsts"}`
+  );
+  assert.deepEqual(hosts, [
+    "a.test redirect a.test max-age=31536000",
+    "b.test nohttp shared.test max-age=31536000",
+    "c.test redirect shared.test no-hsts",
+    "d.test noredirect shared.test no-hsts",
+  ]);
+  assert.deepEqual(skipped.map((s) => `${s.name}: ${s.reason}`), [
+    'e: group vh0: label lbsync.vh0.https="sometimes": not one of redirect, noredirect, nohttp, nohttps',
+  ]);
+});
+
 Deno.test("compat: one service per host and path, as nginx-proxy groups them; labels win; bad values are named", () => {
   resetContainers();
   const env = (vars: Record<string, string>) => ({ env: vars });

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
 import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
 import { backend, freePort, startHaproxy, startNginx } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
+import { container, containerSummaries, resetContainers } from "./support/fixtures.ts";
+import { readOr, WatchProcess } from "./support/watch_process.ts";
 import { missing, requireTool, run } from "./support/tools.ts";
 
 const ignore = missing("nginx", "haproxy", "openssl", "curl");
@@ -208,6 +209,58 @@ Deno.test({
     } finally {
       for (const r of running) await r.stop();
       for (const b of backends.values()) await b.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "https: in watch mode a certificate appearing, changing or going re-renders the config",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "lbsync-certwatch-" });
+    const certs = `${dir}/certs`;
+    await Deno.mkdir(certs);
+    const source = `${dir}/containers.json`;
+    await Deno.writeTextFile(
+      source,
+      containerSummaries([{
+        name: "web",
+        ip: "10.0.0.2",
+        labels: { "lbsync.service": "web", "lbsync.host": "a.test", "lbsync.port": "8080" },
+      }]),
+    );
+    const out = `${dir}/lbsync.conf`;
+    const watch = new WatchProcess([
+      "--from-file",
+      source,
+      "--cert-dir",
+      certs,
+      "-t",
+      "nginx",
+      "-o",
+      out,
+      "--heartbeat",
+      "50ms:200ms",
+    ]);
+    try {
+      await watch.until("the first config", async () => (await readOr(out)).includes("a.test"));
+      assert.doesNotMatch(await readOr(out), /ssl_certificate/);
+      await Deno.writeTextFile(`${certs}/a.test.key`, "key", { mode: 0o600 });
+      await Deno.writeTextFile(`${certs}/a.test.crt`, "certificate");
+      await watch.until(
+        "HTTPS for a.test",
+        async () => (await readOr(out)).includes(`ssl_certificate ${certs}/a.test.crt;`),
+      );
+      await Deno.remove(`${certs}/a.test.crt`);
+      await watch.until(
+        "HTTPS gone with the certificate",
+        async () => !(await readOr(out)).includes("ssl_certificate"),
+      );
+      assert.match(watch.log, /applied/);
+    } finally {
+      assert.equal((await watch.stop()).code, 0, watch.log);
       await Deno.remove(dir, { recursive: true });
     }
   },

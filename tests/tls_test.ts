@@ -3,7 +3,7 @@
  * what the certificate directory yields and warns about.
  */
 import assert from "node:assert/strict";
-import { buildModel, type CertificateFiles } from "../mod.ts";
+import { buildModel, type CertificateFiles, explainRows } from "../mod.ts";
 import { certificateFor } from "../lib/core/model/tls.ts";
 import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
@@ -85,6 +85,32 @@ Deno.test("tls: the model says per host how it is served, and what the HTTPS lis
     'g: label lbsync.cert="../../etc/passwd": not an RFC 1123 host name (optionally *.name)',
   ]);
   assert.equal(buildModel([], {}).model.hasHttps, false);
+});
+
+Deno.test("tls: explain says how each host is served, and why a host stays on HTTP", () => {
+  resetContainers();
+  const result = buildModel([
+    container("a", { "lbsync.service": "a", "lbsync.host": "a.example.com" }),
+    container("b", { "lbsync.service": "b", "lbsync.host": "b.test" }),
+    container("c", {
+      "lbsync.service": "c",
+      "lbsync.host": "c.example.com",
+      "lbsync.https": "nohttp",
+    }),
+    container("d", {
+      "lbsync.service": "d",
+      "lbsync.host": "d.example.com",
+      "lbsync.https": "nohttps",
+    }),
+  ], { certificates: CERTS });
+  assert.deepEqual(explainRows(result).map((r) => r.reason), [
+    "http a.example.com / on port 80; https a.example.com (certificate a.example.com, HTTP redirected)",
+    "http b.test / on port 80; b.test: HTTP only, no certificate b.test.crt",
+    "http c.example.com / on port 80; https c.example.com (certificate example.com, HTTPS only)",
+    "http d.example.com / on port 80; d.example.com: HTTP only (lbsync.https=nohttps)",
+  ]);
+  const plain = buildModel([container("b", { "lbsync.service": "b", "lbsync.host": "b.test" })]);
+  assert.deepEqual(explainRows(plain).map((r) => r.reason), ["http b.test / on port 80"]);
 });
 
 Deno.test("tls: the certificate directory: pairs by name, odd names ignored, loose keys warned", async () => {

@@ -5,7 +5,7 @@
  */
 import { compare } from "./util/compare.ts";
 import type { SkipCode } from "./errors.ts";
-import type { ModelResult, Service, ServiceRoute } from "./types.ts";
+import type { Model, ModelResult, Service, ServiceRoute } from "./types.ts";
 
 /**
  * A candidate container's state: `in` (receives traffic on some route), `backup` (will, when
@@ -57,7 +57,8 @@ export function explainRows(result: ModelResult): ExplainRow[] {
         code: "",
         service: service.name,
         address: server.endpoint,
-        reason: routesOf(service) + (server.backup ? ", when no primary server is up" : ""),
+        reason: routesOf(service) + (server.backup ? ", when no primary server is up" : "") +
+          httpsOf(service, result.model),
       });
     }
   }
@@ -91,6 +92,30 @@ function routesOf(service: Service): string {
     byPort.set(key, [...(byPort.get(key) ?? []), hostOf(r)]);
   }
   return [...byPort.entries()].map(([key, hosts]) => `http ${hosts.join(",")} ${key}`).join("; ");
+}
+
+/**
+ * With HTTPS on, how each of the service's hosts is served: `; https a.test (certificate
+ * a.test, HTTP redirected)`, `; b.test: HTTP only, no certificate`.
+ */
+function httpsOf(service: Service, model: Model): string {
+  if (!model.tlsOn || service.mode === "tcp") return "";
+  const parts: string[] = [];
+  for (const route of service.routes) {
+    const listener = model.httpListeners.find((l) => l.port === route.port);
+    const v = listener?.virtualHosts.find((h) => h.host === route.host);
+    if (!v || parts.some((p) => p.includes(` ${v.host} `) || p.startsWith(`${v.host}:`))) continue;
+    if (v.httpsOn) {
+      const how = v.redirectToHttps
+        ? ", HTTP redirected"
+        : v.httpOn
+        ? ", HTTP too"
+        : ", HTTPS only";
+      parts.push(`https ${v.host} (certificate ${v.tls!.name}${how})`);
+    } else if (v.tls) parts.push(`${v.host}: HTTP only (lbsync.https=nohttps)`);
+    else parts.push(`${v.host}: HTTP only, no certificate ${v.host.replace(/^\*\./, "")}.crt`);
+  }
+  return parts.map((p) => `; ${p}`).join("");
 }
 
 function hostOf(route: ServiceRoute): string {

@@ -315,6 +315,8 @@ export interface Model {
   hasTcp: boolean;
   /** True when an http listener has an HTTPS side. */
   hasHttps: boolean;
+  /** True when HTTPS is on (`--cert-dir`), whether or not a host has a certificate. */
+  tlsOn: boolean;
   /** nginx `server_names_hash_bucket_size` that fits the longest host name. */
   serverNamesHashBucketSize: number;
   /** nginx `server_names_hash_max_size` that fits every host name. */

@@ -1,6 +1,7 @@
 /**
  * `--compat nginx-proxy`: containers configured for nginx-proxy by environment variables
- * (`VIRTUAL_HOST`, `VIRTUAL_PORT`, `VIRTUAL_PATH`) become lbsync backends without labels.
+ * (`VIRTUAL_HOST`, `VIRTUAL_PORT`, `VIRTUAL_PATH`; `HTTPS_METHOD`, `CERT_NAME`, `HSTS`)
+ * become lbsync backends without labels.
  * Pure; the variables come from inspect objects (the Docker shell inspects each container
  * once in this mode).
  *
@@ -10,7 +11,17 @@ import { isObject } from "../util/json_access.ts";
 import type { ContainerInfo } from "../types.ts";
 
 /** The only environment variables lbsync keeps from an inspect object. */
-export const COMPAT_ENV = ["VIRTUAL_HOST", "VIRTUAL_PORT", "VIRTUAL_PATH"] as const;
+export const COMPAT_ENV = [
+  "VIRTUAL_HOST",
+  "VIRTUAL_PORT",
+  "VIRTUAL_PATH",
+  "HTTPS_METHOD",
+  "CERT_NAME",
+  "HSTS",
+] as const;
+
+/** nginx-proxy's HSTS value for HTTPS sites when `HSTS` is not set. */
+export const NGINX_PROXY_HSTS = "max-age=31536000";
 
 /**
  * The variables of {@link COMPAT_ENV} from an inspect object's `Config.Env` (`KEY=value`
@@ -55,6 +66,7 @@ export function withNginxProxyLabels(c: ContainerInfo, prefix: string): Containe
   const tcp = c.ports.filter((p) => p.protocol === "tcp");
   const port = c.env?.VIRTUAL_PORT?.trim() || (tcp.length === 1 ? String(tcp[0].port) : "80");
   const path = c.env?.VIRTUAL_PATH?.trim();
+  const https = httpsLabels(c.env ?? {});
   const derived: Record<string, string> = {};
   list.split(",").map((h) => h.trim()).filter((h) => h !== "").forEach((host, i) => {
     const group = `${prefix}.vh${i}`;
@@ -62,8 +74,23 @@ export function withNginxProxyLabels(c: ContainerInfo, prefix: string): Containe
     derived[`${group}.host`] = host;
     derived[`${group}.port`] = port;
     if (path) derived[`${group}.path`] = path;
+    for (const [field, value] of Object.entries(https)) derived[`${group}.${field}`] = value;
   });
   return { ...c, labels: { ...c.labels, ...derived } };
+}
+
+/**
+ * `HTTPS_METHOD`, `CERT_NAME` and `HSTS` as the `https`, `cert` and `hsts` labels. As in
+ * nginx-proxy, HTTPS sites send HSTS (`max-age=31536000`) unless `HSTS=off`, and none with
+ * `HTTPS_METHOD=noredirect`.
+ */
+function httpsLabels(env: Record<string, string>): Record<string, string> {
+  const labels: Record<string, string> = {};
+  const method = env.HTTPS_METHOD?.trim();
+  if (method) labels.https = method;
+  if (env.CERT_NAME?.trim()) labels.cert = env.CERT_NAME.trim();
+  labels.hsts = method === "noredirect" ? "off" : env.HSTS?.trim() || NGINX_PROXY_HSTS;
+  return labels;
 }
 
 /** A service name for a host and path: `*.` spelled `wildcard.`, the path after a `-`. */

@@ -182,6 +182,7 @@ function modelOf(table: RoutingTable, options: ModelOptions): Model {
     hasHttp: httpListeners.length > 0,
     hasTcp: tcpListeners.length > 0,
     hasHttps: httpListeners.some((l) => l.httpsListener !== undefined),
+    tlsOn: options.certificates !== undefined,
     ...serverNamesHash(hosts),
     haproxySocket: options.haproxySocket ?? "",
     unknownHostStatus: options.compat === "nginx-proxy" ? 503 : 404,
