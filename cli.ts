@@ -31,7 +31,8 @@ import { serveStatus } from "./lib/serve/status_server.ts";
 import { serveAdmin } from "./lib/serve/admin/admin_server.ts";
 import { DNS_ZONE, dnsRecords } from "./lib/core/model/dns_names.ts";
 import { serveDns } from "./lib/serve/dns/dns_server.ts";
-import { fanOut, Watcher, type WatchObserver } from "./lib/watch/watch.ts";
+import { startAcme } from "./lib/serve/acme_service.ts";
+import { fanOut, Watcher, type WatchObserver, type WatchOptions } from "./lib/watch/watch.ts";
 import { WatchStats } from "./lib/serve/watch_stats.ts";
 import { helpText } from "./lib/settings/help.ts";
 import { resolveEndpoints } from "./lib/sources/docker_endpoint.ts";
@@ -238,7 +239,28 @@ async function runWatch(
     observers.push({ built: (result) => dns.update(dnsRecords(result.model)) });
     log.info(`DNS for nginx on udp port ${dns.port} (and tcp): *.${DNS_ZONE}`);
   }
-  const watcher = new Watcher(command.options, fanOut(...observers), reload);
+  let options = command.options;
+  let reloadOptions = reload;
+  if (options.acmeDirectory !== undefined) {
+    const acme = startAcme(options, {
+      issued: (_host, message) => {
+        stats.acmeOrder("issued");
+        log.info(message);
+      },
+      failed: (_host, message) => {
+        stats.acmeOrder("failed");
+        log.error(message);
+      },
+    });
+    controller.signal.addEventListener("abort", () => acme.close());
+    observers.push(acme.observer);
+    // the templates send challenges to lbsync: the address stays through config reloads
+    const withChallenges = (o: WatchOptions) => ({ ...o, acmeChallenge: acme.challengeAddress });
+    options = withChallenges(options);
+    reloadOptions = reload && (async () => withChallenges(await reload()));
+    log.info(`ACME challenges answered on ${acme.challengeAddress}: ${options.acmeDirectory}`);
+  }
+  const watcher = new Watcher(options, fanOut(...observers), reloadOptions);
   stats.setEngines(watcher.engineUrls);
   if (command.options.statusListen !== undefined) {
     const resync = () => watcher.resync("POST /resync", false);

@@ -51,6 +51,7 @@ Deno.test("compat: HTTPS_METHOD, CERT_NAME and HSTS are the https, cert and hsts
     name,
     certificate: `/certs/${name}.crt`,
     key: `/certs/${name}.key`,
+    version: "",
   }]));
   const web = (name: string, env: Record<string, string>) =>
     container(name, {}, { env: { VIRTUAL_PORT: "8080", ...env } });

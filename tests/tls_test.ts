@@ -12,6 +12,7 @@ const cert = (name: string): CertificateFiles => ({
   name,
   certificate: `/certs/${name}.crt`,
   key: `/certs/${name}.key`,
+  version: "",
 });
 const CERTS = new Map(
   ["example.com", "a.example.com", "other.org", "default"].map((n) => [n, cert(n)]),
@@ -133,6 +134,7 @@ Deno.test("tls: the certificate directory: pairs by name, odd names ignored, loo
       name: "a.test",
       certificate: `${dir}/a.test.crt`,
       key: `${dir}/a.test.key`,
+      version: "11f6ad8ec52a2984", // SHA-1 of "x"
     });
     assert.deepEqual(found.warnings, [
       `key ${dir}/loose.test.key is readable by group or others (mode 644): chmod 600 it`,

@@ -153,6 +153,8 @@ export interface Service {
   hsts: string;
   /** `lbsync.cert`: the certificate name its hosts use (`NAME.crt`), `""`: found by host. */
   certName: string;
+  /** `lbsync.acme`: its exact host names get certificates from the ACME server. */
+  acme: boolean;
 }
 
 /**
@@ -170,6 +172,11 @@ export interface CertificateFiles {
   certificate: string;
   /** Absolute path of the private key (PEM). */
   key: string;
+  /**
+   * A hash of the certificate file's content (`""` when not read): rendered beside the
+   * path, so a renewed certificate changes the config and the balancer reloads it.
+   */
+  version: string;
 }
 
 /** One route inside a virtual host: a path prefix and the service behind it. */
@@ -317,6 +324,11 @@ export interface Model {
   hasHttps: boolean;
   /** True when HTTPS is on (`--cert-dir`), whether or not a host has a certificate. */
   tlsOn: boolean;
+  /**
+   * `HOST:PORT` of lbsync's ACME challenge server: the templates send
+   * `/.well-known/acme-challenge/` there on every HTTP host; `""` without ACME.
+   */
+  acmeChallenge: string;
   /** nginx `server_names_hash_bucket_size` that fits the longest host name. */
   serverNamesHashBucketSize: number;
   /** nginx `server_names_hash_max_size` that fits every host name. */
@@ -441,6 +453,8 @@ export interface ModelOptions {
   certificates?: ReadonlyMap<string, CertificateFiles>;
   /** The HTTPS port, default 443 (`--https-listen`). */
   httpsListen?: number;
+  /** `HOST:PORT` of lbsync's ACME challenge server (watch mode with ACME). */
+  acmeChallenge?: string;
 }
 
 /** What {@link buildModel} returns. */

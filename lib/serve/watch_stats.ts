@@ -30,6 +30,8 @@ export class WatchStats implements WatchObserver {
   /** Reloads that did not take (the balancer kept serving the old file). */
   staleReloads = 0;
   applyFailures = 0;
+  /** ACME orders by outcome: `issued` or `failed`. */
+  readonly acmeOrders = new Map<string, number>();
   cycles = 0;
   cycleSeconds = 0;
   batchEvents = 0;
@@ -51,6 +53,11 @@ export class WatchStats implements WatchObserver {
 
   #stamp(): string {
     return this.now().toISOString();
+  }
+
+  /** An ACME order ended. */
+  acmeOrder(result: "issued" | "failed"): void {
+    this.acmeOrders.set(result, (this.acmeOrders.get(result) ?? 0) + 1);
   }
 
   /** The loop's activity changed (or its pending events did). */
@@ -186,6 +193,14 @@ export class WatchStats implements WatchObserver {
         "counter",
         "DNS answers to nginx's resolver, by response code.",
         [...this.dnsAnswers].map(([code, n]) => [`{rcode="${code}"}`, n]),
+      );
+    }
+    if (this.acmeOrders.size > 0) {
+      metric(
+        "lbsync_acme_orders_total",
+        "counter",
+        "ACME certificate orders, by result (issued, failed).",
+        [...this.acmeOrders].sort().map(([result, n]) => [`{result="${result}"}`, n]),
       );
     }
     metric(

@@ -291,6 +291,12 @@ function watchOptions(values: Values, command: string, now: () => number): Parti
     nginxDnsPublic: values["nginx-dns-public"],
     adminListen: values["admin-listen"],
     adminTokenFile: values["admin-token-file"],
+    acmeDirectory: values["acme-directory"] === undefined
+      ? undefined
+      : acmeDirectory(values["acme-directory"]),
+    acmeEmail: values["acme-email"] === undefined ? undefined : email(values["acme-email"]),
+    acmeCaFile: values["acme-ca-file"],
+    acmeListen: values["acme-listen"],
   };
 }
 
@@ -319,6 +325,34 @@ function checkServers(command: string, values: Values, options: WatchOptions): v
     }
   }
   if (options.statusListen !== undefined) listenAddress("--status-listen", options.statusListen);
+  if (options.acmeListen !== undefined) listenAddress("--acme-listen", options.acmeListen);
+  if (options.acmeDirectory !== undefined && options.certDir === undefined) {
+    throw new UsageError("--acme-directory needs --cert-dir DIR: certificates are kept there");
+  }
+}
+
+/** `--acme-directory URL`: an http(s) URL. */
+function acmeDirectory(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch { /* below */ }
+  if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+    throw new UsageError(
+      `Invalid --acme-directory ${
+        JSON.stringify(value)
+      }: use the ACME server's https:// directory URL`,
+    );
+  }
+  return url.href;
+}
+
+/** `--acme-email`: one address, no spaces or angle brackets. */
+function email(value: string): string {
+  if (!/^[^\s@<>,;"]{1,64}@[A-Za-z0-9.-]{1,253}$/.test(value)) {
+    throw new UsageError(`Invalid --acme-email ${JSON.stringify(value)}: use one address`);
+  }
+  return value;
 }
 
 /**

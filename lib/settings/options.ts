@@ -262,6 +262,40 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: `HTTPS port of hosts with a certificate (default ${DEFAULTS.httpsListen})`,
   },
   {
+    name: "acme-directory",
+    type: "string",
+    value: "URL",
+    section: "HTTPS",
+    commands: WATCH,
+    help:
+      "hosts of services labelled lbsync.acme=true get certificates from\nthis ACME server (HTTP-01) into --cert-dir, renewed at 2/3 of\ntheir lifetime",
+  },
+  {
+    name: "acme-email",
+    type: "string",
+    value: "EMAIL",
+    section: "HTTPS",
+    commands: WATCH,
+    help: "the ACME account's contact address",
+  },
+  {
+    name: "acme-ca-file",
+    type: "string",
+    value: "FILE",
+    section: "HTTPS",
+    commands: WATCH,
+    help: "PEM certificates to trust for a private ACME server's TLS",
+  },
+  {
+    name: "acme-listen",
+    type: "string",
+    value: "ADDR",
+    section: "HTTPS",
+    commands: WATCH,
+    help:
+      "where lbsync answers the challenges the balancer forwards\n(default 127.0.0.1 on a free port); the balancer must reach it",
+  },
+  {
     name: "connect-timeout",
     type: "string",
     value: "DUR",

@@ -1,22 +1,12 @@
 /**
- * Time for the watch loop: the system clock in production, a fake one in tests, so batching,
- * drains, readiness re-probes, retirements and resyncs can be tested without sleeping.
+ * The system clock for the watch loop (and the ACME manager): tests give a fake one, so
+ * batching, drains, readiness re-probes, retirements and resyncs are tested without sleeping.
  *
  * @module
  */
+import type { Clock } from "../core/util/clock.ts";
 
-/** A timer handle of a {@link Clock}: whatever it returned, given back to cancel. */
-export type TimerId = unknown;
-
-/** Now, and timers. */
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-  /** Runs `fn` after `ms` milliseconds. */
-  setTimeout(fn: () => void, ms: number): TimerId;
-  /** Cancels a timer (nothing for `undefined` or one that ran). */
-  clearTimeout(id: TimerId | undefined): void;
-}
+export type { Clock, TimerId } from "../core/util/clock.ts";
 
 /** The system clock and timers. */
 export const systemClock: Clock = {

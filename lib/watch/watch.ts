@@ -56,6 +56,14 @@ export interface WatchOptions extends RunOptions {
   adminListen?: string;
   /** `--nginx-dns-public`: the DNS server may bind an address off loopback. */
   nginxDnsPublic?: boolean;
+  /** `--acme-directory`: certificates for `lbsync.acme` hosts from this ACME server. */
+  acmeDirectory?: string;
+  /** `--acme-email`: the ACME account's contact. */
+  acmeEmail?: string;
+  /** `--acme-ca-file`: PEM certificates to trust for the ACME server's TLS. */
+  acmeCaFile?: string;
+  /** `--acme-listen`: where lbsync answers HTTP-01 challenges (default 127.0.0.1, a free port). */
+  acmeListen?: string;
   /** `--admin-token-file`: the file holding the admin API's bearer token. */
   adminTokenFile?: string;
 }

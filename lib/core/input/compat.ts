@@ -1,6 +1,7 @@
 /**
  * `--compat nginx-proxy`: containers configured for nginx-proxy by environment variables
- * (`VIRTUAL_HOST`, `VIRTUAL_PORT`, `VIRTUAL_PATH`; `HTTPS_METHOD`, `CERT_NAME`, `HSTS`)
+ * (`VIRTUAL_HOST`, `VIRTUAL_PORT`, `VIRTUAL_PATH`; `HTTPS_METHOD`, `CERT_NAME`, `HSTS`;
+ * `LETSENCRYPT_HOST`, whose hosts get certificates from `--acme-directory`)
  * become lbsync backends without labels.
  * Pure; the variables come from inspect objects (the Docker shell inspects each container
  * once in this mode).
@@ -18,6 +19,7 @@ export const COMPAT_ENV = [
   "HTTPS_METHOD",
   "CERT_NAME",
   "HSTS",
+  "LETSENCRYPT_HOST",
 ] as const;
 
 /** nginx-proxy's HSTS value for HTTPS sites when `HSTS` is not set. */
@@ -67,6 +69,9 @@ export function withNginxProxyLabels(c: ContainerInfo, prefix: string): Containe
   const port = c.env?.VIRTUAL_PORT?.trim() || (tcp.length === 1 ? String(tcp[0].port) : "80");
   const path = c.env?.VIRTUAL_PATH?.trim();
   const https = httpsLabels(c.env ?? {});
+  const letsencrypt = new Set(
+    (c.env?.LETSENCRYPT_HOST ?? "").split(",").map((h) => h.trim().toLowerCase()),
+  );
   const derived: Record<string, string> = {};
   list.split(",").map((h) => h.trim()).filter((h) => h !== "").forEach((host, i) => {
     const group = `${prefix}.vh${i}`;
@@ -75,6 +80,7 @@ export function withNginxProxyLabels(c: ContainerInfo, prefix: string): Containe
     derived[`${group}.port`] = port;
     if (path) derived[`${group}.path`] = path;
     for (const [field, value] of Object.entries(https)) derived[`${group}.${field}`] = value;
+    if (letsencrypt.has(host.toLowerCase())) derived[`${group}.acme`] = "true";
   });
   return { ...c, labels: { ...c.labels, ...derived } };
 }

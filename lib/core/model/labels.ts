@@ -36,6 +36,7 @@ export interface ContainerLabels {
   https?: HttpsMode;
   hsts?: string;
   cert?: string;
+  acme?: boolean;
 }
 
 const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLabels[K] } = {
@@ -54,6 +55,7 @@ const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLab
   https: (v) => parseChoice(v, ["redirect", "noredirect", "nohttp", "nohttps"] as const),
   hsts: parseHsts,
   cert: parseCertName,
+  acme: parseBoolean,
 };
 
 /** Label suffix of each field (`hosts` is the `host` label). */
@@ -73,6 +75,7 @@ const SUFFIX: Record<keyof ContainerLabels, string> = {
   https: "https",
   hsts: "hsts",
   cert: "cert",
+  acme: "acme",
 };
 
 /** The label suffixes lbsync knows, e.g. `host`, `port`. */

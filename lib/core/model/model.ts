@@ -183,6 +183,7 @@ function modelOf(table: RoutingTable, options: ModelOptions): Model {
     hasTcp: tcpListeners.length > 0,
     hasHttps: httpListeners.some((l) => l.httpsListener !== undefined),
     tlsOn: options.certificates !== undefined,
+    acmeChallenge: options.acmeChallenge ?? "",
     ...serverNamesHash(hosts),
     haproxySocket: options.haproxySocket ?? "",
     unknownHostStatus: options.compat === "nginx-proxy" ? 503 : 404,
@@ -215,6 +216,7 @@ const SERVICE_LEVEL = [
   "https",
   "hsts",
   "certName",
+  "acme",
 ] as const;
 const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
   mode: "mode",
@@ -226,6 +228,7 @@ const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
   https: "https",
   hsts: "hsts",
   certName: "cert",
+  acme: "acme",
 };
 
 /**
@@ -302,6 +305,7 @@ function buildService(
     https: oldest.https,
     hsts: oldest.hsts,
     certName: oldest.certName,
+    acme: oldest.acme,
   };
 }
 
@@ -457,6 +461,7 @@ function staticMembers(options: ModelOptions): Map<string, Member[]> {
         https: "",
         hsts: "",
         certName: "",
+        acme: false,
         weight: server.weight ?? 1,
         backup: server.backup ?? false,
         address: server.host,

@@ -39,6 +39,8 @@ export interface ServiceSettings {
   hsts: string;
   /** `lbsync.cert`, `""` when not set. */
   certName: string;
+  /** `lbsync.acme`: its hosts get certificates from the ACME server. */
+  acme: boolean;
 }
 
 /** A container that is in, with every setting resolved (its own view, before merging). */
@@ -268,6 +270,7 @@ function serviceSettings(
     https: labels.https ?? "",
     hsts: labels.hsts ?? "",
     certName: labels.cert ?? "",
+    acme: labels.acme ?? false,
   };
 }
 

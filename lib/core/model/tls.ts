@@ -10,6 +10,7 @@ import { bindings, groupsOf } from "./routing.ts";
 import type {
   CertificateFiles,
   HttpListener,
+  Model,
   ModelOptions,
   Service,
   VirtualHost,
@@ -83,6 +84,21 @@ export function withHttps(
       hstsHosts: served.filter((v) => v.hsts !== "").map((v) => ({ key: v.key, hsts: v.hsts })),
     },
   };
+}
+
+/**
+ * The host names that want certificates from the ACME server: the exact names (no wildcard,
+ * no regex: HTTP-01 cannot prove those) of services with `lbsync.acme=true`, sorted.
+ */
+export function acmeHosts(model: Model): string[] {
+  const hosts = new Set<string>();
+  for (const service of model.services) {
+    if (!service.acme || service.mode !== "http") continue;
+    for (const host of service.hosts) {
+      if (!host.startsWith("*.") && !host.startsWith("~")) hosts.add(host);
+    }
+  }
+  return [...hosts].sort();
 }
 
 /** The service whose settings a host follows: its `/` route's, else its first route's. */
