@@ -36,3 +36,29 @@ for (const n of [10, 1_000, 10_000]) {
     buildModel(input);
   });
 }
+
+// HTTPS: 1,000 hosts (one service each), every one with its own certificate, against plain HTTP
+const httpsInput = containers(1_000).map((c, i) => ({
+  ...c,
+  labels: { "lbsync.service": `site-${i}`, "lbsync.host": `site-${i}.example.com` },
+}));
+const certificates = new Map(httpsInput.map((_, i) => {
+  const name = `site-${i}.example.com`;
+  return [name, {
+    name,
+    certificate: `/certs/${name}.crt`,
+    key: `/certs/${name}.key`,
+    version: "0123456789abcdef",
+  }];
+}));
+for (const target of ["nginx", "haproxy"] as const) {
+  for (const tls of [false, true]) {
+    Deno.bench(
+      `buildModel + render ${target}, 1,000 hosts, ${tls ? "HTTPS" : "HTTP only"}`,
+      { group: `https-${target}`, baseline: !tls },
+      () => {
+        render(templates[target], buildModel(httpsInput, tls ? { certificates } : {}).model);
+      },
+    );
+  }
+}
