@@ -33,6 +33,14 @@ export interface AcmeSettings {
   maxOrdersPerHour?: number;
   /** Where outcomes are told. */
   report: AcmeReport;
+  /** Obtains a certificate for a host; default: the ACME server at `directoryUrl` (tests fake it). */
+  issue?: (host: string) => Promise<IssuedCertificate>;
+}
+
+/** A certificate (PEM, with its chain) and its private key (PEM). */
+export interface IssuedCertificate {
+  certificate: string;
+  key: string;
 }
 
 /** What an {@link AcmeManager} tells. */
@@ -53,7 +61,8 @@ const HOUR_MS = 3_600_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 
 interface HostState {
-  inFlight: boolean;
+  /** Being looked at or ordered. */
+  busy: boolean;
   failures: number;
   retryAt: number;
   timer?: TimerId;
@@ -67,6 +76,8 @@ export class AcmeManager {
   #client: Promise<acme.Client> | undefined;
   #wanted = new Set<string>();
   #stopped = false;
+  #busy = 0;
+  #idleWaiters: (() => void)[] = [];
 
   /** A manager; nothing is ordered until {@link AcmeManager.want}. */
   constructor(settings: AcmeSettings) {
@@ -81,14 +92,14 @@ export class AcmeManager {
   want(hosts: Iterable<string>): void {
     this.#wanted = new Set(hosts);
     for (const [host, state] of this.#hosts) {
-      if (!this.#wanted.has(host) && !state.inFlight) {
+      if (!this.#wanted.has(host) && !state.busy) {
         this.#settings.clock.clearTimeout(state.timer);
         this.#hosts.delete(host);
       }
     }
     for (const host of this.#wanted) {
       if (!this.#hosts.has(host)) {
-        this.#hosts.set(host, { inFlight: false, failures: 0, retryAt: 0 });
+        this.#hosts.set(host, { busy: false, failures: 0, retryAt: 0 });
       }
       this.#consider(host);
     }
@@ -100,36 +111,51 @@ export class AcmeManager {
     for (const state of this.#hosts.values()) this.#settings.clock.clearTimeout(state.timer);
   }
 
-  /** Orders `host` when due (and allowed), else looks again when it will be. */
-  async #consider(host: string): Promise<void> {
+  /** Resolves once no host is being looked at or ordered (for tests and shutdown). */
+  idle(): Promise<void> {
+    if (this.#busy === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Looks at `host` now, unless that is already under way. */
+  #consider(host: string): void {
     const state = this.#hosts.get(host);
-    if (!state || state.inFlight || this.#stopped || !this.#wanted.has(host)) return;
-    const now = this.#settings.clock.now();
-    const due = Math.max(state.retryAt, await this.#renewalDue(host), this.#orderSlot(now));
-    if (due > now) {
-      this.#later(host, state, due - now);
-      return;
+    if (!state || state.busy || this.#stopped || !this.#wanted.has(host)) return;
+    state.busy = true;
+    this.#busy += 1;
+    this.#orderWhenDue(host, state).finally(() => {
+      state.busy = false;
+      this.#busy -= 1;
+      if (this.#busy === 0) { for (const resolve of this.#idleWaiters.splice(0)) resolve(); }
+    });
+  }
+
+  /** Orders `host` while it is due (and allowed), then looks again when it will be. */
+  async #orderWhenDue(host: string, state: HostState): Promise<void> {
+    while (!this.#stopped && this.#wanted.has(host)) {
+      const now = this.#settings.clock.now();
+      const due = Math.max(state.retryAt, await this.#renewalDue(host), this.#orderSlot(now));
+      if (due > now) {
+        this.#later(host, state, due - now);
+        return;
+      }
+      this.#orders.push(now);
+      try {
+        await this.#order(host);
+        state.failures = 0;
+        state.retryAt = 0;
+      } catch (error) {
+        state.failures += 1;
+        const backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (state.failures - 1));
+        state.retryAt = this.#settings.clock.now() + backoff;
+        this.#settings.report.failed(
+          host,
+          `ACME order for ${host} failed: ${errorMessage(error)}; retrying in ${
+            formatDuration(backoff)
+          } (a certificate in place stays)`,
+        );
+      }
     }
-    state.inFlight = true;
-    this.#orders.push(now);
-    try {
-      await this.#order(host);
-      state.failures = 0;
-      state.retryAt = 0;
-    } catch (error) {
-      state.failures += 1;
-      const backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (state.failures - 1));
-      state.retryAt = this.#settings.clock.now() + backoff;
-      this.#settings.report.failed(
-        host,
-        `ACME order for ${host} failed: ${errorMessage(error)}; retrying in ${
-          formatDuration(backoff)
-        } (a certificate in place stays)`,
-      );
-    } finally {
-      state.inFlight = false;
-    }
-    this.#consider(host);
   }
 
   #later(host: string, state: HostState, delayMs: number): void {
@@ -160,6 +186,21 @@ export class AcmeManager {
   }
 
   async #order(host: string): Promise<void> {
+    const issue = this.#settings.issue ?? ((h: string) => this.#issue(h));
+    const { key, certificate } = await issue(host);
+    const dir = this.#settings.certDir;
+    // the key first: the pair counts once the certificate is there
+    await writeAtomic(`${dir}/${host}.key`, key, 0o600);
+    await writeAtomic(`${dir}/${host}.crt`, certificate, 0o644);
+    const { notAfter } = acme.crypto.readCertificateInfo(certificate);
+    this.#settings.report.issued(
+      host,
+      `certificate for ${host} issued, valid until ${notAfter.toISOString()}`,
+    );
+  }
+
+  /** One certificate for `host` from the ACME server, through the HTTP-01 challenge. */
+  async #issue(host: string): Promise<IssuedCertificate> {
     const client = await this.#clientOnce();
     const [key, csr] = await acme.crypto.createCsr({ commonName: host, altNames: [host] });
     const certificate = await client.auto({
@@ -179,15 +220,7 @@ export class AcmeManager {
         return Promise.resolve();
       },
     });
-    const dir = this.#settings.certDir;
-    // the key first: the pair counts once the certificate is there
-    await writeAtomic(`${dir}/${host}.key`, key.toString(), 0o600);
-    await writeAtomic(`${dir}/${host}.crt`, certificate, 0o644);
-    const { notAfter } = acme.crypto.readCertificateInfo(certificate);
-    this.#settings.report.issued(
-      host,
-      `certificate for ${host} issued, valid until ${notAfter.toISOString()}`,
-    );
+    return { key: key.toString(), certificate };
   }
 
   #clientOnce(): Promise<acme.Client> {
