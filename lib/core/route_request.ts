@@ -74,7 +74,7 @@ export function routeRequest(model: Model, query: RouteQuery): RouteAnswer {
   if (path === null) return { kind: "bad-request", reason: "invalid path" };
   const listener = model.httpListeners.find((l) => l.port === query.listen);
   if (!listener) return { kind: "not-found", host, path, status: model.unknownHostStatus };
-  const vhost = host === ""
+  const named = host === ""
     ? undefined
     : listener.virtualHosts.find((v) =>
       v.regex
@@ -83,6 +83,10 @@ export function routeRequest(model: Model, query: RouteQuery): RouteAnswer {
         ? host.endsWith(v.matchValue)
         : host === v.host
     );
+  // a host served over HTTPS only is unknown here; unknown hosts go to --default-host
+  const vhost = named?.httpOn !== false && named
+    ? named
+    : listener.virtualHosts.find((v) => v.isDefault);
   const routes = vhost ? vhost.routes : listener.defaultRoutes;
   const redirect = routes.find((r) => r.redirectFrom === path);
   if (redirect) return { kind: "redirect", location: redirect.path };

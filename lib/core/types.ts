@@ -233,6 +233,8 @@ export interface VirtualHost {
   redirectToHttps: boolean;
   /** Strict-Transport-Security value sent over HTTPS, `""` for none. */
   hsts: string;
+  /** `--default-host`: HTTP requests for hosts no service names come here. */
+  isDefault: boolean;
 }
 
 /** The HTTPS side of the default HTTP listener (`--cert-dir`, `--https-listen`). */
@@ -290,6 +292,10 @@ export interface HttpListener {
   hasDefaultRootRoute: boolean;
   /** Its HTTPS side, when HTTPS is on and some host of it has a certificate. */
   httpsListener?: HttpsListener;
+  /** True when a virtual host takes the HTTP requests for unknown hosts (`--default-host`). */
+  hasDefaultHost: boolean;
+  /** That virtual host's key, `""` when none. */
+  defaultHostKey: string;
 }
 
 /** A TCP service with its listening address. */
@@ -455,6 +461,11 @@ export interface ModelOptions {
   httpsListen?: number;
   /** `HOST:PORT` of lbsync's ACME challenge server (watch mode with ACME). */
   acmeChallenge?: string;
+  /**
+   * A host of the `--listen` port that takes the HTTP requests for hosts no service names
+   * (nginx-proxy's `DEFAULT_HOST`), instead of the unknown-host answer.
+   */
+  defaultHost?: string;
 }
 
 /** What {@link buildModel} returns. */

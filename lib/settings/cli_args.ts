@@ -7,7 +7,13 @@ import { DEFAULTS } from "../core/defaults.ts";
 import { parseArgs } from "node:util";
 import { parseDuration } from "../core/util/duration.ts";
 import { errorMessage, UsageError } from "../core/errors.ts";
-import { isLoopback, parseInteger, parseName, SOCKET_PATH } from "../core/util/grammar.ts";
+import {
+  isLoopback,
+  parseCertName,
+  parseInteger,
+  parseName,
+  SOCKET_PATH,
+} from "../core/util/grammar.ts";
 import { parseHeartbeat } from "../core/heartbeat.ts";
 import { parseListenAddress } from "../core/util/listen_address.ts";
 import type { WatchOptions } from "../watch/watch.ts";
@@ -225,6 +231,9 @@ function modelOptions(
     hostIp: values["host-ip"],
     listen: values.listen === undefined ? undefined : port("--listen", values.listen),
     listenAddress: values["listen-address"],
+    defaultHost: values["default-host"] === undefined
+      ? undefined
+      : hostFlag("--default-host", values["default-host"]),
     certDir: values["cert-dir"] === undefined ? undefined : certDir(values["cert-dir"]),
     httpsListen: values["https-listen"] === undefined
       ? undefined
@@ -419,6 +428,15 @@ function certDir(value: string): string {
     );
   }
   return clean;
+}
+
+/** One exact host name (lowercased). */
+function hostFlag(flag: string, value: string): string {
+  try {
+    return parseCertName(value);
+  } catch (error) {
+    throw new UsageError(`Invalid ${flag} ${JSON.stringify(value)}: ${errorMessage(error)}`);
+  }
 }
 
 /** `--nginx-dns ADDR` as nginx's `resolver` writes it: `HOST:PORT`, `[V6]:PORT`. */

@@ -296,6 +296,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       "where lbsync answers the challenges the balancer forwards\n(default 127.0.0.1 on a free port); the balancer must reach it",
   },
   {
+    name: "default-host",
+    type: "string",
+    value: "HOST",
+    section: "Addresses",
+    commands: ALL,
+    help:
+      "HTTP requests for hosts no service names go to this host's\nservices (nginx-proxy's DEFAULT_HOST)",
+  },
+  {
     name: "connect-timeout",
     type: "string",
     value: "DUR",

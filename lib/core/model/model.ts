@@ -19,6 +19,7 @@ import { buildRoutingTable, type RoutingCandidate, type RoutingTable } from "./r
 import { type Member, selectContainerServices, type ServiceSettings } from "./select.ts";
 import type {
   ContainerInfo,
+  HttpListener,
   Model,
   ModelOptions,
   ModelResult,
@@ -57,9 +58,18 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
     busyPorts: withHttpsPort(options),
   });
   for (const claim of table.lost) warnings.push(`service ${claim.service}: ${claim.reason}`);
+  const model = modelOf(table, options);
+  const defaultListener = model.httpListeners.find((l) =>
+    l.port === (options.listen ?? DEFAULTS.listen)
+  );
+  if (options.defaultHost !== undefined && !defaultListener?.hasDefaultHost) {
+    warnings.push(
+      `default host ${options.defaultHost}: no service routes it over HTTP; unknown hosts get ${model.unknownHostStatus}`,
+    );
+  }
   skipped.push(...unroutedServers(candidates, table));
   return {
-    model: modelOf(table, options),
+    model,
     skipped: skipped.sort((a, b) => compare(a.name, b.name) || compare(a.id, b.id)),
     warnings,
   };
@@ -70,6 +80,22 @@ function withHttpsPort(options: ModelOptions): ReadonlyMap<number, string> | und
   if (!options.certificates) return options.busyPorts;
   const port = options.httpsListen ?? DEFAULTS.httpsListen;
   return new Map([...(options.busyPorts ?? []), [port, "lbsync's HTTPS listener"]]);
+}
+
+/**
+ * The listener with `--default-host` marked: that virtual host, when it is there and served
+ * over HTTP, takes the requests for unknown hosts.
+ */
+function withDefaultHost(listener: HttpListener, options: ModelOptions): HttpListener {
+  const name = options.defaultHost;
+  const target = listener.virtualHosts.find((v) => v.host === name && v.httpOn);
+  if (name === undefined || !target) return listener;
+  return {
+    ...listener,
+    virtualHosts: listener.virtualHosts.map((v) => v === target ? { ...v, isDefault: true } : v),
+    hasDefaultHost: true,
+    defaultHostKey: target.key,
+  };
 }
 
 /** Every container's selections: the members of each service, and those left out. */
@@ -170,7 +196,7 @@ function modelOf(table: RoutingTable, options: ModelOptions): Model {
   const { services, tcpListeners } = table;
   const defaultPort = options.listen ?? DEFAULTS.listen;
   const httpListeners = table.httpListeners.map((l) =>
-    l.port === defaultPort ? withHttps(l, services, options) : l
+    l.port === defaultPort ? withDefaultHost(withHttps(l, services, options), options) : l
   );
   const hosts = httpListeners.flatMap((l) => l.virtualHosts.map((v) => v.host));
   return {

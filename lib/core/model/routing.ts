@@ -286,6 +286,8 @@ function httpListener(
     hasRedirects: redirects.length > 0,
     defaultRoutes,
     hasDefaultRootRoute: defaultRoutes.some((r) => r.path === "/"),
+    hasDefaultHost: false,
+    defaultHostKey: "",
   };
 }
 
@@ -314,6 +316,7 @@ function virtualHost(host: string, routes: Route[], index: number): VirtualHost 
     httpsOn: false,
     redirectToHttps: false,
     hsts: "",
+    isDefault: false,
   };
 }
 
