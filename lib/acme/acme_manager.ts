@@ -8,7 +8,7 @@
  *
  * @module
  */
-import * as acme from "npm:acme-client@5.4.0";
+import type * as AcmeClient from "npm:acme-client@5.4.0";
 import https from "node:https";
 import { errorMessage, fileErrorReason, LbsyncError } from "../core/errors.ts";
 import { formatDuration } from "../core/util/duration.ts";
@@ -51,6 +51,18 @@ export interface AcmeReport {
   failed(host: string, message: string): void;
 }
 
+type Acme = typeof AcmeClient;
+let acmeModule: Promise<Acme> | undefined;
+
+/**
+ * acme-client, loaded when first needed: its dependencies read the environment when they
+ * load, which a run without ACME must not need (nor pay for at start-up).
+ */
+function loadAcme(): Promise<Acme> {
+  acmeModule ??= import("npm:acme-client@5.4.0");
+  return acmeModule;
+}
+
 /** The first retry after a failure; each next failure doubles it, up to an hour. */
 const FIRST_BACKOFF_MS = 60_000;
 const MAX_BACKOFF_MS = 3_600_000;
@@ -73,7 +85,7 @@ export class AcmeManager {
   readonly #settings: AcmeSettings;
   readonly #hosts = new Map<string, HostState>();
   readonly #orders: number[] = [];
-  #client: Promise<acme.Client> | undefined;
+  #client: Promise<AcmeClient.Client> | undefined;
   #wanted = new Set<string>();
   #stopped = false;
   #busy = 0;
@@ -177,7 +189,7 @@ export class AcmeManager {
   async #renewalDue(host: string): Promise<number> {
     try {
       const pem = await Deno.readTextFile(`${this.#settings.certDir}/${host}.crt`);
-      const { notBefore, notAfter } = acme.crypto.readCertificateInfo(pem);
+      const { notBefore, notAfter } = (await loadAcme()).crypto.readCertificateInfo(pem);
       const start = notBefore.getTime();
       return start + (notAfter.getTime() - start) * 2 / 3;
     } catch {
@@ -192,7 +204,7 @@ export class AcmeManager {
     // the key first: the pair counts once the certificate is there
     await writeAtomic(`${dir}/${host}.key`, key, 0o600);
     await writeAtomic(`${dir}/${host}.crt`, certificate, 0o644);
-    const { notAfter } = acme.crypto.readCertificateInfo(certificate);
+    const { notAfter } = (await loadAcme()).crypto.readCertificateInfo(certificate);
     this.#settings.report.issued(
       host,
       `certificate for ${host} issued, valid until ${notAfter.toISOString()}`,
@@ -202,6 +214,7 @@ export class AcmeManager {
   /** One certificate for `host` from the ACME server, through the HTTP-01 challenge. */
   async #issue(host: string): Promise<IssuedCertificate> {
     const client = await this.#clientOnce();
+    const acme = await loadAcme();
     const [key, csr] = await acme.crypto.createCsr({ commonName: host, altNames: [host] });
     const certificate = await client.auto({
       csr,
@@ -223,7 +236,7 @@ export class AcmeManager {
     return { key: key.toString(), certificate };
   }
 
-  #clientOnce(): Promise<acme.Client> {
+  #clientOnce(): Promise<AcmeClient.Client> {
     this.#client ??= this.#makeClient().catch((error) => {
       this.#client = undefined;
       throw error;
@@ -231,8 +244,9 @@ export class AcmeManager {
     return this.#client;
   }
 
-  async #makeClient(): Promise<acme.Client> {
+  async #makeClient(): Promise<AcmeClient.Client> {
     const { caFile, directoryUrl, certDir } = this.#settings;
+    const acme = await loadAcme();
     // a request that fails is retried twice within seconds; longer waits are the backoff's,
     // and no request hangs
     // acme-client's own setting, not in axios' types
@@ -259,7 +273,7 @@ async function readOrCreateAccountKey(dir: string): Promise<string> {
     if ((error as { code?: string }).code !== "ENOENT") throw error;
   }
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  const key = (await acme.crypto.createPrivateKey()).toString();
+  const key = (await (await loadAcme()).crypto.createPrivateKey()).toString();
   await writeAtomic(path, key, 0o600);
   return key;
 }

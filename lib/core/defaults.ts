@@ -35,6 +35,16 @@ export const DEFAULTS = Object.freeze({
   httpsListen: 443,
   /** `lbsync.https`: how a host with a certificate is served. */
   httpsMode: "redirect" as const,
+  /** `--internal-networks`: the clients `lbsync.access=internal` hosts answer (nginx-proxy's). */
+  internalNetworks: Object.freeze([
+    "127.0.0.0/8",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "::1/128",
+    "fc00::/7",
+    "fe80::/10",
+  ]),
   /** `--resync`: a full re-list this often. */
   resyncMs: 60_000,
   /** `--resync` with `--swarm`: Swarm has no task events, so more often. */

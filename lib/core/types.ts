@@ -155,6 +155,8 @@ export interface Service {
   certName: string;
   /** `lbsync.acme`: its exact host names get certificates from the ACME server. */
   acme: boolean;
+  /** `lbsync.access=internal`: only clients of the internal networks are served. */
+  internalOnly: boolean;
 }
 
 /**
@@ -235,6 +237,8 @@ export interface VirtualHost {
   hsts: string;
   /** `--default-host`: HTTP requests for hosts no service names come here. */
   isDefault: boolean;
+  /** `lbsync.access=internal`: clients outside `internalNetworks` get 403. */
+  internalOnly: boolean;
 }
 
 /** The HTTPS side of the default HTTP listener (`--cert-dir`, `--https-listen`). */
@@ -296,6 +300,8 @@ export interface HttpListener {
   hasDefaultHost: boolean;
   /** That virtual host's key, `""` when none. */
   defaultHostKey: string;
+  /** Keys of the virtual hosts served to internal clients only, in groups of at most 50. */
+  internalGroups: string[];
 }
 
 /** A TCP service with its listening address. */
@@ -335,6 +341,8 @@ export interface Model {
    * `/.well-known/acme-challenge/` there on every HTTP host; `""` without ACME.
    */
   acmeChallenge: string;
+  /** The networks `lbsync.access=internal` hosts answer (`--internal-networks`). */
+  internalNetworks: string[];
   /** nginx `server_names_hash_bucket_size` that fits the longest host name. */
   serverNamesHashBucketSize: number;
   /** nginx `server_names_hash_max_size` that fits every host name. */
@@ -466,6 +474,8 @@ export interface ModelOptions {
    * (nginx-proxy's `DEFAULT_HOST`), instead of the unknown-host answer.
    */
   defaultHost?: string;
+  /** The clients `lbsync.access=internal` hosts answer, in CIDR form (default: private ranges). */
+  internalNetworks?: readonly string[];
 }
 
 /** What {@link buildModel} returns. */

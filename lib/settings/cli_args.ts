@@ -10,6 +10,7 @@ import { errorMessage, UsageError } from "../core/errors.ts";
 import {
   isLoopback,
   parseCertName,
+  parseCidr,
   parseInteger,
   parseName,
   SOCKET_PATH,
@@ -231,6 +232,9 @@ function modelOptions(
     hostIp: values["host-ip"],
     listen: values.listen === undefined ? undefined : port("--listen", values.listen),
     listenAddress: values["listen-address"],
+    internalNetworks: values["internal-networks"] === undefined
+      ? undefined
+      : networks(values["internal-networks"]),
     defaultHost: values["default-host"] === undefined
       ? undefined
       : hostFlag("--default-host", values["default-host"]),
@@ -428,6 +432,17 @@ function certDir(value: string): string {
     );
   }
   return clean;
+}
+
+/** `--internal-networks`: comma-separated CIDR networks. */
+function networks(value: string): string[] {
+  try {
+    return value.split(",").map((n) => parseCidr(n.trim()));
+  } catch (error) {
+    throw new UsageError(
+      `Invalid --internal-networks ${JSON.stringify(value)}: ${errorMessage(error)}`,
+    );
+  }
 }
 
 /** One exact host name (lowercased). */

@@ -305,6 +305,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       "HTTP requests for hosts no service names go to this host's\nservices (nginx-proxy's DEFAULT_HOST)",
   },
   {
+    name: "internal-networks",
+    type: "string",
+    value: "CIDR,...",
+    section: "Addresses",
+    commands: ALL,
+    help:
+      "the clients hosts of lbsync.access=internal services answer\n(by default the loopback and private ranges, as nginx-proxy's)",
+  },
+  {
     name: "connect-timeout",
     type: "string",
     value: "DUR",

@@ -20,6 +20,7 @@ export const COMPAT_ENV = [
   "CERT_NAME",
   "HSTS",
   "LETSENCRYPT_HOST",
+  "NETWORK_ACCESS",
 ] as const;
 
 /** nginx-proxy's HSTS value for HTTPS sites when `HSTS` is not set. */
@@ -95,6 +96,7 @@ function httpsLabels(env: Record<string, string>): Record<string, string> {
   const method = env.HTTPS_METHOD?.trim();
   if (method) labels.https = method;
   if (env.CERT_NAME?.trim()) labels.cert = env.CERT_NAME.trim();
+  if (env.NETWORK_ACCESS?.trim()) labels.access = env.NETWORK_ACCESS.trim();
   labels.hsts = method === "noredirect" ? "off" : env.HSTS?.trim() || NGINX_PROXY_HSTS;
   return labels;
 }

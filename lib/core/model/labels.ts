@@ -37,6 +37,7 @@ export interface ContainerLabels {
   hsts?: string;
   cert?: string;
   acme?: boolean;
+  access?: "internal" | "external";
 }
 
 const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLabels[K] } = {
@@ -56,6 +57,7 @@ const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLab
   hsts: parseHsts,
   cert: parseCertName,
   acme: parseBoolean,
+  access: (v) => parseChoice(v, ["internal", "external"] as const),
 };
 
 /** Label suffix of each field (`hosts` is the `host` label). */
@@ -76,6 +78,7 @@ const SUFFIX: Record<keyof ContainerLabels, string> = {
   hsts: "hsts",
   cert: "cert",
   acme: "acme",
+  access: "access",
 };
 
 /** The label suffixes lbsync knows, e.g. `host`, `port`. */

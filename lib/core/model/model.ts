@@ -15,7 +15,12 @@ import { ConfigError, type SkipCode } from "../errors.ts";
 import { parseIp } from "../util/grammar.ts";
 import type { LabelMemo } from "./labels.ts";
 import { GENERATION_HOST, GENERATION_TOKEN } from "../util/generation.ts";
-import { buildRoutingTable, type RoutingCandidate, type RoutingTable } from "./routing.ts";
+import {
+  buildRoutingTable,
+  groupsOf,
+  type RoutingCandidate,
+  type RoutingTable,
+} from "./routing.ts";
 import { type Member, selectContainerServices, type ServiceSettings } from "./select.ts";
 import type {
   ContainerInfo,
@@ -96,6 +101,21 @@ function withDefaultHost(listener: HttpListener, options: ModelOptions): HttpLis
     hasDefaultHost: true,
     defaultHostKey: target.key,
   };
+}
+
+/**
+ * Marks the virtual hosts whose service (the one of its `/` route, else its first) says
+ * `lbsync.access=internal`, and lists their keys for HAProxy.
+ */
+function withInternalHosts(listener: HttpListener, services: Service[]): HttpListener {
+  const internal = new Set(services.filter((s) => s.internalOnly).map((s) => s.name));
+  if (internal.size === 0) return listener;
+  const virtualHosts = listener.virtualHosts.map((v) => {
+    const owner = (v.routes.find((r) => r.path === "/") ?? v.routes[0])?.service;
+    return internal.has(owner) ? { ...v, internalOnly: true } : v;
+  });
+  const keys = virtualHosts.filter((v) => v.internalOnly).map((v) => v.key);
+  return { ...listener, virtualHosts, internalGroups: groupsOf(keys) };
 }
 
 /** Every container's selections: the members of each service, and those left out. */
@@ -196,7 +216,10 @@ function modelOf(table: RoutingTable, options: ModelOptions): Model {
   const { services, tcpListeners } = table;
   const defaultPort = options.listen ?? DEFAULTS.listen;
   const httpListeners = table.httpListeners.map((l) =>
-    l.port === defaultPort ? withDefaultHost(withHttps(l, services, options), options) : l
+    withInternalHosts(
+      l.port === defaultPort ? withDefaultHost(withHttps(l, services, options), options) : l,
+      services,
+    )
   );
   const hosts = httpListeners.flatMap((l) => l.virtualHosts.map((v) => v.host));
   return {
@@ -210,6 +233,7 @@ function modelOf(table: RoutingTable, options: ModelOptions): Model {
     hasHttps: httpListeners.some((l) => l.httpsListener !== undefined),
     tlsOn: options.certificates !== undefined,
     acmeChallenge: options.acmeChallenge ?? "",
+    internalNetworks: [...(options.internalNetworks ?? DEFAULTS.internalNetworks)],
     ...serverNamesHash(hosts),
     haproxySocket: options.haproxySocket ?? "",
     unknownHostStatus: options.compat === "nginx-proxy" ? 503 : 404,
@@ -243,6 +267,7 @@ const SERVICE_LEVEL = [
   "hsts",
   "certName",
   "acme",
+  "internalOnly",
 ] as const;
 const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
   mode: "mode",
@@ -255,6 +280,7 @@ const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
   hsts: "hsts",
   certName: "cert",
   acme: "acme",
+  internalOnly: "access",
 };
 
 /**
@@ -332,6 +358,7 @@ function buildService(
     hsts: oldest.hsts,
     certName: oldest.certName,
     acme: oldest.acme,
+    internalOnly: oldest.internalOnly,
   };
 }
 
@@ -488,6 +515,7 @@ function staticMembers(options: ModelOptions): Map<string, Member[]> {
         hsts: "",
         certName: "",
         acme: false,
+        internalOnly: false,
         weight: server.weight ?? 1,
         backup: server.backup ?? false,
         address: server.host,

@@ -288,6 +288,7 @@ function httpListener(
     hasDefaultRootRoute: defaultRoutes.some((r) => r.path === "/"),
     hasDefaultHost: false,
     defaultHostKey: "",
+    internalGroups: [],
   };
 }
 
@@ -317,6 +318,7 @@ function virtualHost(host: string, routes: Route[], index: number): VirtualHost 
     redirectToHttps: false,
     hsts: "",
     isDefault: false,
+    internalOnly: false,
   };
 }
 

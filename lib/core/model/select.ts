@@ -41,6 +41,8 @@ export interface ServiceSettings {
   certName: string;
   /** `lbsync.acme`: its hosts get certificates from the ACME server. */
   acme: boolean;
+  /** `lbsync.access=internal`: only clients of the internal networks are served. */
+  internalOnly: boolean;
 }
 
 /** A container that is in, with every setting resolved (its own view, before merging). */
@@ -271,6 +273,7 @@ function serviceSettings(
     hsts: labels.hsts ?? "",
     certName: labels.cert ?? "",
     acme: labels.acme ?? false,
+    internalOnly: labels.access === "internal",
   };
 }
 

@@ -202,6 +202,19 @@ export function parseIp(value: string): string {
   throw new LabelError(`${quote(value)} is not an IP address`);
 }
 
+/** A network in CIDR form (`10.0.0.0/8`, `fc00::/7`), or one address (`::1`). */
+export function parseCidr(value: string): string {
+  const [ip, bits, ...rest] = value.split("/");
+  const address = parseIp(ip);
+  if (rest.length > 0) throw new LabelError(`${quote(value)} is not a network (ADDRESS/BITS)`);
+  if (bits === undefined) return address;
+  const max = address.includes(":") ? 128 : 32;
+  if (!/^[0-9]{1,3}$/.test(bits) || Number(bits) > max) {
+    throw new LabelError(`${quote(value)}: the prefix length must be 0..${max}`);
+  }
+  return `${address}/${Number(bits)}`;
+}
+
 /** True when `ip` is an IPv6 address. */
 export function isIpv6(ip: string): boolean {
   try {

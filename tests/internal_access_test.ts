@@ -1,0 +1,85 @@
+/**
+ * `lbsync.access=internal` (nginx-proxy's `NETWORK_ACCESS=internal`): a host answers only
+ * clients of `--internal-networks`, others get 403, through real nginx and real HAProxy.
+ * The client here is 127.0.0.1: internal by default, external when the list leaves it out.
+ */
+import assert from "node:assert/strict";
+import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
+import { backend, freePort, httpGet, startHaproxy, startNginx } from "./support/balancers.ts";
+import { container, resetContainers } from "./support/fixtures.ts";
+import { missing } from "./support/tools.ts";
+
+Deno.test({
+  name:
+    "internal access: hosts of internal services answer only internal clients, on both balancers",
+  ignore: missing("nginx", "haproxy"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    resetContainers();
+    const inner = backend("inner");
+    const outer = backend("outer");
+    const local = (name: string, port: number, labels: Record<string, string>): ContainerInfo =>
+      container(name, { "lbsync.service": name, ...labels }, {
+        networks: [{ name: "host", ip: "127.0.0.1", ipv6: "" }],
+        ports: [{ port, protocol: "tcp", published: [] }],
+      });
+    const listen = freePort();
+    const containers = [
+      local("inner", inner.port, { "lbsync.host": "inner.test", "lbsync.access": "internal" }),
+      local("outer", outer.port, { "lbsync.host": "outer.test" }),
+    ];
+    const answers = async () =>
+      await Promise.all(["inner.test", "outer.test"].map(async (host) => {
+        const r = await httpGet(listen, "/", host);
+        return r.status === 200 ? `${host} ${r.body.trim()}` : `${host} ${r.status}`;
+      }));
+    try {
+      for (
+        const [networks, expected] of [
+          [undefined, ["inner.test inner", "outer.test outer"]],
+          [["10.99.0.0/16", "fd00::/8"], ["inner.test 403", "outer.test outer"]],
+        ] as const
+      ) {
+        const model = buildModel(containers, {
+          listen,
+          listenAddress: "127.0.0.1",
+          internalNetworks: networks,
+        }).model;
+        for (const name of ["nginx", "HAProxy"]) {
+          const balancer = name === "nginx"
+            ? await startNginx({ http: render(templates.nginx, model) })
+            : await startHaproxy(render(templates.haproxy, model));
+          try {
+            assert.deepEqual(await answers(), expected, `${name}, networks ${networks}`);
+          } finally {
+            await balancer.stop();
+          }
+        }
+      }
+    } finally {
+      await inner.close();
+      await outer.close();
+    }
+  },
+});
+
+Deno.test("internal access: NETWORK_ACCESS in compat mode, and a bad value is named", () => {
+  resetContainers();
+  const { model, skipped } = buildModel([
+    container("a", {}, {
+      env: { VIRTUAL_HOST: "a.test", VIRTUAL_PORT: "80", NETWORK_ACCESS: "internal" },
+    }),
+    container("b", {}, {
+      env: { VIRTUAL_HOST: "b.test", VIRTUAL_PORT: "80", NETWORK_ACCESS: "sometimes" },
+    }),
+  ], { compat: "nginx-proxy" });
+  assert.deepEqual(
+    model.httpListeners[0].virtualHosts.map((v) => `${v.host} ${v.internalOnly}`),
+    ["a.test true"],
+  );
+  assert.deepEqual(model.httpListeners[0].internalGroups, ["a.test"]);
+  assert.deepEqual(skipped.map((s) => s.reason), [
+    'group vh0: label lbsync.vh0.access="sometimes": not one of internal, external',
+  ]);
+});
