@@ -182,6 +182,7 @@ Deno.test("buildModel() keeps a service whose containers are all out, with no se
     health: "",
     dnsName: "",
     dnsPort: 0,
+    scheme: "http",
   });
 });
 

@@ -45,6 +45,8 @@ export const DEFAULTS = Object.freeze({
     "fc00::/7",
     "fe80::/10",
   ]),
+  /** `lbsync.keepalive`: idle connections nginx keeps open to a service's servers. */
+  keepalive: 32,
   /** `--resync`: a full re-list this often. */
   resyncMs: 60_000,
   /** `--resync` with `--swarm`: Swarm has no task events, so more often. */

@@ -157,7 +157,22 @@ export interface Service {
   acme: boolean;
   /** `lbsync.access=internal`: only clients of the internal networks are served. */
   internalOnly: boolean;
+  /** `lbsync.balance`: how requests spread over the servers (HAProxy's name). */
+  balance: Balance;
+  /** nginx's directive for `balance` in an http upstream: `least_conn`, `ip_hash`, `random`, or `""`. */
+  nginxBalance: string;
+  /** nginx's directive for `balance` in a stream upstream (`hash $remote_addr consistent` for source). */
+  nginxStreamBalance: string;
+  /** `lbsync.keepalive`: idle connections nginx keeps to the servers (0: none). */
+  keepalive: number;
+  /** `lbsync.proto`: `https` when the servers speak TLS. */
+  scheme: "http" | "https";
+  /** True when `scheme` is `https`. */
+  backendTls: boolean;
 }
+
+/** How requests spread over a service's servers. */
+export type Balance = "roundrobin" | "leastconn" | "source" | "random";
 
 /**
  * How a host with a certificate is served (nginx-proxy's `HTTPS_METHOD`): `redirect` (HTTP
@@ -203,6 +218,8 @@ export interface Route {
   dnsName: string;
   /** The service's {@link Service.dnsPort}: when set, nginx finds the servers by DNS. */
   dnsPort: number;
+  /** The service's {@link Service.scheme}: `http` or `https`. */
+  scheme: "http" | "https";
 }
 
 /** A host name served on a listener, with its routes, longest path first. */

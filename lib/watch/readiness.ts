@@ -33,7 +33,9 @@ export const networkProber: Prober = async (
   server: Server,
   timeoutMs: number,
 ): Promise<ProbeResult> => {
-  if (service.mode === "tcp") {
+  // tcp services, and http services whose servers speak TLS (their certificates are often
+  // self-signed, which a probe could not verify): a TCP connect
+  if (service.mode === "tcp" || service.backendTls) {
     const what = `TCP connect to ${server.endpoint}`;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {

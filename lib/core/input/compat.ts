@@ -21,7 +21,22 @@ export const COMPAT_ENV = [
   "HSTS",
   "LETSENCRYPT_HOST",
   "NETWORK_ACCESS",
+  "VIRTUAL_PROTO",
 ] as const;
+
+/** The labels nginx-proxy reads from a container, and the lbsync label each stands for. */
+const NGINX_PROXY_LABELS = {
+  "com.github.nginx-proxy.nginx-proxy.loadbalance": "balance",
+  "com.github.nginx-proxy.nginx-proxy.keepalive": "keepalive",
+} as const;
+
+/** nginx's balancing directives as `lbsync.balance` names them; others stay as written. */
+const BALANCE_OF: Record<string, string> = {
+  "least_conn": "leastconn",
+  "ip_hash": "source",
+  "hash $remote_addr consistent": "source",
+  "random": "random",
+};
 
 /** nginx-proxy's HSTS value for HTTPS sites when `HSTS` is not set. */
 export const NGINX_PROXY_HSTS = "max-age=31536000";
@@ -69,7 +84,7 @@ export function withNginxProxyLabels(c: ContainerInfo, prefix: string): Containe
   const tcp = c.ports.filter((p) => p.protocol === "tcp");
   const port = c.env?.VIRTUAL_PORT?.trim() || (tcp.length === 1 ? String(tcp[0].port) : "80");
   const path = c.env?.VIRTUAL_PATH?.trim();
-  const https = httpsLabels(c.env ?? {});
+  const https = { ...httpsLabels(c.env ?? {}), ...nginxProxyLabels(c.labels) };
   const letsencrypt = new Set(
     (c.env?.LETSENCRYPT_HOST ?? "").split(",").map((h) => h.trim().toLowerCase()),
   );
@@ -87,6 +102,22 @@ export function withNginxProxyLabels(c: ContainerInfo, prefix: string): Containe
 }
 
 /**
+ * nginx-proxy's own container labels: `loadbalance` (an nginx directive: `least_conn;`,
+ * `ip_hash;`, `random;`, `hash $remote_addr consistent;`) and `keepalive` (a number or
+ * `disabled`). Another directive stays as written, so the label grammar refuses it with a
+ * reason.
+ */
+function nginxProxyLabels(all: Record<string, string>): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const [key, field] of Object.entries(NGINX_PROXY_LABELS)) {
+    const value = all[key]?.trim().replace(/;$/, "").trim();
+    if (value === undefined || value === "") continue;
+    labels[field] = field === "balance" ? BALANCE_OF[value] ?? value : value;
+  }
+  return labels;
+}
+
+/**
  * `HTTPS_METHOD`, `CERT_NAME` and `HSTS` as the `https`, `cert` and `hsts` labels. As in
  * nginx-proxy, HTTPS sites send HSTS (`max-age=31536000`) unless `HSTS=off`, and none with
  * `HTTPS_METHOD=noredirect`.
@@ -97,6 +128,7 @@ function httpsLabels(env: Record<string, string>): Record<string, string> {
   if (method) labels.https = method;
   if (env.CERT_NAME?.trim()) labels.cert = env.CERT_NAME.trim();
   if (env.NETWORK_ACCESS?.trim()) labels.access = env.NETWORK_ACCESS.trim();
+  if (env.VIRTUAL_PROTO?.trim()) labels.proto = env.VIRTUAL_PROTO.trim();
   labels.hsts = method === "noredirect" ? "off" : env.HSTS?.trim() || NGINX_PROXY_HSTS;
   return labels;
 }

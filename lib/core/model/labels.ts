@@ -17,7 +17,7 @@ import {
   parsePort,
   quote,
 } from "../util/grammar.ts";
-import type { HttpsMode, ServiceMode } from "../types.ts";
+import type { Balance, HttpsMode, ServiceMode } from "../types.ts";
 
 /** The lbsync labels of one container, parsed; absent labels are `undefined`. */
 export interface ContainerLabels {
@@ -38,6 +38,9 @@ export interface ContainerLabels {
   cert?: string;
   acme?: boolean;
   access?: "internal" | "external";
+  balance?: Balance;
+  keepalive?: number;
+  proto?: "http" | "https";
 }
 
 const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLabels[K] } = {
@@ -58,6 +61,9 @@ const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLab
   cert: parseCertName,
   acme: parseBoolean,
   access: (v) => parseChoice(v, ["internal", "external"] as const),
+  balance: (v) => parseChoice(v, ["roundrobin", "leastconn", "source", "random"] as const),
+  keepalive: (v) => v === "disabled" ? 0 : parseInteger(v, 0, 1024),
+  proto: (v) => parseChoice(v, ["http", "https"] as const),
 };
 
 /** Label suffix of each field (`hosts` is the `host` label). */
@@ -79,6 +85,9 @@ const SUFFIX: Record<keyof ContainerLabels, string> = {
   cert: "cert",
   acme: "acme",
   access: "access",
+  balance: "balance",
+  keepalive: "keepalive",
+  proto: "proto",
 };
 
 /** The label suffixes lbsync knows, e.g. `host`, `port`. */

@@ -23,6 +23,7 @@ import {
 } from "./routing.ts";
 import { type Member, selectContainerServices, type ServiceSettings } from "./select.ts";
 import type {
+  Balance,
   ContainerInfo,
   HttpListener,
   Model,
@@ -116,6 +117,34 @@ function withInternalHosts(listener: HttpListener, services: Service[]): HttpLis
   });
   const keys = virtualHosts.filter((v) => v.internalOnly).map((v) => v.key);
   return { ...listener, virtualHosts, internalGroups: groupsOf(keys) };
+}
+
+const NGINX_BALANCE: Record<Balance, [http: string, stream: string]> = {
+  roundrobin: ["", ""],
+  leastconn: ["least_conn", "least_conn"],
+  source: ["ip_hash", "hash $remote_addr consistent"],
+  random: ["random", "random"],
+};
+
+/**
+ * A service's balancing, for both balancers. nginx cannot hash or pick at random with backup
+ * servers: a service that has them is balanced round robin, with a warning, on both.
+ */
+function balanceOf(
+  name: string,
+  wanted: Balance,
+  servers: Server[],
+  warnings: string[],
+): Pick<Service, "balance" | "nginxBalance" | "nginxStreamBalance"> {
+  let balance = wanted;
+  if ((wanted === "source" || wanted === "random") && servers.some((s) => s.backup)) {
+    warnings.push(
+      `service ${name}: balance ${wanted} cannot be used with backup servers; using roundrobin`,
+    );
+    balance = "roundrobin";
+  }
+  const [nginxBalance, nginxStreamBalance] = NGINX_BALANCE[balance];
+  return { balance, nginxBalance, nginxStreamBalance };
 }
 
 /** Every container's selections: the members of each service, and those left out. */
@@ -268,6 +297,9 @@ const SERVICE_LEVEL = [
   "certName",
   "acme",
   "internalOnly",
+  "balance",
+  "keepalive",
+  "scheme",
 ] as const;
 const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
   mode: "mode",
@@ -281,6 +313,9 @@ const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
   certName: "cert",
   acme: "acme",
   internalOnly: "access",
+  balance: "balance",
+  keepalive: "keepalive",
+  scheme: "proto",
 };
 
 /**
@@ -359,6 +394,10 @@ function buildService(
     certName: oldest.certName,
     acme: oldest.acme,
     internalOnly: oldest.internalOnly,
+    ...balanceOf(name, oldest.balance, servers, warnings),
+    keepalive: oldest.keepalive,
+    scheme: oldest.scheme,
+    backendTls: oldest.scheme === "https",
   };
 }
 
@@ -516,6 +555,9 @@ function staticMembers(options: ModelOptions): Map<string, Member[]> {
         certName: "",
         acme: false,
         internalOnly: false,
+        balance: "roundrobin",
+        keepalive: DEFAULTS.keepalive,
+        scheme: "http",
         weight: server.weight ?? 1,
         backup: server.backup ?? false,
         address: server.host,

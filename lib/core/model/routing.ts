@@ -254,6 +254,7 @@ function routeTo(service: Service): Route {
     health: service.health,
     dnsName: service.dnsName,
     dnsPort: service.dnsPort,
+    scheme: service.scheme,
   };
 }
 

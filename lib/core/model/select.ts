@@ -15,6 +15,7 @@ import {
   readLabels,
 } from "./labels.ts";
 import type {
+  Balance,
   ContainerInfo,
   HttpsMode,
   ModelOptions,
@@ -43,6 +44,12 @@ export interface ServiceSettings {
   acme: boolean;
   /** `lbsync.access=internal`: only clients of the internal networks are served. */
   internalOnly: boolean;
+  /** `lbsync.balance`. */
+  balance: Balance;
+  /** `lbsync.keepalive` (default 32). */
+  keepalive: number;
+  /** `lbsync.proto`. */
+  scheme: "http" | "https";
 }
 
 /** A container that is in, with every setting resolved (its own view, before merging). */
@@ -274,6 +281,9 @@ function serviceSettings(
     certName: labels.cert ?? "",
     acme: labels.acme ?? false,
     internalOnly: labels.access === "internal",
+    balance: labels.balance ?? "roundrobin",
+    keepalive: labels.keepalive ?? DEFAULTS.keepalive,
+    scheme: labels.proto ?? "http",
   };
 }
 
