@@ -7,7 +7,18 @@ import assert from "node:assert/strict";
 import { parseCommandLine } from "../lib/settings/cli_args.ts";
 import { parseStaticServices } from "../lib/core/input/static_services.ts";
 import { serveAdmin } from "../lib/serve/admin/admin_server.ts";
-import { buildModel, type ContainerInfo, resolveEndpoints } from "../mod.ts";
+import {
+  buildModel,
+  type CertificateFiles,
+  type ContainerInfo,
+  render,
+  resolveEndpoints,
+  routeRequest,
+  templates,
+} from "../mod.ts";
+import { acmeHosts } from "../lib/core/model/tls.ts";
+import { compatEnv } from "../lib/core/input/compat.ts";
+import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
 import { freePort, rawRequest } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
@@ -142,11 +153,33 @@ async function adminApi(dir: string) {
   };
 }
 
-function compat(vars: Record<string, string>, more: Partial<ContainerInfo> = {}) {
+function compat(
+  vars: Record<string, string>,
+  more: Partial<ContainerInfo> = {},
+  certificates?: ReadonlyMap<string, CertificateFiles>,
+) {
   resetContainers();
   const c = container("app", {}, { env: vars, ...more });
-  return buildModel([c], { compat: "nginx-proxy" }).model;
+  return buildModel([c], { compat: "nginx-proxy", certificates }).model;
 }
+
+/** Why the container of `vars` is out: `code reason`. */
+function compatOut(vars: Record<string, string>): string {
+  resetContainers();
+  const c = container("app", {}, { env: vars });
+  const [skipped] = buildModel([c], { compat: "nginx-proxy" }).skipped;
+  return `${skipped.code} ${skipped.reason.replace(/^group vh0: /, "")}`;
+}
+
+/** Certificates by name, as `--cert-dir` finds them. */
+const CERTS: ReadonlyMap<string, CertificateFiles> = new Map(
+  ["a.test", "shared.test"].map((name) => [name, {
+    name,
+    certificate: `/certs/${name}.crt`,
+    key: `/certs/${name}.key`,
+    version: "",
+  }]),
+);
 
 // ---- checks, by tool and old cell -----------------------------------------------------------
 
@@ -511,6 +544,138 @@ const CHECKS: Record<string, Record<string, Check>> = {
     "`VIRTUAL_PATH=/api/`": () => {
       const [s] = compat({ VIRTUAL_HOST: "a.test", VIRTUAL_PATH: "/api/" }).services;
       assert.deepEqual([s.name, s.path], ["a.test-api", "/api/"]);
+    },
+    "`VIRTUAL_HOST=*.example.test`": () => {
+      const model = compat({ VIRTUAL_HOST: "*.example.test" });
+      assert.equal(routeRequest(model, { listen: 80, host: "x.example.test" }).kind, "routed");
+      assert.equal(routeRequest(model, { listen: 80, host: "example.test" }).kind, "not-found");
+    },
+    "`VIRTUAL_HOST=~^re[0-9]+\\.rx\\.test$`": () => {
+      const model = compat({ VIRTUAL_HOST: "~^re[0-9]+\\.rx\\.test$" });
+      assert.equal(routeRequest(model, { listen: 80, host: "re12.rx.test" }).kind, "routed");
+      assert.equal(routeRequest(model, { listen: 80, host: "re.rx.test" }).kind, "not-found");
+    },
+    "`VIRTUAL_PROTO=https`": () =>
+      assert.equal(
+        compat({ VIRTUAL_HOST: "a.test", VIRTUAL_PROTO: "https" }).services[0].scheme,
+        "https",
+      ),
+    "`VIRTUAL_PROTO=grpc` (or `uwsgi`, `fastcgi`)": () =>
+      assert.match(
+        compatOut({ VIRTUAL_HOST: "a.test", VIRTUAL_PROTO: "grpc" }),
+        /proto="grpc": not one of http, https/,
+      ),
+    "`VIRTUAL_DEST=/`": () =>
+      assert.match(
+        compatOut({ VIRTUAL_HOST: "a.test", VIRTUAL_DEST: "/" }),
+        /^unsupported VIRTUAL_DEST is not supported/,
+      ),
+    "`VIRTUAL_HOST_MULTIPORTS`": () =>
+      assert.match(
+        compatOut({ VIRTUAL_HOST_MULTIPORTS: "a.test: {}" }),
+        /^unsupported VIRTUAL_HOST_MULTIPORTS is not supported: use label groups/,
+      ),
+    "`NETWORK_ACCESS=internal`": () =>
+      assert.deepEqual(
+        compat({ VIRTUAL_HOST: "a.test", NETWORK_ACCESS: "internal" }).httpListeners[0]
+          .internalGroups,
+        ["a.test"],
+      ),
+    "`HTTPS_METHOD=nohttp`": () =>
+      assert.equal(
+        compat({ VIRTUAL_HOST: "a.test", HTTPS_METHOD: "nohttp" }, {}, CERTS).httpListeners[0]
+          .virtualHosts[0].httpsMode,
+        "nohttp",
+      ),
+    "`CERT_NAME=shared.test`": () =>
+      assert.equal(
+        compat({ VIRTUAL_HOST: "a.test", CERT_NAME: "shared.test" }, {}, CERTS).httpListeners[0]
+          .virtualHosts[0].tls?.name,
+        "shared.test",
+      ),
+    "`HSTS=off`": () => {
+      const vhost = (env: Record<string, string>) =>
+        compat({ VIRTUAL_HOST: "a.test", ...env }, {}, CERTS).httpListeners[0].virtualHosts[0];
+      assert.equal(vhost({ HSTS: "off" }).hsts, "");
+      assert.equal(vhost({}).hsts, "max-age=31536000");
+    },
+    "`LETSENCRYPT_HOST=a.test`": () =>
+      assert.deepEqual(
+        acmeHosts(compat({ VIRTUAL_HOST: "a.test,b.test", LETSENCRYPT_HOST: "a.test" })),
+        ["a.test"],
+      ),
+    "`LETSENCRYPT_EMAIL`": () =>
+      assert.deepEqual(compatEnv(["VIRTUAL_HOST=a.test", "LETSENCRYPT_EMAIL=x@example.test"]), {
+        VIRTUAL_HOST: "a.test",
+      }),
+    "`DEFAULT_HOST=a.test` (on the proxy)": () => {
+      assert.equal(options(["render", "--default-host", "a.test"]).options.defaultHost, "a.test");
+      resetContainers();
+      const c = container("app", {}, { env: { VIRTUAL_HOST: "a.test" } });
+      const { model } = buildModel([c], { compat: "nginx-proxy", defaultHost: "a.test" });
+      assert.equal(routeRequest(model, { listen: 80, host: "other.test" }).kind, "routed");
+    },
+    "`com.github.nginx-proxy.nginx-proxy.loadbalance=least_conn;`": () =>
+      assert.equal(
+        compat({ VIRTUAL_HOST: "a.test" }, {
+          labels: { "com.github.nginx-proxy.nginx-proxy.loadbalance": "least_conn;" },
+        }).services[0].balance,
+        "leastconn",
+      ),
+    "`com.github.nginx-proxy.nginx-proxy.keepalive=disabled`": () =>
+      assert.equal(
+        compat({ VIRTUAL_HOST: "a.test" }, {
+          labels: { "com.github.nginx-proxy.nginx-proxy.keepalive": "disabled" },
+        }).services[0].keepalive,
+        0,
+      ),
+    "`/etc/nginx/certs` (`HOST.crt`, `HOST.key`, `default.crt`)": () =>
+      inTempDir(async (dir) => {
+        for (const f of ["a.test.crt", "a.test.key", "default.crt", "default.key"]) {
+          await Deno.writeTextFile(`${dir}/${f}`, "x", { mode: 0o600 });
+        }
+        const found = await readCertificateDirectory(dir);
+        assert.deepEqual([...found.certificates.keys()], ["a.test", "default"]);
+      }),
+    "`/etc/nginx/htpasswd/HOST`": () =>
+      assert.throws(
+        () => options(["render", "--htpasswd", "/etc/nginx/htpasswd"]),
+        /Unknown option/,
+      ),
+    "`/etc/nginx/vhost.d/HOST`, `HOST_location`, `default`": () =>
+      assert.throws(
+        () => options(["render", "--vhost-dir", "/etc/nginx/vhost.d"]),
+        /Unknown option/,
+      ),
+    "`/etc/nginx/proxy.conf`": () => {
+      const text = render(templates.nginx, compat({ VIRTUAL_HOST: "a.test" }));
+      assert.match(text, /proxy_set_header X-Forwarded-Ssl \$lbsync_forwarded_ssl;/);
+      assert.doesNotMatch(text, /proxy\.conf/);
+    },
+    "unknown host: 503": () =>
+      assert.equal(
+        (routeRequest(compat({ VIRTUAL_HOST: "a.test" }), { listen: 80, host: "b.test" }) as {
+          status: number;
+        }).status,
+        503,
+      ),
+    "`X-Forwarded-Host`, `-Port`, `-Ssl`, `X-Original-URI`, `Proxy`": () => {
+      const model = compat({ VIRTUAL_HOST: "a.test" });
+      assert.match(
+        render(templates.nginx, model),
+        /proxy_set_header X-Original-URI \$request_uri;/,
+      );
+      assert.match(render(templates.haproxy, model), /http-request set-header X-Original-URI/);
+    },
+    "`/.well-known/acme-challenge/` answered by the proxy": () => {
+      resetContainers();
+      const c = container("app", {}, { env: { VIRTUAL_HOST: "a.test" } });
+      const { model } = buildModel([c], { compat: "nginx-proxy", acmeChallenge: "127.0.0.1:8402" });
+      assert.match(
+        render(templates.nginx, model),
+        /location \^~ \/\.well-known\/acme-challenge\/ \{\n\s+proxy_pass http:\/\/127\.0\.0\.1:8402;/,
+      );
+      assert.match(render(templates.haproxy, model), /use_backend lbsync:acme if/);
     },
   },
 };

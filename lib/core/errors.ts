@@ -37,7 +37,8 @@ export type SkipCode =
   | "no-listen"
   | "retired"
   | "conflict"
-  | "port-in-use";
+  | "port-in-use"
+  | "unsupported";
 
 /** A container that cannot be a server: a label value that breaks its grammar, or another
  * reason named by {@link SkipCode}. */

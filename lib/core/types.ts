@@ -66,6 +66,8 @@ export interface ContainerInfo {
    * object gave them (`--compat nginx-proxy`); no other variable is kept.
    */
   env?: Record<string, string>;
+  /** Why the container cannot be served as configured (a setting lbsync does not support). */
+  refused?: string;
 }
 
 /** How a server's address is chosen. */

@@ -22,7 +22,15 @@ export const COMPAT_ENV = [
   "LETSENCRYPT_HOST",
   "NETWORK_ACCESS",
   "VIRTUAL_PROTO",
+  "VIRTUAL_DEST",
+  "VIRTUAL_HOST_MULTIPORTS",
 ] as const;
+
+/** nginx-proxy variables lbsync does not support: a container that sets one is out, saying so. */
+const UNSUPPORTED: Record<string, string> = {
+  VIRTUAL_DEST: "rewriting the path prefix to the backend is not supported",
+  VIRTUAL_HOST_MULTIPORTS: "use label groups (lbsync.GROUP.host, lbsync.GROUP.port) instead",
+};
 
 /** The labels nginx-proxy reads from a container, and the lbsync label each stands for. */
 const NGINX_PROXY_LABELS = {
@@ -80,7 +88,13 @@ export function compatEnv(env: unknown): Record<string, string> | undefined {
  */
 export function withNginxProxyLabels(c: ContainerInfo, prefix: string): ContainerInfo {
   const list = c.env?.VIRTUAL_HOST?.trim();
-  if (!list || Object.keys(c.labels).some((key) => key.startsWith(`${prefix}.`))) return c;
+  if (Object.keys(c.labels).some((key) => key.startsWith(`${prefix}.`))) return c;
+  const unsupported = Object.keys(UNSUPPORTED).find((name) => c.env?.[name] !== undefined);
+  const refused = unsupported && `${unsupported} is not supported: ${UNSUPPORTED[unsupported]}`;
+  if (!list) {
+    // a candidate all the same (nginx-proxy would serve it), out with the reason
+    return refused ? { ...c, labels: { ...c.labels, [`${prefix}.enable`]: "true" }, refused } : c;
+  }
   const tcp = c.ports.filter((p) => p.protocol === "tcp");
   const port = c.env?.VIRTUAL_PORT?.trim() || (tcp.length === 1 ? String(tcp[0].port) : "80");
   const path = c.env?.VIRTUAL_PATH?.trim();
@@ -98,7 +112,7 @@ export function withNginxProxyLabels(c: ContainerInfo, prefix: string): Containe
     for (const [field, value] of Object.entries(https)) derived[`${group}.${field}`] = value;
     if (letsencrypt.has(host.toLowerCase())) derived[`${group}.acme`] = "true";
   });
-  return { ...c, labels: { ...c.labels, ...derived } };
+  return { ...c, labels: { ...c.labels, ...derived }, ...(refused ? { refused } : {}) };
 }
 
 /**

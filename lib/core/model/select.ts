@@ -224,6 +224,7 @@ export function selectContainer(
       throw new LabelError(`disabled by ${keys.enable}=false`, { code: "disabled" });
     }
     checkContainerId(c.id);
+    if (c.refused !== undefined) throw new LabelError(c.refused, { code: "unsupported" });
     const read = readLabels(c.labels, prefix, memo);
     if (read.unknown.length > 0) {
       warnings = read.unknown.map((key) => `container ${c.name}: unknown label ${key}, ignored`);
