@@ -120,15 +120,16 @@ export function answer(
   maxSize = MAX_MESSAGE,
 ): Uint8Array {
   const badVersion = query.edns !== undefined && query.edns.version !== 0;
+  const six = query.type === TYPE.aaaa;
   const records = query.klass !== 1 || !addresses || badVersion
     ? []
     : query.type === TYPE.a
-    ? addresses.a.map(ipv4Bytes)
-    : query.type === TYPE.aaaa
-    ? addresses.aaaa.map(ipv6Bytes)
+    ? addresses.a
+    : six
+    ? addresses.aaaa
     : [];
   const opt = query.edns ? OPT_SIZE : 0;
-  const size = 12 + (records[0]?.length ?? 4); // the records of one type have one size
+  const size = 12 + (six ? 16 : 4); // the records of one type have one size
   const room = Math.floor((maxSize - HEADER - query.question.length - opt) / size);
   const count = Math.min(records.length, Math.max(0, room));
   const truncated = count < records.length ? 0x0200 : 0;
@@ -141,7 +142,9 @@ export function answer(
   out.set(query.question, HEADER);
   let at = HEADER + query.question.length;
   for (let i = 0; i < count; i++) {
-    const rdata = records[(offset + i) % records.length];
+    // only the addresses that fit are encoded
+    const ip = records[(offset + i) % records.length];
+    const rdata = six ? ipv6Bytes(ip) : ipv4Bytes(ip);
     view.setUint16(at, 0xc00c); // the name of the question
     view.setUint16(at + 2, rdata.length === 4 ? TYPE.a : TYPE.aaaa);
     view.setUint16(at + 4, 1);
