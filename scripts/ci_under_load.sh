@@ -22,7 +22,7 @@ for n in $(seq 1 "$RUNS"); do
   start=$SECONDS
   (cd "$clone" && CI=true bash .ci/run) >"$OUT/run-$n.log" 2>&1
   rc=$?
-  summary=$(grep -aE '^(ok|FAILED) \|' "$OUT/run-$n.log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')
+  summary=$(sed 's/\x1b\[[0-9;]*m//g' "$OUT/run-$n.log" | grep -aE '^(ok|FAILED) \|' | tail -1)
   echo "run $n: exit $rc in $((SECONDS - start)) s: ${summary:-no summary} (log $OUT/run-$n.log)"
   [ $rc = 0 ] || failed=1
   rm -rf "$clone"
