@@ -145,6 +145,9 @@ for (const template of ["nginx", "haproxy"] as const) {
         pebble.tls,
         "--acme-email",
         "ops@example.test",
+        // a port of its own: an ephemeral one could be the status port freePort() just released
+        "--acme-listen",
+        `127.0.0.1:${freePort()}`,
         "--status-listen",
         `127.0.0.1:${status}`,
         "--heartbeat",
@@ -254,6 +257,8 @@ Deno.test({
       ...balancer.targetArgs,
       "--acme-directory",
       `https://127.0.0.1:${freePort()}/dir`,
+      "--acme-listen",
+      `127.0.0.1:${freePort()}`,
       "--status-listen",
       `127.0.0.1:${status}`,
       "--heartbeat",

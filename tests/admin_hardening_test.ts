@@ -169,11 +169,10 @@ Deno.test("admin API, the REST balancer's shape: GET /, GET one server, PUT with
       "/services/s",
       JSON.stringify({ schemes: ["https"], servers: [] }),
     );
-    assert.equal(https.status, 400);
-    assert.match(
-      JSON.parse(https.body).error,
-      /"https" is not served: lbsync's templates serve http only/,
-    );
+    assert.equal(https.status, 200, https.body);
+    const ftp = await call("PUT", "/services/s", JSON.stringify({ schemes: ["ftp"], servers: [] }));
+    assert.equal(ftp.status, 400);
+    assert.match(JSON.parse(ftp.body).error, /"ftp": use \["http"\], \["https"\] or both/);
   } finally {
     await api.close();
   }

@@ -519,11 +519,16 @@ const CHECKS: Record<string, Record<string, Check>> = {
       }], "f");
       assert.deepEqual(s.servers.map((x) => x.backup ?? false), [false, true]);
     },
-    "`Schemes`": () =>
-      assert.throws(
-        () => parseStaticServices([{ name: "w", schemes: ["https"], servers: [] }], "f"),
-        /"https" is not served/,
-      ),
+    "`Schemes`": () => {
+      const https = (schemes: string[]) =>
+        parseStaticServices([{ name: "w", schemes, servers: [] }], "f")[0].https;
+      assert.deepEqual([https(["http"]), https(["https"]), https(["http", "https"])], [
+        "nohttps",
+        "nohttp",
+        "noredirect",
+      ]);
+      assert.throws(() => https(["ftp"]), /"ftp": use \["http"\], \["https"\] or both/);
+    },
   },
   "nginx-proxy": {
     "`VIRTUAL_HOST=a.test,b.test`": () =>

@@ -533,6 +533,8 @@ export interface StaticService {
   listen?: number;
   /** Health path, as `lbsync.health`. */
   health?: string;
+  /** How its hosts are served with a certificate, as `lbsync.https` (from `schemes`). */
+  https?: HttpsMode;
   /** The fixed servers. */
   servers: StaticServer[];
 }

@@ -18,7 +18,7 @@ import {
   parsePort,
 } from "../util/grammar.ts";
 import { isObject } from "../util/json_access.ts";
-import type { StaticServer, StaticService } from "../types.ts";
+import type { HttpsMode, StaticServer, StaticService } from "../types.ts";
 
 /**
  * Validates the `services` of a config file.
@@ -59,7 +59,7 @@ export function parseStaticService(item: unknown, path: string, fail: PathFailur
   const name = field("name", parseName);
   if (name === undefined) throw fail(`${path}.name`, "required");
   if (!Array.isArray(item.servers)) throw fail(`${path}.servers`, "expected an array");
-  checkSchemes(item.schemes, `${path}.schemes`, fail);
+  const https = httpsOfSchemes(item.schemes, `${path}.schemes`, fail);
   const servers = item.servers.map((server, j) =>
     parseStaticServer(server, `${path}.servers[${j}]`, fail)
   );
@@ -70,6 +70,7 @@ export function parseStaticService(item: unknown, path: string, fail: PathFailur
     path: field("path", parsePath),
     listen: field("listen", parsePort),
     health: field("health", parseHealthPath),
+    ...(https ? { https } : {}),
     servers: byPriority(servers, `${path}.servers`, fail),
   };
 }
@@ -97,18 +98,25 @@ function byPriority(
   );
 }
 
-/** `schemes`: only `http` until HTTPS is built in; anything else is refused, with why. */
-function checkSchemes(value: unknown, path: string, fail: PathFailure): void {
-  if (value === undefined) return;
-  const list = Array.isArray(value) ? value : [value];
-  const other = list.find((s) => String(s).toLowerCase() !== "http");
-  if (other !== undefined) {
-    throw fail(
-      path,
-      `${JSON.stringify(other)} is not served: lbsync's templates serve http only (HTTPS is not ` +
-        "built in yet)",
-    );
+/**
+ * `schemes` as the REST balancer had them, as the service's `lbsync.https`: `["http"]` is
+ * `nohttps`, `["https"]` `nohttp`, both `noredirect` (HTTPS needs a certificate in
+ * `--cert-dir`); absent, the default. Anything else is refused, with why.
+ */
+function httpsOfSchemes(
+  value: unknown,
+  path: string,
+  fail: PathFailure,
+): HttpsMode | undefined {
+  if (value === undefined) return undefined;
+  const list = (Array.isArray(value) ? value : [value]).map((s) => String(s).toLowerCase());
+  const other = list.find((s) => s !== "http" && s !== "https");
+  if (other !== undefined || list.length === 0) {
+    throw fail(path, `${JSON.stringify(other ?? [])}: use ["http"], ["https"] or both`);
   }
+  const http = list.includes("http");
+  const https = list.includes("https");
+  return http && https ? "noredirect" : https ? "nohttp" : "nohttps";
 }
 
 /**

@@ -550,7 +550,7 @@ function staticMembers(options: ModelOptions): Map<string, Member[]> {
         listen: service.listen ?? options.listen ?? DEFAULTS.listen,
         health: service.health ?? "",
         rollover: false,
-        https: "",
+        https: service.https ?? "",
         hsts: "",
         certName: "",
         acme: false,
