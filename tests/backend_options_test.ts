@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
-import { answerSet, backend, freePort, startHaproxy, startNginx } from "./support/balancers.ts";
+import { answerSet, backend, BALANCERS, freePort, startBalancer } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { missing, requireTool, run } from "./support/tools.ts";
 
@@ -24,10 +24,8 @@ async function throughBoth(containers: ContainerInfo[], host: string, count: num
   const listen = freePort();
   const { model, warnings } = buildModel(containers, { listen, listenAddress: "127.0.0.1" });
   const seen: Record<string, string[]> = {};
-  for (const name of ["nginx", "HAProxy"]) {
-    const balancer = name === "nginx"
-      ? await startNginx({ http: render(templates.nginx, model) })
-      : await startHaproxy(render(templates.haproxy, model));
+  for (const name of BALANCERS) {
+    const balancer = await startBalancer(name, model);
     try {
       seen[name] = [...await answerSet(listen, "/", host, count)].sort();
     } finally {

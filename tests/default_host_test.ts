@@ -5,13 +5,13 @@
  * is not routed is a warning.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, render, routeRequest, templates } from "../mod.ts";
+import { buildModel, type ContainerInfo, routeRequest } from "../mod.ts";
 import {
   backend,
+  BALANCERS,
   freePort,
   rawRequest,
-  startHaproxy,
-  startNginx,
+  startBalancer,
   type TestBackend,
 } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
@@ -76,10 +76,8 @@ Deno.test({
       "no Host header: 200 main",
     ]);
     try {
-      for (const name of ["nginx", "HAProxy"]) {
-        const balancer = name === "nginx"
-          ? await startNginx({ http: render(templates.nginx, model) })
-          : await startHaproxy(render(templates.haproxy, model));
+      for (const name of BALANCERS) {
+        const balancer = await startBalancer(name, model);
         try {
           const got: string[] = [];
           for (const [what, host, path] of requests) got.push(`${what}: ${await ask(host, path)}`);

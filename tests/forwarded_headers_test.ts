@@ -5,8 +5,8 @@
  * from both balancers, the client's own values replaced.
  */
 import assert from "node:assert/strict";
-import { buildModel, render, templates } from "../mod.ts";
-import { freePort, rawRequest, startHaproxy, startNginx } from "./support/balancers.ts";
+import { buildModel } from "../mod.ts";
+import { BALANCERS, freePort, rawRequest, startBalancer } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { missing } from "./support/tools.ts";
 
@@ -66,10 +66,8 @@ Deno.test({
       "proxy": "(none)",
     };
     try {
-      for (const name of ["nginx", "HAProxy"]) {
-        const balancer = name === "nginx"
-          ? await startNginx({ http: render(templates.nginx, model) })
-          : await startHaproxy(render(templates.haproxy, model));
+      for (const name of BALANCERS) {
+        const balancer = await startBalancer(name, model);
         try {
           const answer = await rawRequest(listen, request);
           assert.equal(answer.status, 200, `${name}: ${answer.body}`);

@@ -8,7 +8,14 @@
 import assert from "node:assert/strict";
 import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
 import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
-import { backend, freePort, startHaproxy, startNginx } from "./support/balancers.ts";
+import {
+  backend,
+  BALANCERS,
+  freePort,
+  startBalancer,
+  startHaproxy,
+  startNginx,
+} from "./support/balancers.ts";
 import { container, containerSummaries, resetContainers } from "./support/fixtures.ts";
 import { readOr, WatchProcess } from "./support/watch_process.ts";
 import { missing, requireTool, run } from "./support/tools.ts";
@@ -197,10 +204,8 @@ Deno.test({
           fetchVia(ca, `https://nobody.test:${https}/`, https, false),
           fetchVia(ca, `https://a.test:${https}/`, https),
         ]);
-      for (const name of ["nginx", "HAProxy"]) {
-        const balancer = name === "nginx"
-          ? await startNginx({ http: render(templates.nginx, withDefault) })
-          : await startHaproxy(render(templates.haproxy, withDefault));
+      for (const name of BALANCERS) {
+        const balancer = await startBalancer(name, withDefault);
         running.push(balancer);
         assert.deepEqual(await unknown(), ["404", "404", "200 a"], name);
         await balancer.stop();

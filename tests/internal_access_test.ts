@@ -4,8 +4,8 @@
  * The client here is 127.0.0.1: internal by default, external when the list leaves it out.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
-import { backend, freePort, httpGet, startHaproxy, startNginx } from "./support/balancers.ts";
+import { buildModel, type ContainerInfo } from "../mod.ts";
+import { backend, BALANCERS, freePort, httpGet, startBalancer } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { missing } from "./support/tools.ts";
 
@@ -46,10 +46,8 @@ Deno.test({
           listenAddress: "127.0.0.1",
           internalNetworks: networks,
         }).model;
-        for (const name of ["nginx", "HAProxy"]) {
-          const balancer = name === "nginx"
-            ? await startNginx({ http: render(templates.nginx, model) })
-            : await startHaproxy(render(templates.haproxy, model));
+        for (const name of BALANCERS) {
+          const balancer = await startBalancer(name, model);
           try {
             assert.deepEqual(await answers(), expected, `${name}, networks ${networks}`);
           } finally {

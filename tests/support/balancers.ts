@@ -2,6 +2,8 @@
  * Real nginx and HAProxy for tests: validate rendered output (`nginx -t`, `haproxy -c`) and
  * run private instances on 127.0.0.1 in a temporary directory.
  */
+import { render, templates } from "../../mod.ts";
+import type { Model } from "../../lib/core/types.ts";
 import { requireTool, run, waitForExit } from "./tools.ts";
 
 /** Result of a balancer's own config check. */
@@ -94,6 +96,19 @@ export async function startNginx(
       await Deno.remove(dir, { recursive: true });
     },
   };
+}
+
+/** The two balancers, as tests name them. */
+export const BALANCERS = ["nginx", "HAProxy"] as const;
+
+/** Real nginx or real HAProxy serving `model` through its built-in template. */
+export function startBalancer(
+  kind: (typeof BALANCERS)[number],
+  model: Model,
+): Promise<RunningBalancer> {
+  return kind === "nginx"
+    ? startNginx({ http: render(templates.nginx, model) })
+    : startHaproxy(render(templates.haproxy, model));
 }
 
 /** Starts real HAProxy (master-worker, daemon) with the given config. */
