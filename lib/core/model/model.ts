@@ -18,10 +18,16 @@ import { GENERATION_HOST, GENERATION_TOKEN } from "../util/generation.ts";
 import {
   buildRoutingTable,
   groupsOf,
+  hostOwner,
   type RoutingCandidate,
   type RoutingTable,
 } from "./routing.ts";
-import { type Member, selectContainerServices, type ServiceSettings } from "./select.ts";
+import {
+  type Member,
+  selectContainerServices,
+  SERVICE_LEVEL,
+  type ServiceSettings,
+} from "./select.ts";
 import type {
   Balance,
   ContainerInfo,
@@ -111,10 +117,9 @@ function withDefaultHost(listener: HttpListener, options: ModelOptions): HttpLis
 function withInternalHosts(listener: HttpListener, services: Service[]): HttpListener {
   const internal = new Set(services.filter((s) => s.internalOnly).map((s) => s.name));
   if (internal.size === 0) return listener;
-  const virtualHosts = listener.virtualHosts.map((v) => {
-    const owner = (v.routes.find((r) => r.path === "/") ?? v.routes[0])?.service;
-    return internal.has(owner) ? { ...v, internalOnly: true } : v;
-  });
+  const virtualHosts = listener.virtualHosts.map((v) =>
+    internal.has(hostOwner(v) ?? "") ? { ...v, internalOnly: true } : v
+  );
   const keys = virtualHosts.filter((v) => v.internalOnly).map((v) => v.key);
   return { ...listener, virtualHosts, internalGroups: groupsOf(keys) };
 }
@@ -285,22 +290,6 @@ export const DEFAULT_NAME_PREFIX: string = DEFAULTS.namePrefix;
 const HOLDS_ROUTES: ReadonlySet<SkipCode> = new Set(["not-running", "unhealthy", "not-ready"]);
 
 /** Service-level settings: the oldest container's value wins. */
-const SERVICE_LEVEL = [
-  "mode",
-  "hosts",
-  "path",
-  "listen",
-  "health",
-  "rollover",
-  "https",
-  "hsts",
-  "certName",
-  "acme",
-  "internalOnly",
-  "balance",
-  "keepalive",
-  "scheme",
-] as const;
 const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
   mode: "mode",
   hosts: "host",

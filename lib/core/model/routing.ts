@@ -293,6 +293,14 @@ function httpListener(
   };
 }
 
+/**
+ * The service whose settings a virtual host follows (HTTPS, access): the one of its `/`
+ * route, else of its first route.
+ */
+export function hostOwner(v: VirtualHost): string | undefined {
+  return (v.routes.find((r) => r.path === "/") ?? v.routes[0])?.service;
+}
+
 /** `words` in space-joined groups of at most 50 (HAProxy reads at most 64 words a line). */
 export function groupsOf(words: string[]): string[] {
   const groups: string[] = [];

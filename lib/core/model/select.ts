@@ -15,41 +15,36 @@ import {
   readLabels,
 } from "./labels.ts";
 import type {
-  Balance,
   ContainerInfo,
-  HttpsMode,
   ModelOptions,
   PortMapping,
+  Service,
   ServiceMode,
   SkippedContainer,
 } from "../types.ts";
 
-/** Service-level settings as one container's labels give them. */
-export interface ServiceSettings {
+/** The service-level fields of a {@link Service}, as the model's merge rule (oldest wins) reads them. */
+export const SERVICE_LEVEL = [
+  "mode",
+  "hosts",
+  "path",
+  "listen",
+  "health",
+  "rollover",
+  "https",
+  "hsts",
+  "certName",
+  "acme",
+  "internalOnly",
+  "balance",
+  "keepalive",
+  "scheme",
+] as const;
+
+/** Service-level settings as one container's labels give them: the {@link Service} fields. */
+export interface ServiceSettings extends Pick<Service, (typeof SERVICE_LEVEL)[number]> {
   container: ContainerInfo;
   service: string;
-  mode: ServiceMode;
-  hosts: string[];
-  path: string;
-  listen: number;
-  health: string;
-  rollover: boolean;
-  /** `lbsync.https`, `""` when not set. */
-  https: HttpsMode | "";
-  /** `lbsync.hsts` (`""`: none). */
-  hsts: string;
-  /** `lbsync.cert`, `""` when not set. */
-  certName: string;
-  /** `lbsync.acme`: its hosts get certificates from the ACME server. */
-  acme: boolean;
-  /** `lbsync.access=internal`: only clients of the internal networks are served. */
-  internalOnly: boolean;
-  /** `lbsync.balance`. */
-  balance: Balance;
-  /** `lbsync.keepalive` (default 32). */
-  keepalive: number;
-  /** `lbsync.proto`. */
-  scheme: "http" | "https";
 }
 
 /** A container that is in, with every setting resolved (its own view, before merging). */

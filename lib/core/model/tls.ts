@@ -6,7 +6,7 @@
  * @module
  */
 import { DEFAULTS } from "../defaults.ts";
-import { bindings, groupsOf } from "./routing.ts";
+import { bindings, groupsOf, hostOwner } from "./routing.ts";
 import type {
   CertificateFiles,
   HttpListener,
@@ -59,7 +59,7 @@ export function withHttps(
   if (!certificates) return listener;
   const byName = new Map(services.map((s) => [s.name, s]));
   const virtualHosts = listener.virtualHosts.map((v) =>
-    hostWithHttps(v, ownerOf(v, byName), certificates)
+    hostWithHttps(v, byName.get(hostOwner(v) ?? ""), certificates)
   );
   const served = virtualHosts.filter((v) => v.httpsOn);
   const defaultCertificate = certificates.get(DEFAULT_CERTIFICATE);
@@ -99,12 +99,6 @@ export function acmeHosts(model: Model): string[] {
     }
   }
   return [...hosts].sort();
-}
-
-/** The service whose settings a host follows: its `/` route's, else its first route's. */
-function ownerOf(v: VirtualHost, byName: Map<string, Service>): Service | undefined {
-  const route = v.routes.find((r) => r.path === "/") ?? v.routes[0];
-  return route && byName.get(route.service);
 }
 
 function hostWithHttps(
