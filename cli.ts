@@ -12,7 +12,14 @@ import meta from "./deno.json" with { type: "json" };
 import type { ApplyReport } from "./lib/apply/apply.ts";
 import { type Command, parseCommandLine } from "./lib/settings/cli_args.ts";
 import { parseConfigFile } from "./lib/settings/config_file.ts";
-import { ConfigError, errorMessage, fileErrorReason, UsageError } from "./lib/core/errors.ts";
+import {
+  ConfigError,
+  describeHint,
+  errorMessage,
+  fileErrorReason,
+  UsageError,
+} from "./lib/core/errors.ts";
+import { flagOf } from "./lib/settings/options.ts";
 import { explainRows, formatExplainTable } from "./lib/core/explain.ts";
 import { formatRouteAnswer, type RouteAnswer, routeRequest } from "./lib/core/route_request.ts";
 import { createLogger, type Logger } from "./lib/cli/log.ts";
@@ -35,6 +42,7 @@ import { startAcme } from "./lib/serve/acme_service.ts";
 import { fanOut, Watcher, type WatchObserver, type WatchOptions } from "./lib/watch/watch.ts";
 import { WatchStats } from "./lib/serve/watch_stats.ts";
 import { helpText } from "./lib/settings/help.ts";
+import { finalizeRunOptions } from "./lib/watch/run_settings.ts";
 import { resolveEndpoints } from "./lib/sources/docker_endpoint.ts";
 
 /** What the CLI writes to and reads from; tests pass their own. */
@@ -109,7 +117,7 @@ export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<num
     }
     if (command.command === "explain") {
       const result = await currentModel(command.options, io, log);
-      const rows = explainRows(result);
+      const rows = explainRows(result, flagOf);
       io.stdout(
         command.format === "json"
           ? JSON.stringify({ containers: rows, warnings: result.warnings }, null, 2) + "\n"
@@ -173,10 +181,11 @@ function watchedSources(options: Parameters<typeof discover>[0]): Record<string,
 
 /** Discovers the containers and builds the model, as `render` would, for the reports. */
 async function currentModel(
-  options: Parameters<typeof discover>[0],
+  given: WatchOptions,
   io: CliIo,
   log: Logger,
 ): Promise<ModelResult> {
+  const options = finalizeRunOptions(given);
   const { containers, failures, fromFiles } = await discover(options, io);
   for (const f of failures) log.warn(f.message);
   const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
@@ -382,7 +391,7 @@ function report(result: ModelResult, log: Logger): void {
   for (const warning of result.warnings) log.warn(warning);
   for (const s of result.skipped) {
     if (s.code === "bad-label") log.warn(`container ${s.name} skipped: ${s.reason}`);
-    else log.debug(`container ${s.name} skipped: ${s.reason}`);
+    else log.debug(`container ${s.name} skipped: ${s.reason}${describeHint(s.hint, flagOf)}`);
   }
 }
 

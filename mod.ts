@@ -119,10 +119,13 @@ export {
   ApplyError,
   type ApplyStep,
   ConfigError,
+  describeHint,
   DockerError,
   LabelError,
   LbsyncError,
   RuntimeApiError,
+  type SettingHint,
+  type SettingName,
   type SkipCode,
   UsageError,
 } from "./lib/core/errors.ts";

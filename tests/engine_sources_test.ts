@@ -248,7 +248,7 @@ Deno.test({
       assert.equal(plain.code, 1);
       assert.match(
         plain.stderr,
-        /: the engine requires TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH/,
+        /: the engine requires TLS: give the endpoint a CA, client certificate and key \(DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH\)/,
       );
       const noClientCert = await cli(["--docker", https, "--tls-ca", `${certs}/ca.pem`]);
       assert.equal(noClientCert.code, 1);

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { buildModel, containersFromDockerApi, render, templates } from "../mod.ts";
 import { explainRows, formatExplainTable } from "../lib/core/explain.ts";
+import { flagOf } from "../lib/settings/options.ts";
 import type { ContainerInfo, ModelOptions } from "../lib/core/types.ts";
 import { haproxyCheck, nginxCheck } from "./support/balancers.ts";
 import { container, fixtureContainers, resetContainers, ROOT } from "./support/fixtures.ts";
@@ -111,7 +112,7 @@ function renderCase(c: GoldenCase): Record<string, string> {
   for (const [file, template] of Object.entries(OUTPUTS)) {
     files[file] = render(templates[template], result.model);
   }
-  files["explain.txt"] = formatExplainTable(explainRows(result), result.warnings);
+  files["explain.txt"] = formatExplainTable(explainRows(result, flagOf), result.warnings);
   return files;
 }
 

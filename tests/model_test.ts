@@ -119,8 +119,10 @@ Deno.test("buildModel() network mode: lbsync.network, --network, the only networ
   });
   assert.match(
     reasons(cs).several,
-    /on several networks \(a, b\): choose one with lbsync.network or --network/,
+    /^on several networks \(a, b\): choose one with lbsync.network$/,
   );
+  const several = buildModel(cs).skipped.find((s) => s.name === "several");
+  assert.deepEqual(several?.hint, { setting: "network" });
   assert.deepEqual(serversOf(cs, { network: "a", hostIp: "192.0.2.1" }), {
     s: [
       "by-label=10.2.0.2:8080",

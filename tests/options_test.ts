@@ -2,7 +2,12 @@
 import assert from "node:assert/strict";
 import { CONFIG_SETTINGS } from "../lib/settings/config_file.ts";
 import { helpText } from "../lib/settings/help.ts";
-import { COMMANDS, OPTION_SPECS } from "../lib/settings/options.ts";
+import { COMMANDS, flagOf, OPTION_SPECS } from "../lib/settings/options.ts";
+import { buildModel } from "../lib/core/model/model.ts";
+import { explainRows } from "../lib/core/explain.ts";
+import { container } from "./support/fixtures.ts";
+import { finalizeModelOptions } from "../lib/core/model/model_settings.ts";
+import { finalizeRunOptions, finalizeWatchOptions } from "../lib/watch/run_settings.ts";
 import { lbsync } from "./support/cli.ts";
 import { DEFAULTS } from "../lib/core/defaults.ts";
 import { formatDuration, parseDuration } from "../lib/core/util/duration.ts";
@@ -98,4 +103,42 @@ Deno.test("a mistyped option names the closest one", async () => {
 Deno.test("a config file holds every option the table allows there", () => {
   const allowed = OPTION_SPECS.filter((o) => o.config !== false).map((o) => o.name).sort();
   assert.deepEqual(Object.keys(CONFIG_SETTINGS).sort(), allowed);
+});
+
+Deno.test("a reason that a setting would change names it: the library by field, the CLI by flag", () => {
+  const unhealthy = container("sick", { "lbsync.service": "web" }, { health: "unhealthy" });
+  const orphan = container("orphan", { "lbsync.service": "web" }, { networks: [] });
+  const result = buildModel([unhealthy, orphan]);
+  const [lib, cli] = [explainRows(result), explainRows(result, flagOf)];
+  assert.deepEqual(lib.map((r) => r.reason), [
+    "on no network: use published ports or host networking (option address published)",
+    "Docker health is unhealthy (option includeUnhealthy)",
+  ]);
+  assert.deepEqual(cli.map((r) => r.reason), [
+    "on no network: use published ports or host networking (option --address published)",
+    "Docker health is unhealthy (option --include-unhealthy)",
+  ]);
+  for (
+    const setting of ["network", "address", "includeUnhealthy", "match", "matchImage"] as const
+  ) {
+    assert.ok(OPTION_SPECS.some((o) => `--${o.name}` === flagOf(setting)), setting);
+  }
+});
+
+Deno.test("settings are finalized once: every default applied, invalid values refused by name", () => {
+  const model = finalizeModelOptions({});
+  assert.equal(model.labelPrefix, DEFAULTS.labelPrefix);
+  assert.equal(model.listen, DEFAULTS.listen);
+  assert.equal(model.httpsListen, DEFAULTS.httpsListen);
+  assert.equal(model.address, "network");
+  const watch = finalizeWatchOptions({ listen: 8080 });
+  assert.equal(watch.listen, 8080);
+  assert.equal(watch.readyTimeoutMs, DEFAULTS.readyTimeoutMs);
+  assert.deepEqual(watch.heartbeat, DEFAULTS.heartbeat);
+  assert.equal(watch.resyncMs, DEFAULTS.resyncMs);
+  assert.throws(
+    () => finalizeModelOptions({ httpsListen: 0 }),
+    /^ConfigError: Invalid HTTPS port 0/,
+  );
+  assert.throws(() => finalizeRunOptions({ labelPrefix: "a b" }), /Invalid label prefix "a b"/);
 });

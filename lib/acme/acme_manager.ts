@@ -255,7 +255,9 @@ export class AcmeManager {
     acme.axios.defaults.timeout = REQUEST_TIMEOUT_MS;
     if (caFile !== undefined) {
       const ca = await Deno.readTextFile(caFile).catch((error) => {
-        throw new LbsyncError(`Cannot read --acme-ca-file ${caFile}: ${fileErrorReason(error)}`);
+        throw new LbsyncError(
+          `Cannot read the ACME server's CA file ${caFile}: ${fileErrorReason(error)}`,
+        );
       });
       acme.axios.defaults.httpsAgent = new https.Agent({ ca });
     }

@@ -121,9 +121,10 @@ const encoder = new TextEncoder();
  */
 export async function applyTargets(
   targets: ApplyTarget[],
-  settings: ApplySettings = {},
+  given: ApplySettings = {},
   now: () => Date = () => new Date(),
 ): Promise<ApplyReport> {
+  const settings = finalizeApplySettings(given);
   const locks = await lockOutputs(targets, settings);
   try {
     const live = new Map<string, Uint8Array | undefined>();
@@ -147,7 +148,6 @@ export async function applyTargets(
       live,
       report,
       settings,
-      timeoutMs: settings.commandTimeoutMs ?? DEFAULTS.commandTimeoutMs,
       now,
     };
     const staged = await stageAndCheck(run);
@@ -166,13 +166,31 @@ interface ApplyRun {
   changed: ApplyTarget[];
   live: Map<string, Uint8Array | undefined>;
   report: ApplyReport;
-  settings: ApplySettings;
-  timeoutMs: number;
+  settings: FinalApplySettings;
   now: () => Date;
 }
 
+/** The settings with a default, filled in. */
+type Defaulted = "keepBackups" | "commandTimeoutMs" | "lockTimeoutMs" | "confirmTimeoutMs";
+
+/** {@link ApplySettings} with every default applied, once. */
+type FinalApplySettings = Readonly<ApplySettings & Required<Pick<ApplySettings, Defaulted>>>;
+
+function finalizeApplySettings(settings: ApplySettings): FinalApplySettings {
+  return {
+    ...settings,
+    keepBackups: settings.keepBackups ?? DEFAULTS.keepBackups,
+    commandTimeoutMs: settings.commandTimeoutMs ?? DEFAULTS.commandTimeoutMs,
+    lockTimeoutMs: settings.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
+    confirmTimeoutMs: settings.confirmTimeoutMs ?? DEFAULTS.confirmTimeoutMs,
+  };
+}
+
 /** Locks every output (in path order, so two runs cannot deadlock) and clears stale temps. */
-async function lockOutputs(targets: ApplyTarget[], settings: ApplySettings): Promise<Lock[]> {
+async function lockOutputs(
+  targets: ApplyTarget[],
+  settings: FinalApplySettings,
+): Promise<Lock[]> {
   const locks: Lock[] = [];
   try {
     for (const output of [...new Set(targets.map((t) => t.output))].sort()) {
@@ -230,7 +248,7 @@ async function backUp(run: ApplyRun): Promise<void> {
   for (const t of run.changed) {
     const before = run.live.get(t.output);
     if (before === undefined) continue;
-    const keep = keepBackups ?? DEFAULTS.keepBackups;
+    const keep = keepBackups;
     const backup = await backupFile(t.output, before, backupDir, keep, run.now());
     run.report.targets.find((r) => r.output === t.output)!.backup = backup;
   }
@@ -238,12 +256,15 @@ async function backUp(run: ApplyRun): Promise<void> {
 
 /** Runs a check command; a failure is an {@link ApplyError} starting with `failed`. */
 async function runCheck(run: ApplyRun, command: string, failed: string, after = ""): Promise<void> {
-  const result = await runCommand(command, run.timeoutMs);
+  const result = await runCommand(command, run.settings.commandTimeoutMs);
   run.report.checks.push(result);
   if (result.code !== 0) {
-    throw new ApplyError(`${failed}: ${describeFailure(result, run.timeoutMs)}${after}`, {
-      step: "check",
-    });
+    throw new ApplyError(
+      `${failed}: ${describeFailure(result, run.settings.commandTimeoutMs)}${after}`,
+      {
+        step: "check",
+      },
+    );
   }
 }
 
@@ -281,12 +302,15 @@ async function commitAndCheck(run: ApplyRun, staged: StagedFile[]): Promise<void
 /** Runs each distinct reload command of `reloading` once, then `notify`. */
 async function reload(run: ApplyRun, reloading: ApplyTarget[]): Promise<void> {
   for (const command of distinct(reloading.map((t) => t.reload).filter(isSet))) {
-    const result = await runCommand(command, run.timeoutMs);
+    const result = await runCommand(command, run.settings.commandTimeoutMs);
     run.report.reloads.push(result);
     if (result.code !== 0) {
-      throw new ApplyError(`Reload failed: ${describeFailure(result, run.timeoutMs)}`, {
-        step: "reload",
-      });
+      throw new ApplyError(
+        `Reload failed: ${describeFailure(result, run.settings.commandTimeoutMs)}`,
+        {
+          step: "reload",
+        },
+      );
     }
   }
   if (!run.settings.notify || reloading.length === 0) return;
@@ -306,7 +330,7 @@ async function confirmOrRestore(
   reloading: ApplyTarget[],
   all: ApplyTarget[],
 ): Promise<void> {
-  const timeoutMs = run.settings.confirmTimeoutMs ?? DEFAULTS.confirmTimeoutMs;
+  const timeoutMs = run.settings.confirmTimeoutMs;
   const stale = await confirmReloads(reloading, all, run.live, run.report, timeoutMs);
   if (stale.length === 0) return;
   const unrestored = await restore(run.changed, run.live);

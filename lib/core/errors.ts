@@ -40,15 +40,47 @@ export type SkipCode =
   | "port-in-use"
   | "unsupported";
 
+/** The settings a reason may point to, by their library name ({@link ModelOptions} fields). */
+export type SettingName = "network" | "address" | "includeUnhealthy" | "match" | "matchImage";
+
+/**
+ * A setting that changes an outcome, as data: the library names it by its option field, the
+ * command line by its flag (see {@link describeHint}).
+ */
+export interface SettingHint {
+  /** The setting. */
+  setting: SettingName;
+  /** The value that helps, when one does (`published` for `address`). */
+  value?: string;
+}
+
+/**
+ * ` (option NAME VALUE)` for a hint, naming the setting with `name` (the library's field name
+ * by default; the CLI passes its flag names); `""` without one.
+ */
+export function describeHint(
+  hint: SettingHint | undefined,
+  name: (setting: SettingName) => string = (s) => s,
+): string {
+  if (!hint) return "";
+  return ` (option ${name(hint.setting)}${hint.value === undefined ? "" : ` ${hint.value}`})`;
+}
+
 /** A container that cannot be a server: a label value that breaks its grammar, or another
  * reason named by {@link SkipCode}. */
 export class LabelError extends LbsyncError {
   /** Why, as a code: `bad-label` unless the thrower says otherwise. */
   readonly code: SkipCode;
+  /** A setting that would let the container in, if one would. */
+  readonly hint?: SettingHint;
   /** Creates the error; `code` defaults to `bad-label`. */
-  constructor(message: string, options?: { cause?: unknown; code?: SkipCode }) {
+  constructor(
+    message: string,
+    options?: { cause?: unknown; code?: SkipCode; hint?: SettingHint },
+  ) {
     super(message, options);
     this.code = options?.code ?? "bad-label";
+    if (options?.hint) this.hint = options.hint;
   }
 }
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { compare } from "./util/compare.ts";
-import type { SkipCode } from "./errors.ts";
+import { describeHint, type SettingName, type SkipCode } from "./errors.ts";
 import type { Model, ModelResult, Service, ServiceRoute } from "./types.ts";
 
 /**
@@ -36,7 +36,8 @@ export interface ExplainRow {
 }
 
 /**
- * Rows for every candidate container, sorted by name.
+ * Rows for every candidate container, sorted by name. A reason that a setting would change
+ * names it with `settingName` (the library's option field by default; the CLI gives flags).
  *
  * @example
  * ```ts
@@ -45,7 +46,10 @@ export interface ExplainRow {
  * console.log(explainRows(buildModel([])).length); // 0
  * ```
  */
-export function explainRows(result: ModelResult): ExplainRow[] {
+export function explainRows(
+  result: ModelResult,
+  settingName?: (setting: SettingName) => string,
+): ExplainRow[] {
   const rows: ExplainRow[] = [];
   for (const service of result.model.services) {
     for (const server of service.servers) {
@@ -71,7 +75,7 @@ export function explainRows(result: ModelResult): ExplainRow[] {
       code: s.code,
       service: s.service,
       address: "",
-      reason: s.reason,
+      reason: s.reason + describeHint(s.hint, settingName),
     });
   }
   return rows.sort((a, b) => compare(a.name, b.name) || compare(a.id, b.id));

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SkipCode } from "./errors.ts";
+import type { SettingHint, SkipCode } from "./errors.ts";
 
 /** Docker health of a container: `none` when it has no HEALTHCHECK. */
 export type ContainerHealth = "none" | "starting" | "healthy" | "unhealthy";
@@ -406,6 +406,8 @@ export interface SkippedContainer {
   code: SkipCode;
   /** One line: why it is out. */
   reason: string;
+  /** A setting that would let it in; {@link describeHint} words it. */
+  hint?: SettingHint;
 }
 
 /** One listening port -> container port mapping of `--ports` (`80`, `443=3000`, `tcp:5432`). */

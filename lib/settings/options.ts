@@ -6,6 +6,7 @@
  */
 
 import { DEFAULTS } from "../core/defaults.ts";
+import type { SettingName } from "../core/errors.ts";
 import { formatDuration as d } from "../core/util/duration.ts";
 
 /** The commands of `lbsync`. */
@@ -606,4 +607,14 @@ function editDistance(a: string, b: string): number {
     row = next;
   }
   return row[b.length];
+}
+
+/**
+ * The flag of a library setting a reason points to (`includeUnhealthy` -> `--include-unhealthy`),
+ * so the command line's messages name what its user types.
+ */
+export function flagOf(setting: SettingName): string {
+  const name = setting.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  if (!OPTION_SPECS.some((o) => o.name === name)) return setting;
+  return `--${name}`;
 }

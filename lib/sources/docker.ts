@@ -307,7 +307,7 @@ export function describeDockerError(error: unknown): string {
     // dockerode prefixes "(HTTP code 400) bad parameter - " when the body has no message
     const detail = raw.replace(/^\(HTTP code \d+\) [^-]*- /, "").trim();
     if (/HTTP request to an HTTPS server/i.test(detail)) {
-      return "the engine requires TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH, or --tls-ca, --tls-cert, --tls-key";
+      return "the engine requires TLS: give the endpoint a CA, client certificate and key (DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH)";
     }
     if (/client version .* is too (new|old)|API version/i.test(detail)) {
       return `API version not supported: ${detail}`;

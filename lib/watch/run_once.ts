@@ -19,6 +19,7 @@ import { denoFileReader, type FileReader, readContainerFiles } from "../sources/
 import { readCertificateDirectory } from "../sources/cert_dir.ts";
 import { loadTargets, type RenderedTarget, renderTargets, type Target } from "../apply/targets.ts";
 import type { ContainerInfo, ModelOptions, ModelResult } from "../core/types.ts";
+import { finalizeRunOptions, type RunSettings } from "./run_settings.ts";
 
 /** Where containers come from and what to render. */
 export interface RunOptions extends ModelOptions {
@@ -136,11 +137,12 @@ export async function discover(
  * console.log(result.targets[0].content.length > 0); // true
  * ```
  */
-export async function runOnce(options: RunOptions, io: RunIo = denoRunIo): Promise<RunResult> {
+export async function runOnce(given: RunOptions, io: RunIo = denoRunIo): Promise<RunResult> {
+  const options = finalizeRunOptions(given);
   const loaded = await loadTargets(options.targets ?? [], io.readTextFile);
   const { containers, failures, fromFiles } = await discover(options, io);
   const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
-  const wait = options.readyTimeoutMs ?? DEFAULTS.readyTimeoutMs;
+  const wait = options.readyTimeoutMs;
   const probe = await portProbeOf(loaded, options);
   const tls = await certificatesOf(options);
   const result = await buildReadyModel(
@@ -202,7 +204,7 @@ export function dockerEngines(options: RunOptions): DockerEngine[] {
  * of the file it runs: the default http listener, on loopback unless the balancer listens on
  * one address only.
  */
-export function applyTargetsOf(rendered: RenderedTarget[], options: RunOptions): ApplyTarget[] {
+export function applyTargetsOf(rendered: RenderedTarget[], options: RunSettings): ApplyTarget[] {
   const address = options.listenAddress;
   const hostname = address === undefined || address === "0.0.0.0"
     ? "127.0.0.1"
@@ -211,27 +213,30 @@ export function applyTargetsOf(rendered: RenderedTarget[], options: RunOptions):
     : address;
   return rendered
     .filter((t) => t.output !== "-")
-    .map((t) => ({ ...t, confirm: { hostname, port: options.listen ?? DEFAULTS.listen } }));
+    .map((t) => ({ ...t, confirm: { hostname, port: options.listen } }));
 }
 
 /**
  * The busy-port probe of a run: only when lbsync reloads a balancer itself (a file target
  * with a reload command), since only then is the balancer on this host; never in a dry run.
  */
-export async function portProbeOf(targets: Target[], options: RunOptions): Promise<BusyPortProbe> {
+export async function portProbeOf(
+  targets: Target[],
+  options: RunSettings,
+): Promise<BusyPortProbe> {
   const reloaded = targets.filter((t) => t.output !== "-" && t.reload);
   if (reloaded.length === 0 || options.apply?.dryRun) return () => new Map();
   const live = await Promise.all(
     reloaded.map((t) => Deno.readTextFile(t.output).catch(() => "")),
   );
-  return localPortProbe(live, options.listen ?? DEFAULTS.listen, options.listenAddress);
+  return localPortProbe(live, options.listen, options.listenAddress);
 }
 
 /** One probe's bound: 2 s, or less when the ready timeout is shorter. */
-export function probeTimeout(options: RunOptions): number {
+export function probeTimeout(options: RunSettings): number {
   return Math.max(
     100,
-    Math.min(DEFAULTS.probeTimeoutMs, options.readyTimeoutMs ?? DEFAULTS.readyTimeoutMs),
+    Math.min(DEFAULTS.probeTimeoutMs, options.readyTimeoutMs),
   );
 }
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { DEFAULTS } from "../core/defaults.ts";
+import { finalizeWatchOptions, type WatchSettings } from "./run_settings.ts";
 import { type ApplyReport, applyTargets } from "../apply/apply.ts";
 import { classifyEvent, type EventEffect } from "../core/input/docker_events.ts";
 import { ApplyError, type ApplyStep, errorMessage } from "../core/errors.ts";
@@ -25,6 +25,7 @@ import {
   portProbeOf,
   probeTimeout,
   type RunOptions,
+  usesEngines,
 } from "./run_once.ts";
 import { Scheduler, type WatchActivity, type Work } from "./scheduler.ts";
 import { readContainerFiles } from "../sources/files.ts";
@@ -144,7 +145,7 @@ const READINESS_RETRY_MS = 500;
  * renders, checks and reloads. `run()` until its signal aborts.
  */
 export class Watcher {
-  #options: WatchOptions;
+  #options: WatchSettings;
   readonly #observer: WatchObserver;
   readonly #reloadOptions?: () => Promise<WatchOptions>;
   readonly #deps: WatchDeps;
@@ -184,22 +185,22 @@ export class Watcher {
     reloadOptions?: () => Promise<WatchOptions>,
     deps: WatchDeps = {},
   ) {
-    this.#options = options;
+    this.#options = finalizeWatchOptions(options);
     this.#observer = observer;
     this.#reloadOptions = reloadOptions;
     this.#deps = deps;
     this.#clock = deps.clock ?? systemClock;
-    const useDocker = (options.docker?.urls?.length ?? 0) > 0 || !options.fromFiles?.length;
+    const useDocker = usesEngines(options);
     this.#engines = deps.engines ?? (useDocker ? dockerEngines(options).map(dockerSource) : []);
-    this.#gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) }, deps.prober);
+    this.#gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(this.#options) }, deps.prober);
     this.#retirements = new Retirements(observer, this.#clock);
     this.#haproxy = new HaproxyRuntime({
-      drainTimeoutMs: options.drainTimeoutMs,
+      drainTimeoutMs: this.#options.drainTimeoutMs,
       onError: (message) => this.#observer.error?.(message),
     });
     this.#scheduler = new Scheduler({
       clock: this.#clock,
-      heartbeat: () => this.#options.heartbeat ?? DEFAULTS.heartbeat,
+      heartbeat: () => this.#options.heartbeat,
       pass: (work) => this.#pass(work),
       error: (message) => this.#observer.error?.(message),
       activity: (state, pending) => this.#observer.activity?.(state, pending),
@@ -279,7 +280,7 @@ export class Watcher {
 
   /** A resync every `resyncMs` (default 60 s; 0: never), read anew each time. */
   #scheduleResync(): void {
-    const every = this.#options.resyncMs ?? DEFAULTS.resyncMs;
+    const every = this.#options.resyncMs;
     if (every <= 0 || this.#stopped) return;
     this.#resyncTimer = this.#clock.setTimeout(() => {
       this.resync("resync", false);
@@ -353,7 +354,7 @@ export class Watcher {
   async #rereadSettings(work: Work): Promise<string | undefined> {
     if (!work.config || !this.#reloadOptions) return undefined;
     try {
-      this.#options = await this.#reloadOptions();
+      this.#options = finalizeWatchOptions(await this.#reloadOptions());
       work.templates = true;
       work.files = true;
       return undefined;
@@ -474,7 +475,7 @@ export class Watcher {
       if (!waiting.has(id)) this.#notReadySince.delete(id);
     }
     for (const id of waiting) if (!this.#notReadySince.has(id)) this.#notReadySince.set(id, now);
-    const limit = this.#options.readyTimeoutMs ?? DEFAULTS.readyTimeoutMs;
+    const limit = this.#options.readyTimeoutMs;
     const soon = [...this.#notReadySince.values()].some((since) => now - since < limit);
     this.#clock.clearTimeout(this.#readinessTimer);
     if (!soon || this.#stopped) return;

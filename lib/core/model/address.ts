@@ -51,12 +51,15 @@ function networkEndpoint(c: ContainerInfo, options: EndpointOptions): Endpoint {
     network = found;
   } else if (c.networks.length > 1) {
     throw new LabelError(
-      `on several networks (${names.join(", ")}): choose one with lbsync.network or --network`,
-      NO_ADDRESS,
+      `on several networks (${names.join(", ")}): choose one with lbsync.network`,
+      { ...NO_ADDRESS, hint: { setting: "network" } },
     );
   }
   if (!network) {
-    throw new LabelError("on no network: use --address published or host networking", NO_ADDRESS);
+    throw new LabelError("on no network: use published ports or host networking", {
+      ...NO_ADDRESS,
+      hint: { setting: "address", value: "published" },
+    });
   }
   const ip = network.ip || network.ipv6;
   if (!ip) throw new LabelError(`has no IP address on network ${quote(network.name)}`, NO_ADDRESS);

@@ -11,8 +11,8 @@ import { withNginxProxyLabels } from "../input/compat.ts";
 import { formatEndpoint } from "./address.ts";
 import { compare } from "../util/compare.ts";
 import { pushTo } from "../util/multimap.ts";
-import { ConfigError, type SkipCode } from "../errors.ts";
-import { parseIp } from "../util/grammar.ts";
+import type { SkipCode } from "../errors.ts";
+import { finalizeModelOptions, type ModelSettings } from "./model_settings.ts";
 import type { LabelMemo } from "./labels.ts";
 import { GENERATION_HOST, GENERATION_TOKEN } from "../util/generation.ts";
 import {
@@ -59,21 +59,19 @@ import type {
  *
  * @throws {ConfigError} when an option is invalid (e.g. `hostIp` is not an IP)
  */
-export function buildModel(containers: ContainerInfo[], options: ModelOptions = {}): ModelResult {
-  validateOptions(options);
+export function buildModel(containers: ContainerInfo[], given: ModelOptions = {}): ModelResult {
+  const options = finalizeModelOptions(given);
   const selected = selectAll(containers, options);
   const { skipped, warnings } = selected;
   const candidates = routingCandidates(selected, options);
   const table = buildRoutingTable(candidates, {
-    defaultPort: options.listen ?? DEFAULTS.listen,
+    defaultPort: options.listen,
     listenAddress: options.listenAddress,
     busyPorts: withHttpsPort(options),
   });
   for (const claim of table.lost) warnings.push(`service ${claim.service}: ${claim.reason}`);
   const model = modelOf(table, options);
-  const defaultListener = model.httpListeners.find((l) =>
-    l.port === (options.listen ?? DEFAULTS.listen)
-  );
+  const defaultListener = model.httpListeners.find((l) => l.port === (options.listen));
   if (options.defaultHost !== undefined && !defaultListener?.hasDefaultHost) {
     warnings.push(
       `default host ${options.defaultHost}: no service routes it over HTTP; unknown hosts get ${model.unknownHostStatus}`,
@@ -88,9 +86,9 @@ export function buildModel(containers: ContainerInfo[], options: ModelOptions = 
 }
 
 /** The ports others hold, and with HTTPS on, the HTTPS port, which lbsync's listener holds. */
-function withHttpsPort(options: ModelOptions): ReadonlyMap<number, string> | undefined {
+function withHttpsPort(options: ModelSettings): ReadonlyMap<number, string> | undefined {
   if (!options.certificates) return options.busyPorts;
-  const port = options.httpsListen ?? DEFAULTS.httpsListen;
+  const port = options.httpsListen;
   return new Map([...(options.busyPorts ?? []), [port, "lbsync's HTTPS listener"]]);
 }
 
@@ -98,7 +96,7 @@ function withHttpsPort(options: ModelOptions): ReadonlyMap<number, string> | und
  * The listener with `--default-host` marked: that virtual host, when it is there and served
  * over HTTP, takes the requests for unknown hosts.
  */
-function withDefaultHost(listener: HttpListener, options: ModelOptions): HttpListener {
+function withDefaultHost(listener: HttpListener, options: ModelSettings): HttpListener {
   const name = options.defaultHost;
   const target = listener.virtualHosts.find((v) => v.host === name && v.httpOn);
   if (name === undefined || !target) return listener;
@@ -163,7 +161,7 @@ interface Selected {
   warnings: string[];
 }
 
-function selectAll(containers: ContainerInfo[], options: ModelOptions): Selected {
+function selectAll(containers: ContainerInfo[], options: ModelSettings): Selected {
   const selected: Selected = {
     members: new Map(),
     fallbacks: new Map(),
@@ -172,7 +170,7 @@ function selectAll(containers: ContainerInfo[], options: ModelOptions): Selected
     warnings: [],
   };
   const memo: LabelMemo = new Map();
-  const prefix = options.labelPrefix ?? DEFAULTS.labelPrefix;
+  const prefix = options.labelPrefix;
   for (const listed of containers) {
     const c = options.compat === "nginx-proxy" ? withNginxProxyLabels(listed, prefix) : listed;
     for (const selection of selectContainerServices(c, options, memo)) {
@@ -195,13 +193,13 @@ function selectAll(containers: ContainerInfo[], options: ModelOptions): Selected
 }
 
 /** Each service, built, with its age and whether it may only take what no one claims. */
-function routingCandidates(selected: Selected, options: ModelOptions): RoutingCandidate[] {
+function routingCandidates(selected: Selected, options: ModelSettings): RoutingCandidate[] {
   const { members, fallbacks, holding, skipped, warnings } = selected;
   const statics = staticMembers(options);
   const names = [...new Set([...members.keys(), ...fallbacks.keys(), ...statics.keys()])].sort(
     compare,
   );
-  const namePrefix = options.namePrefix ?? DEFAULT_NAME_PREFIX;
+  const namePrefix = options.namePrefix;
   return names.map((name): RoutingCandidate => {
     const fixed = statics.get(name) ?? [];
     const out = fallbacks.get(name) ?? [];
@@ -246,9 +244,9 @@ function unroutedServers(
 }
 
 /** The model the templates render, from the routing table. */
-function modelOf(table: RoutingTable, options: ModelOptions): Model {
+function modelOf(table: RoutingTable, options: ModelSettings): Model {
   const { services, tcpListeners } = table;
-  const defaultPort = options.listen ?? DEFAULTS.listen;
+  const defaultPort = options.listen;
   const httpListeners = table.httpListeners.map((l) =>
     withInternalHosts(
       l.port === defaultPort ? withDefaultHost(withHttps(l, services, options), options) : l,
@@ -267,12 +265,12 @@ function modelOf(table: RoutingTable, options: ModelOptions): Model {
     hasHttps: httpListeners.some((l) => l.httpsListener !== undefined),
     tlsOn: options.certificates !== undefined,
     acmeChallenge: options.acmeChallenge ?? "",
-    internalNetworks: [...(options.internalNetworks ?? DEFAULTS.internalNetworks)],
+    internalNetworks: [...options.internalNetworks],
     ...serverNamesHash(hosts),
     haproxySocket: options.haproxySocket ?? "",
     unknownHostStatus: options.compat === "nginx-proxy" ? 503 : 404,
     nginxResolver: options.nginxDns ?? "",
-    connectTimeout: `${options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs}ms`,
+    connectTimeout: `${options.connectTimeoutMs}ms`,
     generation: GENERATION_TOKEN,
     generationHost: GENERATION_HOST,
     generationAllow: options.listenAddress ?? "",
@@ -458,49 +456,6 @@ function nextPowerOfTwo(n: number): number {
   return p;
 }
 
-function validateOptions(options: ModelOptions): void {
-  const check = (what: string, fn: () => unknown) => {
-    try {
-      fn();
-    } catch (error) {
-      throw new ConfigError(`Invalid ${what}: ${(error as Error).message}`);
-    }
-  };
-  if (options.hostIp !== undefined) check("host IP", () => parseIp(options.hostIp!));
-  if (options.listenAddress !== undefined) {
-    check("listen address", () => parseIp(options.listenAddress!));
-  }
-  const connect = options.connectTimeoutMs;
-  if (connect !== undefined && (!Number.isInteger(connect) || connect < 1)) {
-    throw new ConfigError(`Invalid connect timeout ${connect}: at least 1 ms`);
-  }
-  const listen = options.listen;
-  if (listen !== undefined && (!Number.isInteger(listen) || listen < 1 || listen > 65535)) {
-    throw new ConfigError(`Invalid listen port ${listen}: not an integer in 1..65535`);
-  }
-  if (options.address !== undefined && !["network", "published"].includes(options.address)) {
-    throw new ConfigError(
-      `Invalid address mode ${JSON.stringify(options.address)}: not network or published`,
-    );
-  }
-  if (
-    options.namePrefix !== undefined && !/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(options.namePrefix)
-  ) {
-    throw new ConfigError(
-      `Invalid name prefix ${
-        JSON.stringify(options.namePrefix)
-      }: use A-Z a-z 0-9 _, starting with a letter, at most 32`,
-    );
-  }
-  if (
-    options.labelPrefix !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(options.labelPrefix)
-  ) {
-    throw new ConfigError(
-      `Invalid label prefix ${JSON.stringify(options.labelPrefix)}: use A-Z a-z 0-9 _ . -`,
-    );
-  }
-}
-
 /** Equal settings: the same primitive, or arrays with the same items (host lists). */
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -512,7 +467,7 @@ function sameValue(a: unknown, b: unknown): boolean {
  * The fixed servers of static services as members, by service name. They come after every
  * container in age, so a discovered service's own settings win when both exist.
  */
-function staticMembers(options: ModelOptions): Map<string, Member[]> {
+function staticMembers(options: ModelSettings): Map<string, Member[]> {
   const out = new Map<string, Member[]>();
   for (const service of options.staticServices ?? []) {
     for (const server of service.servers) {
@@ -536,7 +491,7 @@ function staticMembers(options: ModelOptions): Map<string, Member[]> {
         mode: service.mode ?? "http",
         hosts: service.mode === "tcp" ? [] : service.hosts ?? [],
         path: service.mode === "tcp" ? "" : service.path ?? "/",
-        listen: service.listen ?? options.listen ?? DEFAULTS.listen,
+        listen: service.listen ?? options.listen,
         health: service.health ?? "",
         rollover: false,
         https: service.https ?? "",

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { ModelSettings } from "./model_settings.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { resolveEndpoint } from "./address.ts";
 import { LabelError } from "../errors.ts";
@@ -16,7 +17,6 @@ import {
 } from "./labels.ts";
 import type {
   ContainerInfo,
-  ModelOptions,
   PortMapping,
   Service,
   ServiceMode,
@@ -88,10 +88,10 @@ const NO_WARNINGS = Object.freeze([]) as unknown as string[];
  */
 export function selectContainerServices(
   c: ContainerInfo,
-  options: ModelOptions,
+  options: ModelSettings,
   memo?: LabelMemo,
 ): Selection[] {
-  const prefix = options.labelPrefix ?? DEFAULTS.labelPrefix;
+  const prefix = options.labelPrefix;
   const groups = labelGroups(c.labels, prefix);
   const plain = selectContainer(c, options, memo);
   if (options.ports && plain.kind !== "ignored" && !hasOwnLabels(c, prefix)) {
@@ -162,11 +162,11 @@ function hasOwnLabels(c: ContainerInfo, prefix: string): boolean {
  */
 function portMappings(
   c: ContainerInfo,
-  options: ModelOptions,
+  options: ModelSettings,
   mappings: PortMapping[],
   memo?: LabelMemo,
 ): Selection[] {
-  const keys = labelKeys(options.labelPrefix ?? DEFAULTS.labelPrefix);
+  const keys = labelKeys(options.labelPrefix);
   const base = ruleService(c, options);
   return mappings.map((m) =>
     selectContainer(
@@ -187,7 +187,7 @@ function portMappings(
 }
 
 /** The service a rule (`--match`, `--match-image`) gives a container it selects. */
-function ruleService(c: ContainerInfo, options: ModelOptions): string {
+function ruleService(c: ContainerInfo, options: ModelSettings): string {
   const matched = options.match?.exec(c.name) ?? null;
   const byName = matched?.groups?.service;
   const byImage = options.matchImage?.exec(c.image)?.groups?.service;
@@ -201,10 +201,10 @@ function ruleService(c: ContainerInfo, options: ModelOptions): string {
  */
 export function selectContainer(
   c: ContainerInfo,
-  options: ModelOptions,
+  options: ModelSettings,
   memo?: LabelMemo,
 ): Selection {
-  const prefix = options.labelPrefix ?? DEFAULTS.labelPrefix;
+  const prefix = options.labelPrefix;
   const matched = options.match ? options.match.exec(c.name) : null;
   const keys = labelKeys(prefix);
   const labelled = c.labels[keys.enable] !== undefined || c.labels[keys.service] !== undefined;
@@ -240,6 +240,7 @@ export function selectContainer(
         service,
         code: error.code,
         reason: error.message,
+        ...(error.hint ? { hint: error.hint } : {}),
       },
       settings,
       warnings,
@@ -251,13 +252,13 @@ function serviceSettings(
   c: ContainerInfo,
   labels: ContainerLabels,
   service: string,
-  options: ModelOptions,
+  options: ModelSettings,
 ): ServiceSettings {
   const mode = labels.mode ?? "http";
-  const listen = labels.listen ?? (mode === "http" ? options.listen ?? DEFAULTS.listen : undefined);
+  const listen = labels.listen ?? (mode === "http" ? options.listen : undefined);
   if (listen === undefined) {
     throw new LabelError(
-      `tcp service needs ${options.labelPrefix ?? DEFAULTS.labelPrefix}.listen`,
+      `tcp service needs ${options.labelPrefix}.listen`,
       {
         code: "no-listen",
       },
@@ -288,14 +289,15 @@ function resolveMember(
   c: ContainerInfo,
   labels: ContainerLabels,
   settings: ServiceSettings,
-  options: ModelOptions,
+  options: ModelSettings,
 ): Member {
   if (c.state !== "running") {
     throw new LabelError(`not running (state ${quote(c.state)})`, { code: "not-running" });
   }
   if (!options.includeUnhealthy && (c.health === "starting" || c.health === "unhealthy")) {
-    throw new LabelError(`Docker health is ${c.health} (--include-unhealthy keeps it)`, {
+    throw new LabelError(`Docker health is ${c.health}`, {
       code: "unhealthy",
+      hint: { setting: "includeUnhealthy" },
     });
   }
   try {
@@ -306,8 +308,8 @@ function resolveMember(
     });
   }
   const endpoint = resolveEndpoint(c, {
-    mode: options.address ?? "network",
-    port: labels.port ?? onlyExposedPort(c, `${options.labelPrefix ?? DEFAULTS.labelPrefix}.port`),
+    mode: options.address,
+    port: labels.port ?? onlyExposedPort(c, `${options.labelPrefix}.port`),
     network: labels.network ?? options.network,
     hostIp: options.hostIp,
   });
@@ -364,12 +366,12 @@ function serviceName(
   c: ContainerInfo,
   labels: ContainerLabels,
   rules: { matched: RegExpExecArray | null; imageMatched: boolean },
-  options: ModelOptions,
+  options: ModelSettings,
 ): string {
   if (labels.service) return labels.service;
-  const prefix = options.labelPrefix ?? DEFAULTS.labelPrefix;
+  const prefix = options.labelPrefix;
   const [source, value] = rules.matched || rules.imageMatched
-    ? ["--match / --match-image", ruleService(c, options)]
+    ? ["the match rule", ruleService(c, options)]
     : c.labels[COMPOSE_SERVICE] !== undefined
     ? [`label ${COMPOSE_SERVICE}`, c.labels[COMPOSE_SERVICE]]
     : ["container name", c.name];

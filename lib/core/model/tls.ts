@@ -5,16 +5,10 @@
  *
  * @module
  */
+import type { ModelSettings } from "./model_settings.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { bindings, groupsOf, hostOwner } from "./routing.ts";
-import type {
-  CertificateFiles,
-  HttpListener,
-  Model,
-  ModelOptions,
-  Service,
-  VirtualHost,
-} from "../types.ts";
+import type { CertificateFiles, HttpListener, Model, Service, VirtualHost } from "../types.ts";
 
 /** The name of the certificate for hosts without one of their own. */
 export const DEFAULT_CERTIFICATE = "default";
@@ -53,7 +47,7 @@ export function certificateFor(
 export function withHttps(
   listener: HttpListener,
   services: readonly Service[],
-  options: ModelOptions,
+  options: ModelSettings,
 ): HttpListener {
   const certificates = options.certificates;
   if (!certificates) return listener;
@@ -64,7 +58,7 @@ export function withHttps(
   const served = virtualHosts.filter((v) => v.httpsOn);
   const defaultCertificate = certificates.get(DEFAULT_CERTIFICATE);
   if (served.length === 0 && !defaultCertificate) return { ...listener, virtualHosts };
-  const port = options.httpsListen ?? DEFAULTS.httpsListen;
+  const port = options.httpsListen;
   const used = new Map<string, CertificateFiles>();
   if (defaultCertificate) used.set(defaultCertificate.name, defaultCertificate);
   for (const v of served) used.set(v.tls!.name, v.tls!);
