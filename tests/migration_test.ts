@@ -19,6 +19,7 @@ import {
 import { acmeHosts } from "../lib/core/model/tls.ts";
 import { compatEnv } from "../lib/core/input/compat.ts";
 import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
+import { readOperatorFiles } from "../lib/sources/operator_files.ts";
 import { freePort, rawRequest } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
@@ -161,6 +162,11 @@ function compat(
   resetContainers();
   const c = container("app", {}, { env: vars, ...more });
   return buildModel([c], { compat: "nginx-proxy", certificates }).model;
+}
+
+/** A container nginx-proxy serves for `host` (`VIRTUAL_HOST`). */
+function nginxProxied(host: string): ContainerInfo {
+  return container(host, {}, { env: { VIRTUAL_HOST: host } });
 }
 
 /** Why the container of `vars` is out: `code reason`. */
@@ -642,21 +648,47 @@ const CHECKS: Record<string, Record<string, Check>> = {
         const found = await readCertificateDirectory(dir);
         assert.deepEqual([...found.certificates.keys()], ["a.test", "default"]);
       }),
-    "`/etc/nginx/htpasswd/HOST`": () =>
-      assert.throws(
-        () => options(["render", "--htpasswd", "/etc/nginx/htpasswd"]),
-        /Unknown option/,
-      ),
+    "`/etc/nginx/htpasswd/HOST`, `HOST_SHA1(PATH)`": () =>
+      inTempDir(async (dir) => {
+        await Deno.writeTextFile(`${dir}/a.test`, "u:x\n");
+        const operatorFiles = await readOperatorFiles({ htpasswdDir: dir });
+        assert.equal(options(["render", "--htpasswd-dir", dir]).options.htpasswdDir, dir);
+        const { model } = buildModel([nginxProxied("a.test")], {
+          compat: "nginx-proxy",
+          operatorFiles,
+        });
+        assert.match(
+          render(templates.nginx, model),
+          new RegExp(`auth_basic_user_file ${dir}/a\\.test;`),
+        );
+      }),
     "`/etc/nginx/vhost.d/HOST`, `HOST_location`, `default`": () =>
-      assert.throws(
-        () => options(["render", "--vhost-dir", "/etc/nginx/vhost.d"]),
-        /Unknown option/,
-      ),
-    "`/etc/nginx/proxy.conf`": () => {
-      const text = render(templates.nginx, compat({ VIRTUAL_HOST: "a.test" }));
-      assert.match(text, /proxy_set_header X-Forwarded-Ssl \$lbsync_forwarded_ssl;/);
-      assert.doesNotMatch(text, /proxy\.conf/);
-    },
+      inTempDir(async (dir) => {
+        for (const f of ["a.test", "a.test_location", "default"]) {
+          await Deno.writeTextFile(`${dir}/${f}`, "# x\n");
+        }
+        const operatorFiles = await readOperatorFiles({ vhostDir: dir });
+        const { model } = buildModel([nginxProxied("a.test"), nginxProxied("b.test")], {
+          compat: "nginx-proxy",
+          operatorFiles,
+        });
+        const text = render(templates.nginx, model);
+        assert.match(text, new RegExp(`include ${dir}/a\\.test; # --vhost-dir`));
+        assert.match(text, new RegExp(`include ${dir}/a\\.test_location; # --vhost-dir`));
+        assert.match(text, new RegExp(`include ${dir}/default; # --vhost-dir`));
+      }),
+    "`/etc/nginx/proxy.conf`": () =>
+      inTempDir(async (dir) => {
+        await Deno.writeTextFile(`${dir}/proxy.conf`, "proxy_http_version 1.1;\n");
+        const operatorFiles = await readOperatorFiles({ proxyConf: `${dir}/proxy.conf` });
+        const { model } = buildModel([nginxProxied("a.test")], {
+          compat: "nginx-proxy",
+          operatorFiles,
+        });
+        const text = render(templates.nginx, model);
+        assert.match(text, new RegExp(`include ${dir}/proxy\\.conf; # --proxy-conf`));
+        assert.doesNotMatch(text, /proxy_set_header X-Forwarded-Ssl/);
+      }),
     "unknown host: 503": () =>
       assert.equal(
         (routeRequest(compat({ VIRTUAL_HOST: "a.test" }), { listen: 80, host: "b.test" }) as {

@@ -62,7 +62,7 @@ export function explainRows(
         service: service.name,
         address: server.endpoint,
         reason: routesOf(service) + (server.backup ? ", when no primary server is up" : "") +
-          httpsOf(service, result.model),
+          httpsOf(service, result.model) + authOf(service, result.model),
       });
     }
   }
@@ -120,6 +120,19 @@ function httpsOf(service: Service, model: Model): string {
     else parts.push(`${v.host}: HTTP only, no certificate ${v.host.replace(/^\*\./, "")}.crt`);
   }
   return parts.map((p) => `; ${p}`).join("");
+}
+
+/** With `--htpasswd-dir`, the service's routes that ask for basic auth: `; basic auth a.test/api`. */
+function authOf(service: Service, model: Model): string {
+  const guarded = new Set<string>();
+  for (const listener of model.httpListeners) {
+    for (const v of listener.virtualHosts) {
+      for (const r of v.routes) {
+        if (r.service === service.name && r.auth) guarded.add(`${v.host}${r.path}`);
+      }
+    }
+  }
+  return guarded.size === 0 ? "" : `; basic auth ${[...guarded].sort().join(", ")}`;
 }
 
 function hostOf(route: ServiceRoute): string {

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import type { Model, Server, Service } from "./types.ts";
+import type { BasicAuth, Model, Server, Service } from "./types.ts";
 
 /** A request to route: the listening port, the `Host` header (absent: none), the raw path. */
 export interface RouteQuery {
@@ -42,6 +42,8 @@ export type RouteAnswer =
     path: string;
     /** The servers that may answer (backups only when no primary is up). */
     servers: Server[];
+    /** Basic authentication the route asks for first (`--htpasswd-dir`): 401 without it. */
+    auth?: BasicAuth;
   }
   /** No route: 404 on a known host, `unknownHostStatus` (404, 503 for nginx-proxy) else. */
   | { kind: "not-found"; host: string; path: string; status: number }
@@ -95,7 +97,7 @@ export function routeRequest(model: Model, query: RouteQuery): RouteAnswer {
     return { kind: "not-found", host, path, status: vhost ? 404 : model.unknownHostStatus };
   }
   const service = model.services.find((s) => s.name === route.service)!;
-  return routed(service, vhost?.host ?? "", route.path);
+  return routed(service, vhost?.host ?? "", route.path, route.auth);
 }
 
 const regexes = new Map<string, RegExp>();
@@ -111,7 +113,7 @@ function hostRegex(source: string): RegExp {
   return re;
 }
 
-function routed(service: Service, host: string, path: string): RouteAnswer {
+function routed(service: Service, host: string, path: string, auth?: BasicAuth): RouteAnswer {
   const primary = service.servers.filter((s) => !s.backup);
   return {
     kind: "routed",
@@ -119,6 +121,7 @@ function routed(service: Service, host: string, path: string): RouteAnswer {
     host,
     path,
     servers: primary.length > 0 ? primary : service.servers,
+    ...(auth ? { auth } : {}),
   };
 }
 
@@ -204,6 +207,9 @@ export function formatRouteAnswer(answer: RouteAnswer, query: RouteQuery): strin
   const lines = [
     `service  ${s.name}`,
     `route    ${s.mode === "tcp" ? `tcp port ${query.listen}` : routeText(answer)}`,
+    ...(answer.auth
+      ? [`auth     basic, users of ${answer.auth.path} (401 without credentials)`]
+      : []),
     `backend  ${s.backend}`,
     ...(answer.servers.length === 0
       ? ["servers  (none: 503)"]

@@ -222,6 +222,44 @@ export interface Route {
   dnsPort: number;
   /** The service's {@link Service.scheme}: `http` or `https`. */
   scheme: "http" | "https";
+  /** Basic authentication from the operator's htpasswd directory (`--htpasswd-dir`). */
+  auth?: BasicAuth;
+  /** The operator's `HOST_location` (or `default_location`) include (`--vhost-dir`). */
+  locationInclude?: OperatorFile;
+}
+
+/** A file of the operator's that the balancer reads, with a version of its content. */
+export interface OperatorFile {
+  /** Path as the balancer's config names it (a `*` of a wildcard host escaped for `include`). */
+  path: string;
+  /** The first 16 hex digits of the SHA-1 of its content: the config changes when it does. */
+  version: string;
+}
+
+/** Basic authentication of a route: nginx-proxy's htpasswd convention. */
+export interface BasicAuth extends OperatorFile {
+  /** The realm shown to the client, `Restricted HOST` or `Restricted HOSTPATH`. */
+  realm: string;
+}
+
+/**
+ * The operator's files lbsync found, by file name with their content versions: nginx-proxy's
+ * `htpasswd/` and `vhost.d/` conventions and its `proxy.conf`. The I/O shell reads them.
+ */
+export interface OperatorFiles {
+  /** The htpasswd directory (`--htpasswd-dir`): `HOST` and `HOST_SHA1(PATH)` files. */
+  htpasswdDir?: string;
+  /** Its files, by name. */
+  htpasswd?: ReadonlyMap<string, string>;
+  /**
+   * The vhost directory (`--vhost-dir`): `HOST` and `default` server includes, `HOST_location`,
+   * `HOST_SHA1(PATH)_location` and `default_location` location includes.
+   */
+  vhostDir?: string;
+  /** Its files, by name. */
+  vhost?: ReadonlyMap<string, string>;
+  /** `--proxy-conf`: included in place of lbsync's proxy headers, when it exists. */
+  proxyConf?: OperatorFile;
 }
 
 /** A host name served on a listener, with its routes, longest path first. */
@@ -258,6 +296,8 @@ export interface VirtualHost {
   isDefault: boolean;
   /** `lbsync.access=internal`: clients outside `internalNetworks` get 403. */
   internalOnly: boolean;
+  /** The operator's `HOST` (or `default`) server include (`--vhost-dir`). */
+  serverInclude?: OperatorFile;
 }
 
 /** The HTTPS side of the default HTTP listener (`--cert-dir`, `--https-listen`). */
@@ -362,6 +402,8 @@ export interface Model {
   acmeChallenge: string;
   /** The networks `lbsync.access=internal` hosts answer (`--internal-networks`). */
   internalNetworks: string[];
+  /** `--proxy-conf`: the operator's proxy settings, included instead of lbsync's headers. */
+  proxyConf?: OperatorFile;
   /** nginx `server_names_hash_bucket_size` that fits the longest host name. */
   serverNamesHashBucketSize: number;
   /** nginx `server_names_hash_max_size` that fits every host name. */
@@ -497,6 +539,8 @@ export interface ModelOptions {
   defaultHost?: string;
   /** The clients `lbsync.access=internal` hosts answer, in CIDR form (default: private ranges). */
   internalNetworks?: readonly string[];
+  /** The operator's htpasswd and vhost files and proxy.conf (nginx-proxy's conventions). */
+  operatorFiles?: OperatorFiles;
 }
 
 /** What {@link buildModel} returns. */

@@ -238,7 +238,10 @@ function modelOptions(
     defaultHost: values["default-host"] === undefined
       ? undefined
       : hostFlag("--default-host", values["default-host"]),
-    certDir: values["cert-dir"] === undefined ? undefined : certDir(values["cert-dir"]),
+    certDir: configPath("--cert-dir", values["cert-dir"]),
+    htpasswdDir: configPath("--htpasswd-dir", values["htpasswd-dir"]),
+    vhostDir: configPath("--vhost-dir", values["vhost-dir"]),
+    proxyConf: configPath("--proxy-conf", values["proxy-conf"]),
     httpsListen: values["https-listen"] === undefined
       ? undefined
       : port("--https-listen", values["https-listen"]),
@@ -342,6 +345,26 @@ function checkServers(command: string, values: Values, options: WatchOptions): v
   if (options.acmeDirectory !== undefined && options.certDir === undefined) {
     throw new UsageError("--acme-directory needs --cert-dir DIR: certificates are kept there");
   }
+  checkOperatorFiles(options);
+}
+
+/**
+ * nginx-proxy's operator files are nginx configuration and nginx's htpasswd: the built-in
+ * HAProxy template cannot honour them, and basic auth silently missing would open a door.
+ */
+function checkOperatorFiles(options: WatchOptions): void {
+  const flag = options.htpasswdDir !== undefined
+    ? "--htpasswd-dir"
+    : options.vhostDir !== undefined
+    ? "--vhost-dir"
+    : options.proxyConf !== undefined
+    ? "--proxy-conf"
+    : undefined;
+  if (flag && (options.targets ?? []).some((t) => t.template === "haproxy")) {
+    throw new UsageError(
+      `${flag} works with nginx targets: its files are nginx configuration, which the haproxy template cannot include`,
+    );
+  }
 }
 
 /** `--acme-directory URL`: an http(s) URL. */
@@ -420,15 +443,16 @@ function haproxySocket(value: string | undefined): string | undefined {
 }
 
 /**
- * `--cert-dir DIR`, made absolute: its path is written into the balancer's config, so it
- * must be letters, digits and `. _ - / @ +`.
+ * A path the balancer's config names (`--cert-dir`, `--vhost-dir`, ...), made absolute: it is
+ * written into the config, so it must be letters, digits and `. _ - / @ +`.
  */
-function certDir(value: string): string {
+function configPath(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
   const path = value.startsWith("/") ? value : `${Deno.cwd()}/${value}`;
   const clean = path.replace(/\/\.\//g, "/").replace(/\/+$/, "") || "/";
   if (!SOCKET_PATH.test(clean)) {
     throw new UsageError(
-      `Invalid --cert-dir ${JSON.stringify(value)}: use a path of letters, digits and . _ - / @ +`,
+      `Invalid ${flag} ${JSON.stringify(value)}: use a path of letters, digits and . _ - / @ +`,
     );
   }
   return clean;

@@ -246,6 +246,33 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "address the balancer binds (default: every address)",
   },
   {
+    name: "htpasswd-dir",
+    type: "string",
+    value: "DIR",
+    section: "nginx-proxy's operator files (nginx targets)",
+    commands: ALL,
+    help:
+      "basic auth as nginx-proxy reads it: DIR/HOST guards the host,\nDIR/HOST_SHA1(PATH) one path (a regex host: SHA1(HOST))",
+  },
+  {
+    name: "vhost-dir",
+    type: "string",
+    value: "DIR",
+    section: "nginx-proxy's operator files (nginx targets)",
+    commands: ALL,
+    help:
+      "includes as nginx-proxy reads them: DIR/HOST (else DIR/default) in\nthe host's server, DIR/HOST_SHA1(PATH)_location, DIR/HOST_location\n(else DIR/default_location) in each location",
+  },
+  {
+    name: "proxy-conf",
+    type: "string",
+    value: "FILE",
+    section: "nginx-proxy's operator files (nginx targets)",
+    commands: ALL,
+    help:
+      "included in place of lbsync's proxy headers when it exists\n(nginx-proxy's /etc/nginx/proxy.conf)",
+  },
+  {
     name: "cert-dir",
     type: "string",
     value: "DIR",

@@ -7,7 +7,7 @@
  */
 import { fileErrorReason, LbsyncError } from "../core/errors.ts";
 import type { CertificateFiles } from "../core/types.ts";
-import { createHash } from "node:crypto";
+import { fileVersion } from "./file_version.ts";
 
 /** The certificates of a directory, and what is wrong with it. */
 export interface CertificateDirectory {
@@ -15,12 +15,6 @@ export interface CertificateDirectory {
   certificates: Map<string, CertificateFiles>;
   /** One line each: a key readable by others, a certificate without its key. */
   warnings: string[];
-}
-
-/** The first 16 hex digits of the SHA-1 of a file's content, `""` when it cannot be read. */
-async function fileVersion(path: string): Promise<string> {
-  const bytes = await Deno.readFile(path).catch(() => undefined);
-  return bytes ? createHash("sha1").update(bytes).digest("hex").slice(0, 16) : "";
 }
 
 /** What a certificate's name may be: a host name (lowercase) or `default`. */

@@ -17,6 +17,7 @@ import { DockerEngine, type EngineFailure, listEngines } from "../sources/docker
 import { type EndpointSettings, resolveEndpoints } from "../sources/docker_endpoint.ts";
 import { denoFileReader, type FileReader, readContainerFiles } from "../sources/files.ts";
 import { readCertificateDirectory } from "../sources/cert_dir.ts";
+import { readOperatorFiles } from "../sources/operator_files.ts";
 import { loadTargets, type RenderedTarget, renderTargets, type Target } from "../apply/targets.ts";
 import type { ContainerInfo, ModelOptions, ModelResult } from "../core/types.ts";
 import { finalizeRunOptions, type RunSettings } from "./run_settings.ts";
@@ -51,6 +52,12 @@ export interface RunOptions extends ModelOptions {
    * read at every pass into `certificates`.
    */
   certDir?: string;
+  /** The htpasswd directory (nginx-proxy's `/etc/nginx/htpasswd`), read at every pass. */
+  htpasswdDir?: string;
+  /** The vhost directory (nginx-proxy's `/etc/nginx/vhost.d`), read at every pass. */
+  vhostDir?: string;
+  /** The proxy settings file (nginx-proxy's `/etc/nginx/proxy.conf`), used when it exists. */
+  proxyConf?: string;
 }
 
 /** A rendered target and whether its output file changed. */
@@ -144,7 +151,7 @@ export async function runOnce(given: RunOptions, io: RunIo = denoRunIo): Promise
   const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
   const wait = options.readyTimeoutMs;
   const probe = await portProbeOf(loaded, options);
-  const tls = await certificatesOf(options);
+  const tls = await directoryOptionsOf(options);
   const result = await buildReadyModel(
     containers,
     { ...options, ...tls.options },
@@ -171,17 +178,25 @@ export async function runOnce(given: RunOptions, io: RunIo = denoRunIo): Promise
 }
 
 /**
- * The certificates of `--cert-dir` as model options, and the warnings about the directory;
- * nothing without one.
+ * What the model reads from the operator's directories, as model options: the certificates of
+ * `certDir`, the htpasswd and vhost files and `proxyConf`; with the warnings about them.
  *
- * @throws {LbsyncError} when the directory cannot be read
+ * @throws {LbsyncError} when a directory cannot be read
  */
-export async function certificatesOf(
+export async function directoryOptionsOf(
   options: RunOptions,
 ): Promise<{ options: Partial<ModelOptions>; warnings: string[] }> {
-  if (options.certDir === undefined) return { options: {}, warnings: [] };
-  const found = await readCertificateDirectory(options.certDir);
-  return { options: { certificates: found.certificates }, warnings: found.warnings };
+  const operatorFiles = await readOperatorFiles(options);
+  const found = options.certDir === undefined
+    ? undefined
+    : await readCertificateDirectory(options.certDir);
+  return {
+    options: {
+      ...(found ? { certificates: found.certificates } : {}),
+      ...(operatorFiles ? { operatorFiles } : {}),
+    },
+    warnings: found?.warnings ?? [],
+  };
 }
 
 /**

@@ -19,7 +19,7 @@ import { buildReadyModel, type BusyPortProbe, type Prober, ReadinessGate } from 
 import { retireDelay, Retirements } from "./retirements.ts";
 import {
   applyTargetsOf,
-  certificatesOf,
+  directoryOptionsOf,
   dockerEngines,
   notifier,
   portProbeOf,
@@ -158,7 +158,7 @@ export class Watcher {
   readonly #createdAt = new Map<string, number>();
   #fileContainers: ContainerInfo[] = [];
   #fileIds = new Set<string>();
-  #lastCertificates: Awaited<ReturnType<typeof certificatesOf>> = { options: {}, warnings: [] };
+  #lastDirectories: Awaited<ReturnType<typeof directoryOptionsOf>> = { options: {}, warnings: [] };
   #targets: LoadedTarget[] = [];
   #goodTargets: LoadedTarget[] = [];
   #stopped = false;
@@ -305,10 +305,12 @@ export class Watcher {
 
   #onFileChange(path: string): void {
     const o = this.#options;
-    if (
-      o.certDir !== undefined && path.startsWith(`${absolute(o.certDir)!.replace(/\/+$/, "")}/`)
-    ) {
+    const inDirectory = (dir: string | undefined) =>
+      dir !== undefined && path.startsWith(`${absolute(dir)!.replace(/\/+$/, "")}/`);
+    if (inDirectory(o.certDir)) {
       this.#scheduler.batch({ reason: "certificates" }); // every pass reads the directory
+    } else if (inDirectory(o.htpasswdDir) || inDirectory(o.vhostDir) || path === o.proxyConf) {
+      this.#scheduler.batch({ reason: "operator files" }); // every pass reads them
     } else if (path === absolute(o.configPath)) {
       this.#scheduler.batch({ config: true, templates: true, reason: "files" });
     } else if ((o.fromFiles ?? []).some((f) => absolute(f) === path)) {
@@ -322,8 +324,10 @@ export class Watcher {
       t.includes("/") || t.includes(".")
     );
     const files = (o.fromFiles ?? []).filter((f) => f !== "-");
-    const certs = o.certDir ? [`${o.certDir.replace(/\/+$/, "")}/`] : [];
-    return [...templates, ...files, ...(o.configPath ? [o.configPath] : []), ...certs];
+    const dirs = [o.certDir, o.htpasswdDir, o.vhostDir].filter((d) => d !== undefined)
+      .map((d) => `${d.replace(/\/+$/, "")}/`);
+    const proxyConf = o.proxyConf ? [o.proxyConf] : [];
+    return [...templates, ...files, ...(o.configPath ? [o.configPath] : []), ...dirs, ...proxyConf];
   }
 
   /** One pass; resolves with why it failed to apply, if it did. */
@@ -403,27 +407,27 @@ export class Watcher {
     const containers = [...this.#fileContainers, ...[...this.#containers.values()].flat()]
       .map((c) => this.#refine(c));
     const probe = this.#deps.busyPorts ?? await portProbeOf(this.#targets, this.#options);
-    const tls = await this.#certificates();
+    const directories = await this.#directories();
     const result = await buildReadyModel(
       containers,
-      { ...this.#options, ...tls.options },
+      { ...this.#options, ...directories.options },
       this.#gate,
       0,
       this.#fileIds,
       probe,
     );
-    result.warnings.push(...tls.warnings);
+    result.warnings.push(...directories.warnings);
     return { result, containers };
   }
 
-  /** The certificate directory now; one that cannot be read keeps the last certificates. */
-  async #certificates(): Promise<Awaited<ReturnType<typeof certificatesOf>>> {
+  /** The operator's directories now; one that cannot be read keeps what was last read. */
+  async #directories(): Promise<Awaited<ReturnType<typeof directoryOptionsOf>>> {
     try {
-      this.#lastCertificates = await certificatesOf(this.#options);
+      this.#lastDirectories = await directoryOptionsOf(this.#options);
     } catch (error) {
-      this.#observer.error?.(`${errorMessage(error)} (keeping the last certificates)`);
+      this.#observer.error?.(`${errorMessage(error)} (keeping what was last read)`);
     }
-    return this.#lastCertificates;
+    return this.#lastDirectories;
   }
 
   #scheduleRetirements(result: ModelResult, containers: ContainerInfo[]): void {

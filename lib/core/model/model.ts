@@ -7,6 +7,7 @@
 import { DEFAULTS } from "../defaults.ts";
 import { dnsFields } from "./dns_names.ts";
 import { withHttps } from "./tls.ts";
+import { withOperatorFiles } from "./operator_files.ts";
 import { withNginxProxyLabels } from "../input/compat.ts";
 import { formatEndpoint } from "./address.ts";
 import { compare } from "../util/compare.ts";
@@ -247,12 +248,14 @@ function unroutedServers(
 function modelOf(table: RoutingTable, options: ModelSettings): Model {
   const { services, tcpListeners } = table;
   const defaultPort = options.listen;
-  const httpListeners = table.httpListeners.map((l) =>
-    withInternalHosts(
+  const files = options.operatorFiles;
+  const httpListeners = table.httpListeners.map((l) => {
+    const listener = withInternalHosts(
       l.port === defaultPort ? withDefaultHost(withHttps(l, services, options), options) : l,
       services,
-    )
-  );
+    );
+    return files ? withOperatorFiles(listener, files) : listener;
+  });
   const hosts = httpListeners.flatMap((l) => l.virtualHosts.map((v) => v.host));
   return {
     services,
@@ -266,6 +269,7 @@ function modelOf(table: RoutingTable, options: ModelSettings): Model {
     tlsOn: options.certificates !== undefined,
     acmeChallenge: options.acmeChallenge ?? "",
     internalNetworks: [...options.internalNetworks],
+    ...(files?.proxyConf ? { proxyConf: files.proxyConf } : {}),
     ...serverNamesHash(hosts),
     haproxySocket: options.haproxySocket ?? "",
     unknownHostStatus: options.compat === "nginx-proxy" ? 503 : 404,

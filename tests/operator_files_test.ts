@@ -1,0 +1,274 @@
+/**
+ * nginx-proxy's operator files through real nginx: basic auth from an htpasswd directory
+ * (`HOST`, `HOST_SHA1(PATH)`, `SHA1(REGEX)`), includes from a vhost directory (`HOST`,
+ * `default`, `HOST_location`, `HOST_SHA1(PATH)_location`, `default_location`, a wildcard
+ * host's file), and `proxy.conf` in place of lbsync's proxy headers. Names come from labels:
+ * none reaches a file outside the directories.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { buildModel, render, templates } from "../mod.ts";
+import { readOperatorFiles } from "../lib/sources/operator_files.ts";
+import { withOperatorFiles } from "../lib/core/model/operator_files.ts";
+import { routeRequest } from "../lib/core/route_request.ts";
+import { explainRows } from "../lib/core/explain.ts";
+import { freePort, rawRequest, startBalancer } from "./support/balancers.ts";
+import { container, resetContainers } from "./support/fixtures.ts";
+import { missing, run } from "./support/tools.ts";
+import { lbsync } from "./support/cli.ts";
+import type { ContainerInfo, HttpListener } from "../lib/core/types.ts";
+
+const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
+const REGEX_HOST = "~^r[0-9]+\\.test$";
+
+/** An htpasswd line for `user` with `password`, apr1-hashed as `htpasswd` does. */
+async function htpasswdLine(user: string, password: string): Promise<string> {
+  const r = await run(["openssl", "passwd", "-apr1", password]);
+  assert.equal(r.code, 0, r.stderr);
+  return `${user}:${r.stdout.trim()}\n`;
+}
+
+async function operatorDirectories(): Promise<{ root: string; proxyConf: string }> {
+  const root = await Deno.makeTempDir({ prefix: "lbsync-operator-" });
+  await Deno.mkdir(`${root}/htpasswd`);
+  await Deno.mkdir(`${root}/vhost.d`);
+  const files: Record<string, string> = {
+    "htpasswd/a.test": await htpasswdLine("alice", "alice-secret"),
+    [`htpasswd/b.test_${sha1("/private")}`]: await htpasswdLine("bob", "bob-secret"),
+    [`htpasswd/${sha1(REGEX_HOST)}`]: await htpasswdLine("rita", "rita-secret"),
+    "vhost.d/c.test": 'location = /from-vhost { return 200 "vhost c.test\\n"; }\n',
+    "vhost.d/default": 'location = /from-vhost { return 200 "vhost default\\n"; }\n',
+    "vhost.d/*.w.test": 'location = /from-vhost { return 200 "vhost wildcard\\n"; }\n',
+    "vhost.d/b.test_location": "add_header X-Location b.test always;\n",
+    [`vhost.d/b.test_${sha1("/private")}_location`]:
+      "add_header X-Location b.test/private always;\n",
+    "vhost.d/default_location": "add_header X-Location default always;\n",
+    "proxy.conf": [
+      "proxy_http_version 1.1;",
+      "proxy_set_header Host $http_host;",
+      "proxy_set_header X-Proxy-Conf operator;",
+      "",
+    ].join("\n"),
+    "secret": "outside the directories\n",
+  };
+  for (const [name, text] of Object.entries(files)) {
+    await Deno.writeTextFile(`${root}/${name}`, text);
+  }
+  return { root, proxyConf: `${root}/proxy.conf` };
+}
+
+function basic(user: string, password: string): string {
+  return `Authorization: Basic ${btoa(`${user}:${password}`)}\r\n`;
+}
+
+Deno.test({
+  name: "operator files: htpasswd and vhost.d as nginx-proxy reads them, through real nginx",
+  ignore: missing("nginx", "openssl"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    resetContainers();
+    const { root, proxyConf } = await operatorDirectories();
+    const echo = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      (req) =>
+        new Response(
+          `${new URL(req.url).pathname} proxy-conf=${req.headers.get("x-proxy-conf") ?? "none"}\n`,
+        ),
+    );
+    const at = (labels: Record<string, string>): ContainerInfo =>
+      container(labels["lbsync.service"], labels, {
+        networks: [{ name: "host", ip: "127.0.0.1", ipv6: "" }],
+        ports: [{ port: echo.addr.port, protocol: "tcp", published: [] }],
+      });
+    const listen = freePort();
+    const operatorFiles = await readOperatorFiles({
+      htpasswdDir: `${root}/htpasswd`,
+      vhostDir: `${root}/vhost.d`,
+      proxyConf,
+    });
+    const { model } = buildModel([
+      at({ "lbsync.service": "a", "lbsync.host": "a.test" }),
+      at({ "lbsync.service": "b", "lbsync.host": "b.test" }),
+      at({ "lbsync.service": "bp", "lbsync.host": "b.test", "lbsync.path": "/private" }),
+      at({ "lbsync.service": "c", "lbsync.host": "c.test" }),
+      at({ "lbsync.service": "w", "lbsync.host": "*.w.test" }),
+      at({ "lbsync.service": "r", "lbsync.host": REGEX_HOST }),
+    ], { listen, listenAddress: "127.0.0.1", operatorFiles });
+    const get = (host: string, path: string, extra = "") =>
+      rawRequest(
+        listen,
+        `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${extra}Connection: close\r\n\r\n`,
+      );
+    const nginx = await startBalancer("nginx", model);
+    try {
+      // basic auth: the host's file, a path's file, a regex host's hashed name
+      assert.equal((await get("a.test", "/")).status, 401);
+      assert.equal((await get("a.test", "/", basic("alice", "wrong"))).status, 401);
+      assert.equal((await get("a.test", "/", basic("alice", "alice-secret"))).status, 200);
+      assert.equal((await get("b.test", "/")).status, 200, "b.test/ has no file of its own");
+      assert.equal((await get("b.test", "/private/x")).status, 401);
+      assert.equal((await get("b.test", "/private/x", basic("bob", "bob-secret"))).status, 200);
+      assert.equal((await get("r7.test", "/")).status, 401);
+      assert.equal((await get("r7.test", "/", basic("rita", "rita-secret"))).status, 200);
+      assert.match(
+        (await get("a.test", "/")).headers.get("www-authenticate") ?? "",
+        /Basic realm="Restricted a\.test"/,
+      );
+      // server includes: the host's own, else default; a wildcard host's file by its name
+      assert.equal((await get("c.test", "/from-vhost")).body, "vhost c.test\n");
+      assert.equal((await get("b.test", "/from-vhost")).body, "vhost default\n");
+      assert.equal((await get("x.w.test", "/from-vhost")).body, "vhost wildcard\n");
+      // location includes: the path's, the host's, else default_location
+      assert.equal((await get("b.test", "/")).headers.get("x-location"), "b.test");
+      const priv = await get("b.test", "/private/", basic("bob", "bob-secret"));
+      assert.equal(priv.headers.get("x-location"), "b.test/private");
+      assert.equal((await get("c.test", "/")).headers.get("x-location"), "default");
+      // proxy.conf in place of lbsync's proxy headers
+      assert.equal((await get("c.test", "/p")).body, "/p proxy-conf=operator\n");
+    } finally {
+      await nginx.stop();
+      await echo.shutdown();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test("operator files: route and explain tell which routes ask for basic auth", async () => {
+  resetContainers();
+  const root = await Deno.makeTempDir({ prefix: "lbsync-operator-" });
+  try {
+    await Deno.writeTextFile(`${root}/a.test_${sha1("/admin")}`, "u:x\n");
+    const operatorFiles = await readOperatorFiles({ htpasswdDir: root });
+    const result = buildModel([
+      container("site", { "lbsync.service": "site", "lbsync.host": "a.test" }),
+      container("admin", {
+        "lbsync.service": "admin",
+        "lbsync.host": "a.test",
+        "lbsync.path": "/admin",
+      }),
+    ], { operatorFiles });
+    const admin = routeRequest(result.model, { listen: 80, host: "a.test", path: "/admin/x" });
+    assert.equal(admin.kind === "routed" && admin.auth?.path, `${root}/a.test_${sha1("/admin")}`);
+    const site = routeRequest(result.model, { listen: 80, host: "a.test", path: "/" });
+    assert.equal(site.kind === "routed" && site.auth, undefined);
+    const rows = explainRows(result);
+    assert.match(rows.find((r) => r.name === "admin")!.reason, /; basic auth a\.test\/admin$/);
+    assert.doesNotMatch(rows.find((r) => r.name === "site")!.reason, /basic auth/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("operator files: no host name reaches a file outside the directories", () => {
+  const files = new Map([["secret", "v1"], ["a.test", "v2"], ["..", "v3"], ["../secret", "v4"]]);
+  const route = {
+    path: "/",
+    service: "s",
+    backend: "lbsync_s",
+    redirectFrom: "",
+    hasServers: true,
+    health: "",
+    dnsName: "",
+    dnsPort: 0,
+    scheme: "http" as const,
+  };
+  const host = (name: string) => ({
+    host: name,
+    key: name,
+    wildcard: false,
+    regex: false,
+    matchKind: "str" as const,
+    matchValue: name,
+    routes: [route],
+    hasRootRoute: true,
+    httpsMode: "nohttps" as const,
+    httpOn: true,
+    httpsOn: false,
+    redirectToHttps: false,
+    hsts: "",
+    isDefault: false,
+    internalOnly: false,
+  });
+  const listener = {
+    virtualHosts: ["../secret", "..", "/etc/passwd", ".hidden", "a.test"].map(host),
+  } as unknown as HttpListener;
+  const out = withOperatorFiles(listener, {
+    htpasswdDir: "/h",
+    htpasswd: files,
+    vhostDir: "/v",
+    vhost: files,
+  });
+  const used = out.virtualHosts.map((v) => [v.serverInclude?.path, v.routes[0].auth?.path]);
+  assert.deepEqual(used, [
+    [undefined, undefined],
+    [undefined, undefined],
+    [undefined, undefined],
+    [undefined, undefined],
+    ["/v/a.test", "/h/a.test"],
+  ]);
+});
+
+Deno.test("operator files: a changed file changes the config (so the balancer reloads)", async () => {
+  resetContainers();
+  const root = await Deno.makeTempDir({ prefix: "lbsync-operator-" });
+  try {
+    const containers = [container("a", { "lbsync.service": "a", "lbsync.host": "a.test" })];
+    const rendered = async () =>
+      render(
+        templates.nginx,
+        buildModel(containers, { operatorFiles: await readOperatorFiles({ htpasswdDir: root }) })
+          .model,
+      );
+    const none = await rendered();
+    await Deno.writeTextFile(`${root}/a.test`, "u:one\n");
+    const one = await rendered();
+    await Deno.writeTextFile(`${root}/a.test`, "u:two\n");
+    const two = await rendered();
+    assert.doesNotMatch(none, /auth_basic/);
+    assert.match(one, /auth_basic_user_file .*\/a\.test; # --htpasswd-dir, version [0-9a-f]{16}/);
+    assert.notEqual(one, two);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("operator files: the CLI takes the directories for nginx and refuses them for haproxy", async () => {
+  const root = await Deno.makeTempDir({ prefix: "lbsync-operator-" });
+  try {
+    await Deno.writeTextFile(`${root}/a.test`, "u:x\n");
+    await Deno.writeTextFile(
+      `${root}/containers.json`,
+      JSON.stringify([{
+        Id: "a".repeat(64),
+        Names: ["/a"],
+        Image: "app",
+        Created: 1_700_000_000,
+        State: "running",
+        Labels: { "lbsync.service": "a", "lbsync.host": "a.test", "lbsync.port": "8080" },
+        NetworkSettings: { Networks: { app: { IPAddress: "10.0.0.2" } } },
+        Ports: [],
+      }]),
+    );
+    const args = ["render", "--from-file", `${root}/containers.json`, "--htpasswd-dir", root];
+    const nginx = await lbsync([...args, "-t", "nginx", "-o", "-"]);
+    assert.equal(nginx.code, 0, nginx.stderr);
+    assert.match(nginx.stdout, new RegExp(`auth_basic_user_file ${root}/a\\.test;`));
+    const haproxy = await lbsync([...args, "-t", "haproxy", "-o", "-"]);
+    assert.equal(haproxy.code, 2);
+    assert.match(haproxy.stderr, /--htpasswd-dir works with nginx targets/);
+    const bad = await lbsync([
+      ...args.slice(0, 3),
+      "--vhost-dir",
+      "/x y",
+      "-t",
+      "nginx",
+      "-o",
+      "-",
+    ]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /Invalid --vhost-dir "\/x y"/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
