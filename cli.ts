@@ -106,7 +106,7 @@ export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<num
   const log = createLogger(command.log, (line) => io.stderr(line + "\n"));
   try {
     if (command.command === "route") {
-      const result = await currentModel(command.options, io, log);
+      const { result } = await currentModel(command.options, io, log);
       const answer = routeRequest(result.model, command.route!);
       io.stdout(
         command.format === "json"
@@ -116,12 +116,13 @@ export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<num
       return 0;
     }
     if (command.command === "explain") {
-      const result = await currentModel(command.options, io, log);
+      const { result, manager } = await currentModel(command.options, io, log);
       const rows = explainRows(result, flagOf);
       io.stdout(
         command.format === "json"
-          ? JSON.stringify({ containers: rows, warnings: result.warnings }, null, 2) + "\n"
-          : formatExplainTable(rows, result.warnings),
+          ? JSON.stringify({ containers: rows, warnings: result.warnings, manager }, null, 2) + "\n"
+          : formatExplainTable(rows, result.warnings) +
+            (manager ? `\nRead from Swarm manager ${manager}\n` : ""),
       );
       return 0;
     }
@@ -184,13 +185,14 @@ async function currentModel(
   given: WatchOptions,
   io: CliIo,
   log: Logger,
-): Promise<ModelResult> {
+): Promise<{ result: ModelResult; manager?: string }> {
   const options = finalizeRunOptions(given);
-  const { containers, failures, fromFiles } = await discover(options, io);
+  const { containers, failures, fromFiles, manager } = await discover(options, io);
   for (const f of failures) log.warn(f.message);
   const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
   const busyPorts = await portProbeOf(options.targets ?? [], options);
-  return await buildReadyModel(containers, options, gate, 0, fromFiles, busyPorts);
+  const result = await buildReadyModel(containers, options, gate, 0, fromFiles, busyPorts);
+  return { result, manager };
 }
 
 /** `lbsync route --format json`: the answer with the service by name, not the whole model. */
@@ -369,6 +371,7 @@ function watchLogger(log: Logger): WatchObserver {
       if (state === "connected") log.info(`connected to ${url}`);
       else log.debug(`disconnected from ${url}`, { why: detail });
     },
+    manager: (url, manager) => log.info(`Swarm manager in use: ${manager}`, { swarm: url }),
   };
 }
 

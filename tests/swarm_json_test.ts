@@ -93,3 +93,18 @@ Deno.test("containersFromSwarm() with vip: one server per service, its virtual I
     "web 10.0.1.2:8080",
   ]);
 });
+
+Deno.test("swarm: a manager that reports 0.0.0.0 is reached at its advertised address", () => {
+  const manager = {
+    ID: "n1",
+    Spec: { Availability: "active" },
+    Status: { State: "ready", Addr: "0.0.0.0" },
+    ManagerStatus: { Leader: true, Addr: "192.0.2.20:2377" },
+  };
+  const [c] = containersFromSwarm({
+    services: [service],
+    tasks: [task("task1aaaaaaaaaaaaaaaaaaaa", 1, "n1", "10.0.1.5", 30001)],
+    nodes: [manager],
+  });
+  assert.deepEqual(c.ports[0].published, [{ hostIp: "192.0.2.20", hostPort: 30001 }]);
+});

@@ -34,7 +34,7 @@ class FakeEngine implements EngineSource {
 
   follow(handlers: EventHandlers, options: { signal: AbortSignal }): Promise<void> {
     this.#handlers = handlers;
-    handlers.onConnected();
+    handlers.onConnected(this.url);
     return new Promise((resolve) => options.signal.addEventListener("abort", () => resolve()));
   }
 
@@ -58,7 +58,7 @@ class FakeEngine implements EngineSource {
   }
 
   reconnect(): void {
-    this.#handlers!.onConnected();
+    this.#handlers!.onConnected(this.url);
   }
 }
 

@@ -14,6 +14,8 @@ export interface EngineState {
   state: "connecting" | "connected" | "disconnected";
   since: string;
   detail?: string;
+  /** A Swarm read through several managers: the manager in use. */
+  manager?: string;
 }
 
 /** Counters and last results of a running watch. */
@@ -106,7 +108,20 @@ export class WatchStats implements WatchObserver {
 
   /** An engine's stream connected or broke. */
   engine(url: string, state: "connected" | "disconnected", detail?: string): void {
-    this.engines.set(url, { url, state, since: this.#stamp(), detail });
+    const manager = this.engines.get(url)?.manager;
+    this.engines.set(url, {
+      url,
+      state,
+      since: this.#stamp(),
+      detail,
+      ...(manager ? { manager } : {}),
+    });
+  }
+
+  /** A Swarm's manager in use changed. */
+  manager(url: string, manager: string): void {
+    const known = this.engines.get(url) ?? { url, state: "connecting", since: this.#stamp() };
+    this.engines.set(url, { ...known, manager });
   }
 
   /** Why the watch is not healthy, or `undefined` when it is. */

@@ -11,8 +11,11 @@ import { describeDockerError, type DockerEngine } from "./docker.ts";
 export interface EventHandlers {
   /** One event, as the engine sent it. */
   onEvent(event: DockerEvent): void;
-  /** The stream is (re)connected: anything may have changed meanwhile, so resync. */
-  onConnected(): void;
+  /**
+   * The stream is (re)connected, to the engine at `url`: anything may have changed meanwhile,
+   * so resync.
+   */
+  onConnected(url: string): void;
   /** The stream broke or could not connect; `retryInMs` until the next attempt. */
   onDisconnected(reason: string, retryInMs: number): void;
 }
@@ -31,10 +34,11 @@ export interface FollowOptions {
 
 /**
  * Follows container and network events until `signal` aborts. After a disconnect it retries
- * with exponential backoff and resumes from the last event seen.
+ * with exponential backoff and resumes from the last event seen. `engine` may be a function:
+ * each attempt then connects to the engine it gives (a Swarm's manager in use).
  */
 export async function followEvents(
-  engine: DockerEngine,
+  source: DockerEngine | (() => DockerEngine),
   handlers: EventHandlers,
   options: FollowOptions,
 ): Promise<void> {
@@ -44,6 +48,7 @@ export async function followEvents(
   let since = options.since;
   while (!options.signal.aborted) {
     let reason: string;
+    const engine = typeof source === "function" ? source() : source;
     try {
       const client = await engine.streamClient();
       const stream = await client.getEvents({
@@ -56,7 +61,7 @@ export async function followEvents(
       }) as unknown as NodeStream;
       const stop = () => stream.destroy();
       options.signal.addEventListener("abort", stop, { once: true });
-      handlers.onConnected();
+      handlers.onConnected(engine.endpoint.url);
       backoff = initial;
       try {
         for await (const event of jsonLines(stream)) {

@@ -18,6 +18,7 @@ import { type EndpointSettings, resolveEndpoints } from "../sources/docker_endpo
 import { denoFileReader, type FileReader, readContainerFiles } from "../sources/files.ts";
 import { readCertificateDirectory } from "../sources/cert_dir.ts";
 import { readOperatorFiles } from "../sources/operator_files.ts";
+import { SwarmManagers } from "../sources/swarm_managers.ts";
 import { loadTargets, type RenderedTarget, renderTargets, type Target } from "../apply/targets.ts";
 import type { ContainerInfo, ModelOptions, ModelResult } from "../core/types.ts";
 import { finalizeRunOptions, type RunSettings } from "./run_settings.ts";
@@ -96,6 +97,8 @@ export interface Discovery {
   failures: EngineFailure[];
   /** Ids of the containers read from files (not probed for readiness). */
   fromFiles: Set<string>;
+  /** A Swarm read through several managers: the one that answered. */
+  manager?: string;
 }
 
 /** True when a run reads Docker Engines: some are named, or no file is given. */
@@ -116,9 +119,12 @@ export async function discover(
 ): Promise<Discovery> {
   const files = options.fromFiles ?? [];
   const useDocker = usesEngines(options);
+  const managers = useDocker ? swarmManagersOf(options) : undefined;
   const [fromFiles, fromDocker] = await Promise.all([
     files.length > 0 ? readContainerFiles(files, io) : [],
-    useDocker
+    managers
+      ? managers.list().then((containers) => ({ containers, failures: [] }))
+      : useDocker
       ? listEngines(dockerEngines(options), { allowPartial: options.allowPartial })
       : { containers: [], failures: [] },
   ]);
@@ -126,7 +132,17 @@ export async function discover(
     containers: [...fromFiles, ...fromDocker.containers],
     failures: fromDocker.failures,
     fromFiles: new Set(fromFiles.map((c) => c.id)),
+    ...(managers ? { manager: managers.current.endpoint.url } : {}),
   };
+}
+
+/**
+ * Several engines in Swarm mode are the managers of one swarm, read as one source; `undefined`
+ * for one engine or without Swarm mode.
+ */
+export function swarmManagersOf(options: RunOptions): SwarmManagers | undefined {
+  if (!options.swarm || (options.docker?.urls?.length ?? 0) < 2) return undefined;
+  return new SwarmManagers(dockerEngines(options));
 }
 
 /**

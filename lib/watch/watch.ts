@@ -13,7 +13,7 @@ import { ApplyError, type ApplyStep, errorMessage } from "../core/errors.ts";
 import type { Heartbeat } from "../core/heartbeat.ts";
 import { HaproxyRuntime } from "../haproxy/runtime_apply.ts";
 import { type Clock, systemClock, type TimerId } from "./clock.ts";
-import { dockerSource, type EngineSource } from "./engine_source.ts";
+import { dockerSource, type EngineSource, swarmSource } from "./engine_source.ts";
 import { type FileWatcher, watchFiles } from "./file_watch.ts";
 import { buildReadyModel, type BusyPortProbe, type Prober, ReadinessGate } from "./readiness.ts";
 import { retireDelay, Retirements } from "./retirements.ts";
@@ -25,6 +25,7 @@ import {
   portProbeOf,
   probeTimeout,
   type RunOptions,
+  swarmManagersOf,
   usesEngines,
 } from "./run_once.ts";
 import { Scheduler, type WatchActivity, type Work } from "./scheduler.ts";
@@ -99,10 +100,21 @@ export interface WatchObserver {
   event?(effect: EventEffect, engine: string): void;
   /** An engine's event stream connected or broke. */
   engine?(url: string, state: "connected" | "disconnected", detail?: string): void;
+  /** A Swarm read through its managers (`url`) is now read through `manager`. */
+  manager?(url: string, manager: string): void;
   /** An apply failed (check, write or reload); the live config stays. */
   applyFailed?(message: string, step?: ApplyStep): void;
   /** The loop is now idle, collecting a batch, or in a pass; `pending` events wait. */
   activity?(state: WatchActivity, pending: number): void;
+}
+
+/**
+ * The engines of `options` as sources: several Swarm managers are one source (one swarm),
+ * other engines one source each.
+ */
+function engineSources(options: RunOptions): EngineSource[] {
+  const managers = swarmManagersOf(options);
+  return managers ? [swarmSource(managers)] : dockerEngines(options).map(dockerSource);
 }
 
 /** An observer that passes every report to each of `observers`. */
@@ -114,6 +126,7 @@ export function fanOut(...observers: WatchObserver[]): WatchObserver {
     info: (m) => observers.forEach((o) => o.info?.(m)),
     event: (e, engine) => observers.forEach((o) => o.event?.(e, engine)),
     engine: (url, state, detail) => observers.forEach((o) => o.engine?.(url, state, detail)),
+    manager: (url, manager) => observers.forEach((o) => o.manager?.(url, manager)),
     applyFailed: (m, step) => observers.forEach((o) => o.applyFailed?.(m, step)),
     activity: (state, n) => observers.forEach((o) => o.activity?.(state, n)),
   };
@@ -151,6 +164,8 @@ export class Watcher {
   readonly #deps: WatchDeps;
   readonly #clock: Clock;
   readonly #engines: EngineSource[];
+  /** The manager in use of each Swarm read through several managers. */
+  readonly #managers = new Map<string, string>();
   readonly #scheduler: Scheduler;
   readonly #containers = new Map<string, ContainerInfo[]>();
   readonly #stopping = new Set<string>();
@@ -191,7 +206,7 @@ export class Watcher {
     this.#deps = deps;
     this.#clock = deps.clock ?? systemClock;
     const useDocker = usesEngines(options);
-    this.#engines = deps.engines ?? (useDocker ? dockerEngines(options).map(dockerSource) : []);
+    this.#engines = deps.engines ?? (useDocker ? engineSources(this.#options) : []);
     this.#gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(this.#options) }, deps.prober);
     this.#retirements = new Retirements(observer, this.#clock);
     this.#haproxy = new HaproxyRuntime({
@@ -267,6 +282,7 @@ export class Watcher {
       onEvent: (event) => this.#onEvent(classifyEvent(event), engine),
       onConnected: () => {
         this.#observer.engine?.(engine.url, "connected");
+        this.#noteManager(engine);
         this.#scheduler.now({ engines: [engine.url], reason: "reconnect" });
       },
       onDisconnected: (reason, retryInMs) => {
@@ -276,6 +292,14 @@ export class Watcher {
         );
       },
     }, { since: this.#options.since, signal });
+  }
+
+  /** Tells the observer when a Swarm's manager in use changed. */
+  #noteManager(engine: EngineSource): void {
+    const manager = engine.inUse?.();
+    if (manager === undefined || this.#managers.get(engine.url) === manager) return;
+    this.#managers.set(engine.url, manager);
+    this.#observer.manager?.(engine.url, manager);
   }
 
   /** A resync every `resyncMs` (default 60 s; 0: never), read anew each time. */
@@ -385,6 +409,7 @@ export class Watcher {
         try {
           const name = this.#engines.length > 1 ? engine.url : "";
           this.#containers.set(engine.url, await engine.list(name));
+          this.#noteManager(engine);
         } catch (error) {
           this.#observer.error?.(`${errorMessage(error)} (keeping its last known containers)`);
         }

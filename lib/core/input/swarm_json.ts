@@ -82,7 +82,7 @@ function fromTask(
   const name = `${str(spec.Name)}.${task.Slot ?? str(task.NodeID).slice(0, 12)}.${
     str(task.ID).slice(0, 12)
   }`;
-  const nodeAddr = str(obj(node?.Status).Addr);
+  const nodeAddr = nodeAddress(node);
   const ports = portsOf(service, arr(obj(status.PortStatus).Ports), nodeAddr);
   return {
     id: str(task.ID),
@@ -124,6 +124,17 @@ function fromService(
     created: Date.parse(str(service.CreatedAt)) || 0,
     engine,
   };
+}
+
+/**
+ * A node's address: `Status.Addr`; a manager that reports `0.0.0.0` there (it listens on
+ * every address) is reached at its advertised `ManagerStatus.Addr` instead.
+ */
+function nodeAddress(node: Json | undefined): string {
+  const addr = str(obj(node?.Status).Addr);
+  if (addr !== "" && addr !== "0.0.0.0") return addr;
+  const advertised = str(obj(node?.ManagerStatus).Addr);
+  return advertised.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1") || addr;
 }
 
 /** A task on a node that is down or drained is not running for the balancer. */
