@@ -14,7 +14,7 @@ deno --version | head -n 1 >&2
 
 pkg_ok() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 missing=()
-for p in nginx libnginx-mod-stream haproxy docker.io busybox-static wrk curl jq openssl pebble stress-ng; do
+for p in nginx libnginx-mod-stream haproxy docker.io busybox-static wrk curl jq openssl pebble stress-ng iproute2 util-linux; do
   pkg_ok "$p" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

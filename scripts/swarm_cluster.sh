@@ -122,15 +122,19 @@ up() {
   log "swarm of $NODES nodes up (node1 manager)"
 }
 
-promote() { # makes node $1 a manager, through any manager that answers
-  local n=$1 m
+promote() { # makes node $1 a manager, through any manager; waits until it answers as one
+  local n=$1 m i
   for m in $(seq 1 "$NODES"); do
-    if dk "$m" node promote "lbswnode$n" >/dev/null 2>&1; then
-      log "node$n promoted"
+    dk "$m" node promote "lbswnode$n" >/dev/null 2>&1 && break
+  done
+  for i in $(seq 1 120); do # up to 60 s for its manager role (certificate, raft) to start
+    if dk "$n" node ls >/dev/null 2>&1; then
+      log "node$n is a manager"
       return 0
     fi
+    sleep 0.5
   done
-  log "no manager promoted node$n"
+  log "node$n did not become a manager"
   return 1
 }
 

@@ -74,9 +74,13 @@ export interface RunningBalancer {
   stop(): Promise<void>;
 }
 
-/** Starts real nginx in a private prefix with the given http and stream files. */
+/**
+ * Starts real nginx in a private prefix with the given http and stream files; after `prefix`
+ * when given (`ip netns exec NS` starts it in another network namespace).
+ */
 export async function startNginx(
   files: { http: string; stream?: string },
+  prefix: string[] = [],
 ): Promise<RunningBalancer> {
   const nginx = requireTool("nginx");
   const dir = await Deno.makeTempDir({ prefix: "lbsync-nginx-" });
@@ -86,7 +90,7 @@ export async function startNginx(
   if (stream) await Deno.writeTextFile(stream, files.stream!);
   await Deno.writeTextFile(`${dir}/nginx.conf`, nginxMainConf(dir, http, stream));
   const args = ["-p", `${dir}/`, "-c", `${dir}/nginx.conf`];
-  const r = await run([nginx, ...args]);
+  const r = await run([...prefix, nginx, ...args]);
   if (r.code !== 0) throw new Error(`nginx did not start: ${r.stderr.trim()}`);
   return {
     dir,
@@ -101,23 +105,34 @@ export async function startNginx(
 /** The two balancers, as tests name them. */
 export const BALANCERS = ["nginx", "HAProxy"] as const;
 
-/** Real nginx or real HAProxy serving `model` through its built-in template. */
+/** Real nginx or real HAProxy serving `model` through its built-in template (after `prefix`). */
 export function startBalancer(
   kind: (typeof BALANCERS)[number],
   model: Model,
+  prefix: string[] = [],
 ): Promise<RunningBalancer> {
   return kind === "nginx"
-    ? startNginx({ http: render(templates.nginx, model) })
-    : startHaproxy(render(templates.haproxy, model));
+    ? startNginx({ http: render(templates.nginx, model) }, prefix)
+    : startHaproxy(render(templates.haproxy, model), prefix);
 }
 
-/** Starts real HAProxy (master-worker, daemon) with the given config. */
-export async function startHaproxy(cfg: string): Promise<RunningBalancer> {
+/** Starts real HAProxy (master-worker, daemon) with the given config; after `prefix` if given. */
+export async function startHaproxy(cfg: string, prefix: string[] = []): Promise<RunningBalancer> {
   const haproxy = requireTool("haproxy");
   const dir = await Deno.makeTempDir({ prefix: "lbsync-haproxy-" });
   await Deno.writeTextFile(`${dir}/haproxy.cfg`, cfg);
   const pidFile = `${dir}/haproxy.pid`;
-  const r = await run([haproxy, "-W", "-D", "-dR", "-f", `${dir}/haproxy.cfg`, "-p", pidFile], {
+  const r = await run([
+    ...prefix,
+    haproxy,
+    "-W",
+    "-D",
+    "-dR",
+    "-f",
+    `${dir}/haproxy.cfg`,
+    "-p",
+    pidFile,
+  ], {
     cwd: dir,
   });
   if (r.code !== 0) throw new Error(`haproxy did not start: ${r.stderr.trim()}`);
@@ -344,6 +359,7 @@ export async function startReloadable(
   template: "nginx" | "haproxy",
   out: string,
   reloadLog: string,
+  prefix: string[] = [],
 ): Promise<ReloadableBalancer> {
   const withArgs = (check: string, reload: string, stop: () => Promise<void>) => ({
     check,
@@ -352,7 +368,7 @@ export async function startReloadable(
     targetArgs: ["-t", template, "-o", out, "--check-cmd", check, "--reload-cmd", reload],
   });
   if (template === "nginx") {
-    const b = await startNginx({ http: await Deno.readTextFile(out) });
+    const b = await startNginx({ http: await Deno.readTextFile(out) }, prefix);
     const ngx = `${requireTool("nginx")} -p ${b.dir}/ -c ${b.dir}/nginx.conf`;
     return withArgs(
       `cp {} ${b.dir}/lbsync.conf && ${ngx} -t -q`,
@@ -360,7 +376,7 @@ export async function startReloadable(
       b.stop,
     );
   }
-  const b = await startHaproxy(await Deno.readTextFile(out));
+  const b = await startHaproxy(await Deno.readTextFile(out), prefix);
   return withArgs(
     `${requireTool("haproxy")} -c -f {}`,
     `echo >> ${reloadLog} && cp ${out} ${b.dir}/haproxy.cfg && ` +

@@ -7,10 +7,14 @@ export class WatchProcess {
   log = "";
   readonly #done: Promise<Deno.CommandStatus>;
 
-  /** Starts `deno run -A cli.ts watch ARGS`. */
-  constructor(args: string[]) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT}/cli.ts`, "watch", ...args],
+  /**
+   * Starts `deno run -A cli.ts watch ARGS`, after `prefix` when given (e.g. `ip netns exec NS`,
+   * which execs it: signals reach lbsync itself).
+   */
+  constructor(args: string[], prefix: string[] = []) {
+    const command = [...prefix, Deno.execPath(), "run", "-A", `${ROOT}/cli.ts`, "watch", ...args];
+    this.child = new Deno.Command(command[0], {
+      args: command.slice(1),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

@@ -1,0 +1,330 @@
+/**
+ * Swarm across real nodes: a 3-node cluster (scripts/swarm_cluster.sh), each node a dockerd in
+ * a network namespace of its own. The balancers, lbsync and the clients run where the tasks
+ * can be reached: the cluster's client namespace (node addresses, host-mode published ports) or
+ * a container's namespace on the overlay network (task addresses).
+ *
+ * Four nodes: node1 the manager (later with node2 and node3), node4 a worker that holds the
+ * balancer's seat on the overlay and is never stopped. Steps share the cluster: tasks on every
+ * node through published ports and through the overlay (nginx and HAProxy); then `lbsync watch` through scaling, rolling updates (start-first
+ * and stop-first), a drained node, a worker's dockerd killed and back; then three managers,
+ * the one in use killed, and a leader election in the middle of a rolling update.
+ */
+import assert from "node:assert/strict";
+import { runOnce } from "../mod.ts";
+import { BALANCERS, startBalancer, startReloadable } from "./support/balancers.ts";
+import { clusterMissing, SWARM_IMAGE, SwarmCluster, until } from "./support/swarm_cluster.ts";
+import { WatchProcess } from "./support/watch_process.ts";
+
+const LISTEN = 8000;
+const STATUS = 8099;
+const missingWhy = clusterMissing();
+
+/** The task ids (12 digits) an nginx config serves, from its `# NAME ID` server comments. */
+function servedTaskIds(config: string): string[] {
+  return [...config.matchAll(/^\s*server \S+ .*# \S+ ([0-9a-z]{12})$/gm)].map((m) => m[1]).sort();
+}
+
+/** The endpoints of the servers an nginx config names. */
+function endpoints(config: string): string[] {
+  return [...config.matchAll(/^\s*server (\S+) weight=/gm)].map((m) => m[1]).sort();
+}
+
+/** What `count` requests through the balancer got: the set of bodies of 200s, else statuses. */
+async function answers(
+  cluster: SwarmCluster,
+  prefix: string[],
+  count: number,
+): Promise<Set<string>> {
+  const seen = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const r = await cluster.get(`http://127.0.0.1:${LISTEN}/`, prefix);
+    seen.add(r.status === 200 ? r.body : `status ${r.status}`);
+  }
+  return seen;
+}
+
+Deno.test({
+  name: "swarm cluster: 4 real nodes, tasks on each, changes, a killed worker, manager failover",
+  ignore: missingWhy !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const cluster = await SwarmCluster.start(4);
+    const [node1, node2, node3] = cluster.nodes;
+    const dir = await Deno.makeTempDir({ prefix: "lbsync-swarm-cluster-" });
+    try {
+      const service = (name: string, extra: string[]) =>
+        cluster.docker(1, [
+          "service",
+          "create",
+          "-d",
+          "-q",
+          "--no-resolve-image",
+          "--name",
+          name,
+          "--endpoint-mode",
+          "dnsrr",
+          "--label",
+          `lbsync.service=${name}`,
+          "--label",
+          "lbsync.port=8080",
+          ...extra,
+          SWARM_IMAGE,
+        ]);
+
+      await t.step(
+        "published host-mode ports: each task by its node's address, through both balancers",
+        async () => {
+          await service("pub", [
+            "--replicas",
+            "4",
+            "--replicas-max-per-node",
+            "1",
+            "--publish",
+            "mode=host,target=8080,published=18080",
+          ]);
+          await cluster.waitRunning("pub", 4);
+          const result = await runOnce({
+            swarm: {},
+            docker: { urls: [node1.socket] },
+            address: "published",
+            listen: LISTEN,
+          });
+          const pub = result.model.services.find((s) => s.name === "pub")!;
+          assert.deepEqual(
+            pub.servers.map((s) => s.endpoint).sort(),
+            cluster.nodes.map((n) => `${n.address}:18080`),
+          );
+          for (const kind of BALANCERS) {
+            const balancer = await startBalancer(kind, result.model, cluster.inClient);
+            try {
+              const seen = await answers(cluster, cluster.inClient, 24);
+              assert.equal(seen.size, 4, `${kind}: every task answers: ${[...seen]}`);
+              assert.ok([...seen].every((a) => !a.startsWith("status")), `${kind}: ${[...seen]}`);
+            } finally {
+              await balancer.stop();
+            }
+          }
+          await cluster.docker(1, ["service", "rm", "pub"]);
+        },
+      );
+
+      await cluster.docker(1, ["network", "create", "-d", "overlay", "--attachable", "lbnet"]);
+      await service("ovl", ["--replicas", "3", "--network", "lbnet"]);
+      // the balancer's seat on the overlay: a container on node4 whose namespace it enters
+      await cluster.docker(4, ["run", "-d", "--name", "seat", "--network", "lbnet", SWARM_IMAGE]);
+      const seat = await cluster.netnsOf(4, "seat");
+      await cluster.waitRunning("ovl", 3);
+
+      await t.step(
+        "overlay, dnsrr: each task by its address, the balancer on the network",
+        async () => {
+          const result = await runOnce({
+            swarm: {},
+            docker: { urls: [node1.socket] },
+            network: "lbnet",
+            listen: LISTEN,
+          });
+          const ovl = result.model.services.find((s) => s.name === "ovl")!;
+          assert.equal(ovl.servers.length, 3);
+          const nodes = new Set((await cluster.runningTasks("ovl")).map((t) => t.node));
+          assert.equal(nodes.size, 3, "spread over three nodes");
+          assert.ok(ovl.servers.every((s) => s.port === 8080 && /^10\.0\./.test(s.address)));
+          for (const kind of BALANCERS) {
+            const balancer = await startBalancer(kind, result.model, seat);
+            try {
+              const seen = await answers(cluster, seat, 24);
+              assert.equal(seen.size, 3, `${kind}: every task answers: ${[...seen]}`);
+            } finally {
+              await balancer.stop();
+            }
+          }
+        },
+      );
+
+      const out = `${dir}/lbsync.conf`;
+      await Deno.writeTextFile(out, "");
+      const startWatch = async (managers: string[]) => {
+        const balancer = await startReloadable("nginx", out, `${dir}/reloads`, seat);
+        const watch = new WatchProcess([
+          "--swarm",
+          ...managers.flatMap((m) => ["--docker", m]),
+          "--network",
+          "lbnet",
+          "--listen",
+          String(LISTEN),
+          "--heartbeat",
+          "100ms:500ms",
+          "--status-listen",
+          `127.0.0.1:${STATUS}`,
+          ...balancer.targetArgs,
+        ], seat);
+        return { balancer, watch };
+      };
+      /** Waits until the config serves exactly the tasks the swarm runs on live nodes. */
+      const converged = async (watch: WatchProcess, what: string, timeoutMs = 90_000) => {
+        let last = { want: [] as string[], got: [] as string[] };
+        await until(what, timeoutMs, async () => {
+          last = {
+            want: await cluster.servingTaskIds("ovl"),
+            got: servedTaskIds(await Deno.readTextFile(out)),
+          };
+          return last.want.length > 0 && JSON.stringify(last.want) === JSON.stringify(last.got);
+        }).catch((error) => {
+          throw new Error(`${error.message}: want ${last.want}, config ${last.got}\n${watch.log}`);
+        });
+        const seen = await answers(cluster, seat, last.want.length * 6);
+        assert.equal(seen.size, last.want.length, `${what}: every task answers: ${[...seen]}`);
+      };
+
+      await t.step(
+        "watch: scale, rolling updates, a drained node, a killed worker and its return",
+        async () => {
+          const { balancer, watch } = await startWatch([node1.socket]);
+          try {
+            await converged(watch, "start");
+            await cluster.docker(1, ["service", "scale", "-d", "ovl=5"]);
+            await converged(watch, "scaled to 5");
+            await cluster.docker(1, ["service", "scale", "-d", "ovl=2"]);
+            await converged(watch, "scaled to 2");
+            await cluster.docker(1, ["service", "scale", "-d", "ovl=3"]);
+            for (const order of ["start-first", "stop-first"]) {
+              const before = await cluster.servingTaskIds("ovl");
+              await cluster.docker(1, [
+                "service",
+                "update",
+                "-d",
+                "--update-order",
+                order,
+                "--env-add",
+                `ROLL=${order}`,
+                "ovl",
+              ]);
+              await until(`${order} update replaced every task`, 90_000, async () => {
+                const now = await cluster.servingTaskIds("ovl");
+                return now.length === 3 && now.every((id) => !before.includes(id));
+              });
+              await converged(watch, `rolling update ${order}`);
+            }
+            await cluster.docker(1, ["node", "update", "--availability", "drain", node3.hostname]);
+            await converged(watch, "node3 drained");
+            assert.ok(
+              !(await cluster.runningTasks("ovl")).some((t) => t.node === node3.hostname),
+              "no task left on the drained node",
+            );
+            await cluster.docker(1, ["node", "update", "--availability", "active", node3.hostname]);
+            // a worker's dockerd dies: its tasks leave once the manager marks it down
+            const onNode2 = (await cluster.runningTasks("ovl")).filter((t) =>
+              t.node === node2.hostname
+            );
+            await cluster.kill(2);
+            await until("node2 marked down", 60_000, async () =>
+              /lbswnode2 Down/.test(
+                (await cluster.docker(1, ["node", "ls", "--format", "{{.Hostname}} {{.Status}}"]))
+                  .stdout,
+              ));
+            await converged(watch, "node2 down, its tasks replaced");
+            const served = servedTaskIds(await Deno.readTextFile(out));
+            assert.ok(onNode2.every((t) => !served.includes(t.id.slice(0, 12))));
+            await cluster.restart(2);
+            await until("node2 ready again", 60_000, async () =>
+              /lbswnode2 Ready/.test(
+                (await cluster.docker(1, ["node", "ls", "--format", "{{.Hostname}} {{.Status}}"]))
+                  .stdout,
+              ));
+            await converged(watch, "node2 back");
+          } finally {
+            await watch.stop();
+            await balancer.stop();
+          }
+        },
+      );
+
+      await t.step(
+        "three managers: one source; the one in use dies, the next takes over",
+        async () => {
+          await cluster.promote(2);
+          await cluster.promote(3);
+          const { balancer, watch } = await startWatch([node1, node2, node3].map((n) => n.socket));
+          const status = async () =>
+            JSON.parse((await cluster.get(`http://127.0.0.1:${STATUS}/status`, seat)).body);
+          let sampling = true;
+          const problems: string[] = [];
+          const sampler = (async () => {
+            while (sampling) {
+              const config = await Deno.readTextFile(out);
+              const eps = endpoints(config);
+              if (new Set(eps).size !== eps.length) problems.push(`duplicate servers: ${eps}`);
+              if (config !== "" && eps.length === 0) problems.push("no servers");
+              await new Promise((r) => setTimeout(r, 100));
+            }
+          })();
+          try {
+            await converged(watch, "three managers");
+            assert.equal((await status()).engines[0].manager, node1.socket);
+            const killedAt = Date.now();
+            await cluster.kill(1);
+            await until(
+              "another manager in use",
+              60_000,
+              async () => (await status()).engines[0].manager !== node1.socket,
+            );
+            const failoverMs = Date.now() - killedAt;
+            await converged(watch, "node1 (the leader) gone, its task replaced");
+            // a leader election in the middle of a rolling update
+            await cluster.restart(1);
+            await until(
+              "node1 back as a manager",
+              60_000,
+              async () =>
+                /lbswnode1 Ready Reachable/.test(
+                  (await cluster.manager([
+                    "node",
+                    "ls",
+                    "--format",
+                    "{{.Hostname}} {{.Status}} {{.ManagerStatus}}",
+                  ])).stdout,
+                ),
+            );
+            const leader = (await cluster.manager([
+              "node",
+              "ls",
+              "--filter",
+              "role=manager",
+              "--format",
+              "{{.Hostname}} {{.ManagerStatus}}",
+            ])).stdout.split("\n").find((l) => l.endsWith(" Leader"))!.split(" ")[0];
+            const before = await cluster.servingTaskIds("ovl");
+            await cluster.manager([
+              "service",
+              "update",
+              "-d",
+              "--update-order",
+              "start-first",
+              "--env-add",
+              "ROLL=election",
+              "ovl",
+            ]);
+            await cluster.kill(Number(leader.replace("lbswnode", "")));
+            await until("the update finished under the new leader", 120_000, async () => {
+              const now = await cluster.servingTaskIds("ovl");
+              return now.length === 3 && now.every((id) => !before.includes(id));
+            });
+            await converged(watch, "rolling update across a leader election");
+            assert.deepEqual(problems, [], "the config never had duplicate servers or none");
+            assert.ok(failoverMs < 60_000, `manager failover took ${failoverMs} ms`);
+          } finally {
+            sampling = false;
+            await sampler;
+            await watch.stop();
+            await balancer.stop();
+          }
+        },
+      );
+    } finally {
+      await cluster.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
