@@ -8,6 +8,7 @@
  * Run: deno task bench:rollover
  */
 import { answerSet, freePort, startReloadable } from "../tests/support/balancers.ts";
+import { formatSocketErrors, parseWrk } from "./wrk.ts";
 import { lbsync } from "../tests/support/cli.ts";
 import { ENGINE_SOCK, engineArgs, Scenario } from "../tests/support/engine.ts";
 import { requireTool, run } from "../tests/support/tools.ts";
@@ -29,14 +30,13 @@ interface Row {
   socketErrors: string;
 }
 
-function parseWrk(text: string): Omit<Row, "balancer" | "clients" | "reloads"> {
-  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN);
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
-  const socketErrors = socket
-    ? `connect ${socket[1]}, read ${socket[2]}, write ${socket[3]}, timeout ${socket[4]}`
-    : "0";
-  return { requests, non2xx, socketErrors };
+function parseWrkRow(text: string): Omit<Row, "balancer" | "clients" | "reloads"> {
+  const summary = parseWrk(text);
+  return {
+    requests: summary.requests,
+    non2xx: summary.non2xx,
+    socketErrors: formatSocketErrors(summary.socket),
+  };
 }
 
 /**
@@ -128,7 +128,7 @@ async function roll(
     const result = await load;
     const clients = (keepAlive ? "keep-alive" : "close") + (churnOnly ? ", baseline: no roll" : "");
     const reloads = (await readOr(`${dir}/reloads`)).split("\n").length - 1;
-    return { balancer, clients, reloads, ...parseWrk(result.stdout) };
+    return { balancer, clients, reloads, ...parseWrkRow(result.stdout) };
   } finally {
     await watch?.stop();
     await stopBalancer?.();
