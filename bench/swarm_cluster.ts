@@ -38,6 +38,14 @@ const DNS = 8053;
 type Mode = "nginx-reload" | "nginx-dns" | "haproxy-runtime";
 const MODES: Mode[] = ["nginx-reload", "nginx-dns", "haproxy-runtime"];
 
+/** One manager failover: when lbsync read from another manager, and served the right tasks. */
+interface Failover {
+  killed: string;
+  switchedMs: number;
+  convergedMs: number;
+  wrk: WrkSummary;
+}
+
 interface Row {
   mode: Mode;
   scenario: string;
@@ -53,6 +61,7 @@ const cluster = await SwarmCluster.start(4);
 const dir = await Deno.makeTempDir({ prefix: "lbsync-bench-swarm-" });
 const rows: Row[] = [];
 const latencies: number[] = [];
+const failovers: Failover[] = [];
 try {
   await cluster.docker(1, ["network", "create", "-d", "overlay", "--attachable", "lbnet"]);
   await cluster.docker(1, [
@@ -85,6 +94,7 @@ try {
     rows.push(...await underLoad(mode, seat));
   }
   if (!ONLY || ONLY === "latency") latencies.push(...await scaleLatency(seat));
+  if (!ONLY || ONLY === "failover") failovers.push(...await managerFailover(seat));
 } finally {
   await cluster.stop();
   await Deno.remove(dir, { recursive: true });
@@ -97,6 +107,13 @@ for (const r of rows) {
     `| ${r.mode} | ${r.scenario} | ${r.seconds} | ${r.wrk.requests} | ${r.wrk.non2xx} | ${
       formatSocketErrors(r.wrk.socket)
     } |`,
+  );
+}
+for (const f of failovers) {
+  console.log(
+    `\nmanager ${f.killed} killed: lbsync read from another manager after ${f.switchedMs} ms, ` +
+      `served the swarm's tasks again after ${f.convergedMs} ms; requests ${f.wrk.requests}, ` +
+      `non-2xx ${f.wrk.non2xx}, socket errors ${formatSocketErrors(f.wrk.socket)}`,
   );
 }
 if (latencies.length > 0) {
@@ -126,11 +143,13 @@ async function servedIds(seat: string[]): Promise<string[]> {
   return (services.find((s) => s.name === "web")?.servers ?? []).map((s) => s.id).sort();
 }
 
-/** Waits until lbsync serves exactly the tasks the swarm runs on live nodes. */
-async function converged(seat: string[], what: string): Promise<void> {
+/**
+ * Waits until the swarm runs `replicas` tasks on live nodes and lbsync serves exactly those.
+ */
+async function converged(seat: string[], what: string, replicas: number): Promise<void> {
   await until(what, 120_000, async () => {
     const want = await cluster.servingTaskIds("web");
-    return want.length > 0 && want.join() === (await servedIds(seat)).join();
+    return want.length === replicas && want.join() === (await servedIds(seat)).join();
   });
 }
 
@@ -165,29 +184,37 @@ async function underLoad(mode: Mode, seat: string[]): Promise<Row[]> {
   const nodeStatus = async (host: string) =>
     (await cluster.docker(1, ["node", "ls", "--format", "{{.Hostname}} {{.Status}}"])).stdout
       .includes(`${host} ${"Ready"}`);
-  const scenarios: [string, () => Promise<void>][] = [
-    ["scale 3 -> 6", () => scale(6)],
-    ["scale 6 -> 3", () => scale(3)],
-    ["rolling update, start-first", () => roll("start-first")],
-    ["rolling update, stop-first", () => roll("stop-first")],
-    ["node3 drained", () => availability(node3.hostname, "drain")],
+  // each scenario, and the number of tasks it ends with
+  const scenarios: [string, () => Promise<void>, number][] = [
+    ["scale 3 -> 6", () => scale(6), 6],
+    ["scale 6 -> 3", () => scale(3), 3],
+    ["rolling update, start-first", () => roll("start-first"), 3],
+    ["rolling update, stop-first", () => roll("stop-first"), 3],
+    ["node3 drained", async () => {
+      await availability(node3.hostname, "drain");
+      await until(
+        "node3 empty",
+        60_000,
+        async () => !(await cluster.runningTasks("web")).some((t) => t.node === node3.hostname),
+      );
+    }, 3],
     ["node3 active again, scale 3 -> 4", async () => {
       await availability(node3.hostname, "active");
       await scale(4);
-    }],
+    }, 4],
     ["worker node2's dockerd killed", async () => {
       await cluster.kill(2);
       await until("node2 down", 60_000, async () => !(await nodeStatus(node2.hostname)));
-    }],
+    }, 4],
     ["node2 back, scale 4 -> 3", async () => {
       await cluster.restart(2);
       await until("node2 ready", 60_000, () => nodeStatus(node2.hostname));
       await scale(3);
-    }],
+    }, 3],
   ];
   try {
-    await converged(seat, `${mode}: start`);
-    for (const [scenario, change] of scenarios) {
+    await converged(seat, `${mode}: start`, 3);
+    for (const [scenario, change, replicas] of scenarios) {
       const started = Date.now();
       const load = new Deno.Command(seat[0], {
         args: [
@@ -205,7 +232,7 @@ async function underLoad(mode: Mode, seat: string[]): Promise<Row[]> {
       }).spawn();
       await new Promise((r) => setTimeout(r, 1000)); // load before the change
       await change();
-      await converged(seat, `${mode}: ${scenario}`);
+      await converged(seat, `${mode}: ${scenario}`, replicas);
       await new Promise((r) => setTimeout(r, 1000)); // and after it
       load.kill("SIGINT");
       const text = new TextDecoder().decode((await load.output()).stdout);
@@ -276,7 +303,7 @@ async function scaleLatency(seat: string[]): Promise<number[]> {
   ], seat);
   const times: number[] = [];
   try {
-    await converged(seat, "latency: start");
+    await converged(seat, "latency: start", 3);
     for (let i = 0; i < LATENCY_CHANGES; i++) {
       const replicas = i % 2 === 0 ? 4 : 3;
       const started = Date.now();
@@ -290,11 +317,99 @@ async function scaleLatency(seat: string[]): Promise<number[]> {
       }
       times.push(Date.now() - started);
       console.error(`latency: web=${replicas} in ${times.at(-1)} ms`);
-      await converged(seat, `latency: change ${i + 1}`);
+      await converged(seat, `latency: change ${i + 1}`, replicas);
     }
   } finally {
     await watch.stop();
     await balancer.stop();
   }
   return times;
+}
+
+/**
+ * Three managers; the one lbsync reads from is killed, twice (node1, then the next one in use
+ * after node1 is back), under wrk through HAProxy's runtime API.
+ */
+async function managerFailover(seat: string[]): Promise<Failover[]> {
+  await cluster.promote(2);
+  await cluster.promote(3);
+  const managers = cluster.nodes.slice(0, 3);
+  const out = `${dir}/failover.cfg`;
+  const common = [
+    "--swarm",
+    ...managers.flatMap((m) => ["--docker", m.socket]),
+    "--network",
+    "lbnet",
+    "--listen",
+    String(LISTEN),
+    "--haproxy-socket",
+    `${dir}/failover.sock`,
+  ];
+  const first = await lbsync(["render", ...common, "-t", "haproxy", "-o", out]);
+  if (first.code !== 0) throw new Error(first.stderr);
+  const balancer = await startReloadable("haproxy", out, `${dir}/failover.reloads`, seat);
+  const watch = new WatchProcess([
+    ...common,
+    ...balancer.targetArgs,
+    "--heartbeat",
+    "100ms:500ms",
+    "--status-listen",
+    `127.0.0.1:${STATUS}`,
+    "-q",
+  ], seat);
+  const inUse = async () =>
+    JSON.parse((await cluster.get(`http://127.0.0.1:${STATUS}/status`, seat)).body)
+      .engines[0].manager as string;
+  const results: Failover[] = [];
+  try {
+    await converged(seat, "failover: start", 3);
+    for (let round = 0; round < 2; round++) {
+      const current = await inUse();
+      const node = managers.find((m) => m.socket === current)!;
+      const load = new Deno.Command(seat[0], {
+        args: [
+          ...seat.slice(1),
+          wrk,
+          "-t2",
+          "-c8",
+          "-d300s",
+          "--timeout",
+          "2s",
+          `http://127.0.0.1:${LISTEN}/`,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      await new Promise((r) => setTimeout(r, 1000));
+      const killedAt = Date.now();
+      await cluster.kill(node.n);
+      await until("another manager in use", 120_000, async () => (await inUse()) !== current);
+      const switchedMs = Date.now() - killedAt;
+      await until(
+        `${node.hostname} marked down`,
+        120_000,
+        async () =>
+          (await cluster.manager(["node", "ls", "--format", "{{.Hostname}} {{.Status}}"])).stdout
+            .includes(`${node.hostname} Down`),
+      );
+      await converged(seat, "failover: tasks replaced", 3);
+      const convergedMs = Date.now() - killedAt;
+      load.kill("SIGINT");
+      const text = new TextDecoder().decode((await load.output()).stdout);
+      results.push({ killed: node.hostname, switchedMs, convergedMs, wrk: parseWrk(text) });
+      console.error(JSON.stringify(results.at(-1)));
+      await cluster.restart(node.n);
+      await until(
+        `${node.hostname} back`,
+        120_000,
+        async () =>
+          (await cluster.manager(["node", "ls", "--format", "{{.Hostname}} {{.Status}}"])).stdout
+            .includes(`${node.hostname} Ready`),
+      );
+    }
+  } finally {
+    await watch.stop();
+    await balancer.stop();
+  }
+  return results;
 }

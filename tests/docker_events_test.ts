@@ -47,6 +47,7 @@ Deno.test("classifyEvent(): network connect and disconnect concern the attached 
     relevant: true,
     stopping: false,
     settled: false,
+    swarmChange: false,
     timeMs: 0,
   });
   assert.equal(classifyEvent({ Type: "network", Action: "create" }).relevant, false);
@@ -67,4 +68,13 @@ Deno.test("classifyEvent(): the engine's time of the event, to the millisecond",
     classifyEvent({ Type: "container", Action: "start", time: 1795300000 }).timeMs,
     1795300000000,
   );
+});
+
+Deno.test("classifyEvent(): a Swarm service or node change asks for follow-up re-lists", () => {
+  const service = classifyEvent({ Type: "service", Action: "update", Actor: { ID: "s" } });
+  assert.equal(service.relevant && service.swarmChange, true);
+  const node = classifyEvent({ Type: "node", Action: "update", Actor: { ID: "n" } });
+  assert.equal(node.swarmChange, true);
+  const start = classifyEvent({ Type: "container", Action: "start", Actor: { ID: "c" } });
+  assert.equal(start.swarmChange, false);
 });

@@ -47,6 +47,11 @@ class FakeEngine implements EngineSource {
     });
   }
 
+  /** A Swarm service event (`update`: scaled, rolled), as a manager sends it. */
+  serviceEvent(action: string): void {
+    this.#handlers!.onEvent({ Type: "service", Action: action, Actor: { ID: "svc1" } });
+  }
+
   /** A container starts: it is listed from now on, and its event arrives. */
   start(c: ContainerInfo): void {
     this.containers.push(c);
@@ -299,6 +304,32 @@ Deno.test("watch loop: a resync re-lists on its timer; a reconnect re-lists at o
     await rig.settled();
     assert.deepEqual(rig.passes.at(-1), { at: 10_000, reasons: ["reconnect"], events: 0 });
     assert.deepEqual((await rig.served()).web, ["a", "meanwhile", "missed"]);
+  } finally {
+    await rig.stop();
+  }
+});
+
+Deno.test("watch loop: after a Swarm service change, re-lists follow while its tasks move", async () => {
+  resetContainers();
+  const rig = await Rig.start({ resyncMs: 0 });
+  try {
+    rig.engine.serviceEvent("update"); // `docker service scale web=2`: no task is running yet
+    await rig.clock.advance(500);
+    assert.deepEqual(rig.passes.map((p) => p.at), [500], "the event's own batch");
+    // the new task runs 2.5 s later, and Swarm says nothing of it
+    await rig.clock.advance(2000);
+    rig.engine.containers.push(web("web.1.task1"));
+    await rig.clock.advance(1000);
+    assert.deepEqual((await rig.served()).web, ["web.1.task1"], "found by a follow-up");
+    const at = rig.passes.map((p) => p.at);
+    assert.ok(at.includes(3500), `a follow-up 3 s after the event's batch: ${at}`);
+    await rig.clock.advance(20_000);
+    const lists = rig.engine.lists;
+    await rig.clock.advance(60_000);
+    assert.equal(rig.engine.lists, lists, "the follow-ups end; nothing lists without a reason");
+    rig.engine.emit("attach", web("x")); // not a Swarm change: no follow-ups
+    await rig.clock.advance(60_000);
+    assert.equal(rig.engine.lists, lists);
   } finally {
     await rig.stop();
   }

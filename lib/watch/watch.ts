@@ -109,6 +109,12 @@ export interface WatchObserver {
 }
 
 /**
+ * When to re-list a Swarm after a service or node event, in ms: tasks take from under a second
+ * (scaling) to tens of seconds (a rolling update with a delay) to start and stop.
+ */
+export const SWARM_FOLLOW_UP_MS: readonly number[] = [500, 1000, 2000, 3000, 5000, 8000, 12000];
+
+/**
  * The engines of `options` as sources: several Swarm managers are one source (one swarm),
  * other engines one source each.
  */
@@ -183,6 +189,8 @@ export class Watcher {
   readonly #notReadySince = new Map<string, number>();
   #readinessTimer: TimerId | undefined;
   #resyncTimer: TimerId | undefined;
+  /** Pending follow-up re-lists of each Swarm source. */
+  readonly #followUps = new Map<string, TimerId[]>();
   /** Retired containers and the timers that will stop them. */
   readonly #retirements: Retirements;
 
@@ -244,6 +252,9 @@ export class Watcher {
     });
     this.#stopped = true;
     this.#clock.clearTimeout(this.#resyncTimer);
+    for (const timers of this.#followUps.values()) {
+      timers.forEach((t) => this.#clock.clearTimeout(t));
+    }
     this.#clock.clearTimeout(this.#readinessTimer);
     this.#retirements.cancelAll();
     await Promise.allSettled(followers);
@@ -325,6 +336,25 @@ export class Watcher {
     if (effect.settled) this.#stopping.delete(effect.containerId);
     if (effect.stopping) this.#stopping.add(effect.containerId);
     this.#scheduler.event(engine.url, effect.stopping);
+    if (effect.swarmChange) this.#followUp(engine.url);
+  }
+
+  /**
+   * After a Swarm service or node change, re-lists the engine at {@link SWARM_FOLLOW_UP_MS}:
+   * its tasks start and stop for seconds after the event, and Swarm tells nothing of tasks. A
+   * newer change starts the sequence again.
+   */
+  #followUp(url: string): void {
+    for (const timer of this.#followUps.get(url) ?? []) this.#clock.clearTimeout(timer);
+    this.#followUps.set(
+      url,
+      SWARM_FOLLOW_UP_MS.map((ms) =>
+        this.#clock.setTimeout(
+          () => this.#scheduler.batch({ engines: [url], reason: "swarm follow-up" }),
+          ms,
+        )
+      ),
+    );
   }
 
   #onFileChange(path: string): void {

@@ -30,6 +30,11 @@ export interface EventEffect {
   stopping: boolean;
   /** The container is gone or started anew: forget that it was stopping. */
   settled: boolean;
+  /**
+   * A Swarm service or node changed: its tasks start, stop and move for a while after, and
+   * Swarm sends no task events, so the engine is worth re-listing a few times.
+   */
+  swarmChange: boolean;
   /** When the engine emitted the event, in ms since the epoch (0 when unknown). */
   timeMs: number;
 }
@@ -73,6 +78,7 @@ export function classifyEvent(event: DockerEvent): EventEffect {
       relevant: true,
       stopping: false,
       settled: false,
+      swarmChange: false,
       timeMs,
     };
   }
@@ -85,6 +91,7 @@ export function classifyEvent(event: DockerEvent): EventEffect {
       relevant,
       stopping: false,
       settled: false,
+      swarmChange: relevant,
       timeMs,
     };
   }
@@ -96,6 +103,7 @@ export function classifyEvent(event: DockerEvent): EventEffect {
       relevant: false,
       stopping: false,
       settled: false,
+      swarmChange: false,
       timeMs,
     };
   }
@@ -105,6 +113,7 @@ export function classifyEvent(event: DockerEvent): EventEffect {
     relevant: true,
     stopping: action === "kill" && STOPPING_SIGNALS.has(attributes.signal ?? ""),
     settled: action === "start" || action === "die" || action === "destroy",
+    swarmChange: false,
     timeMs,
   };
 }
