@@ -4,7 +4,8 @@
  * a container's namespace on node4, which no scenario stops) and wrk through the balancer
  * (-c8, keep-alive, 2 s timeout) while the swarm changes: scale up, scale down, rolling updates
  * start-first and stop-first, a node drained and back, a worker's dockerd killed and back.
- * Each scenario ends when lbsync serves exactly the tasks the swarm runs on live nodes.
+ * Each scenario ends when lbsync serves exactly the tasks the swarm runs on live nodes. The
+ * service has `lbsync.health=/`: new tasks enter once they answer, and HAProxy checks servers.
  *
  * Per balancer mode (nginx with reloads, nginx through lbsync's DNS, HAProxy through its
  * runtime API): requests, non-2xx answers and socket errors per scenario. Then the latency
@@ -82,6 +83,8 @@ try {
     "lbsync.service=web",
     "--label",
     "lbsync.port=8080",
+    "--label",
+    "lbsync.health=/",
     "--update-delay",
     "1s",
     SWARM_IMAGE,

@@ -15,6 +15,7 @@ import { runOnce } from "../mod.ts";
 import { BALANCERS, startBalancer, startReloadable } from "./support/balancers.ts";
 import { clusterMissing, SWARM_IMAGE, SwarmCluster, until } from "./support/swarm_cluster.ts";
 import { WatchProcess } from "./support/watch_process.ts";
+import { lbsync } from "./support/cli.ts";
 
 const LISTEN = 8000;
 const STATUS = 8099;
@@ -263,6 +264,13 @@ Deno.test({
           try {
             await converged(watch, "three managers");
             assert.equal((await status()).engines[0].manager, node1.socket);
+            const managerArgs = [node1, node2, node3].flatMap((n) => ["--docker", n.socket]);
+            const explain = () =>
+              lbsync(["explain", "--swarm", ...managerArgs, "--network", "lbnet"]);
+            assert.match(
+              (await explain()).stdout,
+              new RegExp(`Read from Swarm manager ${node1.socket}\n`),
+            );
             const killedAt = Date.now();
             await cluster.kill(1);
             await until(
@@ -271,6 +279,11 @@ Deno.test({
               async () => (await status()).engines[0].manager !== node1.socket,
             );
             const failoverMs = Date.now() - killedAt;
+            const after = await explain();
+            assert.match(
+              after.stdout,
+              /Read from Swarm manager unix:\/\/\/tmp\/lbsync-swarm\/node[23]\//,
+            );
             await converged(watch, "node1 (the leader) gone, its task replaced");
             // a leader election in the middle of a rolling update
             await cluster.restart(1);
