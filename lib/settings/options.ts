@@ -53,7 +53,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     section: "Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock)",
     commands: ALL,
     help:
-      "a Docker Engine: unix:///path, tcp://h:p, http://, https://;\nrepeatable (containers of every engine are merged)",
+      "a Docker Engine: unix:///path, tcp://h:p, http://, https://;\nrepeatable (containers of every engine are merged; with --swarm,\nthe managers of one swarm, read one at a time)",
   },
   {
     name: "tls-ca",
