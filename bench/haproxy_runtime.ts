@@ -6,6 +6,7 @@
  * requests each one receives after it left the pool ("stray"). Needs haproxy and wrk.
  * Run: deno task bench:runtime
  */
+import { formatSocketErrors, parseWrk } from "./wrk.ts";
 import { applyTargets, buildModel, HaproxyRuntime, render, templates } from "../mod.ts";
 import type { ContainerInfo } from "../mod.ts";
 import { freePort, startHaproxy } from "../tests/support/balancers.ts";
@@ -155,16 +156,16 @@ async function churn(viaRuntime: boolean, keepAlive: boolean): Promise<Row> {
     }
     await delay(1000);
     load.kill("SIGINT");
-    const text = new TextDecoder().decode((await load.output()).stdout);
+    const summary = parseWrk(new TextDecoder().decode((await load.output()).stdout));
     await runtime.settled();
     return {
       path: viaRuntime ? "runtime API" : "reload",
       clients: keepAlive ? "keep-alive" : "close",
       reloads,
       runtimeFallbacks: fallbacks,
-      requests: Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN),
-      non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0),
-      socketErrors: /Socket errors: (.*)/.exec(text)?.[1] ?? "0",
+      requests: summary.requests,
+      non2xx: summary.non2xx,
+      socketErrors: formatSocketErrors(summary.socket),
       stray: backends.reduce((n, b) => n + b.stray, 0),
       idle: backends.reduce((n, b) => n + b.idleStints, 0),
       applyP50: Math.round(percentile(applyMs, 0.5)),

@@ -19,6 +19,7 @@ import { docker, engineArgs, Scenario } from "../tests/support/engine.ts";
 import { seededRandom } from "../tests/support/fixtures.ts";
 import { requireTool, run } from "../tests/support/tools.ts";
 import { readOr, WatchProcess } from "../tests/support/watch_process.ts";
+import { parseWrk } from "./wrk.ts";
 
 const arg = (name: string, fallback: string) =>
   Deno.args.includes(name) ? Deno.args[Deno.args.indexOf(name) + 1] : fallback;
@@ -144,15 +145,13 @@ async function soak(
         "Host: app.test",
         `http://127.0.0.1:${port}/`,
       ]);
-      const text = result.stdout;
-      const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/
-        .exec(text);
+      const summary = parseWrk(result.stdout);
       minutes.push({
         minute: m,
-        requests: Number(/(\d+) requests in/.exec(text)?.[1] ?? 0),
-        non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0),
-        read: Number(socket?.[2] ?? 0),
-        timeouts: Number(socket?.[4] ?? 0),
+        requests: summary.requests,
+        non2xx: summary.non2xx,
+        read: summary.socket.read,
+        timeouts: summary.socket.timeout,
         rssMb: rssMb(watch.child.pid),
         reloads: (await readOr(`${dir}/reloads`)).split("\n").length - 1,
       });
