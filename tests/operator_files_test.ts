@@ -16,6 +16,7 @@ import { freePort, rawRequest, startBalancer } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { missing, run } from "./support/tools.ts";
 import { lbsync } from "./support/cli.ts";
+import { readOr, WatchProcess } from "./support/watch_process.ts";
 import type { ContainerInfo, HttpListener } from "../lib/core/types.ts";
 
 const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
@@ -271,4 +272,52 @@ Deno.test("operator files: the CLI takes the directories for nginx and refuses t
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "operator files: watch follows the directories: a new htpasswd file guards its host",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const root = await Deno.makeTempDir({ prefix: "lbsync-operator-" });
+    await Deno.mkdir(`${root}/htpasswd`);
+    await Deno.writeTextFile(
+      `${root}/containers.json`,
+      JSON.stringify([{
+        Id: "b".repeat(64),
+        Names: ["/a"],
+        Image: "app",
+        Created: 1_700_000_000,
+        State: "running",
+        Labels: { "lbsync.service": "a", "lbsync.host": "a.test", "lbsync.port": "8080" },
+        NetworkSettings: { Networks: { app: { IPAddress: "10.0.0.2" } } },
+        Ports: [],
+      }]),
+    );
+    const out = `${root}/out.conf`;
+    const watch = new WatchProcess([
+      "--from-file",
+      `${root}/containers.json`,
+      "--htpasswd-dir",
+      `${root}/htpasswd`,
+      "--heartbeat",
+      "50ms:200ms",
+      "-t",
+      "nginx",
+      "-o",
+      out,
+    ]);
+    try {
+      await watch.until("the first apply", async () => (await readOr(out)).includes("a.test"));
+      assert.doesNotMatch(await readOr(out), /auth_basic/);
+      await Deno.writeTextFile(`${root}/htpasswd/a.test`, "u:x\n");
+      await watch.until(
+        "the host guarded",
+        async () => (await readOr(out)).includes(`auth_basic_user_file ${root}/htpasswd/a.test;`),
+      );
+    } finally {
+      await watch.stop();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
 });
