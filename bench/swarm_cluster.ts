@@ -65,29 +65,15 @@ const latencies: number[] = [];
 const failovers: Failover[] = [];
 try {
   await cluster.docker(1, ["network", "create", "-d", "overlay", "--attachable", "lbnet"]);
-  await cluster.docker(1, [
-    "service",
-    "create",
-    "-d",
-    "-q",
-    "--no-resolve-image",
-    "--name",
-    "web",
-    "--endpoint-mode",
-    "dnsrr",
+  await cluster.createService("web", [
     "--network",
     "lbnet",
     "--replicas",
     "3",
     "--label",
-    "lbsync.service=web",
-    "--label",
-    "lbsync.port=8080",
-    "--label",
     "lbsync.health=/",
     "--update-delay",
     "1s",
-    SWARM_IMAGE,
   ]);
   await cluster.docker(4, ["run", "-d", "--name", "seat", "--network", "lbnet", SWARM_IMAGE]);
   const seat = await cluster.netnsOf(4, "seat");
@@ -128,6 +114,82 @@ if (latencies.length > 0) {
   );
 }
 
+/** A running balancer with `lbsync watch` beside it, in the seat's namespace. */
+interface Watched {
+  /** The file lbsync writes. */
+  out: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Renders once, starts the balancer on it and `lbsync watch` (both in `seat`): the swarm
+ * through `managers`, tasks by their overlay address, `extra` for render and watch alike,
+ * `watchOnly` for the watch.
+ */
+async function startWatch(
+  seat: string[],
+  name: string,
+  template: "nginx" | "haproxy",
+  managers: string[],
+  extra: string[] = [],
+  watchOnly: string[] = [],
+): Promise<Watched> {
+  const out = `${dir}/${name}.conf`;
+  const common = [
+    "--swarm",
+    ...managers.flatMap((m) => ["--docker", m]),
+    "--network",
+    "lbnet",
+    "--listen",
+    String(LISTEN),
+    ...extra,
+  ];
+  const first = await lbsync(["render", ...common, "-t", template, "-o", out]);
+  if (first.code !== 0) throw new Error(first.stderr);
+  const balancer = await startReloadable(template, out, `${dir}/${name}.reloads`, seat);
+  const watch = new WatchProcess([
+    ...common,
+    ...watchOnly,
+    ...balancer.targetArgs,
+    "--heartbeat",
+    "100ms:500ms",
+    "--status-listen",
+    `127.0.0.1:${STATUS}`,
+    "-q",
+  ], seat);
+  return {
+    out,
+    async stop() {
+      await watch.stop();
+      await balancer.stop();
+    },
+  };
+}
+
+/** wrk through the balancer (in `seat`) until `stop` gives its summary. */
+function startLoad(seat: string[]): { stop(): Promise<WrkSummary> } {
+  const load = new Deno.Command(seat[0], {
+    args: [
+      ...seat.slice(1),
+      wrk,
+      "-t2",
+      "-c8",
+      "-d300s",
+      "--timeout",
+      "2s",
+      `http://127.0.0.1:${LISTEN}/`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  return {
+    async stop() {
+      load.kill("SIGINT");
+      return parseWrk(new TextDecoder().decode((await load.output()).stdout));
+    },
+  };
+}
+
 /** The mode's lbsync options: for the first render and the watch, and the watch's own. */
 function modeArgs(mode: Mode): { template: "nginx" | "haproxy"; both: string[]; watch: string[] } {
   if (mode === "haproxy-runtime") {
@@ -158,30 +220,14 @@ async function converged(seat: string[], what: string, replicas: number): Promis
 
 async function underLoad(mode: Mode, seat: string[]): Promise<Row[]> {
   const { template, both, watch: watchOnly } = modeArgs(mode);
-  const out = `${dir}/${mode}.conf`;
-  const common = [
-    "--swarm",
-    "--docker",
-    cluster.nodes[0].socket,
-    "--network",
-    "lbnet",
-    "--listen",
-    String(LISTEN),
-    ...both,
-  ];
-  const first = await lbsync(["render", ...common, "-t", template, "-o", out]);
-  if (first.code !== 0) throw new Error(first.stderr);
-  const balancer = await startReloadable(template, out, `${dir}/${mode}.reloads`, seat);
-  const watch = new WatchProcess([
-    ...common,
-    ...watchOnly,
-    ...balancer.targetArgs,
-    "--heartbeat",
-    "100ms:500ms",
-    "--status-listen",
-    `127.0.0.1:${STATUS}`,
-    "-q",
-  ], seat);
+  const watched = await startWatch(
+    seat,
+    mode,
+    template,
+    [cluster.nodes[0].socket],
+    both,
+    watchOnly,
+  );
   const out_rows: Row[] = [];
   const [, node2, node3] = cluster.nodes;
   const nodeStatus = async (host: string) =>
@@ -219,37 +265,22 @@ async function underLoad(mode: Mode, seat: string[]): Promise<Row[]> {
     await converged(seat, `${mode}: start`, 3);
     for (const [scenario, change, replicas] of scenarios) {
       const started = Date.now();
-      const load = new Deno.Command(seat[0], {
-        args: [
-          ...seat.slice(1),
-          wrk,
-          "-t2",
-          "-c8",
-          "-d300s",
-          "--timeout",
-          "2s",
-          `http://127.0.0.1:${LISTEN}/`,
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
+      const load = startLoad(seat);
       await new Promise((r) => setTimeout(r, 1000)); // load before the change
       await change();
       await converged(seat, `${mode}: ${scenario}`, replicas);
       await new Promise((r) => setTimeout(r, 1000)); // and after it
-      load.kill("SIGINT");
-      const text = new TextDecoder().decode((await load.output()).stdout);
+      const wrkSummary = await load.stop();
       out_rows.push({
         mode,
         scenario,
         seconds: Math.round((Date.now() - started) / 1000),
-        wrk: parseWrk(text),
+        wrk: wrkSummary,
       });
       console.error(JSON.stringify(out_rows.at(-1)));
     }
   } finally {
-    await watch.stop();
-    await balancer.stop();
+    await watched.stop();
   }
   return out_rows;
 }
@@ -282,28 +313,7 @@ async function availability(host: string, value: "drain" | "active"): Promise<vo
 
 /** From `docker service scale` returning to lbsync serving that many tasks, `changes` times. */
 async function scaleLatency(seat: string[]): Promise<number[]> {
-  const out = `${dir}/latency.conf`;
-  const common = [
-    "--swarm",
-    "--docker",
-    cluster.nodes[0].socket,
-    "--network",
-    "lbnet",
-    "--listen",
-    String(LISTEN),
-  ];
-  const first = await lbsync(["render", ...common, "-t", "nginx", "-o", out]);
-  if (first.code !== 0) throw new Error(first.stderr);
-  const balancer = await startReloadable("nginx", out, `${dir}/latency.reloads`, seat);
-  const watch = new WatchProcess([
-    ...common,
-    ...balancer.targetArgs,
-    "--heartbeat",
-    "100ms:500ms",
-    "--status-listen",
-    `127.0.0.1:${STATUS}`,
-    "-q",
-  ], seat);
+  const watched = await startWatch(seat, "latency", "nginx", [cluster.nodes[0].socket]);
   const times: number[] = [];
   try {
     await converged(seat, "latency: start", 3);
@@ -314,7 +324,8 @@ async function scaleLatency(seat: string[]): Promise<number[]> {
       // served = the config names that many servers (polled every 20 ms)
       const end = started + 60_000;
       while (Date.now() < end) {
-        const servers = (await Deno.readTextFile(out)).match(/^\s*server \S+ weight=/gm) ?? [];
+        const servers = (await Deno.readTextFile(watched.out)).match(/^\s*server \S+ weight=/gm) ??
+          [];
         if (servers.length === replicas) break;
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -323,8 +334,7 @@ async function scaleLatency(seat: string[]): Promise<number[]> {
       await converged(seat, `latency: change ${i + 1}`, replicas);
     }
   } finally {
-    await watch.stop();
-    await balancer.stop();
+    await watched.stop();
   }
   return times;
 }
@@ -337,29 +347,13 @@ async function managerFailover(seat: string[]): Promise<Failover[]> {
   await cluster.promote(2);
   await cluster.promote(3);
   const managers = cluster.nodes.slice(0, 3);
-  const out = `${dir}/failover.cfg`;
-  const common = [
-    "--swarm",
-    ...managers.flatMap((m) => ["--docker", m.socket]),
-    "--network",
-    "lbnet",
-    "--listen",
-    String(LISTEN),
-    "--haproxy-socket",
-    `${dir}/failover.sock`,
-  ];
-  const first = await lbsync(["render", ...common, "-t", "haproxy", "-o", out]);
-  if (first.code !== 0) throw new Error(first.stderr);
-  const balancer = await startReloadable("haproxy", out, `${dir}/failover.reloads`, seat);
-  const watch = new WatchProcess([
-    ...common,
-    ...balancer.targetArgs,
-    "--heartbeat",
-    "100ms:500ms",
-    "--status-listen",
-    `127.0.0.1:${STATUS}`,
-    "-q",
-  ], seat);
+  const watched = await startWatch(
+    seat,
+    "failover",
+    "haproxy",
+    managers.map((m) => m.socket),
+    ["--haproxy-socket", `${dir}/failover.sock`],
+  );
   const inUse = async () =>
     JSON.parse((await cluster.get(`http://127.0.0.1:${STATUS}/status`, seat)).body)
       .engines[0].manager as string;
@@ -369,20 +363,7 @@ async function managerFailover(seat: string[]): Promise<Failover[]> {
     for (let round = 0; round < 2; round++) {
       const current = await inUse();
       const node = managers.find((m) => m.socket === current)!;
-      const load = new Deno.Command(seat[0], {
-        args: [
-          ...seat.slice(1),
-          wrk,
-          "-t2",
-          "-c8",
-          "-d300s",
-          "--timeout",
-          "2s",
-          `http://127.0.0.1:${LISTEN}/`,
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
+      const load = startLoad(seat);
       await new Promise((r) => setTimeout(r, 1000));
       const killedAt = Date.now();
       await cluster.kill(node.n);
@@ -397,9 +378,7 @@ async function managerFailover(seat: string[]): Promise<Failover[]> {
       );
       await converged(seat, "failover: tasks replaced", 3);
       const convergedMs = Date.now() - killedAt;
-      load.kill("SIGINT");
-      const text = new TextDecoder().decode((await load.output()).stdout);
-      results.push({ killed: node.hostname, switchedMs, convergedMs, wrk: parseWrk(text) });
+      results.push({ killed: node.hostname, switchedMs, convergedMs, wrk: await load.stop() });
       console.error(JSON.stringify(results.at(-1)));
       await cluster.restart(node.n);
       await until(
@@ -411,8 +390,7 @@ async function managerFailover(seat: string[]): Promise<Failover[]> {
       );
     }
   } finally {
-    await watch.stop();
-    await balancer.stop();
+    await watched.stop();
   }
   return results;
 }

@@ -7,6 +7,7 @@
 #   env: ENGINE_DIR (default DIR, /tmp/lbsync-engine), ENGINE_IMAGE (default
 #        lbsync-test/httpd:latest), DOCKERD_ARGS (extra dockerd flags).
 set -euo pipefail
+SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 
 DIR=${1:-${ENGINE_DIR:-/tmp/lbsync-engine}}
 IMAGE=${ENGINE_IMAGE:-lbsync-test/httpd:latest}
@@ -71,19 +72,7 @@ fi
 if ! dk image inspect "$IMAGE" >/dev/null 2>&1; then
   log "building $IMAGE"
   ctx=$DIR/image-context
-  rm -rf "$ctx"; mkdir -p "$ctx/rootfs/bin" "$ctx/rootfs/www"
-  cp /bin/busybox "$ctx/rootfs/bin/busybox"
-  /bin/busybox --list | while read -r a; do [ "$a" = busybox ] || ln -s busybox "$ctx/rootfs/bin/$a"; done
-  cat > "$ctx/Dockerfile" <<'EOF'
-FROM scratch
-COPY rootfs/ /
-ENV PATH=/bin PORT=8080 PATHS=""
-EXPOSE 8080
-# Every page answers with the container's hostname (its short id), at / and at each
-# prefix in $PATHS (e.g. PATHS="/api /static" serves /api/ and /static/), so a test
-# sees which container a request reached. Exits 0 at once on docker stop.
-CMD ["/bin/sh","-c","for p in / $PATHS; do mkdir -p /www$p; echo \"$HOSTNAME\" > /www$p/index.html; done; echo \"$HOSTNAME\" > /www/hostname; trap 'exit 0' TERM INT; httpd -f -p \"$PORT\" -h /www & wait"]
-EOF
+  bash "$SCRIPTS/test_image_context.sh" "$ctx"
   # BuildKit is quicker (no intermediate containers); the legacy builder is the fallback.
   DOCKER_BUILDKIT=1 dk build -q -t "$IMAGE" "$ctx" >&2 2>/dev/null ||
     DOCKER_BUILDKIT=0 dk build -q -t "$IMAGE" "$ctx" >&2

@@ -10,6 +10,7 @@
 #   env: NODES (default 3), BASE (default /tmp/lbsync-swarm), IMAGE (lbsync-test/httpd:latest)
 # Needs root, dockerd, busybox-static and iproute2. `up` takes about 10 s.
 set -euo pipefail
+SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 NODES=${NODES:-3}
 BASE=${BASE:-/tmp/lbsync-swarm}
 IMAGE=${IMAGE:-lbsync-test/httpd:latest}
@@ -57,20 +58,9 @@ start_node() { # (re)starts the dockerd of node $1 in its namespace; waits until
   return 1
 }
 
-build_image() { # busybox httpd FROM scratch: answers its host name (the task's container id)
-  local ctx=$BASE/image-context
-  rm -rf "$ctx"
-  mkdir -p "$ctx/rootfs/bin" "$ctx/rootfs/www"
-  cp /bin/busybox "$ctx/rootfs/bin/busybox"
-  /bin/busybox --list | while read -r a; do [ "$a" = busybox ] || ln -s busybox "$ctx/rootfs/bin/$a"; done
-  cat >"$ctx/Dockerfile" <<'EOF'
-FROM scratch
-COPY rootfs/ /
-ENV PATH=/bin PORT=8080 PATHS=""
-EXPOSE 8080
-CMD ["/bin/sh","-c","for p in / $PATHS; do mkdir -p /www$p; echo \"$HOSTNAME\" > /www$p/index.html; done; echo \"$HOSTNAME\" > /www/hostname; trap 'exit 0' TERM INT; httpd -f -p \"$PORT\" -h /www & wait"]
-EOF
-  DOCKER_BUILDKIT=0 dk 1 build -q -t "$IMAGE" "$ctx" >/dev/null
+build_image() { # the test image (scripts/test_image_context.sh), on node1
+  bash "$SCRIPTS/test_image_context.sh" "$BASE/image-context"
+  DOCKER_BUILDKIT=0 dk 1 build -q -t "$IMAGE" "$BASE/image-context" >/dev/null
 }
 
 up() {

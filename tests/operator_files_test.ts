@@ -58,6 +58,23 @@ async function operatorDirectories(): Promise<{ root: string; proxyConf: string 
   return { root, proxyConf: `${root}/proxy.conf` };
 }
 
+/** Docker API JSON of one running container `a` serving host a.test, for `--from-file`. */
+async function writeContainerA(path: string): Promise<void> {
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify([{
+      Id: "a".repeat(64),
+      Names: ["/a"],
+      Image: "app",
+      Created: 1_700_000_000,
+      State: "running",
+      Labels: { "lbsync.service": "a", "lbsync.host": "a.test", "lbsync.port": "8080" },
+      NetworkSettings: { Networks: { app: { IPAddress: "10.0.0.2" } } },
+      Ports: [],
+    }]),
+  );
+}
+
 function basic(user: string, password: string): string {
   return `Authorization: Basic ${btoa(`${user}:${password}`)}\r\n`;
 }
@@ -238,19 +255,7 @@ Deno.test("operator files: the CLI takes the directories for nginx and refuses t
   const root = await Deno.makeTempDir({ prefix: "lbsync-operator-" });
   try {
     await Deno.writeTextFile(`${root}/a.test`, "u:x\n");
-    await Deno.writeTextFile(
-      `${root}/containers.json`,
-      JSON.stringify([{
-        Id: "a".repeat(64),
-        Names: ["/a"],
-        Image: "app",
-        Created: 1_700_000_000,
-        State: "running",
-        Labels: { "lbsync.service": "a", "lbsync.host": "a.test", "lbsync.port": "8080" },
-        NetworkSettings: { Networks: { app: { IPAddress: "10.0.0.2" } } },
-        Ports: [],
-      }]),
-    );
+    await writeContainerA(`${root}/containers.json`);
     const args = ["render", "--from-file", `${root}/containers.json`, "--htpasswd-dir", root];
     const nginx = await lbsync([...args, "-t", "nginx", "-o", "-"]);
     assert.equal(nginx.code, 0, nginx.stderr);
@@ -281,19 +286,7 @@ Deno.test({
   async fn() {
     const root = await Deno.makeTempDir({ prefix: "lbsync-operator-" });
     await Deno.mkdir(`${root}/htpasswd`);
-    await Deno.writeTextFile(
-      `${root}/containers.json`,
-      JSON.stringify([{
-        Id: "b".repeat(64),
-        Names: ["/a"],
-        Image: "app",
-        Created: 1_700_000_000,
-        State: "running",
-        Labels: { "lbsync.service": "a", "lbsync.host": "a.test", "lbsync.port": "8080" },
-        NetworkSettings: { Networks: { app: { IPAddress: "10.0.0.2" } } },
-        Ports: [],
-      }]),
-    );
+    await writeContainerA(`${root}/containers.json`);
     const out = `${root}/out.conf`;
     const watch = new WatchProcess([
       "--from-file",

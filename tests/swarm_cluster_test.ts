@@ -74,24 +74,7 @@ Deno.test({
     const [node1, node2, node3] = cluster.nodes;
     const dir = await Deno.makeTempDir({ prefix: "lbsync-swarm-cluster-" });
     try {
-      const service = (name: string, extra: string[]) =>
-        cluster.docker(1, [
-          "service",
-          "create",
-          "-d",
-          "-q",
-          "--no-resolve-image",
-          "--name",
-          name,
-          "--endpoint-mode",
-          "dnsrr",
-          "--label",
-          `lbsync.service=${name}`,
-          "--label",
-          "lbsync.port=8080",
-          ...extra,
-          SWARM_IMAGE,
-        ]);
+      const service = (name: string, extra: string[]) => cluster.createService(name, extra);
 
       await t.step(
         "published host-mode ports: each task by its node's address, through both balancers",

@@ -81,6 +81,30 @@ export class SwarmCluster {
     throw new Error(`docker ${args.join(" ")}: no manager answered: ${last?.stderr.trim()}`);
   }
 
+  /**
+   * Creates service `name` of the test image on node1 (dnsrr, labelled `lbsync.service=NAME`,
+   * `lbsync.port=8080`), with `extra` options (replicas, network, publishing, labels).
+   */
+  async createService(name: string, extra: string[]): Promise<void> {
+    await this.docker(1, [
+      "service",
+      "create",
+      "-d",
+      "-q",
+      "--no-resolve-image",
+      "--name",
+      name,
+      "--endpoint-mode",
+      "dnsrr",
+      "--label",
+      `lbsync.service=${name}`,
+      "--label",
+      "lbsync.port=8080",
+      ...extra,
+      SWARM_IMAGE,
+    ]);
+  }
+
   /** The command prefix that runs a command in the client namespace. */
   get inClient(): string[] {
     return ["ip", "netns", "exec", CLIENT_NETNS];
