@@ -21,8 +21,10 @@ import { lbsync } from "../tests/support/cli.ts";
 import {
   clusterMissing,
   SWARM_IMAGE,
+  swarmArgs,
   SwarmCluster,
   until,
+  watchArgs,
 } from "../tests/support/swarm_cluster.ts";
 import { requireTool } from "../tests/support/tools.ts";
 import { WatchProcess } from "../tests/support/watch_process.ts";
@@ -135,15 +137,7 @@ async function startWatch(
   watchOnly: string[] = [],
 ): Promise<Watched> {
   const out = `${dir}/${name}.conf`;
-  const common = [
-    "--swarm",
-    ...managers.flatMap((m) => ["--docker", m]),
-    "--network",
-    "lbnet",
-    "--listen",
-    String(LISTEN),
-    ...extra,
-  ];
+  const common = [...swarmArgs(managers, "lbnet", LISTEN), ...extra];
   const first = await lbsync(["render", ...common, "-t", template, "-o", out]);
   if (first.code !== 0) throw new Error(first.stderr);
   const balancer = await startReloadable(template, out, `${dir}/${name}.reloads`, seat);
@@ -151,10 +145,7 @@ async function startWatch(
     ...common,
     ...watchOnly,
     ...balancer.targetArgs,
-    "--heartbeat",
-    "100ms:500ms",
-    "--status-listen",
-    `127.0.0.1:${STATUS}`,
+    ...watchArgs(STATUS),
     "-q",
   ], seat);
   return {

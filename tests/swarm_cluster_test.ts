@@ -13,7 +13,14 @@
 import assert from "node:assert/strict";
 import { runOnce } from "../mod.ts";
 import { BALANCERS, startBalancer, startReloadable } from "./support/balancers.ts";
-import { clusterMissing, SWARM_IMAGE, SwarmCluster, until } from "./support/swarm_cluster.ts";
+import {
+  clusterMissing,
+  SWARM_IMAGE,
+  swarmArgs,
+  SwarmCluster,
+  until,
+  watchArgs,
+} from "./support/swarm_cluster.ts";
 import { WatchProcess } from "./support/watch_process.ts";
 import { lbsync } from "./support/cli.ts";
 
@@ -148,16 +155,8 @@ Deno.test({
       const startWatch = async (managers: string[]) => {
         const balancer = await startReloadable("nginx", out, `${dir}/reloads`, seat);
         const watch = new WatchProcess([
-          "--swarm",
-          ...managers.flatMap((m) => ["--docker", m]),
-          "--network",
-          "lbnet",
-          "--listen",
-          String(LISTEN),
-          "--heartbeat",
-          "100ms:500ms",
-          "--status-listen",
-          `127.0.0.1:${STATUS}`,
+          ...swarmArgs(managers, "lbnet", LISTEN),
+          ...watchArgs(STATUS),
           ...balancer.targetArgs,
         ], seat);
         return { balancer, watch };

@@ -211,6 +211,23 @@ export class SwarmCluster {
   }
 }
 
+/** lbsync's options for a swarm read through `managers`, tasks by their address on `network`. */
+export function swarmArgs(managers: string[], network: string, listen: number): string[] {
+  return [
+    "--swarm",
+    ...managers.flatMap((m) => ["--docker", m]),
+    "--network",
+    network,
+    "--listen",
+    String(listen),
+  ];
+}
+
+/** Watch options of the cluster's tests and benches: quick batches, `/status` on `port`. */
+export function watchArgs(port: number): string[] {
+  return ["--heartbeat", "100ms:500ms", "--status-listen", `127.0.0.1:${port}`];
+}
+
 /** Polls `check` every 250 ms until it holds; throws naming `what` after `timeoutMs`. */
 export async function until(
   what: string,
