@@ -52,6 +52,9 @@ export function explainRows(
 ): ExplainRow[] {
   const rows: ExplainRow[] = [];
   for (const service of result.model.services) {
+    // how traffic reaches the service: the same for each of its servers
+    const routes = routesOf(service);
+    const tls = httpsOf(service, result.model) + authOf(service, result.model);
     for (const server of service.servers) {
       rows.push({
         name: server.name,
@@ -61,8 +64,7 @@ export function explainRows(
         code: "",
         service: service.name,
         address: server.endpoint,
-        reason: routesOf(service) + (server.backup ? ", when no primary server is up" : "") +
-          httpsOf(service, result.model) + authOf(service, result.model),
+        reason: routes + (server.backup ? ", when no primary server is up" : "") + tls,
       });
     }
   }
@@ -125,12 +127,11 @@ function httpsOf(service: Service, model: Model): string {
 /** With `--htpasswd-dir`, the service's routes that ask for basic auth: `; basic auth a.test/api`. */
 function authOf(service: Service, model: Model): string {
   const guarded = new Set<string>();
-  for (const listener of model.httpListeners) {
-    for (const v of listener.virtualHosts) {
-      for (const r of v.routes) {
-        if (r.service === service.name && r.auth) guarded.add(`${v.host}${r.path}`);
-      }
-    }
+  for (const route of service.routes) {
+    const listener = model.httpListeners.find((l) => l.port === route.port);
+    const v = listener?.virtualHosts.find((h) => h.host === route.host);
+    const r = v?.routes.find((r) => r.service === service.name && r.path === route.path);
+    if (r?.auth) guarded.add(`${v!.host}${r.path}`);
   }
   return guarded.size === 0 ? "" : `; basic auth ${[...guarded].sort().join(", ")}`;
 }
