@@ -39,7 +39,14 @@ import { serveAdmin } from "./lib/serve/admin/admin_server.ts";
 import { DNS_ZONE, dnsRecords } from "./lib/core/model/dns_names.ts";
 import { serveDns } from "./lib/serve/dns/dns_server.ts";
 import { startAcme } from "./lib/serve/acme_service.ts";
-import { fanOut, Watcher, type WatchObserver, type WatchOptions } from "./lib/watch/watch.ts";
+import {
+  describeUnlisted,
+  fanOut,
+  passBoundMs,
+  Watcher,
+  type WatchObserver,
+  type WatchOptions,
+} from "./lib/watch/watch.ts";
 import { WatchStats } from "./lib/serve/watch_stats.ts";
 import { helpText } from "./lib/settings/help.ts";
 import { finalizeRunOptions } from "./lib/watch/run_settings.ts";
@@ -224,6 +231,9 @@ async function parseWithConfig(args: string[], io: CliIo): Promise<Command> {
   return parseCommandLine([...config.args, ...args], io.env(), config);
 }
 
+/** After SIGTERM or SIGINT, the longest watch mode waits for the pass in progress. */
+const STOP_GRACE_MS = 4_000;
+
 /**
  * Watch mode until SIGTERM or SIGINT (then exit 0 once the apply in progress is done);
  * SIGHUP resyncs and re-reads files.
@@ -238,7 +248,7 @@ async function runWatch(
   const reload = command.configPath
     ? async () => (await parseWithConfig(args, io) as typeof command).options
     : undefined;
-  const stats = new WatchStats();
+  const stats = new WatchStats(undefined, passBoundMs(command.options));
   const observers: WatchObserver[] = [watchLogger(log), stats];
   if (command.options.nginxDns !== undefined) {
     const dns = await serveDns(
@@ -287,7 +297,15 @@ async function runWatch(
     }, controller.signal);
     log.info(`admin API on port ${port}: /services`);
   }
-  const stop = () => controller.abort();
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  const stop = () => {
+    controller.abort();
+    // the pass in progress has this long to finish; each of its steps is bounded, but by more
+    deadline ??= setTimeout(() => {
+      log.warn(`stopping: the pass in progress did not end within ${STOP_GRACE_MS} ms; exiting`);
+      Deno.exit(0);
+    }, STOP_GRACE_MS);
+  };
   const hangup = () => {
     log.info("SIGHUP: full resync, re-reading files");
     watcher.resync("SIGHUP", true);
@@ -300,6 +318,7 @@ async function runWatch(
     log.info("stopped");
     return 0;
   } finally {
+    clearTimeout(deadline);
     for (const [name, handler] of signals) Deno.removeSignalListener(name, handler);
   }
 }
@@ -372,6 +391,7 @@ function watchLogger(log: Logger): WatchObserver {
       else log.debug(`disconnected from ${url}`, { why: detail });
     },
     manager: (url, manager) => log.info(`Swarm manager in use: ${manager}`, { swarm: url }),
+    waiting: (engines) => once(`Not applying: ${describeUnlisted(engines)}`),
   };
 }
 

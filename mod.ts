@@ -50,11 +50,16 @@ export { type FileReader } from "./lib/sources/files.ts";
 export {
   DockerEngine,
   type DockerListing,
-  type Dockerode,
   type EngineFailure,
   listEngines,
   type ListOptions,
 } from "./lib/sources/docker.ts";
+export {
+  EngineClient,
+  type EngineLimits,
+  type EngineQuery,
+  EngineRequestError,
+} from "./lib/sources/engine_client.ts";
 export {
   type DockerEndpoint,
   type EndpointSettings,

@@ -91,7 +91,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "status endpoint: an engine whose event stream is down makes /healthz 503, naming it",
+  name: "status endpoint: an engine that cannot be listed makes /healthz 503, naming it",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -111,7 +111,7 @@ Deno.test({
       await watch.until("503", async () => (await get(port, "/healthz")).status === 503);
       assert.match(
         (await get(port, "/healthz")).text,
-        /^unhealthy: event stream of unix:\/\/\/tmp\/lbsync-no-such-engine\.sock is disconnected: no such socket\n$/,
+        /^unhealthy: unix:\/\/\/tmp\/lbsync-no-such-engine\.sock has not been listed yet: Cannot list containers on unix:\/\/\/tmp\/lbsync-no-such-engine\.sock: no such socket \(nothing applied\)\n$/,
       );
       assert.match(
         (await get(port, "/metrics")).text,

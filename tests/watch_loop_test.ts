@@ -14,14 +14,18 @@ import { container, resetContainers } from "./support/fixtures.ts";
 
 /** An engine whose containers and events the test sets. */
 class FakeEngine implements EngineSource {
-  readonly url = "unix:///fake/docker.sock";
   containers: ContainerInfo[] = [];
   lists = 0;
+  /** While set, listing fails with this message (the engine is down). */
+  down: string | undefined;
   readonly stopped: string[] = [];
   #handlers: EventHandlers | undefined;
 
+  constructor(readonly url = "unix:///fake/docker.sock") {}
+
   list(): Promise<ContainerInfo[]> {
     this.lists += 1;
+    if (this.down) return Promise.reject(new Error(this.down));
     return Promise.resolve(this.containers.map((c) => ({ ...c })));
   }
 
@@ -81,6 +85,8 @@ class Rig {
   readonly passes: Pass[] = [];
   readonly errors: string[] = [];
   readonly infos: string[] = [];
+  /** The engines each pass that applied nothing waited for. */
+  readonly waits: string[][] = [];
   readonly #stop = new AbortController();
   #applying = false;
   #running: Promise<void> | undefined;
@@ -88,13 +94,19 @@ class Rig {
 
   private constructor(readonly dir: string) {}
 
+  /**
+   * A rig, once its first pass is done (unless `firstPass` is false: the engines may be down);
+   * `engines` come after {@link Rig.engine}.
+   */
   static async start(
     options: Partial<WatchOptions> = {},
     ready: (c: string) => boolean = () => true,
     containers: ContainerInfo[] = [],
+    more: { engines?: FakeEngine[]; down?: string; firstPass?: boolean } = {},
   ): Promise<Rig> {
     const rig = new Rig(await Deno.makeTempDir({ prefix: "lbsync-loop-" }));
     rig.engine.containers = containers;
+    rig.engine.down = more.down;
     const template = `${rig.dir}/list.mustache`;
     await Deno.writeTextFile(
       template,
@@ -111,12 +123,13 @@ class Rig {
           rig.passes.push({ at: rig.clock.now() - rig.#t0, reasons: r.reasons, events: r.events }),
         activity: (state) => rig.#applying = state === "applying",
         error: (m) => rig.errors.push(m),
+        waiting: (engines) => rig.waits.push(engines.map((e) => e.url)),
         info: (m) => rig.infos.push(m),
       },
       undefined,
       {
         clock: rig.clock,
-        engines: [rig.engine],
+        engines: [rig.engine, ...(more.engines ?? [])],
         prober: (_service, server): Promise<ProbeResult> =>
           Promise.resolve({ ready: ready(server.name), reason: "status 503" }),
         watchFiles: () => {},
@@ -125,7 +138,9 @@ class Rig {
     );
     rig.clock.settle = () => rig.settled();
     rig.#running = watcher.run(rig.#stop.signal);
-    await rig.until("the first passes", () => rig.passes.length >= 1 && !rig.#applying);
+    if (more.firstPass === false) {
+      await rig.until("the first listing", () => rig.engine.lists >= 1 && !rig.#applying);
+    } else await rig.until("the first passes", () => rig.passes.length >= 1 && !rig.#applying);
     await rig.settled();
     rig.mark();
     return rig;
@@ -332,5 +347,83 @@ Deno.test("watch loop: after a Swarm service change, re-lists follow while its t
     assert.equal(rig.engine.lists, lists);
   } finally {
     await rig.stop();
+  }
+});
+
+Deno.test("watch loop: an engine down at start means no write until it answers, retried with backoff", async () => {
+  resetContainers();
+  const rig = await Rig.start({}, () => true, [web("a")], {
+    down: "Cannot list containers on unix:///fake/docker.sock: no such socket",
+    firstPass: false,
+  });
+  try {
+    await Deno.writeTextFile(rig.out, "live\n");
+    assert.equal(rig.passes.length, 0, "no pass applied");
+    // t=0: the start pass and the stream's connect each list once, and fail
+    await rig.until("two listings", () => rig.engine.lists === 2);
+    await rig.settled();
+    assert.deepEqual(rig.waits, [["unix:///fake/docker.sock"], ["unix:///fake/docker.sock"]]);
+    assert.match(
+      rig.errors[0],
+      /no such socket \(nothing is applied until it answers; listing again in 500 ms\)/,
+    );
+    assert.match(rig.errors[1], /listing again in 1000 ms\)/, "the backoff doubles");
+    await rig.clock.advance(999);
+    assert.equal(rig.engine.lists, 2, "not yet");
+    await rig.clock.advance(1);
+    await rig.settled();
+    assert.equal(rig.engine.lists, 3);
+    assert.match(rig.errors[2], /listing again in 2000 ms\)/);
+    assert.equal(await Deno.readTextFile(rig.out), "live\n", "the live file stays as it was");
+    rig.engine.down = undefined;
+    await rig.clock.advance(2000);
+    await rig.settled();
+    assert.equal(rig.engine.lists, 4);
+    assert.deepEqual(rig.passes.map((p) => p.reasons), [["list retry"]]);
+    assert.deepEqual((await rig.served()).web, ["a"]);
+    // a later failure keeps the last known containers and applies the rest as before
+    rig.engine.down = "Cannot list containers on unix:///fake/docker.sock: timed out after 10 s";
+    rig.engine.start(web("b"));
+    await rig.clock.advance(500);
+    await rig.settled();
+    assert.match(
+      rig.errors.at(-1)!,
+      /timed out after 10 s \(keeping its last known containers; listing again in 500 ms\)/,
+    );
+    assert.deepEqual((await rig.served()).web, ["a"]);
+  } finally {
+    await rig.stop();
+  }
+});
+
+Deno.test("watch loop: with several engines, one never listed blocks the apply unless allowPartial", async () => {
+  for (const allowPartial of [false, true]) {
+    resetContainers();
+    const other = new FakeEngine("tcp://10.0.0.2:2375");
+    other.down = "Cannot list containers on tcp://10.0.0.2:2375: connection refused";
+    other.containers = [web("b")];
+    const rig = await Rig.start({ allowPartial }, () => true, [web("a")], {
+      engines: [other],
+      firstPass: allowPartial,
+    });
+    try {
+      if (allowPartial) {
+        assert.deepEqual(rig.waits, []);
+        assert.deepEqual((await rig.served()).web, ["a"], "those that answered");
+      } else {
+        await rig.until("both engines' connects", () => other.lists === 2);
+        await rig.settled();
+        assert.ok(rig.waits.length > 0);
+        assert.ok(rig.waits.every((w) => w.join() === "tcp://10.0.0.2:2375"), `${rig.waits}`);
+        assert.equal(await Deno.readTextFile(rig.out).catch(() => "none"), "none");
+      }
+      other.down = undefined;
+      await rig.until("both listings of the other engine", () => other.lists === 2);
+      await rig.clock.advance(1000); // its second failure set the retry to 1000 ms
+      await rig.settled();
+      assert.deepEqual((await rig.served()).web, ["a", "b"]);
+    } finally {
+      await rig.stop();
+    }
   }
 });

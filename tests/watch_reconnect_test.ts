@@ -1,11 +1,13 @@
 /**
  * Watch mode survives its engine: the real dockerd is stopped and started again under a
  * running watch while containers change; afterwards the config matches `docker ps` exactly.
+ * A watch started while dockerd is down applies nothing until it has listed it.
  */
 import assert from "node:assert/strict";
 import { ROOT } from "./support/fixtures.ts";
 import { dockerOk, ENGINE_SOCK, engineArgs, engineMissing, Scenario } from "./support/engine.ts";
 import { run, waitForExit } from "./support/tools.ts";
+import { freePort } from "./support/balancers.ts";
 import { readOr, WatchProcess } from "./support/watch_process.ts";
 
 const ENGINE_DIR = ENGINE_SOCK.slice(0, ENGINE_SOCK.lastIndexOf("/"));
@@ -79,6 +81,72 @@ Deno.test({
         return JSON.stringify(await serversIn(out)) === JSON.stringify(expected);
       }, 30_000);
       assert.deepEqual(await serversIn(out), [s.name("keeps-1"), s.name("new-1")].sort());
+    } finally {
+      if (watch) assert.equal((await watch.stop()).code, 0, watch.log);
+      await run(["bash", `${ROOT}/scripts/engine_start.sh`, ENGINE_DIR]); // whatever happened
+      await s.cleanup();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "engine: a watch started while dockerd is down writes nothing until it is listed",
+  ignore: await engineMissing(),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const s = new Scenario();
+    const L = `d${s.tag}`;
+    const dir = await Deno.makeTempDir({ prefix: "lbsync-down-" });
+    const out = `${dir}/haproxy.cfg`;
+    const live = "# the live config, from before\n";
+    await Deno.writeTextFile(out, live);
+    const port = freePort();
+    let watch: WatchProcess | undefined;
+    try {
+      await s.run("web-1", ["-l", `${L}.service=web`]);
+      await stopDockerd();
+      watch = new WatchProcess([
+        ...engineArgs(L),
+        "-t",
+        "haproxy",
+        "-o",
+        out,
+        "--check-cmd",
+        "haproxy -c -f {}",
+        "--reload-cmd",
+        "true",
+        "--status-listen",
+        `127.0.0.1:${port}`,
+      ]);
+      await watch.untilLog(
+        /Not applying: unix:.* has not been listed yet \(Cannot list containers on unix:.*: (no such socket|connection refused)\); the live config stays as it was/,
+      );
+      const retries = () => watch?.log.match(/listing again in \d+ ms/g)?.length ?? 0;
+      await watch.until("three listing attempts", () => retries() >= 3, 15_000);
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      assert.equal(health.status, 503);
+      assert.match(
+        await health.text(),
+        /^unhealthy: unix:.* has not been listed yet: .*\(nothing applied\)\n$/,
+      );
+      assert.equal(await Deno.readTextFile(out), live, "no write, no reload while dockerd is down");
+
+      const started = await run(["bash", `${ROOT}/scripts/engine_start.sh`, ENGINE_DIR]);
+      assert.equal(started.code, 0, started.stderr);
+      // the container was stopped with dockerd; one started now is what runs
+      await s.run("web-2", ["-l", `${L}.service=web`]);
+      await watch.until(
+        "the running container",
+        async () => JSON.stringify(await serversIn(out)) === JSON.stringify([s.name("web-2")]),
+        30_000,
+      );
+      await watch.until("healthy", async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+        await r.body?.cancel();
+        return r.status === 200;
+      }, 15_000);
     } finally {
       if (watch) assert.equal((await watch.stop()).code, 0, watch.log);
       await run(["bash", `${ROOT}/scripts/engine_start.sh`, ENGINE_DIR]); // whatever happened

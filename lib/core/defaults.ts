@@ -13,6 +13,8 @@ export const DEFAULTS = Object.freeze({
   namePrefix: "lbsync_",
   /** `--listen`: the port http services listen on. */
   listen: 80,
+  /** `--docker-timeout`: the deadline of each Engine API request, headers and body. */
+  dockerTimeoutMs: 10_000,
   /** `--connect-timeout`: how long the balancer tries a server before another. */
   connectTimeoutMs: 2_000,
   /** `--ready-timeout`: how long a new container may take to pass its probe. */

@@ -42,14 +42,20 @@ export class WatchStats implements WatchObserver {
   lastError: { at: string; message: string } | undefined;
   /** What the loop is doing, since when, and how many events wait for the next pass. */
   loop: { state: WatchActivity; since: string; pendingEvents: number } | undefined;
+  /** Each engine's last listing: `ok`, or why it failed; `ever` once one succeeded. */
+  readonly listings = new Map<string, { ok: boolean; ever: boolean; failure?: string }>();
 
-  /** Stats; `now` is the clock of the timestamps. */
-  constructor(readonly now: () => Date = () => new Date()) {}
+  /**
+   * Stats; `now` is the clock of the timestamps. A pass that runs longer than `passBoundMs`
+   * (the sum of the bounds of its steps) makes the watch unhealthy: it is stuck.
+   */
+  constructor(readonly now: () => Date = () => new Date(), readonly passBoundMs = Infinity) {}
 
   /** The engines watched, each connecting until its stream reports. */
   setEngines(urls: string[]): void {
     for (const url of urls) {
       this.engines.set(url, { url, state: "connecting", since: this.#stamp() });
+      this.listings.set(url, { ok: false, ever: false });
     }
   }
 
@@ -124,8 +130,28 @@ export class WatchStats implements WatchObserver {
     this.engines.set(url, { ...known, manager });
   }
 
+  /** An engine's listing succeeded or failed. */
+  listed(url: string, failure?: string): void {
+    const ever = failure === undefined || (this.listings.get(url)?.ever ?? false);
+    this.listings.set(url, { ok: failure === undefined, ever, ...(failure ? { failure } : {}) });
+  }
+
   /** Why the watch is not healthy, or `undefined` when it is. */
   unhealthyReason(): string | undefined {
+    const unlisted = [...this.listings].filter(([, l]) => !l.ever);
+    if (unlisted.length > 0) {
+      return unlisted.map(([url, l]) =>
+        `${url} has not been listed yet${l.failure ? `: ${l.failure}` : ""}`
+      ).join("; ") + " (nothing applied)";
+    }
+    if (this.loop?.state === "applying") {
+      const ms = this.now().getTime() - Date.parse(this.loop.since);
+      if (ms > this.passBoundMs) {
+        return `a pass has run for ${Math.round(ms / 1000)} s, over its bound of ${
+          Math.round(this.passBoundMs / 1000)
+        } s: the loop is stuck`;
+      }
+    }
     const down = [...this.engines.values()].filter((e) => e.state !== "connected");
     if (down.length > 0) {
       return down.map((e) =>
@@ -235,7 +261,7 @@ export class WatchStats implements WatchObserver {
     return {
       healthy: this.unhealthyReason() === undefined,
       reason: this.unhealthyReason(),
-      engines: [...this.engines.values()],
+      engines: [...this.engines.values()].map((e) => ({ ...e, listing: this.listings.get(e.url) })),
       services: result?.model.services ?? [],
       skipped: result?.skipped ?? [],
       warnings: result?.warnings ?? [],

@@ -206,6 +206,7 @@ function sourceOptions(
       env,
     },
     allowPartial: values["allow-partial"],
+    dockerTimeoutMs: duration("--docker-timeout", values["docker-timeout"]),
     swarm: values.swarm || values["swarm-vip"] ? { vip: values["swarm-vip"] } : undefined,
   };
 }

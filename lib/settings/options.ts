@@ -84,7 +84,17 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     type: "boolean",
     section: "Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock)",
     commands: ALL,
-    help: "render from the engines that answered when others fail",
+    help: "render from the engines that answered when others fail (watch: once one answered)",
+  },
+  {
+    name: "docker-timeout",
+    type: "string",
+    value: "DUR",
+    section: "Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock)",
+    commands: ALL,
+    help: `deadline of each Engine API request, headers and body (default ${
+      d(DEFAULTS.dockerTimeoutMs)
+    })`,
   },
   {
     name: "swarm",

@@ -1,6 +1,6 @@
 /**
- * Containers from Docker Engines through `npm:dockerode`, imported on first use so runs
- * that read files never pay for it.
+ * Containers from Docker Engines through lbsync's own Engine API client
+ * (`engine_client.ts`, on Deno's fetch).
  *
  * One discovery pass makes exactly one request per engine, `GET /containers/json?all=1`:
  * the summaries carry names, labels, ports, networks, state and health (in `Status`).
@@ -10,12 +10,13 @@
  * @module
  */
 import { inspectEnv } from "../core/input/compat.ts";
-import type DockerodeType from "npm:dockerode@^4.0.0";
+import { DEFAULTS } from "../core/defaults.ts";
 import { containersFromDockerApi } from "../core/input/docker_json.ts";
 import { containersFromSwarm } from "../core/input/swarm_json.ts";
-import { ConfigError, DockerError, errorMessage, fileErrorReason } from "../core/errors.ts";
+import { ConfigError, DockerError, errorMessage } from "../core/errors.ts";
 import type { ContainerInfo } from "../core/types.ts";
 import type { DockerEndpoint } from "./docker_endpoint.ts";
+import { EngineClient, type EngineLimits, EngineRequestError } from "./engine_client.ts";
 
 /** An engine that did not answer, and why. */
 export interface EngineFailure {
@@ -43,39 +44,28 @@ export interface ListOptions {
 
 const INSPECT_CONCURRENCY = 16;
 
-/** The dockerode client type. */
-export type Dockerode = DockerodeType;
-
-/** One Docker Engine: a dockerode client made on first use. */
+/** One Docker Engine, read through an {@link EngineClient}. */
 export class DockerEngine {
-  #client: Promise<Dockerode> | undefined;
-  #streamClient: Promise<Dockerode> | undefined;
+  /** The Engine API client (connects on the first request). */
+  readonly client: EngineClient;
   /** `--compat nginx-proxy`: the `VIRTUAL_*` variables of each container, by id. */
   readonly #env = new Map<string, Record<string, string> | undefined>();
 
   /**
-   * An engine at `endpoint`; `timeoutMs` bounds each request. With `swarm`, the engine is a
-   * Swarm manager and its services' tasks are listed instead of its containers (`vip`: one
-   * entry per service, its virtual IP). With `inspectEnv` (`--compat nginx-proxy`), each
-   * running container is inspected once for its `VIRTUAL_*` variables, cached by id.
+   * An engine at `endpoint`; `timeoutMs` bounds each request (headers and body). With
+   * `swarm`, the engine is a Swarm manager and its services' tasks are listed instead of its
+   * containers (`vip`: one entry per service, its virtual IP). With `inspectEnv`
+   * (`--compat nginx-proxy`), each running container is inspected once for its `VIRTUAL_*`
+   * variables, cached by id.
    */
   constructor(
     readonly endpoint: DockerEndpoint,
-    readonly timeoutMs = 10_000,
+    readonly timeoutMs: number = DEFAULTS.dockerTimeoutMs,
     readonly swarm: { vip?: boolean } | undefined = undefined,
     readonly inspectEnv = false,
-  ) {}
-
-  /** The dockerode client (dockerode is imported on the first call). */
-  client(): Promise<Dockerode> {
-    this.#client ??= createClient(this.endpoint, this.timeoutMs);
-    return this.#client;
-  }
-
-  /** A client without a request timeout, for the long-lived event stream. */
-  streamClient(): Promise<Dockerode> {
-    this.#streamClient ??= createClient(this.endpoint, 0);
-    return this.#streamClient;
+    limits: Partial<Omit<EngineLimits, "timeoutMs">> = {},
+  ) {
+    this.client = new EngineClient(endpoint, { ...limits, timeoutMs });
   }
 
   /**
@@ -88,8 +78,7 @@ export class DockerEngine {
     if (this.swarm) return await this.#listSwarm(engineName);
     let json: unknown;
     try {
-      const client = await this.client();
-      json = await client.listContainers({ all: true });
+      json = await this.client.getJson("/containers/json", { all: true });
     } catch (error) {
       throw this.#failure("list containers", error);
     }
@@ -113,14 +102,13 @@ export class DockerEngine {
     const listed = new Set(containers.map((c) => c.id));
     for (const id of this.#env.keys()) if (!listed.has(id)) this.#env.delete(id);
     const unknown = containers.filter((c) => c.state === "running" && !this.#env.has(c.id));
-    const client = unknown.length > 0 ? await this.client() : undefined;
     for (let i = 0; i < unknown.length; i += INSPECT_CONCURRENCY) {
       await Promise.all(
         unknown.slice(i, i + INSPECT_CONCURRENCY).map(async (c) => {
           try {
-            this.#env.set(c.id, inspectEnv(await client!.getContainer(c.id).inspect()));
+            this.#env.set(c.id, inspectEnv(await this.client.getJson(`/containers/${c.id}/json`)));
           } catch (error) {
-            if ((error as { statusCode?: number }).statusCode === 404) return; // gone meanwhile
+            if (statusOf(error) === 404) return; // gone meanwhile
             throw this.#failure(`inspect container ${c.id.slice(0, 12)}`, error);
           }
         }),
@@ -135,11 +123,10 @@ export class DockerEngine {
   /** Services, running tasks and nodes of a Swarm manager: three requests. */
   async #listSwarm(engineName: string): Promise<ContainerInfo[]> {
     try {
-      const client = await this.client();
       const [services, tasks, nodes] = await Promise.all([
-        client.listServices(),
-        client.listTasks({ filters: { "desired-state": ["running"] } }),
-        client.listNodes(),
+        this.client.getJson("/services"),
+        this.client.getJson("/tasks", { filters: { "desired-state": ["running"] } }),
+        this.client.getJson("/nodes"),
       ]);
       return containersFromSwarm(
         { services, tasks, nodes } as { services: unknown[]; tasks: unknown[]; nodes: unknown[] },
@@ -168,10 +155,9 @@ export class DockerEngine {
    */
   async stop(id: string): Promise<void> {
     try {
-      await (await this.client()).getContainer(id).stop();
+      // the engine answers 304 when it is already stopped
+      await this.client.request("POST", `/containers/${encodeURIComponent(id)}/stop`);
     } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
-      if (status === 304) return; // already stopped
       throw new DockerError(
         `Cannot stop container ${id.slice(0, 12)} on ${this.endpoint.url}: ${
           describeDockerError(error)
@@ -188,9 +174,9 @@ export class DockerEngine {
    */
   async signal(name: string, signal: string): Promise<void> {
     try {
-      await (await this.client()).getContainer(name).kill({ signal });
+      await this.client.request("POST", `/containers/${encodeURIComponent(name)}/kill`, { signal });
     } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
+      const status = statusOf(error);
       const why = status === 404
         ? "no such container"
         : status === 409
@@ -233,87 +219,11 @@ export async function listEngines(
   return { containers, failures };
 }
 
-async function createClient(endpoint: DockerEndpoint, timeout: number): Promise<Dockerode> {
-  const { default: Docker } = await import("npm:dockerode@^4.0.0");
-  const version = endpoint.apiVersion ? { version: `v${endpoint.apiVersion}` } : {};
-  const bounded = timeout > 0 ? { timeout } : {};
-  if (endpoint.socketPath) {
-    return new Docker({ socketPath: endpoint.socketPath, ...bounded, ...version });
-  }
-  const tls = endpoint.protocol === "https" ? await readTls(endpoint) : {};
-  return new Docker({
-    host: endpoint.host,
-    port: endpoint.port,
-    protocol: endpoint.protocol,
-    ...bounded,
-    ...version,
-    ...tls,
-  });
-}
-
-async function readTls(
-  endpoint: DockerEndpoint,
-): Promise<{ ca?: string; cert?: string; key?: string }> {
-  const out: { ca?: string; cert?: string; key?: string } = {};
-  for (const kind of ["ca", "cert", "key"] as const) {
-    const path = endpoint.tls?.[kind];
-    if (!path) continue;
-    try {
-      out[kind] = await Deno.readTextFile(path);
-    } catch (error) {
-      const why = fileErrorReason(error);
-      throw new ConfigError(`Cannot read TLS ${kind} ${path} for ${endpoint.url}: ${why}`, {
-        cause: error,
-      });
-    }
-  }
-  return out;
+function statusOf(error: unknown): number | undefined {
+  return error instanceof EngineRequestError ? error.status : undefined;
 }
 
 /** A short, human cause for a failed Docker request. */
 export function describeDockerError(error: unknown): string {
-  const e = error as {
-    code?: string;
-    statusCode?: number;
-    json?: { message?: string };
-    message?: string;
-  };
-  switch (e.code) {
-    case "ENOENT":
-      return "no such socket";
-    case "EACCES":
-    case "EPERM":
-      return "permission denied (is the user in the docker group?)";
-    case "ECONNREFUSED":
-      return "connection refused";
-    case "ECONNRESET":
-      return "connection reset";
-    case "ETIMEDOUT":
-    case "ESOCKETTIMEDOUT":
-      return "timed out";
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return "host not found";
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-      return "host unreachable";
-  }
-  const message = errorMessage(error);
-  if (/certificate|self[- ]signed|tls|ssl|EPROTO|handshake/i.test(`${e.code ?? ""} ${message}`)) {
-    return `TLS failure: ${message}`;
-  }
-  if (e.statusCode !== undefined) {
-    const raw = typeof e.json === "string" ? e.json : e.json?.message ?? message;
-    // dockerode prefixes "(HTTP code 400) bad parameter - " when the body has no message
-    const detail = raw.replace(/^\(HTTP code \d+\) [^-]*- /, "").trim();
-    if (/HTTP request to an HTTPS server/i.test(detail)) {
-      return "the engine requires TLS: give the endpoint a CA, client certificate and key (DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH)";
-    }
-    if (/client version .* is too (new|old)|API version/i.test(detail)) {
-      return `API version not supported: ${detail}`;
-    }
-    return `engine answered ${e.statusCode}: ${detail}`;
-  }
-  if (/timeout/i.test(message)) return "timed out";
-  return message;
+  return error instanceof EngineRequestError ? error.reason : errorMessage(error);
 }

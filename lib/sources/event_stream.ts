@@ -50,30 +50,22 @@ export async function followEvents(
     let reason: string;
     const engine = typeof source === "function" ? source() : source;
     try {
-      const client = await engine.streamClient();
-      const stream = await client.getEvents({
+      const query = {
         ...(since ? { since } : {}),
         filters: {
           type: engine.swarm
             ? ["container", "network", "service", "node"]
             : ["container", "network"],
         },
-      }) as unknown as NodeStream;
-      const stop = () => stream.destroy();
-      options.signal.addEventListener("abort", stop, { once: true });
-      handlers.onConnected(engine.endpoint.url);
-      backoff = initial;
-      try {
-        for await (const event of jsonLines(stream)) {
-          const time = event.time;
-          if (typeof time === "number") since = String(time);
-          handlers.onEvent(event);
-        }
-        reason = "event stream ended";
-      } finally {
-        options.signal.removeEventListener("abort", stop);
-        stream.destroy();
+      };
+      const opened = () => handlers.onConnected(engine.endpoint.url);
+      for await (const event of engine.client.events(query, options.signal, opened)) {
+        backoff = initial; // the stream works: a later break retries promptly
+        const time = (event as DockerEvent).time;
+        if (typeof time === "number") since = String(time);
+        handlers.onEvent(event as DockerEvent);
       }
+      reason = "event stream ended";
     } catch (error) {
       reason = describeDockerError(error);
     }
@@ -81,30 +73,6 @@ export async function followEvents(
     handlers.onDisconnected(reason, backoff);
     await sleep(backoff, options.signal);
     backoff = Math.min(backoff * 2, max);
-  }
-}
-
-interface NodeStream extends AsyncIterable<Uint8Array | string> {
-  destroy(): void;
-}
-
-/** Parses newline-delimited JSON from a byte stream; skips lines that are not JSON. */
-async function* jsonLines(stream: AsyncIterable<Uint8Array | string>): AsyncGenerator<DockerEvent> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of stream) {
-    buffer += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
-    let newline;
-    while ((newline = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, newline).trim();
-      buffer = buffer.slice(newline + 1);
-      if (!line) continue;
-      try {
-        yield JSON.parse(line) as DockerEvent;
-      } catch {
-        // a malformed line: the next resync catches whatever it meant
-      }
-    }
   }
 }
 

@@ -37,6 +37,7 @@ import {
   renderTargets,
 } from "../apply/targets.ts";
 import type { ContainerInfo, ModelResult } from "../core/types.ts";
+import { DEFAULTS } from "../core/defaults.ts";
 
 export type { WatchActivity };
 
@@ -100,6 +101,13 @@ export interface WatchObserver {
   event?(effect: EventEffect, engine: string): void;
   /** An engine's event stream connected or broke. */
   engine?(url: string, state: "connected" | "disconnected", detail?: string): void;
+  /** Listing an engine succeeded (`failure` undefined) or failed. */
+  listed?(url: string, failure?: string): void;
+  /**
+   * A pass applied nothing: `engines` were never listed, so the model would lack their
+   * containers (never less than is known). The live config stays as it was.
+   */
+  waiting?(engines: { url: string; failure?: string }[]): void;
   /** A Swarm read through its managers (`url`) is now read through `manager`. */
   manager?(url: string, manager: string): void;
   /** An apply failed (check, write or reload); the live config stays. */
@@ -133,6 +141,8 @@ export function fanOut(...observers: WatchObserver[]): WatchObserver {
     event: (e, engine) => observers.forEach((o) => o.event?.(e, engine)),
     engine: (url, state, detail) => observers.forEach((o) => o.engine?.(url, state, detail)),
     manager: (url, manager) => observers.forEach((o) => o.manager?.(url, manager)),
+    listed: (url, failure) => observers.forEach((o) => o.listed?.(url, failure)),
+    waiting: (engines) => observers.forEach((o) => o.waiting?.(engines)),
     applyFailed: (m, step) => observers.forEach((o) => o.applyFailed?.(m, step)),
     activity: (state, n) => observers.forEach((o) => o.activity?.(state, n)),
   };
@@ -158,6 +168,9 @@ export interface WatchDeps {
 /** Re-probe containers that are not ready yet this often, for `readyTimeoutMs`. */
 const READINESS_RETRY_MS = 500;
 
+/** Re-list an engine whose listing failed after this long, doubled up to the maximum. */
+export const LIST_RETRY_MS = Object.freeze({ first: 500, max: 10_000 });
+
 /**
  * The watch loop in three parts: the engines and files (sources) tell what changed; a
  * {@link Scheduler} batches it by the heartbeat; each pass (this class) re-lists, builds,
@@ -173,7 +186,10 @@ export class Watcher {
   /** The manager in use of each Swarm read through several managers. */
   readonly #managers = new Map<string, string>();
   readonly #scheduler: Scheduler;
+  /** The last listing of each engine that answered at least once. */
   readonly #containers = new Map<string, ContainerInfo[]>();
+  /** Why each engine's last listing failed, and when it is re-listed. */
+  readonly #listFailures = new Map<string, { message: string; retryMs: number; timer: TimerId }>();
   readonly #stopping = new Set<string>();
   /** Creation times from `create` events, in ms: summaries only give whole seconds. */
   readonly #createdAt = new Map<string, number>();
@@ -256,6 +272,7 @@ export class Watcher {
       timers.forEach((t) => this.#clock.clearTimeout(t));
     }
     this.#clock.clearTimeout(this.#readinessTimer);
+    for (const f of this.#listFailures.values()) this.#clock.clearTimeout(f.timer);
     this.#retirements.cancelAll();
     await Promise.allSettled(followers);
     await this.#scheduler.stop();
@@ -391,6 +408,11 @@ export class Watcher {
     await this.#rereadTemplates(work);
     await this.#relist(work);
     await this.#rereadFiles(work);
+    const unlisted = this.#unlisted();
+    if (unlisted.length > 0) {
+      this.#observer.waiting?.(unlisted);
+      return `Not applying: ${describeUnlisted(unlisted)}`;
+    }
     const { result, containers } = await this.#build();
     this.#followReadiness(result);
     this.#scheduleRetirements(result, containers);
@@ -432,19 +454,54 @@ export class Watcher {
     }
   }
 
-  /** Re-lists the engines `work` names; one that fails keeps its last known containers. */
+  /**
+   * Re-lists the engines `work` names. One that fails keeps its last known containers and is
+   * re-listed after a backoff ({@link LIST_RETRY_MS}).
+   */
   async #relist(work: Work): Promise<void> {
     await Promise.all(
       this.#engines.filter((e) => work.engines.has(e.url)).map(async (engine) => {
         try {
           const name = this.#engines.length > 1 ? engine.url : "";
           this.#containers.set(engine.url, await engine.list(name));
+          this.#clock.clearTimeout(this.#listFailures.get(engine.url)?.timer);
+          this.#listFailures.delete(engine.url);
+          this.#observer.listed?.(engine.url);
           this.#noteManager(engine);
         } catch (error) {
-          this.#observer.error?.(`${errorMessage(error)} (keeping its last known containers)`);
+          this.#listFailed(engine.url, errorMessage(error));
         }
       }),
     );
+  }
+
+  #listFailed(url: string, message: string): void {
+    const previous = this.#listFailures.get(url);
+    this.#clock.clearTimeout(previous?.timer);
+    const retryMs = previous
+      ? Math.min(previous.retryMs * 2, LIST_RETRY_MS.max)
+      : LIST_RETRY_MS.first;
+    const timer = this.#stopped ? undefined : this.#clock.setTimeout(
+      () => this.#scheduler.now({ engines: [url], reason: "list retry" }),
+      retryMs,
+    );
+    this.#listFailures.set(url, { message, retryMs, timer });
+    this.#observer.listed?.(url, message);
+    const keeping = this.#containers.has(url)
+      ? "keeping its last known containers"
+      : "nothing is applied until it answers";
+    this.#observer.error?.(`${message} (${keeping}; listing again in ${retryMs} ms)`);
+  }
+
+  /**
+   * Engines never listed whose absence would make the model less than is known: all of them,
+   * or with `allowPartial`, all of them only when none was listed.
+   */
+  #unlisted(): { url: string; failure?: string }[] {
+    const missing = this.#engines.filter((e) => !this.#containers.has(e.url));
+    const partialOk = this.#options.allowPartial && missing.length < this.#engines.length;
+    if (missing.length === 0 || partialOk) return [];
+    return missing.map((e) => ({ url: e.url, failure: this.#listFailures.get(e.url)?.message }));
   }
 
   async #rereadFiles(work: Work): Promise<void> {
@@ -556,6 +613,29 @@ export class Watcher {
       return renderTargets(this.#goodTargets, result.model);
     }
   }
+}
+
+/**
+ * The longest a pass can take when every step keeps its bound: the engine requests, the
+ * readiness probes, the output locks, and per target a check and a reload, then the reload's
+ * confirmation. A pass that runs longer is stuck.
+ */
+export function passBoundMs(options: WatchOptions): number {
+  const apply = options.apply ?? {};
+  const targets = Math.max(1, options.targets?.length ?? 0);
+  return (options.dockerTimeoutMs ?? DEFAULTS.dockerTimeoutMs) +
+    DEFAULTS.probeTimeoutMs +
+    (apply.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs) +
+    targets * 2 * (apply.commandTimeoutMs ?? DEFAULTS.commandTimeoutMs) +
+    (apply.confirmTimeoutMs ?? DEFAULTS.confirmTimeoutMs);
+}
+
+/** `unix:///x.sock was never listed (why)`, for each engine. */
+export function describeUnlisted(engines: { url: string; failure?: string }[]): string {
+  const each = engines.map((e) =>
+    `${e.url} has not been listed yet${e.failure ? ` (${e.failure})` : ""}`
+  );
+  return `${each.join("; ")}; the live config stays as it was`;
 }
 
 function absolute(path: string | undefined): string | undefined {

@@ -28,7 +28,8 @@ export function countingProxy(dir: string, target: string): CountingProxy {
         const counted = new TransformStream<Uint8Array, Uint8Array>({
           transform(chunk, controller) {
             for (const m of decoder.decode(chunk, { stream: true }).matchAll(REQUEST_LINE)) {
-              requests.push(m[1]);
+              // Deno's fetch over a unix socket sends the absolute form: record the path
+              requests.push(m[1].replace(/ https?:\/\/[^/]+/, " "));
             }
             controller.enqueue(chunk);
           },

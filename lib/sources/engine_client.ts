@@ -1,0 +1,443 @@
+/**
+ * A small Docker Engine API client on Deno's own `fetch`: unix sockets, plain TCP and TLS
+ * with client certificates (`Deno.createHttpClient`). Every exchange is bounded: the answer's
+ * headers and body share one deadline, a body has a size limit, and the event stream's lines
+ * have a length limit; a caller's signal aborts any of them at once.
+ *
+ * API versions: a request goes to the path the engine serves by default (its own version)
+ * until the first answer's `Api-Version` header names it; later requests pin the lower of
+ * that and {@link NEWEST_KNOWN_API} (`DOCKER_API_VERSION` pins from the start).
+ *
+ * @module
+ */
+import { ConfigError, errorMessage, fileErrorReason } from "../core/errors.ts";
+import type { DockerEndpoint } from "./docker_endpoint.ts";
+import { DEFAULTS } from "../core/defaults.ts";
+
+/** The newest Engine API version whose answers lbsync knows. */
+export const NEWEST_KNOWN_API = "1.47";
+
+/** Limits of every exchange with an engine. */
+export interface EngineLimits {
+  /** Deadline of one request, headers and body together, in ms (default 10 s). */
+  timeoutMs: number;
+  /** Largest body read, in bytes (default 128 MiB). */
+  maxBodyBytes: number;
+  /** Longest line of the event stream, in bytes (default 1 MiB). */
+  maxEventLineBytes: number;
+}
+
+/** The limits used where none are given. */
+export const DEFAULT_ENGINE_LIMITS: EngineLimits = {
+  timeoutMs: DEFAULTS.dockerTimeoutMs,
+  maxBodyBytes: 128 * 1024 * 1024,
+  maxEventLineBytes: 1024 * 1024,
+};
+
+/**
+ * A request that failed: `status` when the engine answered with an error, and `reason`, a
+ * few words for people (`no such socket`, `timed out after 10 s`, `engine answered 404: ...`).
+ */
+export class EngineRequestError extends Error {
+  /** Creates the error; the message is `reason`. */
+  constructor(
+    /** The cause in a few words. */
+    readonly reason: string,
+    /** The engine's HTTP status, when it answered with an error. */
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(reason, options);
+    this.name = "EngineRequestError";
+  }
+}
+
+/** EngineQuery parameters; objects are sent as JSON (Docker's `filters`). */
+export type EngineQuery = Record<
+  string,
+  string | number | boolean | Record<string, unknown> | undefined
+>;
+
+/** One Engine API endpoint, with the HTTP client made on first use. */
+export class EngineClient {
+  #http: Promise<Deno.HttpClient> | undefined;
+  #version: string | undefined;
+  /** The bounds of every exchange, defaults filled in. */
+  readonly limits: EngineLimits;
+
+  /** A client of `endpoint`; nothing connects until the first request. */
+  constructor(
+    /** The engine. */
+    readonly endpoint: DockerEndpoint,
+    limits: Partial<EngineLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_ENGINE_LIMITS, ...limits };
+    this.#version = endpoint.apiVersion;
+  }
+
+  /**
+   * `GET path` and its JSON answer.
+   *
+   * @throws {EngineRequestError} for a failed exchange or an error answer
+   */
+  async getJson(path: string, query: EngineQuery = {}, signal?: AbortSignal): Promise<unknown> {
+    const body = await this.request("GET", path, query, signal);
+    try {
+      return JSON.parse(body);
+    } catch (error) {
+      throw new EngineRequestError(
+        `the answer to ${path} is not JSON (${body.length} bytes)`,
+        undefined,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * One request; resolves with the body of a 2xx or 304 answer.
+   *
+   * @throws {EngineRequestError} for a failed exchange or an error answer
+   */
+  async request(
+    method: "GET" | "POST",
+    path: string,
+    query: EngineQuery = {},
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const deadline = this.#deadline(signal);
+    try {
+      const response = await this.#fetch(method, path, query, deadline.signal);
+      const body = await readBody(response, this.limits.maxBodyBytes, deadline.signal);
+      if (response.ok || response.status === 304) return body;
+      throw new EngineRequestError(
+        describeStatus(response.status, body),
+        response.status,
+      );
+    } catch (error) {
+      throw this.#failure(error, deadline.signal);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  /**
+   * Follows `GET /events` until the stream ends, `signal` aborts, or a line breaks a limit;
+   * yields each event object (lines that are not JSON objects are skipped). The deadline
+   * covers the answer's headers only: a quiet stream is not a broken one. `opened` is called
+   * once the engine accepted the stream.
+   *
+   * @throws {EngineRequestError} when the stream cannot start, breaks, or has a line over
+   *   `maxEventLineBytes`
+   */
+  async *events(
+    query: EngineQuery,
+    signal: AbortSignal,
+    opened: () => void = () => {},
+  ): AsyncGenerator<Record<string, unknown>> {
+    const headers = this.#deadline(signal);
+    let response: Response;
+    try {
+      response = await this.#fetch("GET", "/events", query, headers.signal);
+      if (!response.ok) {
+        const body = await readBody(response, this.limits.maxBodyBytes, headers.signal);
+        throw new EngineRequestError(describeStatus(response.status, body), response.status);
+      }
+    } catch (error) {
+      throw this.#failure(error, headers.signal);
+    } finally {
+      headers.clear();
+    }
+    opened();
+    const reader = response.body!.getReader();
+    const lines = new LineSplitter(this.limits.maxEventLineBytes);
+    const stop = () => reader.cancel().catch(() => {});
+    signal.addEventListener("abort", stop, { once: true });
+    try {
+      while (true) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          if (signal.aborted) return;
+          throw this.#failure(error, signal);
+        }
+        if (chunk.done) return;
+        for (const line of lines.push(chunk.value)) {
+          const event = parseEventLine(line);
+          if (event) yield event;
+        }
+      }
+    } finally {
+      signal.removeEventListener("abort", stop);
+      await reader.cancel().catch(() => {});
+    }
+  }
+
+  /** Closes the HTTP client's pooled connections. */
+  async close(): Promise<void> {
+    const http = this.#http;
+    this.#http = undefined;
+    if (http) (await http.catch(() => undefined))?.close();
+  }
+
+  async #fetch(
+    method: string,
+    path: string,
+    query: EngineQuery,
+    signal: AbortSignal,
+  ): Promise<Response> {
+    this.#http ??= createHttpClient(this.endpoint);
+    const client = await this.#http;
+    const response = await fetch(this.#url(path, query), { method, client, signal });
+    const version = response.headers.get("api-version");
+    if (this.#version === undefined && version && /^\d+\.\d+$/.test(version)) {
+      this.#version = olderVersion(version, NEWEST_KNOWN_API);
+    }
+    return response;
+  }
+
+  #url(path: string, query: EngineQuery): string {
+    const e = this.endpoint;
+    const base = e.socketPath
+      ? "http://docker"
+      : `${e.protocol}://${e.host!.includes(":") ? `[${e.host}]` : e.host}:${e.port}`;
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value === undefined) continue;
+      params.set(key, typeof value === "object" ? JSON.stringify(value) : String(value));
+    }
+    const search = params.size > 0 ? `?${params}` : "";
+    return `${base}${this.#version ? `/v${this.#version}` : ""}${path}${search}`;
+  }
+
+  /** A signal that aborts at the deadline or with `outer`; `clear()` stops the timer. */
+  #deadline(outer?: AbortSignal): { signal: AbortSignal; clear(): void } {
+    const timeout = new AbortController();
+    const ms = this.limits.timeoutMs;
+    const timer = setTimeout(
+      () => timeout.abort(new EngineRequestError(`timed out after ${formatMs(ms)}`)),
+      ms,
+    );
+    const signal = outer ? AbortSignal.any([outer, timeout.signal]) : timeout.signal;
+    return { signal, clear: () => clearTimeout(timer) };
+  }
+
+  #failure(error: unknown, signal: AbortSignal): Error {
+    if (error instanceof EngineRequestError || error instanceof ConfigError) return error;
+    if (signal.aborted) {
+      const reason = signal.reason;
+      return reason instanceof EngineRequestError
+        ? reason
+        : new EngineRequestError("stopped", undefined, { cause: error });
+    }
+    return new EngineRequestError(describeTransportError(error), undefined, { cause: error });
+  }
+}
+
+/** Reads a body of at most `limit` bytes as text. */
+async function readBody(response: Response, limit: number, signal: AbortSignal): Promise<string> {
+  if (!response.body) return "";
+  const declared = Number(response.headers.get("content-length") ?? NaN);
+  if (declared > limit) {
+    await response.body.cancel().catch(() => {});
+    throw new EngineRequestError(`the answer is over ${formatBytes(limit)} (${declared} bytes)`);
+  }
+  const reader = response.body.getReader();
+  const stop = () => reader.cancel().catch(() => {});
+  signal.addEventListener("abort", stop, { once: true });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (signal.aborted) throw signal.reason;
+      if (done) break;
+      size += value.length;
+      if (size > limit) throw new EngineRequestError(`the answer is over ${formatBytes(limit)}`);
+      chunks.push(value);
+    }
+  } finally {
+    signal.removeEventListener("abort", stop);
+    await reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * Splits a byte stream into lines without holding more than `limit` bytes of one line:
+ * chunks are kept as they came and joined once per line.
+ */
+export class LineSplitter {
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+
+  /** A splitter whose lines may be at most `limit` bytes. */
+  constructor(readonly limit: number) {}
+
+  /**
+   * The complete lines that `chunk` ends, without their newline.
+   *
+   * @throws {EngineRequestError} when a line grows over the limit
+   */
+  push(chunk: Uint8Array): Uint8Array[] {
+    const lines: Uint8Array[] = [];
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+      this.#take(chunk.subarray(start, nl));
+      lines.push(this.#join());
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.#take(chunk.subarray(start));
+    return lines;
+  }
+
+  #take(part: Uint8Array): void {
+    this.#pendingBytes += part.length;
+    if (this.#pendingBytes > this.limit) {
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      throw new EngineRequestError(`an event line is over ${formatBytes(this.limit)}`);
+    }
+    if (part.length > 0) this.#pending.push(part.slice());
+  }
+
+  #join(): Uint8Array {
+    const line = this.#pending.length === 1 ? this.#pending[0] : new Uint8Array(this.#pendingBytes);
+    if (this.#pending.length !== 1) {
+      let at = 0;
+      for (const p of this.#pending) {
+        line.set(p, at);
+        at += p.length;
+      }
+    }
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    return line;
+  }
+}
+
+const decoder = new TextDecoder();
+
+function parseEventLine(line: Uint8Array): Record<string, unknown> | undefined {
+  const text = decoder.decode(line).trim();
+  if (!text) return undefined;
+  try {
+    const value = JSON.parse(text);
+    return value && typeof value === "object" && !Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined; // a malformed line: the next resync catches whatever it meant
+  }
+}
+
+async function createHttpClient(endpoint: DockerEndpoint): Promise<Deno.HttpClient> {
+  if (endpoint.socketPath) {
+    return Deno.createHttpClient({ proxy: { transport: "unix", path: endpoint.socketPath } });
+  }
+  if (endpoint.protocol !== "https") return Deno.createHttpClient({});
+  const tls = await readTls(endpoint);
+  return Deno.createHttpClient({
+    ...(tls.ca ? { caCerts: [tls.ca] } : {}),
+    ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
+  });
+}
+
+async function readTls(
+  endpoint: DockerEndpoint,
+): Promise<{ ca?: string; cert?: string; key?: string }> {
+  const out: { ca?: string; cert?: string; key?: string } = {};
+  for (const kind of ["ca", "cert", "key"] as const) {
+    const path = endpoint.tls?.[kind];
+    if (!path) continue;
+    try {
+      out[kind] = await Deno.readTextFile(path);
+    } catch (error) {
+      const why = fileErrorReason(error);
+      throw new ConfigError(`Cannot read TLS ${kind} ${path} for ${endpoint.url}: ${why}`, {
+        cause: error,
+      });
+    }
+  }
+  return out;
+}
+
+/** The engine's error answer in a few words. */
+function describeStatus(status: number, body: string): string {
+  let detail = body.trim();
+  try {
+    const message = JSON.parse(body)?.message;
+    if (typeof message === "string") detail = message;
+  } catch {
+    // a plain-text answer
+  }
+  detail = detail.replace(/\s*\n\s*/g, " ").slice(0, 300);
+  if (/HTTP request to an HTTPS server/i.test(detail)) {
+    return "the engine requires TLS: give the endpoint a CA, client certificate and key (DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH)";
+  }
+  if (/client version .* is too (new|old)|API version/i.test(detail)) {
+    return `API version not supported: ${detail}`;
+  }
+  return `engine answered ${status}: ${detail || "(no message)"}`;
+}
+
+/** Why a connection or an exchange failed, from Deno's fetch error and its cause. */
+function describeTransportError(error: unknown): string {
+  const cause = (error as { cause?: unknown })?.cause;
+  const text = `${errorMessage(error)} ${cause ? errorMessage(cause) : ""}`;
+  const os = /os error (\d+)/.exec(text)?.[1];
+  switch (os) {
+    case "2":
+      return "no such socket";
+    case "13":
+    case "1":
+      return "permission denied (is the user in the docker group?)";
+    case "111":
+      return "connection refused";
+    case "104":
+      return "connection reset";
+    case "110":
+      return "timed out";
+    case "113":
+    case "101":
+      return "host unreachable";
+  }
+  if (/dns error|failed to lookup|name or service not known/i.test(text)) return "host not found";
+  if (/certificate|tls|ssl|handshake|UnknownIssuer/i.test(text)) {
+    return `TLS failure: ${innermost(cause ?? error).slice(0, 300)}`;
+  }
+  if (/error reading a body|connection closed|unexpected end|incomplete/i.test(text)) {
+    return "the connection closed mid-answer";
+  }
+  return innermost(cause ?? error).slice(0, 300);
+}
+
+/**
+ * The last part of a hyper-style message: `error sending request for url (...): client error
+ * (Connect): invalid peer certificate: UnknownIssuer` -> `invalid peer certificate: ...`.
+ */
+function innermost(error: unknown): string {
+  return errorMessage(error).replace(/^.*\(Connect\): /, "").replace(
+    /^error sending request for url \([^)]*\): /,
+    "",
+  );
+}
+
+/** The lower of two `MAJOR.MINOR` versions. */
+function olderVersion(a: string, b: string): string {
+  const [am, an] = a.split(".").map(Number);
+  const [bm, bn] = b.split(".").map(Number);
+  return am < bm || (am === bm && an <= bn) ? a : b;
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+function formatBytes(n: number): string {
+  return n % (1024 * 1024) === 0 ? `${n / 1024 / 1024} MiB` : `${n} bytes`;
+}
