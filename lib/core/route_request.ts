@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { compileHostRegex, type HostRegex, matchHostRegex } from "./util/host_regex.ts";
 import type { BasicAuth, Model, Server, Service } from "./types.ts";
 
 /** A request to route: the listening port, the `Host` header (absent: none), the raw path. */
@@ -80,7 +81,7 @@ export function routeRequest(model: Model, query: RouteQuery): RouteAnswer {
     ? undefined
     : listener.virtualHosts.find((v) =>
       v.regex
-        ? hostRegex(v.matchValue).test(host)
+        ? matchHostRegex(hostRegex(v.matchValue), host)
         : v.wildcard
         ? host.endsWith(v.matchValue)
         : host === v.host
@@ -100,13 +101,13 @@ export function routeRequest(model: Model, query: RouteQuery): RouteAnswer {
   return routed(service, vhost?.host ?? "", route.path, route.auth);
 }
 
-const regexes = new Map<string, RegExp>();
+const regexes = new Map<string, HostRegex>();
 
-/** A host regex, compiled once (the grammar let only safe, compiling ones through). */
-function hostRegex(source: string): RegExp {
+/** A host regex, compiled once (the grammar let only ones of the dialect through). */
+function hostRegex(source: string): HostRegex {
   let re = regexes.get(source);
   if (!re) {
-    re = new RegExp(source);
+    re = compileHostRegex(source);
     if (regexes.size >= 256) regexes.clear();
     regexes.set(source, re);
   }
