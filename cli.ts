@@ -392,6 +392,10 @@ function watchLogger(log: Logger): WatchObserver {
     },
     manager: (url, manager) => log.info(`Swarm manager in use: ${manager}`, { swarm: url }),
     waiting: (engines) => once(`Not applying: ${describeUnlisted(engines)}`),
+    quarantined: (q) =>
+      log.warn(
+        `service ${q.service} quarantined: the balancer refused it (${q.reason}); the rest applied, and it is tried again when it changes`,
+      ),
   };
 }
 

@@ -54,6 +54,7 @@ export {
   listEngines,
   type ListOptions,
 } from "./lib/sources/docker.ts";
+export { type Quarantined } from "./lib/watch/quarantine.ts";
 export {
   EngineClient,
   type EngineLimits,

@@ -70,16 +70,17 @@ Deno.test({
       assert.equal((await get(port, "/resync", "POST")).status, 202);
       await watch.untilLog(/why="POST \/resync"/, 5000, mark);
 
-      // a change the check refuses: unhealthy with the reason, then healthy again
+      // a change the check refuses: that service is quarantined, unhealthy with the reason,
+      // then healthy again
       const json = JSON.parse(await Deno.readTextFile(source));
       json[0].Config.Labels["lbsync.service"] = "broken-service";
       await writeByRename(source, JSON.stringify(json));
       await watch.until("unhealthy", async () => (await get(port, "/healthz")).status === 503);
       assert.match(
         (await get(port, "/healthz")).text,
-        /^unhealthy: last apply failed: Check failed for /,
+        /^unhealthy: service broken-service quarantined: Check failed for /,
       );
-      assert.match((await get(port, "/metrics")).text, /^lbsync_check_failures_total 1$/m);
+      assert.match((await get(port, "/metrics")).text, /^lbsync_quarantined_services 1$/m);
       await Deno.copyFile(`${ROOT}/examples/containers.json`, source);
       await watch.until("healthy again", async () => (await get(port, "/healthz")).status === 200);
       assert.equal((await get(port, "/nope")).status, 404);
@@ -108,7 +109,10 @@ Deno.test({
       `127.0.0.1:${port}`,
     ]);
     try {
-      await watch.until("503", async () => (await get(port, "/healthz")).status === 503);
+      await watch.until(
+        "503, naming the cause",
+        async () => /no such socket/.test((await get(port, "/healthz")).text),
+      );
       assert.match(
         (await get(port, "/healthz")).text,
         /^unhealthy: unix:\/\/\/tmp\/lbsync-no-such-engine\.sock has not been listed yet: Cannot list containers on unix:\/\/\/tmp\/lbsync-no-such-engine\.sock: no such socket \(nothing applied\)\n$/,

@@ -85,6 +85,11 @@ class Rig {
   readonly passes: Pass[] = [];
   readonly errors: string[] = [];
   readonly infos: string[] = [];
+  /** The services held out after the last pass, and the refusals that put them there. */
+  quarantined: string[] = [];
+  readonly refusals: string[] = [];
+  /** Check commands run by passes that applied. */
+  checks = 0;
   /** The engines each pass that applied nothing waited for. */
   readonly waits: string[][] = [];
   readonly #stop = new AbortController();
@@ -108,19 +113,29 @@ class Rig {
     rig.engine.containers = containers;
     rig.engine.down = more.down;
     const template = `${rig.dir}/list.mustache`;
+    if (options.targets) {
+      options = {
+        ...options,
+        targets: options.targets.map((t) => ({ ...t, template, output: rig.out })),
+      };
+    }
     await Deno.writeTextFile(
       template,
       "{{#services}}{{name}}:{{#servers}} {{name}}{{/servers}}\n{{/services}}",
     );
     const watcher = new Watcher(
       {
-        targets: [{ template, output: rig.out }],
+        targets: options.targets ?? [{ template, output: rig.out }],
         heartbeat: { minMs: 500, maxMs: 2000 },
         ...options,
       },
       {
-        cycle: (r) =>
-          rig.passes.push({ at: rig.clock.now() - rig.#t0, reasons: r.reasons, events: r.events }),
+        cycle: (r) => {
+          rig.passes.push({ at: rig.clock.now() - rig.#t0, reasons: r.reasons, events: r.events });
+          rig.quarantined = r.quarantined.map((q) => q.service);
+          rig.checks += r.apply.checks.length;
+        },
+        quarantined: (q) => rig.refusals.push(`${q.service}: ${q.reason}`),
         activity: (state) => rig.#applying = state === "applying",
         error: (m) => rig.errors.push(m),
         waiting: (engines) => rig.waits.push(engines.map((e) => e.url)),
@@ -425,5 +440,61 @@ Deno.test("watch loop: with several engines, one never listed blocks the apply u
     } finally {
       await rig.stop();
     }
+  }
+});
+
+/** A check that refuses a candidate naming a server "evil-*", as a balancer refuses a label. */
+const REFUSE_EVIL = { template: "", output: "", check: "sh -c '! grep -q evil \"$1\"' check {}" };
+
+Deno.test("watch loop: a service the balancer refuses is quarantined; the others apply", async () => {
+  resetContainers();
+  const rig = await Rig.start({ targets: [REFUSE_EVIL] }, () => true, [web("a")]);
+  try {
+    const evil = container("evil-1", { "lbsync.service": "api", "lbsync.host": "api.test" });
+    rig.engine.start(evil);
+    rig.engine.start(web("b")); // in the same batch: it must not wait for api
+    await rig.clock.advance(500);
+    await rig.settled();
+    assert.deepEqual(await rig.served(), { web: ["a", "b"] });
+    assert.deepEqual(rig.quarantined, ["api"]);
+    assert.equal(rig.refusals.length, 1);
+    assert.match(rig.refusals[0], /^api: Check failed for .*out\.txt: `sh -c .*` exited 1/);
+
+    // unrelated changes apply at once; api is not tried again while it is as it was
+    const checks = rig.checks;
+    rig.engine.start(web("c"));
+    await rig.clock.advance(500);
+    await rig.settled();
+    assert.deepEqual((await rig.served()).web, ["a", "b", "c"]);
+    assert.equal(rig.checks - checks, 1, "one check: the held service is not tried");
+    assert.deepEqual(rig.quarantined, ["api"]);
+
+    // a change of api is tried again: a good container replaces the refused one
+    rig.engine.containers = rig.engine.containers.filter((c) => c.id !== evil.id);
+    rig.engine.emit("die", evil);
+    rig.engine.start(container("api-2", { "lbsync.service": "api", "lbsync.host": "api.test" }));
+    await rig.clock.advance(500);
+    await rig.settled();
+    assert.deepEqual(await rig.served(), { api: ["api-2"], web: ["a", "b", "c"] });
+    assert.deepEqual(rig.quarantined, []);
+  } finally {
+    await rig.stop();
+  }
+});
+
+Deno.test("watch loop: at start, a refused service is held out and the others apply", async () => {
+  resetContainers();
+  const rig = await Rig.start({ targets: [REFUSE_EVIL] }, () => true, [
+    web("a"),
+    container("evil-1", { "lbsync.service": "api", "lbsync.host": "api.test" }),
+    container("evil-2", { "lbsync.service": "admin", "lbsync.host": "admin.test" }),
+    container("x-1", { "lbsync.service": "x", "lbsync.host": "x.test" }),
+    container("y-1", { "lbsync.service": "y", "lbsync.host": "y.test" }),
+  ]);
+  try {
+    assert.deepEqual(await rig.served(), { web: ["a"], x: ["x-1"], y: ["y-1"] });
+    assert.deepEqual(rig.quarantined, ["admin", "api"]);
+  } finally {
+    await rig.stop();
   }
 });

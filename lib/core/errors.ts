@@ -38,6 +38,7 @@ export type SkipCode =
   | "retired"
   | "conflict"
   | "port-in-use"
+  | "quarantined"
   | "unsupported";
 
 /** The settings a reason may point to, by their library name ({@link ModelOptions} fields). */

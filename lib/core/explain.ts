@@ -13,7 +13,7 @@ import type { Model, ModelResult, Service, ServiceRoute } from "./types.ts";
  * established service, or its port to another process), `idle` (valid and running, but given no
  * route by design: an older container retired by a rollover), `out`.
  */
-export type ExplainStatus = "in" | "backup" | "conflict" | "idle" | "out";
+export type ExplainStatus = "in" | "backup" | "conflict" | "idle" | "quarantined" | "out";
 
 /** One candidate container in `lbsync explain`. */
 export interface ExplainRow {
@@ -87,6 +87,7 @@ const STATUS_OF: Partial<Record<SkipCode, ExplainStatus>> = {
   "conflict": "conflict",
   "port-in-use": "conflict",
   "retired": "idle",
+  "quarantined": "quarantined",
 };
 
 /** The routes a service holds, e.g. `http a.example.com,b.example.com /api on port 80`. */

@@ -159,6 +159,10 @@ export class WatchStats implements WatchObserver {
       ).join("; ");
     }
     if (this.lastApply && !this.lastApply.ok) return `last apply failed: ${this.lastApply.message}`;
+    const held = this.lastCycle?.quarantined ?? [];
+    if (held.length > 0) {
+      return held.map((q) => `service ${q.service} quarantined: ${q.reason}`).join("; ");
+    }
     if (!this.lastApply) return "no apply yet";
     return undefined;
   }
@@ -245,6 +249,12 @@ export class WatchStats implements WatchObserver {
       );
     }
     metric(
+      "lbsync_quarantined_services",
+      "gauge",
+      "Services held at their last good form: the balancer refused their current one.",
+      [["", this.lastCycle?.quarantined.length ?? 0]],
+    );
+    metric(
       "lbsync_engine_up",
       "gauge",
       "1 while the engine's event stream is connected.",
@@ -264,6 +274,7 @@ export class WatchStats implements WatchObserver {
       engines: [...this.engines.values()].map((e) => ({ ...e, listing: this.listings.get(e.url) })),
       services: result?.model.services ?? [],
       skipped: result?.skipped ?? [],
+      quarantined: this.lastCycle?.quarantined ?? [],
       warnings: result?.warnings ?? [],
       lastApply: this.lastApply,
       lastError: this.lastError,

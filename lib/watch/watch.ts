@@ -8,6 +8,12 @@
  */
 import { finalizeWatchOptions, type WatchSettings } from "./run_settings.ts";
 import { type ApplyReport, applyTargets } from "../apply/apply.ts";
+import {
+  applyOrQuarantine,
+  type Quarantined,
+  type QuarantineOutcome,
+  type QuarantineState,
+} from "./quarantine.ts";
 import { classifyEvent, type EventEffect } from "../core/input/docker_events.ts";
 import { ApplyError, type ApplyStep, errorMessage } from "../core/errors.ts";
 import type { Heartbeat } from "../core/heartbeat.ts";
@@ -85,6 +91,8 @@ export interface CycleReport {
   changed: string[];
   /** Duration of the pass in milliseconds. */
   ms: number;
+  /** Services held at their last good form: the balancer refused their current one. */
+  quarantined: Quarantined[];
 }
 
 /** What the watcher reports; every callback is optional. */
@@ -112,6 +120,8 @@ export interface WatchObserver {
   manager?(url: string, manager: string): void;
   /** An apply failed (check, write or reload); the live config stays. */
   applyFailed?(message: string, step?: ApplyStep): void;
+  /** The balancer refused service `q.service`; the rest applied without it. */
+  quarantined?(q: Quarantined): void;
   /** The loop is now idle, collecting a batch, or in a pass; `pending` events wait. */
   activity?(state: WatchActivity, pending: number): void;
 }
@@ -144,6 +154,7 @@ export function fanOut(...observers: WatchObserver[]): WatchObserver {
     listed: (url, failure) => observers.forEach((o) => o.listed?.(url, failure)),
     waiting: (engines) => observers.forEach((o) => o.waiting?.(engines)),
     applyFailed: (m, step) => observers.forEach((o) => o.applyFailed?.(m, step)),
+    quarantined: (q) => observers.forEach((o) => o.quarantined?.(q)),
     activity: (state, n) => observers.forEach((o) => o.activity?.(state, n)),
   };
 }
@@ -199,6 +210,8 @@ export class Watcher {
   #targets: LoadedTarget[] = [];
   #goodTargets: LoadedTarget[] = [];
   #stopped = false;
+  /** The last good apply and the services held out of the config. */
+  readonly #quarantine: QuarantineState = { held: new Map() };
   readonly #gate: ReadinessGate;
   readonly #haproxy: HaproxyRuntime;
   /** When each not-ready container was first seen, to retry its probe promptly for a while. */
@@ -413,12 +426,13 @@ export class Watcher {
       this.#observer.waiting?.(unlisted);
       return `Not applying: ${describeUnlisted(unlisted)}`;
     }
-    const { result, containers } = await this.#build();
-    this.#followReadiness(result);
-    this.#scheduleRetirements(result, containers);
-    this.#observer.built?.(result);
-    const apply = await this.#apply(result);
-    if (typeof apply === "string") return apply;
+    const { result: built, containers, build } = await this.#build();
+    this.#followReadiness(built);
+    this.#scheduleRetirements(built, containers);
+    const outcome = await this.#apply(containers, built, build);
+    if (typeof outcome === "string") return outcome;
+    const { result, report: apply, quarantined } = outcome;
+    if (outcome.added.length > 0) this.#observer.built?.(result); // the model in force after tries
     this.#observer.cycle?.({
       reasons: [...work.reasons],
       events: work.events,
@@ -426,6 +440,7 @@ export class Watcher {
       apply,
       changed: apply.targets.filter((t) => t.changed).map((t) => t.output),
       ms: Math.round(performance.now() - started),
+      quarantined,
     });
     return failure;
   }
@@ -514,22 +529,34 @@ export class Watcher {
     }
   }
 
-  /** The model of every known container, with readiness and the ports others hold. */
-  async #build(): Promise<{ result: ModelResult; containers: ContainerInfo[] }> {
+  /**
+   * The model of every known container, with readiness and the ports others hold; `build`
+   * makes the model of another list of containers the same way (the quarantine's tries).
+   */
+  async #build(): Promise<
+    {
+      result: ModelResult;
+      containers: ContainerInfo[];
+      build: (containers: ContainerInfo[]) => Promise<ModelResult>;
+    }
+  > {
     const containers = [...this.#fileContainers, ...[...this.#containers.values()].flat()]
       .map((c) => this.#refine(c));
     const probe = this.#deps.busyPorts ?? await portProbeOf(this.#targets, this.#options);
     const directories = await this.#directories();
-    const result = await buildReadyModel(
-      containers,
-      { ...this.#options, ...directories.options },
-      this.#gate,
-      0,
-      this.#fileIds,
-      probe,
-    );
-    result.warnings.push(...directories.warnings);
-    return { result, containers };
+    const build = async (list: ContainerInfo[]) => {
+      const result = await buildReadyModel(
+        list,
+        { ...this.#options, ...directories.options },
+        this.#gate,
+        0,
+        this.#fileIds,
+        probe,
+      );
+      result.warnings.push(...directories.warnings);
+      return result;
+    };
+    return { result: await build(containers), containers, build };
   }
 
   /** The operator's directories now; one that cannot be read keeps what was last read. */
@@ -548,15 +575,30 @@ export class Watcher {
     this.#retirements.schedule(result, containers, this.#engines, retireAfter);
   }
 
-  /** Renders, writes, checks and reloads; a failure is reported and returned as text. */
-  async #apply(result: ModelResult): Promise<ApplyReport | string> {
-    const files = applyTargetsOf(this.#render(result), this.#options);
+  /**
+   * Renders, writes, checks and reloads; when the balancer refuses the candidate, the services
+   * responsible are quarantined and the rest applies. A failure is reported and returned as
+   * text.
+   */
+  async #apply(
+    containers: ContainerInfo[],
+    result: ModelResult,
+    build: (containers: ContainerInfo[]) => Promise<ModelResult>,
+  ): Promise<QuarantineOutcome | string> {
     try {
-      return await applyTargets(files, {
-        ...this.#options.apply,
-        notify: notifier(this.#options),
-        haproxy: this.#haproxy,
+      const outcome = await applyOrQuarantine(containers, result, this.#quarantine, {
+        build,
+        apply: (candidate) => {
+          this.#observer.built?.(candidate);
+          return applyTargets(applyTargetsOf(this.#render(candidate), this.#options), {
+            ...this.#options.apply,
+            notify: notifier(this.#options),
+            haproxy: this.#haproxy,
+          });
+        },
       });
+      for (const q of outcome.added) this.#observer.quarantined?.(q);
+      return outcome;
     } catch (error) {
       const failure = errorMessage(error);
       this.#observer.error?.(`${failure} (will retry at the next change)`);
