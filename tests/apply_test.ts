@@ -151,7 +151,7 @@ Deno.test("reload failures and timeouts are errors with the command's own words"
     }]),
     {
       message:
-        "Reload failed: `echo 'nginx: [error] invalid PID number' >&2; exit 1` exited 1: nginx: [error] invalid PID number",
+        "Reload failed: `echo 'nginx: [error] invalid PID number' >&2; exit 1` exited 1: nginx: [error] invalid PID number; previous files restored",
     },
   );
   const started = Date.now();
@@ -159,14 +159,18 @@ Deno.test("reload failures and timeouts are errors with the command's own words"
     applyTargets([{ template: "t", output: `${dir}/b`, content: "1", reload: "sleep 5" }], {
       commandTimeoutMs: 200,
     }),
-    { message: "Reload failed: `sleep 5` did not finish within 200 ms" },
+    { message: "Reload failed: `sleep 5` did not finish within 200 ms; previous files restored" },
   );
   assert.ok(Date.now() - started < 3000);
-  assert.equal(
-    await Deno.readTextFile(`${dir}/b`),
-    "1",
-    "a checked file stays after a failed reload",
-  );
+  assert.deepEqual(await entries(dir), [], "a new file is taken back after a failed reload");
+  // a replaced file is restored, so the next apply finds the change and reloads again
+  await Deno.writeTextFile(`${dir}/c`, "old");
+  const failing = { template: "t", output: `${dir}/c`, content: "new", reload: "exit 1" };
+  await assert.rejects(applyTargets([failing]), ApplyError);
+  assert.equal(await Deno.readTextFile(`${dir}/c`), "old");
+  const retried = await applyTargets([{ ...failing, reload: "true" }]);
+  assert.equal(retried.reloads.length, 1, "the next apply reloads");
+  assert.equal(await Deno.readTextFile(`${dir}/c`), "new");
   await Deno.remove(dir, { recursive: true });
 });
 

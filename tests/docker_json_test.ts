@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { containersFromDockerApi } from "../mod.ts";
+import { buildModel, containersFromDockerApi } from "../mod.ts";
 import { DockerError } from "../lib/core/errors.ts";
 import { fixtureContainers, fixtureJson } from "./support/fixtures.ts";
 
@@ -94,4 +94,27 @@ Deno.test("containersFromDockerApi() ignores non-string labels and odd field typ
   }]);
   assert.deepEqual(c.networks, [{ name: "n", ip: "", ipv6: "" }]);
   assert.equal(c.created, 0);
+});
+
+Deno.test("a port outside 1..65535 in an engine's answer is no port (of any source)", () => {
+  const summary = (fixtureJson("containers-summary.json") as Record<string, unknown>[])[0];
+  const hostile = {
+    ...summary,
+    Ports: [
+      { PrivatePort: 65536, Type: "tcp" },
+      { PrivatePort: 8080, PublicPort: 70000, IP: "0.0.0.0", Type: "tcp" },
+      { PrivatePort: 0, Type: "tcp" },
+      { PrivatePort: 1.5, Type: "tcp" },
+    ],
+  };
+  const [c] = containersFromDockerApi([hostile]);
+  assert.deepEqual(c.ports, [{ port: 8080, protocol: "tcp", published: [] }]);
+  // a library caller's ContainerInfo skips that parsing: the model holds the same rule
+  const { model, skipped } = buildModel([{
+    ...c,
+    labels: { "lbsync.service": "x" },
+    ports: [{ port: 65536, protocol: "tcp", published: [] }],
+  }]);
+  assert.deepEqual(model.services.flatMap((s) => s.servers), []);
+  assert.match(skipped[0].reason, /exposes no tcp port/);
 });

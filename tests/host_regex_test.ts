@@ -18,6 +18,7 @@ import { LabelError } from "../lib/core/errors.ts";
 import { backend, freePort, rawRequest, startHaproxy, startNginx } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { missing } from "./support/tools.ts";
+import { HOST_ALPHABET, regexSource } from "./support/label_arbitraries.ts";
 
 Deno.test("host regex dialect: what once stalled or split the balancers is refused, with why", () => {
   const refused: [string, RegExp][] = [
@@ -86,33 +87,8 @@ Deno.test("matchHostRegex() answers as JavaScript does, in one pass", () => {
 
 // ---- generated patterns -------------------------------------------------------------------
 
-const ALPHABET = ["a", "b", "c", "0", "1", "-", "."];
-
-/** Sources from the dialect's grammar (and just outside it: compileHostRegex decides). */
-const patternSource: fc.Arbitrary<string> = fc.letrec<{ seq: string; item: string }>((tie) => ({
-  item: fc.oneof(
-    {
-      weight: 6,
-      arbitrary: fc.tuple(atom(), fc.constantFrom("", "", "", "*", "+", "?")).map(([a, q]) =>
-        a + q
-      ),
-    },
-    {
-      weight: 1,
-      arbitrary: fc.tuple(fc.array(tie("seq"), { minLength: 1, maxLength: 3 }), fc.boolean())
-        .map(([options, optional]) => `(${options.join("|")})${optional ? "?" : ""}`),
-    },
-  ),
-  seq: fc.array(tie("item"), { minLength: 1, maxLength: 4 }).map((items) => items.join("")),
-})).seq.chain((seq) => fc.boolean().map((end) => `^${seq}${end ? "$" : ""}`));
-
-function atom(): fc.Arbitrary<string> {
-  return fc.oneof(
-    fc.constantFrom("a", "b", "c", "0", "-", "\\.", "."),
-    fc.tuple(fc.boolean(), fc.subarray(["a-b", "0-1", "c", "\\.", "-"], { minLength: 1 }))
-      .map(([negated, members]) => `[${negated ? "^" : ""}${members.join("")}]`),
-  );
-}
+const ALPHABET = HOST_ALPHABET;
+const patternSource = regexSource;
 
 /** The patterns of the generated set that the dialect accepts, with their compiled form. */
 function acceptedPatterns(seed: number, count: number): HostRegex[] {

@@ -1,6 +1,6 @@
 /** `--status-listen`: /healthz, /status, /metrics and POST /resync of a real watch process. */
 import assert from "node:assert/strict";
-import { freePort } from "./support/balancers.ts";
+import { freePort, rawRequest } from "./support/balancers.ts";
 import { ROOT } from "./support/fixtures.ts";
 import { WatchProcess, writeByRename } from "./support/watch_process.ts";
 
@@ -121,6 +121,60 @@ Deno.test({
         (await get(port, "/metrics")).text,
         /^lbsync_engine_up\{engine="unix:\/\/\/tmp\/lbsync-no-such-engine\.sock"\} 0$/m,
       );
+    } finally {
+      assert.equal((await watch.stop()).code, 0, watch.log);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "status endpoint: a web page (Origin) or a rebound Host can neither read nor resync",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "lbsync-status-" });
+    const port = freePort();
+    const watch = new WatchProcess([
+      "--from-file",
+      `${ROOT}/examples/containers.json`,
+      "-t",
+      "haproxy",
+      "-o",
+      `${dir}/h.cfg`,
+      "--status-listen",
+      `127.0.0.1:${port}`,
+    ]);
+    const ask = async (head: string) => {
+      const r = await rawRequest(port, `${head}\r\nConnection: close\r\n\r\n`);
+      return r.status;
+    };
+    try {
+      await watch.until(
+        "the first apply",
+        async () => (await get(port, "/healthz")).status === 200,
+      );
+      const cycles = async () =>
+        Number(
+          /^lbsync_cycle_duration_seconds_count (\d+)$/m.exec(
+            (await get(port, "/metrics")).text,
+          )![1],
+        );
+      const before = await cycles();
+      assert.equal(await ask("GET /status HTTP/1.1\r\nHost: rebind.attacker.example"), 421);
+      assert.equal(await ask("POST /resync HTTP/1.1\r\nHost: rebind.attacker.example"), 421);
+      assert.equal(
+        await ask("POST /resync HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example"),
+        403,
+      );
+      assert.equal(await ask("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: null"), 403);
+      // what monitoring sends: a loopback name, the listen address, an IP address
+      for (const host of ["localhost", `127.0.0.1:${port}`, "10.1.2.3:9090", "[::1]"]) {
+        assert.equal(await ask(`GET /healthz HTTP/1.1\r\nHost: ${host}`), 200, host);
+      }
+      assert.equal(await cycles(), before, "no refused resync ran a pass");
+      assert.equal(await ask("POST /resync HTTP/1.1\r\nHost: 127.0.0.1"), 202);
+      await watch.until("the accepted resync's pass", async () => (await cycles()) === before + 1);
     } finally {
       assert.equal((await watch.stop()).code, 0, watch.log);
       await Deno.remove(dir, { recursive: true });

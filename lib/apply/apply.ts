@@ -117,7 +117,7 @@ const encoder = new TextEncoder();
  * only after every write and check succeeded (each distinct command once).
  *
  * @throws {ApplyError} naming the output or command and the cause; the live files are then
- *   as they were, except after a failed reload (the new, checked files stay)
+ *   as they were (after a failed reload or one that did not take, restored)
  */
 export async function applyTargets(
   targets: ApplyTarget[],
@@ -299,17 +299,23 @@ async function commitAndCheck(run: ApplyRun, staged: StagedFile[]): Promise<void
   }
 }
 
-/** Runs each distinct reload command of `reloading` once, then `notify`. */
+/**
+ * Runs each distinct reload command of `reloading` once, then `notify`. When a reload fails,
+ * the previous files are put back: the balancer runs them still, and the next apply finds
+ * the change again and retries it (a new file left in place would read as applied).
+ */
 async function reload(run: ApplyRun, reloading: ApplyTarget[]): Promise<void> {
   for (const command of distinct(reloading.map((t) => t.reload).filter(isSet))) {
     const result = await runCommand(command, run.settings.commandTimeoutMs);
     run.report.reloads.push(result);
     if (result.code !== 0) {
+      const unrestored = await restore(run.changed, run.live);
       throw new ApplyError(
-        `Reload failed: ${describeFailure(result, run.settings.commandTimeoutMs)}`,
-        {
-          step: "reload",
-        },
+        `Reload failed: ${describeFailure(result, run.settings.commandTimeoutMs)}; ` +
+          (unrestored.length === 0
+            ? "previous files restored"
+            : `could not restore ${unrestored.join("; ")}`),
+        { step: "reload" },
       );
     }
   }

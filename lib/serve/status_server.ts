@@ -1,9 +1,11 @@
 /**
- * `--status-listen ADDR`: `GET /healthz`, `GET /status`, `GET /metrics`, `POST /resync`.
+ * `--status-listen ADDR`: `GET /healthz`, `GET /status`, `GET /metrics`, `POST /resync`; what
+ * a browser could send (an `Origin`, a rebound `Host`) is refused as by the admin API.
  *
  * @module
  */
 import { parseListenAddress } from "../core/util/listen_address.ts";
+import { refuseBrowser } from "./browser_guard.ts";
 import type { WatchStats } from "./watch_stats.ts";
 
 /** Serves the status endpoints until `signal` aborts. Returns the bound port. */
@@ -15,6 +17,14 @@ export function serveStatus(
 ): { port: number; finished: Promise<void> } {
   const { hostname, port } = parseListenAddress(address, "status address");
   const server = Deno.serve({ hostname, port, signal, onListen() {} }, (req) => {
+    // the whole model is here: a page in a browser must neither read it nor POST /resync
+    const refusal = refuseBrowser(req.headers, hostname, false);
+    if (refusal) {
+      return new Response(`${refusal.reason}\n`, {
+        status: refusal.status,
+        headers: { "content-type": "text/plain; charset=utf-8" },
+      });
+    }
     const path = new URL(req.url).pathname;
     if (req.method === "GET" && path === "/healthz") {
       const reason = stats.unhealthyReason();

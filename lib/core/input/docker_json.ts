@@ -4,6 +4,7 @@
  * @module
  */
 import { compare } from "../util/compare.ts";
+import { isPort } from "../util/grammar.ts";
 import { arr, isObject, type Json, labelsOf, num, str } from "../util/json_access.ts";
 import { DockerError } from "../errors.ts";
 import { compatEnv } from "./compat.ts";
@@ -162,10 +163,14 @@ function portEntry(ports: Map<string, ContainerPort>, port: number, protocol: st
   return entry;
 }
 
+/** The ports, sorted; a port or published port outside 1..65535 is not one (engine data). */
 function sortPorts(ports: Map<string, ContainerPort>): ContainerPort[] {
   return [...ports.values()]
-    .filter((p) => Number.isInteger(p.port) && p.port > 0)
-    .map((p) => ({ ...p, published: p.published.sort(byBinding) }))
+    .filter((p) => isPort(p.port))
+    .map((p) => ({
+      ...p,
+      published: p.published.filter((b) => isPort(b.hostPort)).sort(byBinding),
+    }))
     .sort((a, b) => a.port - b.port || compare(a.protocol, b.protocol));
 }
 

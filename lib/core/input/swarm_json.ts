@@ -9,6 +9,7 @@
  * @module
  */
 import { arr, isObject, type Json, labelsOf, obj, str } from "../util/json_access.ts";
+import { isPort } from "../util/grammar.ts";
 import type { ContainerInfo, ContainerNetwork, ContainerPort } from "../types.ts";
 
 /** What a manager answered. */
@@ -165,9 +166,9 @@ function portsOf(service: Json, taskPorts: unknown[], nodeAddr: string): Contain
   }
   for (const p of taskPorts.filter(isObject)) {
     const e = entry(Number(p.TargetPort), str(p.Protocol) || "tcp");
-    if (str(p.PublishMode) === "host" && Number(p.PublishedPort) > 0) {
+    if (str(p.PublishMode) === "host" && isPort(Number(p.PublishedPort))) {
       e.published.push({ hostIp: nodeAddr, hostPort: Number(p.PublishedPort) });
     }
   }
-  return [...ports.values()].filter((p) => p.port > 0).sort((a, b) => a.port - b.port);
+  return [...ports.values()].filter((p) => isPort(p.port)).sort((a, b) => a.port - b.port);
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { LabelError } from "../errors.ts";
-import { parseIp, quote } from "../util/grammar.ts";
+import { isPort, parseIp, quote } from "../util/grammar.ts";
 import type { AddressMode, ContainerInfo, PortBinding } from "../types.ts";
 
 /** Where a container is reached. */
@@ -72,7 +72,7 @@ function publishedEndpoint(c: ContainerInfo, options: EndpointOptions): Endpoint
   if (!binding) throw new LabelError(`port ${options.port}/tcp is not published`, NO_ADDRESS);
   const hostIp = options.hostIp ??
     (ANY_ADDRESS.has(binding.hostIp) ? "127.0.0.1" : binding.hostIp);
-  if (!Number.isInteger(binding.hostPort) || binding.hostPort < 1 || binding.hostPort > 65535) {
+  if (!isPort(binding.hostPort)) {
     throw new LabelError(`port ${options.port}/tcp has no valid published port`, NO_ADDRESS);
   }
   return { address: parseIp(hostIp), port: binding.hostPort };

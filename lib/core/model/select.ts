@@ -7,7 +7,7 @@ import type { ModelSettings } from "./model_settings.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { resolveEndpoint } from "./address.ts";
 import { LabelError } from "../errors.ts";
-import { parseName, parsePort, quote } from "../util/grammar.ts";
+import { isPort, parseName, parsePort, quote } from "../util/grammar.ts";
 import {
   type ContainerLabels,
   labelGroups,
@@ -388,8 +388,8 @@ function serviceName(
 
 /** The only exposed tcp port; throws the reason when there is none or several. */
 function onlyExposedPort(c: ContainerInfo, portLabel: string): number {
-  if (c.ports.length === 1 && c.ports[0].protocol === "tcp") return c.ports[0].port;
-  const tcp = c.ports.filter((p) => p.protocol === "tcp");
+  // a library caller's containers skip the input's parsing: a port outside 1..65535 is none
+  const tcp = c.ports.filter((p) => p.protocol === "tcp" && isPort(p.port));
   if (tcp.length === 1) return tcp[0].port;
   if (tcp.length === 0) {
     throw new LabelError(`exposes no tcp port: set ${portLabel}`, { code: "no-port" });

@@ -163,6 +163,14 @@ export function parsePort(value: string): number {
   return parseInteger(value, 1, 65535);
 }
 
+/**
+ * True for a TCP or UDP port number, 1..65535: the one rule for ports from every source
+ * (labels, engine answers, Swarm tasks, files), so no balancer ever sees another.
+ */
+export function isPort(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535;
+}
+
 /** `true` or `false`. */
 export function parseBoolean(value: string): boolean {
   if (value === "true") return true;

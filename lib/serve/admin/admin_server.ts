@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { refuseBrowser } from "../browser_guard.ts";
 import { parseConfigFile } from "../../settings/config_file.ts";
 import { ConfigError, errorMessage } from "../../core/errors.ts";
 import { isObject } from "../../core/util/json_access.ts";
@@ -228,21 +229,10 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
-/**
- * A web page in the operator's browser must not drive the API (DNS rebinding, a form post
- * to 127.0.0.1): a request with an `Origin` header is refused (403), and without a token
- * one whose `Host` is not the listen address or a loopback name is refused too (421).
- */
+/** Refuses what a browser could send (see `browser_guard.ts`). */
 function refuseBrowsers(req: Request, listenHost: string, hasToken: boolean): void {
-  if (req.headers.has("origin")) {
-    throw new AdminError(403, "requests from web pages (with an Origin header) are refused");
-  }
-  if (hasToken) return;
-  const host = (req.headers.get("host") ?? "").toLowerCase().replace(/:\d+$/, "")
-    .replace(/^\[(.*)\]$/, "$1");
-  if (!isLoopback(host) && host !== listenHost.toLowerCase()) {
-    throw new AdminError(421, `Host ${JSON.stringify(host)} is not this server's address`);
-  }
+  const refusal = refuseBrowser(req.headers, listenHost, hasToken);
+  if (refusal) throw new AdminError(refusal.status, refusal.reason);
 }
 
 /** `Authorization: Bearer TOKEN` (the scheme in any case), compared in constant time. */
