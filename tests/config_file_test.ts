@@ -265,3 +265,32 @@ Deno.test({
     }
   },
 });
+
+Deno.test("a config nested without bound is refused naming the file, not a stack overflow", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "lbsync-deep-" });
+  const file = `${dir}/deep.json`;
+  const deep = "[".repeat(20_000) + "]".repeat(20_000);
+  try {
+    await Deno.writeTextFile(
+      file,
+      `{"services":[{"name":"a","servers":["10.0.0.1:80"],"schemes":${deep}}]}`,
+    );
+    const r = await lbsync(["render", "--config", file, "-t", "nginx", "-o", "-"]);
+    assert.equal(r.code, 2);
+    assert.equal(
+      r.stderr,
+      `lbsync: error: Invalid config ${file}: not valid JSON (nested deeper than 64 levels at position 122)\n`,
+    );
+    await Deno.writeTextFile(
+      file,
+      `{"services":[{"name":"a","servers":["10.0.0.1:80"],"schemes":[[1]]}]}`,
+    );
+    const shallow = await lbsync(["render", "--config", file, "-t", "nginx", "-o", "-"]);
+    assert.equal(
+      shallow.stderr,
+      `lbsync: error: Invalid config ${file}: $.services[0].schemes: an array: use ["http"], ["https"] or both\n`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

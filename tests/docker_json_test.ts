@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { buildModel, containersFromDockerApi } from "../mod.ts";
 import { DockerError } from "../lib/core/errors.ts";
+import { parseJson } from "../lib/core/util/json_access.ts";
 import { fixtureContainers, fixtureJson } from "./support/fixtures.ts";
 
 const summaries = fixtureContainers("containers-summary.json");
@@ -117,4 +118,17 @@ Deno.test("a port outside 1..65535 in an engine's answer is no port (of any sour
   }]);
   assert.deepEqual(model.services.flatMap((s) => s.servers), []);
   assert.match(skipped[0].reason, /exposes no tcp port/);
+});
+
+Deno.test("parseJson() refuses nesting deeper than its bound, and reads the rest as JSON.parse", () => {
+  assert.throws(
+    () => parseJson("[".repeat(65) + "]".repeat(65)),
+    /nested deeper than 64 levels at position 64/,
+  );
+  assert.deepEqual(
+    parseJson('{"a":"[[[[\\"{{{"}'),
+    { a: '[[[["{{{' },
+    "brackets in strings do not count",
+  );
+  assert.ok(Array.isArray(parseJson("[".repeat(64) + "]".repeat(64))));
 });

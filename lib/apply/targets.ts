@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { readInputFile } from "../sources/files.ts";
 import { ConfigError, fileErrorReason } from "../core/errors.ts";
 import { parseTemplate, render } from "../core/render/render.ts";
 import { isTemplateName, templates } from "../core/render/templates.ts";
@@ -42,7 +43,7 @@ export interface RenderedTarget extends Target {
  */
 export async function loadTargets(
   targets: Target[],
-  readTextFile: (path: string) => Promise<string> = Deno.readTextFile,
+  readTextFile: (path: string) => Promise<string> = readInputFile,
 ): Promise<LoadedTarget[]> {
   const loaded: LoadedTarget[] = [];
   const outputs = new Map<string, string>();

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { escapeControls } from "../core/util/escape.ts";
 import type { LogSettings } from "../settings/cli_args.ts";
 
 /** Severity of a log line. */
@@ -43,26 +44,7 @@ export function createLogger(
 function formatValue(value: unknown): string {
   const text = typeof value === "string" ? value : JSON.stringify(value);
   // deno-lint-ignore no-control-regex
-  return /^[^\s"=\x00-\x1f\x7f]*$/.test(text) ? text : JSON.stringify(text);
-}
-
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\x00-\x1f\x7f]/g;
-
-/**
- * `text` with control characters escaped as `\n`, `\r`, `\t` or `\u00XX`: a label or
- * container name with a newline cannot forge a second log line.
- */
-export function escapeControls(text: string): string {
-  return text.replace(
-    CONTROL,
-    (c) =>
-      c === "\n"
-        ? "\\n"
-        : c === "\r"
-        ? "\\r"
-        : c === "\t"
-        ? "\\t"
-        : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return /^[^\s"=\x00-\x1f\x7f]*$/.test(text)
+    ? escapeControls(text)
+    : escapeControls(JSON.stringify(text));
 }

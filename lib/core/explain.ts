@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { escapeControls } from "./util/escape.ts";
 import { compare } from "./util/compare.ts";
 import { describeHint, type SettingName, type SkipCode } from "./errors.ts";
 import type { Model, ModelResult, Service, ServiceRoute } from "./types.ts";
@@ -98,7 +99,8 @@ function routesOf(service: Service): string {
     const key = `${r.path} on port ${r.port}`;
     byPort.set(key, [...(byPort.get(key) ?? []), hostOf(r)]);
   }
-  return [...byPort.entries()].map(([key, hosts]) => `http ${hosts.join(",")} ${key}`).join("; ");
+  return [...byPort.entries()].map(([key, hosts]) => `http ${bounded(hosts, ",")} ${key}`)
+    .join("; ");
 }
 
 /**
@@ -122,7 +124,11 @@ function httpsOf(service: Service, model: Model): string {
     } else if (v.tls) parts.push(`${v.host}: HTTP only (lbsync.https=nohttps)`);
     else parts.push(`${v.host}: HTTP only, no certificate ${v.host.replace(/^\*\./, "")}.crt`);
   }
-  return parts.map((p) => `; ${p}`).join("");
+  const shown = parts.length <= EXPLAIN_LIST_LIMIT ? parts : [
+    ...parts.slice(0, EXPLAIN_LIST_LIMIT),
+    `and ${parts.length - EXPLAIN_LIST_LIMIT} more hosts`,
+  ];
+  return shown.map((p) => `; ${p}`).join("");
 }
 
 /** With `--htpasswd-dir`, the service's routes that ask for basic auth: `; basic auth a.test/api`. */
@@ -134,7 +140,17 @@ function authOf(service: Service, model: Model): string {
     const r = v?.routes.find((r) => r.service === service.name && r.path === route.path);
     if (r?.auth) guarded.add(`${v!.host}${r.path}`);
   }
-  return guarded.size === 0 ? "" : `; basic auth ${[...guarded].sort().join(", ")}`;
+  return guarded.size === 0 ? "" : `; basic auth ${bounded([...guarded].sort(), ", ")}`;
+}
+
+/** The most items of one list a row shows; the rest are counted. */
+export const EXPLAIN_LIST_LIMIT = 20;
+
+/** `items` joined by `separator`, at most {@link EXPLAIN_LIST_LIMIT}, then `(and N more)`. */
+function bounded(items: readonly string[], separator: string): string {
+  if (items.length <= EXPLAIN_LIST_LIMIT) return items.join(separator);
+  const more = items.length - EXPLAIN_LIST_LIMIT;
+  return `${items.slice(0, EXPLAIN_LIST_LIMIT).join(separator)} (and ${more} more)`;
 }
 
 function hostOf(route: ServiceRoute): string {
@@ -152,19 +168,25 @@ export function formatExplainTable(rows: ExplainRow[], warnings: string[]): stri
     "ADDRESS",
     "WHY",
   ];
-  const body = rows.map((r) => [
-    r.name,
-    ...(showEngine ? [r.engine || "-"] : []),
-    r.status,
-    r.service || "-",
-    r.address || "-",
-    r.reason,
-  ]);
+  // names and reasons come from engines and labels: no cell may hold a line break or a
+  // bidirectional control (a forged row, text shown reversed)
+  const body = rows.map((r) =>
+    [
+      r.name,
+      ...(showEngine ? [r.engine || "-"] : []),
+      r.status,
+      r.service || "-",
+      r.address || "-",
+      r.reason,
+    ].map(escapeControls)
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
   const parts = [line(header), ...body.map(line)];
   if (rows.length === 0) parts.push("(no candidate containers)");
-  if (warnings.length > 0) parts.push("", "Warnings:", ...warnings.map((w) => `  ${w}`));
+  if (warnings.length > 0) {
+    parts.push("", "Warnings:", ...warnings.map((w) => `  ${escapeControls(w)}`));
+  }
   return parts.join("\n") + "\n";
 }

@@ -22,7 +22,7 @@
 import { ConfigError } from "../core/errors.ts";
 import { OPTION_SPECS } from "./options.ts";
 import { SOCKET_PATH } from "../core/util/grammar.ts";
-import { isObject } from "../core/util/json_access.ts";
+import { isObject, parseJson } from "../core/util/json_access.ts";
 import { parseStaticServices } from "../core/input/static_services.ts";
 import type { Target } from "../apply/targets.ts";
 import type { StaticService } from "../core/types.ts";
@@ -56,7 +56,7 @@ export function parseConfigFile(text: string, file: string): ConfigContents {
     new ConfigError(`Invalid config ${file}: ${path}: ${why}`);
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJson(text);
   } catch (error) {
     throw new ConfigError(`Invalid config ${file}: not valid JSON (${(error as Error).message})`);
   }

@@ -12,6 +12,7 @@
  */
 import { ConfigError, errorMessage, fileErrorReason } from "../core/errors.ts";
 import type { DockerEndpoint } from "./docker_endpoint.ts";
+import { isObject, parseJson } from "../core/util/json_access.ts";
 import { DEFAULTS } from "../core/defaults.ts";
 
 /** The newest Engine API version whose answers lbsync knows. */
@@ -83,7 +84,7 @@ export class EngineClient {
   async getJson(path: string, query: EngineQuery = {}, signal?: AbortSignal): Promise<unknown> {
     const body = await this.request("GET", path, query, signal);
     try {
-      return JSON.parse(body);
+      return parseJson(body);
     } catch (error) {
       throw new EngineRequestError(
         `the answer to ${path} is not JSON (${body.length} bytes)`,
@@ -328,8 +329,8 @@ function parseEventLine(line: Uint8Array): Record<string, unknown> | undefined {
   const text = decoder.decode(line).trim();
   if (!text) return undefined;
   try {
-    const value = JSON.parse(text);
-    return value && typeof value === "object" && !Array.isArray(value) ? value : undefined;
+    const value = parseJson(text);
+    return isObject(value) ? value : undefined;
   } catch {
     return undefined; // a malformed line: the next resync catches whatever it meant
   }

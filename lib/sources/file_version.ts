@@ -5,9 +5,13 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { readInputFile } from "./files.ts";
 
-/** The first 16 hex digits of the SHA-1 of a file's content, `""` when it cannot be read. */
+/**
+ * The first 16 hex digits of the SHA-1 of a file's content, `""` when it cannot be read or is
+ * not a regular file within the input limit (a FIFO would block the read, a device never end).
+ */
 export async function fileVersion(path: string): Promise<string> {
-  const bytes = await Deno.readFile(path).catch(() => undefined);
-  return bytes ? createHash("sha1").update(bytes).digest("hex").slice(0, 16) : "";
+  const text = await readInputFile(path).catch(() => undefined);
+  return text === undefined ? "" : createHash("sha1").update(text).digest("hex").slice(0, 16);
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { containersFromDockerApi } from "../core/input/docker_json.ts";
+import { parseJson } from "../core/util/json_access.ts";
 import { DockerError, fileErrorReason } from "../core/errors.ts";
 import type { ContainerInfo } from "../core/types.ts";
 
@@ -15,10 +16,70 @@ export interface FileReader {
   readStdin(): Promise<string>;
 }
 
-/** Reads files and standard input through Deno. */
+/** The largest input file lbsync reads (templates, container files, the config file). */
+export const INPUT_FILE_LIMIT = 128 * 1024 * 1024;
+
+/** A file lbsync will not read: not a regular file, or over the size limit. */
+export class InputFileError extends Error {}
+
+/**
+ * The text of `path`, which must be a regular file of at most `limit` bytes: a FIFO, a
+ * device (`/dev/zero`) or a directory is refused before anything is read, and the read stops
+ * at the limit.
+ *
+ * @throws {InputFileError} for a file that is not regular or too large; Deno's errors else
+ */
+export async function readInputFile(path: string, limit = INPUT_FILE_LIMIT): Promise<string> {
+  // before the open: opening a FIFO waits for a writer
+  const before = await Deno.stat(path);
+  if (!before.isFile) throw new InputFileError(`not a regular file (${kindOf(before)})`);
+  const file = await Deno.open(path, { read: true });
+  try {
+    const info = await file.stat();
+    if (!info.isFile) throw new InputFileError(`not a regular file (${kindOf(info)})`);
+    if (info.size > limit) throw new InputFileError(`over ${limit} bytes (${info.size})`);
+    return await readBounded(file.readable, limit);
+  } finally {
+    try {
+      file.close();
+    } catch { /* closed with its stream */ }
+  }
+}
+
+/** A stream's text, refusing more than `limit` bytes. */
+export async function readBounded(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > limit) throw new InputFileError(`over ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+function kindOf(info: Deno.FileInfo): string {
+  if (info.isDirectory) return "a directory";
+  if (info.isFifo) return "a FIFO";
+  if (info.isCharDevice) return "a character device";
+  if (info.isBlockDevice) return "a block device";
+  if (info.isSocket) return "a socket";
+  return "not a file";
+}
+
+/** Reads files and standard input through Deno, each within {@link INPUT_FILE_LIMIT}. */
 export const denoFileReader: FileReader = {
-  readTextFile: (path) => Deno.readTextFile(path),
-  readStdin: () => new Response(Deno.stdin.readable).text(),
+  readTextFile: (path) => readInputFile(path),
+  readStdin: () => readBounded(Deno.stdin.readable, INPUT_FILE_LIMIT),
 };
 
 /**
@@ -38,7 +99,7 @@ export async function readContainerFiles(
     let json: unknown;
     try {
       const text = path === "-" ? await reader.readStdin() : await reader.readTextFile(path);
-      json = JSON.parse(text);
+      json = parseJson(text);
     } catch (error) {
       throw new DockerError(`Cannot read containers from ${name}: ${describe(error)}`, {
         cause: error,
@@ -56,5 +117,6 @@ export async function readContainerFiles(
 
 function describe(error: unknown): string {
   if (error instanceof SyntaxError) return `not valid JSON (${error.message})`;
+  if (error instanceof InputFileError) return error.message;
   return fileErrorReason(error);
 }

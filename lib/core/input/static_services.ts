@@ -109,10 +109,16 @@ function httpsOfSchemes(
   fail: PathFailure,
 ): HttpsMode | undefined {
   if (value === undefined) return undefined;
-  const list = (Array.isArray(value) ? value : [value]).map((s) => String(s).toLowerCase());
-  const other = list.find((s) => s !== "http" && s !== "https");
-  if (other !== undefined || list.length === 0) {
-    throw fail(path, `${JSON.stringify(other ?? [])}: use ["http"], ["https"] or both`);
+  const items = Array.isArray(value) ? value : [value];
+  const list = items.map((s) => typeof s === "string" ? s.toLowerCase() : undefined);
+  const other = list.findIndex((s) => s !== "http" && s !== "https");
+  if (other >= 0 || list.length === 0) {
+    const shown = other < 0
+      ? "[]"
+      : typeof items[other] === "string"
+      ? JSON.stringify(items[other])
+      : `a${Array.isArray(items[other]) ? "n array" : ` ${typeof items[other]}`}`;
+    throw fail(path, `${shown}: use ["http"], ["https"] or both`);
   }
   const http = list.includes("http");
   const https = list.includes("https");

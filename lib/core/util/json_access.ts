@@ -36,3 +36,37 @@ export function labelsOf(labels: unknown): Record<string, string> {
   }
   return out;
 }
+
+/** The deepest nesting of arrays and objects {@link parseJson} accepts. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * `JSON.parse` for untrusted text, refusing nesting deeper than {@link MAX_JSON_DEPTH}: every
+ * reader of the value may then recurse without bound checks (a value 20,000 arrays deep once
+ * ended in "Maximum call stack size exceeded" naming nothing). Linear in the text's length.
+ *
+ * @example
+ * ```ts
+ * import { parseJson } from "./json_access.ts";
+ * console.log(parseJson('{"a":[1]}')); // { a: [ 1 ] }
+ * ```
+ *
+ * @throws {SyntaxError} for text that is not JSON, or nested too deep
+ */
+export function parseJson(text: string): unknown {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash: skip what it escapes
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) {
+        throw new SyntaxError(`nested deeper than ${MAX_JSON_DEPTH} levels at position ${i}`);
+      }
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return JSON.parse(text);
+}

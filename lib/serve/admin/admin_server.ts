@@ -10,7 +10,7 @@
 import { refuseBrowser } from "../browser_guard.ts";
 import { parseConfigFile } from "../../settings/config_file.ts";
 import { ConfigError, errorMessage } from "../../core/errors.ts";
-import { isObject } from "../../core/util/json_access.ts";
+import { isObject, parseJson } from "../../core/util/json_access.ts";
 import { parseListenAddress } from "../../core/util/listen_address.ts";
 import { writeFileAtomic } from "../../apply/write_file.ts";
 import { isLoopback } from "../../core/util/grammar.ts";
@@ -181,7 +181,7 @@ async function readDocument(path: string): Promise<ConfigDocument> {
 function documentOf(text: string, path: string): ConfigDocument {
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = parseJson(text);
   } catch (error) {
     throw new AdminError(409, `config ${path} is not valid JSON (${errorMessage(error)})`);
   }
@@ -213,7 +213,7 @@ async function readJson(req: Request): Promise<unknown> {
   const text = new TextDecoder().decode(concat(chunks, size));
   if (text.trim() === "") return {}; // an empty body: nothing to change but the URL's
   try {
-    return JSON.parse(text);
+    return parseJson(text);
   } catch (error) {
     throw new AdminError(400, `body is not valid JSON (${errorMessage(error)})`);
   }
