@@ -210,7 +210,7 @@ Deno.test("source errors exit 1 with one line naming the file", async () => {
   await Deno.writeTextFile(`${dir}/other.json`, '{"hello": "world"}');
   const cases: [string, string][] = [
     [`${dir}/none.json`, `Cannot read containers from ${dir}/none.json: no such file`],
-    [dir, `Cannot read containers from ${dir}: is a directory`],
+    [dir, `Cannot read containers from ${dir}: not a regular file (a directory)`],
     [
       `${dir}/bad.json`,
       `Cannot read containers from ${dir}/bad.json: not valid JSON (Expected property name or '}' in JSON at position 1 (line 1 column 2))`,

@@ -5,7 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { buildModel, type ContainerInfo } from "../mod.ts";
-import { backend, BALANCERS, freePort, httpGet, startBalancer } from "./support/balancers.ts";
+import {
+  backend,
+  BALANCERS,
+  freePort,
+  httpGet,
+  rawRequest,
+  startBalancer,
+} from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { missing } from "./support/tools.ts";
 
@@ -50,6 +57,19 @@ Deno.test({
           const balancer = await startBalancer(name, model);
           try {
             assert.deepEqual(await answers(), expected, `${name}, networks ${networks}`);
+            // another name in an absolute-form target cannot reach the internal host
+            for (
+              const [target, host] of [["http://outer.test/", "inner.test"], [
+                "http://inner.test/",
+                "outer.test",
+              ]]
+            ) {
+              const r = await rawRequest(
+                listen,
+                `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+              );
+              assert.equal(r.status, 400, `${name}: ${target} with Host ${host}`);
+            }
           } finally {
             await balancer.stop();
           }

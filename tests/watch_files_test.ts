@@ -150,7 +150,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "watch: a failed check is reported, the daemon keeps running and applies the next good change",
+    "watch: a refused change is quarantined or reported, the daemon keeps running and applies the next good change",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -169,18 +169,30 @@ Deno.test({
       "--heartbeat",
       "50ms:300ms",
       "--check-cmd",
-      "! grep -q 8666 {}",
+      `! grep -q 8666 {} && test ! -e ${dir}/broken`,
     ]);
     try {
       await watch.until("first render", async () => (await readOr(out)) === "app: 8001\n");
-      const mark = watch.log.length;
+      // the change of app is refused: app is held at its last good form
+      let mark = watch.log.length;
       await writeByRename(source, containers([8001, 8666]));
+      await watch.untilLog(
+        /lbsync: warning: service app quarantined: the balancer refused it \(Check failed for .*list\.txt: .* exited 1\)/,
+        10_000,
+        mark,
+      );
+      assert.equal(await readOr(out), "app: 8001\n");
+      // a refusal no changed service explains (the balancer's own state): reported, retried
+      await Deno.writeTextFile(`${dir}/broken`, "");
+      mark = watch.log.length;
+      await writeByRename(source, containers([8001, 8003]));
       await watch.untilLog(
         /lbsync: error: Check failed for .*list\.txt: .* exited 1 \(will retry at the next change\)/,
         10_000,
         mark,
       );
       assert.equal(await readOr(out), "app: 8001\n");
+      await Deno.remove(`${dir}/broken`);
       await writeByRename(source, containers([8001, 8002]));
       await watch.until(
         "the next good change",

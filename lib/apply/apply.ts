@@ -77,6 +77,11 @@ export interface ApplySettings {
   haproxy?: RuntimeApplier;
   /** How long a reload may take to show (targets with `confirm`), default 10 s; 0: no wait. */
   confirmTimeoutMs?: number;
+  /**
+   * When nothing changed, run each target's check on its live file anyway (the quarantine
+   * asks whether the balancer still accepts the last good config).
+   */
+  checkUnchanged?: boolean;
 }
 
 /** What happened to one target. */
@@ -142,7 +147,10 @@ export async function applyTargets(
       reloads: [],
     };
     if (settings.dryRun) return withDiffs(report, targets, live);
-    if (changed.length === 0) return report;
+    if (changed.length === 0) {
+      if (settings.checkUnchanged) await checkLive(targets, report, settings);
+      return report;
+    }
     const run: ApplyRun = {
       changed,
       live,
@@ -251,6 +259,24 @@ async function backUp(run: ApplyRun): Promise<void> {
     const keep = keepBackups;
     const backup = await backupFile(t.output, before, backupDir, keep, run.now());
     run.report.targets.find((r) => r.output === t.output)!.backup = backup;
+  }
+}
+
+/** Runs every target's check on the live file (a candidate check gets the live path). */
+async function checkLive(
+  targets: ApplyTarget[],
+  report: ApplyReport,
+  settings: FinalApplySettings,
+): Promise<void> {
+  const run = { report, settings } as ApplyRun;
+  for (
+    const command of distinct(
+      targets.flatMap((t) =>
+        t.check ? [checksCandidate(t.check) ? substitutePath(t.check, t.output) : t.check] : []
+      ),
+    )
+  ) {
+    await runCheck(run, command, "Check failed for the live config");
   }
 }
 

@@ -13,6 +13,10 @@
  *   `.` and `..` segments resolved (above the root: a bad request). The query is not part
  *   of it. The longest path prefix of the host wins; the prefix is a plain string prefix
  *   (`/api` matches `/api`, `/api/x` and `/apix`; write `/api/` to keep `/apix` out).
+ * - The request target: a fragment (`#`) is a bad request; an absolute-form target
+ *   (`http://a.test/x`) must name the host the `Host` header names (as the Host rule reads
+ *   both), else it is a bad request, then routes as that host. Routing and forwarding then
+ *   use one host in both balancers.
  * - A host with routes but none for the path, or no route at all: not found (404).
  * - A path equal to a proxied route's prefix without its trailing slash (`/api` when only
  *   `/api/` is routed) answers 301 to the prefix: nginx's rule, which HAProxy follows.
@@ -28,7 +32,10 @@ export interface RouteQuery {
   listen: number;
   /** The `Host` header as sent; `undefined` when the request has none. */
   host?: string;
-  /** The request path as sent (raw, with `%XX`); a query string after `?` is ignored. */
+  /**
+   * The request target as sent (raw, with `%XX`), origin-form (`/x`) or absolute-form
+   * (`http://a.test/x`); a query string after `?` is ignored.
+   */
   path?: string;
 }
 
@@ -73,7 +80,9 @@ export function routeRequest(model: Model, query: RouteQuery): RouteAnswer {
   if (tcp) return routed(tcp.service, "", "");
   const host = normalizeHost(query.host);
   if (host === null) return { kind: "bad-request", reason: "invalid Host header" };
-  const path = normalizePath((query.path ?? "/").split("?")[0]);
+  const target = requestTarget(query.path ?? "/", query.host);
+  if (typeof target !== "string") return target;
+  const path = normalizePath(target.split("?")[0]);
   if (path === null) return { kind: "bad-request", reason: "invalid path" };
   const listener = model.httpListeners.find((l) => l.port === query.listen);
   if (!listener) return { kind: "not-found", host, path, status: model.unknownHostStatus };
@@ -99,6 +108,29 @@ export function routeRequest(model: Model, query: RouteQuery): RouteAnswer {
   }
   const service = model.services.find((s) => s.name === route.service)!;
   return routed(service, vhost?.host ?? "", route.path, route.auth);
+}
+
+/**
+ * The origin-form path of a request target, or why the target is refused: a fragment, a
+ * scheme other than http and https or an authority not followed by `/`, or an authority that
+ * is not the `Host` header's (compared without case, the scheme's port, an empty port and no
+ * port being one; a trailing dot counts). HAProxy's rule, which the nginx template follows.
+ */
+function requestTarget(
+  target: string,
+  header: string | undefined,
+): string | { kind: "bad-request"; reason: string } {
+  const bad = (reason: string) => ({ kind: "bad-request" as const, reason });
+  if (target.includes("#")) return bad("a fragment in the target");
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(target)) return target;
+  const absolute = /^(https?):\/\/([^/?#]*)(\/.*)$/i.exec(target);
+  if (!absolute) return bad("an absolute target that is not http(s)://authority/path");
+  const port = absolute[1].toLowerCase() === "https" ? "443" : "80";
+  const authority = (value: string) => value.toLowerCase().replace(new RegExp(`:(${port})?$`), "");
+  if (header === undefined || authority(absolute[2]) !== authority(header.trim())) {
+    return bad("the target's host is not the Host header's");
+  }
+  return absolute[3];
 }
 
 const regexes = new Map<string, HostRegex>();

@@ -140,8 +140,11 @@ export async function narrowFailures(
 export interface QuarantineIo {
   /** The model of `containers`, as the pass builds it. */
   build(containers: ContainerInfo[]): Promise<ModelResult>;
-  /** Renders and applies `result`; throws {@link ApplyError} when the balancer refuses it. */
-  apply(result: ModelResult): Promise<ApplyReport>;
+  /**
+   * Renders and applies `result`; throws {@link ApplyError} when the balancer refuses it.
+   * With `verify`, a result that changes nothing is checked all the same.
+   */
+  apply(result: ModelResult, verify: boolean): Promise<ApplyReport>;
 }
 
 /** The quarantine's memory across passes: the last good apply, and the services held. */
@@ -178,10 +181,10 @@ export async function applyOrQuarantine(
     if (serviceFingerprint(first.model, name) !== q.fingerprint) state.held.delete(name);
   }
   const held = new Set(state.held.keys());
-  const attempt = async (holding: ReadonlySet<string>) => {
+  const attempt = async (holding: ReadonlySet<string>, verify = false) => {
     const list = holdServices(containers, first, state.good, holding);
     const result = holding.size === 0 ? first : await io.build(list);
-    const report = await io.apply(result);
+    const report = await io.apply(result, verify);
     state.good = { containers: list, model: result.model };
     return { result, report };
   };
@@ -194,11 +197,12 @@ export async function applyOrQuarantine(
     if (!refusal(error)) throw error;
     const suspects = changedServices(first.model, state.good?.model, first.skipped)
       .filter((name) => !held.has(name));
+    // the first try holds every suspect: when that gives the live config again, the balancer
+    // is asked whether it still takes it (else a refusal of anything would blame the changes)
     const tryWith = async (included: string[]) => {
       try {
-        applied = await attempt(
-          new Set([...held, ...suspects.filter((s) => !included.includes(s))]),
-        );
+        const holding = new Set([...held, ...suspects.filter((s) => !included.includes(s))]);
+        applied = await attempt(holding, included.length === 0);
         return undefined;
       } catch (e) {
         if (!refusal(e)) throw e;

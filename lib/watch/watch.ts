@@ -588,12 +588,13 @@ export class Watcher {
     try {
       const outcome = await applyOrQuarantine(containers, result, this.#quarantine, {
         build,
-        apply: (candidate) => {
+        apply: (candidate, verify) => {
           this.#observer.built?.(candidate);
           return applyTargets(applyTargetsOf(this.#render(candidate), this.#options), {
             ...this.#options.apply,
             notify: notifier(this.#options),
             haproxy: this.#haproxy,
+            checkUnchanged: verify,
           });
         },
       });

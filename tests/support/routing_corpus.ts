@@ -1,7 +1,8 @@
 /**
  * The routing conformance corpus: requests generated from a model's routes with a fixed seed
  * (hosts in every spelling, prefix boundaries, `//`, `.`, `..`, `%XX`, encoded slashes, long
- * paths, query strings, unknown and malformed hosts, no Host header), and the answer class
+ * paths, query strings, unknown and malformed hosts, IPv6 literals, fragments, absolute-form
+ * targets with the same, another or no Host header, no Host header), and the answer class
  * each gets: the service name, or `503`, `404`, `400`, `301 LOCATION`.
  */
 import { type Model, routeRequest } from "../../mod.ts";
@@ -102,6 +103,18 @@ export function generateCorpus(
       add(li, null, path || "/");
     }
     for (const bad of ["a..b.test", "bad/host", "", ".", ":80", "a b.test"]) add(li, bad, "/");
+    // IPv6 literals, fragments, and absolute-form targets: with the same host as the Host
+    // header (in another spelling), another host, and no Host header at all
+    for (const literal of ["[::1]", "[::1]:8080", "[fe80::1]", "[::1]."]) add(li, literal, "/");
+    for (const path of ["/x#frag", "/#/../admin", `${pick(pathList) || "/"}#`]) {
+      add(li, pick(hostNames), path);
+    }
+    for (const host of hostNames.filter((_, i) => i % 3 === 0)) {
+      const bare = host.replace(/:\d+$/, "").replace(/\.$/, "");
+      add(li, host, `http://${bare.toUpperCase()}${pick(pathList) || "/"}`);
+      add(li, pick(hostNames), `http://${bare}/`);
+      add(li, null, `http://${bare}/`);
+    }
   });
   return out;
 }
