@@ -5,7 +5,6 @@
  * @module
  */
 import { DEFAULTS } from "../core/defaults.ts";
-import { unifiedDiff } from "../core/util/diff.ts";
 import { ApplyError, errorMessage } from "../core/errors.ts";
 import {
   readLive,
@@ -146,7 +145,7 @@ export async function applyTargets(
       checks: [],
       reloads: [],
     };
-    if (settings.dryRun) return withDiffs(report, targets, live);
+    if (settings.dryRun) return await withDiffs(report, targets, live);
     if (changed.length === 0) {
       if (settings.checkUnchanged) await checkLive(targets, report, settings);
       return report;
@@ -212,12 +211,13 @@ async function lockOutputs(
   }
 }
 
-/** A dry run's report: each target's diff against its live file. */
-function withDiffs(
+/** A dry run's report: each target's diff against its live file (the differ loads here). */
+async function withDiffs(
   report: ApplyReport,
   targets: ApplyTarget[],
   live: Map<string, Uint8Array | undefined>,
-): ApplyReport {
+): Promise<ApplyReport> {
+  const { unifiedDiff } = await import("../core/util/diff.ts");
   const decoder = new TextDecoder();
   for (const [i, t] of targets.entries()) {
     const before = live.get(t.output);

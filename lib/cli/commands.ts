@@ -1,0 +1,157 @@
+/**
+ * The commands that run the pipeline: `render`, `explain` and `route` here, `watch` in
+ * `watch_command.ts` (loaded when used). `cli.ts` loads this module only for them, so that
+ * `--version` and `help` load almost nothing.
+ *
+ * @module
+ */
+import type { ApplyReport } from "../apply/apply.ts";
+import type { Command } from "../settings/cli_args.ts";
+import { ConfigError, describeHint, errorMessage, UsageError } from "../core/errors.ts";
+import { flagOf } from "../settings/options.ts";
+import { explainRows, formatExplainTable } from "../core/explain.ts";
+import { formatRouteAnswer, type RouteAnswer, routeRequest } from "../core/route_request.ts";
+import type { Logger } from "./log.ts";
+import { buildReadyModel, ReadinessGate } from "../watch/readiness.ts";
+import { discover, portProbeOf, probeTimeout, type RunIo, runOnce } from "../watch/run_once.ts";
+import type { ModelResult } from "../core/types.ts";
+import type { WatchOptions } from "../watch/watch.ts";
+import { finalizeRunOptions } from "../watch/run_settings.ts";
+
+/** What the CLI writes to and reads from; tests pass their own. */
+export interface CliIo extends RunIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env(): Record<string, string | undefined>;
+}
+
+/** A command other than help and version. */
+export type PipelineCommand = Extract<Command, { options: unknown }>;
+
+/**
+ * Runs `command` (render, explain, route or watch) and returns the exit code; `reparse`
+ * reads the settings again (watch mode's config file).
+ */
+export async function runCommand(
+  command: PipelineCommand,
+  reparse: () => Promise<PipelineCommand>,
+  io: CliIo,
+  log: Logger,
+): Promise<number> {
+  try {
+    if (command.command === "route") {
+      const { result } = await currentModel(command.options, io, log);
+      const answer = routeRequest(result.model, command.route!);
+      io.stdout(
+        command.format === "json"
+          ? JSON.stringify(routeJson(answer), null, 2) + "\n"
+          : formatRouteAnswer(answer, command.route!),
+      );
+      return 0;
+    }
+    if (command.command === "explain") {
+      const { result, manager } = await currentModel(command.options, io, log);
+      const rows = explainRows(result, flagOf);
+      io.stdout(
+        command.format === "json"
+          ? JSON.stringify({ containers: rows, warnings: result.warnings, manager }, null, 2) + "\n"
+          : formatExplainTable(rows, result.warnings) +
+            (manager ? `\nRead from Swarm manager ${manager}\n` : ""),
+      );
+      return 0;
+    }
+    if (command.command === "watch") {
+      const { runWatch } = await import("./watch_command.ts");
+      return await runWatch(command, reparse, io, log);
+    }
+    const result = await runOnce(command.options, io);
+    for (const f of result.failures) log.warn(f.message);
+    report(result, log);
+    for (const target of result.targets) {
+      if (target.output === "-") io.stdout(target.content);
+      else if (target.diff !== undefined) io.stdout(target.diff);
+      else if (target.changed) log.debug(`wrote ${target.output}`, { template: target.template });
+      else log.debug(`unchanged ${target.output}`, { template: target.template });
+    }
+    const summary = renderSummary(result);
+    if (summary) log.info(summary);
+    reportApply(result.apply, log);
+    if (result.apply.notified) log.debug(result.apply.notified);
+    return 0;
+  } catch (error) {
+    log.error(errorMessage(error));
+    if (command.log.level === 2 && error instanceof Error && error.stack) {
+      io.stderr(error.stack + "\n");
+    }
+    return error instanceof ConfigError || error instanceof UsageError ? 2 : 1;
+  }
+}
+
+/**
+ * One line for `render` (unless `--quiet`): what it wrote and reloaded, or that nothing
+ * changed. Nothing when every target printed to standard output.
+ */
+function renderSummary(result: Awaited<ReturnType<typeof runOnce>>): string | undefined {
+  const files = result.targets.filter((t) => t.output !== "-" && t.diff === undefined);
+  if (files.length === 0) return undefined;
+  const wrote = files.filter((t) => t.changed).map((t) => t.output);
+  if (wrote.length === 0) return `nothing changed (${files.map((t) => t.output).join(", ")})`;
+  const reloads = result.apply.reloads.length;
+  const runtime = result.apply.targets.filter((t) => t.runtime?.applied).length;
+  const how = [
+    ...(reloads > 0 ? [`${reloads} reload${reloads === 1 ? "" : "s"}`] : []),
+    ...(runtime > 0 ? [`${runtime} through the HAProxy runtime API`] : []),
+  ];
+  return `wrote ${wrote.join(", ")}${how.length > 0 ? `; ${how.join(", ")}` : ""}`;
+}
+
+/** Discovers the containers and builds the model, as `render` would, for the reports. */
+async function currentModel(
+  given: WatchOptions,
+  io: CliIo,
+  log: Logger,
+): Promise<{ result: ModelResult; manager?: string }> {
+  const options = finalizeRunOptions(given);
+  const { containers, failures, fromFiles, manager } = await discover(options, io);
+  for (const f of failures) log.warn(f.message);
+  const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
+  const busyPorts = await portProbeOf(options.targets ?? [], options);
+  const result = await buildReadyModel(containers, options, gate, 0, fromFiles, busyPorts);
+  return { result, manager };
+}
+
+/** `lbsync route --format json`: the answer with the service by name, not the whole model. */
+function routeJson(answer: RouteAnswer): Record<string, unknown> {
+  if (answer.kind !== "routed") return answer;
+  const { service, ...rest } = answer;
+  return {
+    ...rest,
+    service: service.name,
+    backend: service.backend,
+    mode: service.mode,
+    servers: answer.servers.map((s) => ({ name: s.name, id: s.id, endpoint: s.endpoint })),
+  };
+}
+
+/** Commands run and what HAProxy runtime APIs did; a runtime API that failed is a warning. */
+export function reportApply(apply: ApplyReport, log: Logger): void {
+  for (const t of apply.targets) {
+    const r = t.runtime;
+    if (r?.applied) log.debug(`runtime API applied ${t.output}`, { commands: r.commands });
+    else if (r?.failed) {
+      log.warn(`HAProxy runtime API failed for ${t.output}: ${r.reason}; reloaded`);
+    } else if (r) log.debug(`reloading for ${t.output}: ${r.reason}`);
+  }
+  for (const c of [...apply.checks, ...apply.reloads]) {
+    log.debug(`ran ${c.command}`, { exit: c.code, ms: c.ms, output: c.output });
+  }
+}
+
+/** Warnings always; label errors as warnings; every skipped container with -v. */
+function report(result: ModelResult, log: Logger): void {
+  for (const warning of result.warnings) log.warn(warning);
+  for (const s of result.skipped) {
+    if (s.code === "bad-label") log.warn(`container ${s.name} skipped: ${s.reason}`);
+    else log.debug(`container ${s.name} skipped: ${s.reason}${describeHint(s.hint, flagOf)}`);
+  }
+}
