@@ -43,7 +43,7 @@ export {
   type EventEffect,
 } from "./lib/core/input/docker_events.ts";
 export { type CommandResult } from "./lib/apply/command.ts";
-export { type RenderedTarget, type Target } from "./lib/apply/targets.ts";
+export { type Companion, type RenderedTarget, type Target } from "./lib/apply/targets.ts";
 export { type FileReader } from "./lib/sources/files.ts";
 
 // I/O: Docker sources, apply, one pass, watch

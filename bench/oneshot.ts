@@ -1,21 +1,35 @@
 /**
- * One-shot end to end: `lbsync render` (the real CLI process) against a fake engine API
- * (bench/fake_docker_api.ts) with N containers: wall time (median of 7) and the number of
- * requests per run; and start-up with `--from-file` (no dockerode) against an engine run.
- * Run: deno task bench:oneshot
+ * One-shot end to end, side by side with docker-gen: the real `lbsync render` process, and
+ * `docker-gen` when `DOCKER_GEN` names a binary (with `NGINX_PROXY_TMPL`, nginx-proxy's
+ * nginx.tmpl), against one fake engine API (bench/fake_docker_api.ts) with N containers.
+ * Whole-process wall time and peak RSS from `/usr/bin/time`, medians of 5 interleaved runs;
+ * requests per run counted by the fake API. Then the targets, each met or not.
+ * Run: deno task bench:oneshot   (DOCKER_GEN=... NGINX_PROXY_TMPL=... for the comparison)
  */
 import { FakeDockerApi } from "./fake_docker_api.ts";
 
 const root = new URL("..", import.meta.url).pathname;
-const RUNS = 7;
-const deno = Deno.execPath();
+const RUNS = 5;
+const SIZES = [10, 1_000, 5_000];
+const dockerGen = Deno.env.get("DOCKER_GEN");
+const dockerGenTemplate = Deno.env.get("NGINX_PROXY_TMPL");
 
-async function wall(args: string[]): Promise<number> {
-  const started = performance.now();
-  const r = await new Deno.Command(deno, { args, stdout: "null", stderr: "piped" }).output();
-  const ms = performance.now() - started;
-  if (r.code !== 0) throw new Error(new TextDecoder().decode(r.stderr));
-  return ms;
+interface Sample {
+  ms: number;
+  rssKb: number;
+}
+
+/** Runs `command` under `/usr/bin/time -f "%e %M"`: wall seconds and peak RSS in KB. */
+async function measure(command: string[]): Promise<Sample> {
+  const r = await new Deno.Command("/usr/bin/time", {
+    args: ["-f", "%e %M", ...command],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(r.stderr).trim().split("\n");
+  if (r.code !== 0) throw new Error(`${command.join(" ")}: ${err.join(" ")}`);
+  const [seconds, kb] = err.at(-1)!.split(" ").map(Number);
+  return { ms: seconds * 1000, rssKb: kb };
 }
 
 function median(values: number[]): number {
@@ -24,48 +38,74 @@ function median(values: number[]): number {
 }
 
 const dir = await Deno.makeTempDir({ prefix: "lbsync-oneshot-" });
-const rows: string[] = [];
+const results = new Map<string, { ms: number; mb: number; requests: number }>();
 try {
-  const run = ["run", "--allow-all", `${root}cli.ts`, "render", "-q"];
-  for (const n of [10, 1_000, 5_000]) {
+  for (const n of SIZES) {
     const api = new FakeDockerApi(dir, n);
-    const times: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      await Deno.remove(`${dir}/out.cfg`).catch(() => {});
-      times.push(
-        await wall([
-          ...run,
-          "--docker",
-          `unix://${api.socketPath}`,
-          "-t",
-          "haproxy",
-          "-o",
-          `${dir}/out.cfg`,
-        ]),
-      );
+    const endpoint = `unix://${api.socketPath}`;
+    const tools: [string, string[]][] = [[
+      "lbsync",
+      [
+        Deno.execPath(),
+        "run",
+        "--allow-all",
+        `${root}cli.ts`,
+        "render",
+        "-q",
+        "--docker",
+        endpoint,
+        "-t",
+        "nginx",
+        "-o",
+        `${dir}/lbsync.conf`,
+      ],
+    ]];
+    if (dockerGen && dockerGenTemplate) {
+      tools.push([
+        "docker-gen",
+        [dockerGen, "-endpoint", endpoint, dockerGenTemplate, `${dir}/docker-gen.conf`],
+      ]);
     }
-    const lists = api.listRequests() / RUNS;
-    const all = [...api.requests.values()].reduce((a, b) => a + b, 0) / RUNS;
-    rows.push(`| engine, ${n} containers | ${median(times).toFixed(0)} ms | ${lists} | ${all} |`);
+    const samples = new Map<string, Sample[]>(tools.map(([name]) => [name, []]));
+    const requests = new Map<string, number>();
+    for (let i = 0; i < RUNS; i++) {
+      for (const [name, command] of tools) { // interleaved: both see the same machine
+        await Deno.remove(`${dir}/lbsync.conf`).catch(() => {});
+        await Deno.remove(`${dir}/docker-gen.conf`).catch(() => {});
+        const before = [...api.requests.values()].reduce((a, b) => a + b, 0);
+        samples.get(name)!.push(await measure(command));
+        const after = [...api.requests.values()].reduce((a, b) => a + b, 0);
+        requests.set(name, after - before);
+      }
+    }
+    for (const [name, list] of samples) {
+      results.set(`${name} ${n}`, {
+        ms: median(list.map((s) => s.ms)),
+        mb: median(list.map((s) => s.rssKb)) / 1024,
+        requests: requests.get(name)!,
+      });
+    }
     await api.close();
   }
-  const file = `${dir}/containers.json`;
-  await Deno.writeTextFile(file, Deno.readTextFileSync(`${root}examples/containers.json`));
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    times.push(await wall([...run, "--from-file", file, "-t", "haproxy", "-o", `${dir}/f.cfg`]));
-  }
-  rows.push(
-    `| --from-file, 8 containers (dockerode not loaded) | ${median(times).toFixed(0)} ms | 0 | 0 |`,
-  );
-  const bare: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    bare.push(await wall(["run", "--allow-all", `${root}cli.ts`, "--version"]));
-  }
-  rows.push(`| lbsync --version (start-up alone) | ${median(bare).toFixed(0)} ms | 0 | 0 |`);
+  const version = await measure([Deno.execPath(), "run", `${root}cli.ts`, "--version"]);
+  results.set("lbsync --version", { ms: version.ms, mb: version.rssKb / 1024, requests: 0 });
 } finally {
   await Deno.remove(dir, { recursive: true });
 }
-console.log("| run | wall (median of 7) | list requests per run | requests per run |");
+
+console.log("| run | wall (median of 5) | peak RSS | requests per run |");
 console.log("| --- | ---: | ---: | ---: |");
-for (const r of rows) console.log(r);
+for (const [name, r] of results) {
+  console.log(`| ${name} | ${r.ms.toFixed(0)} ms | ${r.mb.toFixed(0)} MB | ${r.requests} |`);
+}
+if (dockerGen && dockerGenTemplate) {
+  const get = (name: string) => results.get(name)!;
+  const targets: [string, boolean][] = [
+    ["N=10 wall within 2x of docker-gen", get("lbsync 10").ms <= 2 * get("docker-gen 10").ms],
+    ["N=5,000 at least 8x faster", get("docker-gen 5000").ms >= 8 * get("lbsync 5000").ms],
+    ["N=10 peak RSS at most 4x", get("lbsync 10").mb <= 4 * get("docker-gen 10").mb],
+    ["N=5,000 peak RSS at most 2x", get("lbsync 5000").mb <= 2 * get("docker-gen 5000").mb],
+  ];
+  console.log("\n| target | met |\n| --- | --- |");
+  for (const [what, met] of targets) console.log(`| ${what} | ${met ? "yes" : "**no**"} |`);
+}

@@ -53,6 +53,11 @@ export interface ApplyTarget {
    * waits until it is the new file's (see `confirmGeneration`), else the apply fails.
    */
   confirm?: GenerationAddress;
+  /**
+   * Files the content names, written beside the output before it is checked; each is named
+   * by its content's hash, so one in place is never rewritten (HAProxy's crt-list).
+   */
+  companions?: { path: string; content: string }[];
 }
 
 /** How to apply. */
@@ -157,14 +162,47 @@ export async function applyTargets(
       settings,
       now,
     };
+    await writeCompanions(changed);
     const staged = await stageAndCheck(run);
     await commitAndCheck(run, staged);
     const reloading = await applyAtRuntime(changed, live, report, settings.haproxy);
     await reload(run, reloading);
     await confirmOrRestore(run, reloading, targets);
+    await pruneCompanions(changed);
     return report;
   } finally {
     await Promise.all(locks.map((l) => l.release()));
+  }
+}
+
+/** Writes each companion file that is not in place yet (its name is its content's hash). */
+async function writeCompanions(targets: ApplyTarget[]): Promise<void> {
+  for (const c of targets.flatMap((t) => t.companions ?? [])) {
+    const exists = await Deno.lstat(c.path).then(() => true, () => false);
+    if (exists) continue;
+    try {
+      await writeFileAtomic(c.path, encoder.encode(c.content));
+    } catch (error) {
+      throw new ApplyError(`Cannot write ${c.path}: ${errorMessage(error)}`, { cause: error });
+    }
+  }
+}
+
+/** After an apply that took, removes the companions of its outputs that no file names now. */
+async function pruneCompanions(targets: ApplyTarget[]): Promise<void> {
+  for (const t of targets) {
+    const slash = t.output.lastIndexOf("/");
+    const dir = t.output.slice(0, slash + 1) || "./";
+    const prefix = `.${t.output.slice(slash + 1)}.crt-list.`;
+    const keep = new Set((t.companions ?? []).map((c) => c.path));
+    try {
+      for await (const entry of Deno.readDir(dir)) {
+        const path = `${t.output.slice(0, slash + 1)}${entry.name}`;
+        if (entry.name.startsWith(prefix) && !keep.has(path)) await Deno.remove(path);
+      }
+    } catch {
+      // a companion left behind costs a file, not a config
+    }
   }
 }
 

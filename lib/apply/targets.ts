@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { readInputFile } from "../sources/files.ts";
 import { ConfigError, fileErrorReason } from "../core/errors.ts";
 import { parseTemplate, render } from "../core/render/render.ts";
@@ -32,7 +33,26 @@ export interface LoadedTarget extends Target {
 export interface RenderedTarget extends Target {
   /** The rendered text. */
   content: string;
+  /**
+   * Files the text names that lbsync writes beside the output before it is checked (HAProxy's
+   * crt-list); each named by its content's hash, so it is never rewritten.
+   */
+  companions?: Companion[];
 }
+
+/** A file written beside an output: its path and content. */
+export interface Companion {
+  /** Where it goes. */
+  path: string;
+  /** What it holds. */
+  content: string;
+}
+
+/**
+ * The most certificates an HAProxy `bind` line names one by one: a line holds at most 64
+ * words (HAProxy's MAX_LINE_ARGS), two per `crt`. Beyond, they go to a crt-list file.
+ */
+export const HAPROXY_CRT_WORDS_LIMIT = 20;
 
 /**
  * Loads the template of each target: a built-in by name, else a file (a path has a `/` or
@@ -103,8 +123,29 @@ async function loadTemplate(
  * @throws {ConfigError} naming the template that failed
  */
 export function renderTargets(targets: LoadedTarget[], model: Model): RenderedTarget[] {
-  return targets.map(({ text, ...target }) => ({
-    ...target,
-    content: render(text, model, { name: target.template }),
-  }));
+  return targets.map(({ text, ...target }) => {
+    const crtList = text.includes("crtList") ? crtListOf(model, target.output) : undefined;
+    const extra = crtList ? { crtList: crtList.path } : undefined;
+    return {
+      ...target,
+      content: render(text, model, { name: target.template, extra }),
+      ...(crtList ? { companions: [crtList] } : {}),
+    };
+  });
+}
+
+/**
+ * The crt-list beside `output` for a model whose HTTPS listener has more certificates than a
+ * `bind` line holds: the default certificate first, each with its version in a comment (a
+ * renewed certificate changes the list, so its name, so the config). None for `-`.
+ */
+function crtListOf(model: Model, output: string): Companion | undefined {
+  const certificates = model.httpListeners.flatMap((l) => l.httpsListener?.certificates ?? []);
+  if (output === "-" || certificates.length <= HAPROXY_CRT_WORDS_LIMIT) return undefined;
+  // a comment has a line of its own: words after a path are SNI filters to HAProxy
+  const content = certificates.map((c) => `# version ${c.version}\n${c.certificate}\n`).join("");
+  const hash = createHash("sha1").update(content).digest("hex").slice(0, 16);
+  const slash = output.lastIndexOf("/");
+  const path = `${output.slice(0, slash + 1)}.${output.slice(slash + 1)}.crt-list.${hash}`;
+  return { path, content };
 }

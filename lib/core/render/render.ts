@@ -15,6 +15,8 @@ export interface RenderOptions {
   name?: string;
   /** Partials the template may include with `{{> name}}`. */
   partials?: Record<string, string>;
+  /** Fields the template sees beside the model's (what the output's place decides). */
+  extra?: Record<string, unknown>;
 }
 
 // A configuration file is not HTML: no escaping. Every value in the model has passed a
@@ -36,7 +38,8 @@ const config = { escape: (text: unknown) => String(text) };
  */
 export function render(template: string, model: Model, options: RenderOptions = {}): string {
   try {
-    return stampGeneration(Mustache.render(template, model, options.partials ?? {}, config));
+    const view = options.extra ? { ...model, ...options.extra } : model;
+    return stampGeneration(Mustache.render(template, view, options.partials ?? {}, config));
   } catch (error) {
     throw new ConfigError(
       `Cannot render template ${options.name ?? "(inline)"}: ${errorMessage(error)}`,
