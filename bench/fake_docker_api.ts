@@ -10,6 +10,38 @@ const template = JSON.parse(
   Deno.readTextFileSync(new URL("../tests/fixtures/containers-summary.json", import.meta.url)),
 ).find((c: { Names: string[] }) => c.Names[0] === "/fx-web-2");
 
+const inspectTemplate = JSON.parse(
+  Deno.readTextFileSync(new URL("../tests/fixtures/containers-inspect.json", import.meta.url)),
+).find((c: { Name: string }) => c.Name === "/fx-web-2");
+
+/**
+ * An inspect object like the engine's for container number `i` (docker-gen inspects every
+ * container; nginx-proxy's template reads its environment).
+ */
+export function fakeInspect(i: number, running: boolean): unknown {
+  const summary = fakeSummary(i, running) as {
+    Id: string;
+    Labels: Record<string, string>;
+    NetworkSettings: { Networks: Record<string, unknown> };
+  };
+  const service = summary.Labels["lbsync.service"];
+  return {
+    ...inspectTemplate,
+    Id: summary.Id,
+    Name: `/app-${i}`,
+    State: { ...inspectTemplate.State, Running: running, Status: running ? "running" : "exited" },
+    Config: {
+      ...inspectTemplate.Config,
+      Labels: summary.Labels,
+      Env: ["PATH=/bin", `VIRTUAL_HOST=${service}.example.com`, "VIRTUAL_PORT=8080"],
+    },
+    NetworkSettings: {
+      ...inspectTemplate.NetworkSettings,
+      Networks: summary.NetworkSettings.Networks,
+    },
+  };
+}
+
 /** A container summary like the engine's, for container number `i`. */
 export function fakeSummary(i: number, running: boolean, service = `svc-${i % 50}`): unknown {
   const id = (0x10000000 + i).toString(16).padStart(12, "0").repeat(6).slice(0, 64);
@@ -114,6 +146,20 @@ export class FakeDockerApi {
         },
       });
       return new Response(body, { headers: { "content-type": "application/json" } });
+    }
+    const inspect = /^\/containers\/([0-9a-f]{64})\/json$/.exec(path);
+    if (inspect) {
+      // ids are made from the index (see fakeSummary): its first 12 hex digits give it back
+      const i = parseInt(inspect[1].slice(0, 12), 16) - 0x10000000;
+      if (i >= 0 && i < this.running.length) {
+        return Response.json(fakeInspect(i, this.running[i]));
+      }
+    }
+    if (path === "/info") {
+      return Response.json({ ID: "FAKE", Name: "fake-engine", ServerVersion: "20.10.24" });
+    }
+    if (path === "/networks") {
+      return Response.json([{ Name: "app", Id: "a".repeat(64), Driver: "bridge", Scope: "local" }]);
     }
     if (path === "/_ping") return new Response("OK");
     if (path === "/version") return Response.json({ Version: "20.10.24", ApiVersion: "1.41" });

@@ -49,6 +49,8 @@ try {
         Deno.execPath(),
         "run",
         "--allow-all",
+        // as `deno task install` runs it: a young generation of 1 MB keeps the heap small
+        "--v8-flags=--max-semi-space-size=1",
         `${root}cli.ts`,
         "render",
         "-q",

@@ -4,14 +4,15 @@
  *  1. 10,000 synthetic events in 10 s: applies are bounded by the heartbeat's MAX, the
  *     final config is exact, and list requests are one per batch.
  *  2. 100,000 more events as fast as they go: RSS is sampled and must stay flat.
- * The child runs as contrib/ ships it, with `--v8-flags=--max-old-space-size=64`;
+ * The child runs as contrib/ ships it, with `--v8-flags=--max-old-space-size=64,--max-semi-space-size=1`;
  * LBSYNC_V8_FLAGS replaces those flags (empty: none).
  * Run: deno task bench:storm   (prints a Markdown table for BENCHMARKS.md)
  */
 import { FakeDockerApi } from "./fake_docker_api.ts";
 
 const CONTAINERS = 1_000;
-const V8_FLAGS = Deno.env.get("LBSYNC_V8_FLAGS") ?? "--max-old-space-size=64";
+const V8_FLAGS = Deno.env.get("LBSYNC_V8_FLAGS") ??
+  "--max-old-space-size=64,--max-semi-space-size=1";
 const dir = await Deno.makeTempDir({ prefix: "lbsync-storm-" });
 const api = new FakeDockerApi(dir, CONTAINERS);
 const out = `${dir}/haproxy.cfg`;

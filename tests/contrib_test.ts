@@ -48,7 +48,7 @@ Deno.test("contrib/*.service: systemd units with the sections and commands they 
     assert.deepEqual(sections, ["Unit", "Service", "Install"], name);
     assert.match(
       text,
-      /^ExecStart=\/usr\/bin\/env deno run --v8-flags=--max-old-space-size=64 \\\n\s+--allow-read .* \\\n\s+\/opt\/lbsync\/cli\.ts watch /m,
+      /^ExecStart=\/usr\/bin\/env deno run --v8-flags=--max-old-space-size=64,--max-semi-space-size=1 \\\n\s+--allow-read .* \\\n\s+\/opt\/lbsync\/cli\.ts watch /m,
       name,
     );
     assert.match(text, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m, name);

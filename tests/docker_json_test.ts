@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { buildModel, containersFromDockerApi } from "../mod.ts";
 import { DockerError } from "../lib/core/errors.ts";
 import { parseJson } from "../lib/core/util/json_access.ts";
+import { sha1 } from "../lib/core/util/sha1.ts";
 import { fixtureContainers, fixtureJson } from "./support/fixtures.ts";
 
 const summaries = fixtureContainers("containers-summary.json");
@@ -131,4 +132,23 @@ Deno.test("parseJson() refuses nesting deeper than its bound, and reads the rest
     "brackets in strings do not count",
   );
   assert.ok(Array.isArray(parseJson("[".repeat(64) + "]".repeat(64))));
+});
+
+Deno.test("sha1() gives what node:crypto gives, for any text (multi-block, UTF-8)", async () => {
+  const { createHash } = await import("node:crypto");
+  const texts = ["", "abc", "a".repeat(55), "a".repeat(56), "a".repeat(64), "é€😀".repeat(50)];
+  for (let i = 0; i < 200; i++) {
+    texts.push(
+      String.fromCharCode(
+        ...Array.from({ length: i * 7 }, (_, j) => 32 + ((i * 31 + j * 17) % 9000)),
+      ),
+    );
+  }
+  for (const text of texts) {
+    assert.equal(
+      sha1(text),
+      createHash("sha1").update(text).digest("hex"),
+      `length ${text.length}`,
+    );
+  }
 });

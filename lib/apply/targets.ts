@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha1 } from "../core/util/sha1.ts";
 import { readInputFile } from "../sources/files.ts";
 import { ConfigError, fileErrorReason } from "../core/errors.ts";
 import { parseTemplate, render } from "../core/render/render.ts";
@@ -144,7 +144,7 @@ function crtListOf(model: Model, output: string): Companion | undefined {
   if (output === "-" || certificates.length <= HAPROXY_CRT_WORDS_LIMIT) return undefined;
   // a comment has a line of its own: words after a path are SNI filters to HAProxy
   const content = certificates.map((c) => `# version ${c.version}\n${c.certificate}\n`).join("");
-  const hash = createHash("sha1").update(content).digest("hex").slice(0, 16);
+  const hash = sha1(content).slice(0, 16);
   const slash = output.lastIndexOf("/");
   const path = `${output.slice(0, slash + 1)}.${output.slice(slash + 1)}.crt-list.${hash}`;
   return { path, content };

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha1 } from "../core/util/sha1.ts";
 import { readInputFile } from "./files.ts";
 
 /**
@@ -13,5 +13,5 @@ import { readInputFile } from "./files.ts";
  */
 export async function fileVersion(path: string): Promise<string> {
   const text = await readInputFile(path).catch(() => undefined);
-  return text === undefined ? "" : createHash("sha1").update(text).digest("hex").slice(0, 16);
+  return text === undefined ? "" : sha1(text).slice(0, 16);
 }

@@ -9,13 +9,8 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha1 } from "../util/sha1.ts";
 import type { HttpListener, OperatorFiles, Route, VirtualHost } from "../types.ts";
-
-/** The SHA-1 of a string, in hex: nginx-proxy's `sha1` for paths and regex hosts. */
-function sha1(text: string): string {
-  return createHash("sha1").update(text).digest("hex");
-}
 
 /** What a host's files are named after: the host, or the SHA-1 of a regex host. */
 export function hostFileName(v: Pick<VirtualHost, "host" | "regex">): string {
