@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # install_deps.sh: installs what lbsync's suite needs on a Debian machine with Node and npm:
-# Deno (from npm), nginx with the stream module, HAProxy, Docker Engine, busybox-static, wrk,
+# Deno (from npm), nginx with the stream module, HAProxy, Docker Engine, Podman, busybox-static, wrk,
 # pebble (a local ACME server for the HTTPS tests) and stress-ng (scripts/ci_under_load.sh).
 # Idempotent: installs only what is missing. Needs root for apt-get.
 set -euo pipefail
@@ -14,7 +14,7 @@ deno --version | head -n 1 >&2
 
 pkg_ok() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 missing=()
-for p in nginx libnginx-mod-stream haproxy docker.io busybox-static wrk curl jq openssl pebble stress-ng iproute2 util-linux; do
+for p in nginx libnginx-mod-stream haproxy docker.io podman busybox-static wrk curl jq openssl pebble stress-ng iproute2 util-linux; do
   pkg_ok "$p" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

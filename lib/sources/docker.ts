@@ -48,15 +48,19 @@ const INSPECT_CONCURRENCY = 16;
 export class DockerEngine {
   /** The Engine API client (connects on the first request). */
   readonly client: EngineClient;
-  /** `--compat nginx-proxy`: the `VIRTUAL_*` variables of each container, by id. */
-  readonly #env = new Map<string, Record<string, string> | undefined>();
+  /**
+   * What inspecting each running container once added to its summary, by id: the `VIRTUAL_*`
+   * variables (`--compat nginx-proxy`), and the exposed ports Podman's summaries leave out.
+   */
+  readonly #inspected = new Map<string, Pick<ContainerInfo, "env" | "ports">>();
 
   /**
    * An engine at `endpoint`; `timeoutMs` bounds each request (headers and body). With
    * `swarm`, the engine is a Swarm manager and its services' tasks are listed instead of its
    * containers (`vip`: one entry per service, its virtual IP). With `inspectEnv`
    * (`--compat nginx-proxy`), each running container is inspected once for its `VIRTUAL_*`
-   * variables, cached by id.
+   * variables, cached by id. Podman lists only published ports in its summaries: there, a
+   * running container listed without ports is inspected once for the ports it exposes.
    */
   constructor(
     readonly endpoint: DockerEndpoint,
@@ -69,7 +73,8 @@ export class DockerEngine {
   }
 
   /**
-   * Lists every container with one request.
+   * Lists every container with one request (and, where said above, one inspect per new
+   * container).
    *
    * @param engineName kept in each container's `engine` field
    * @throws {DockerError} naming the endpoint and the cause
@@ -86,27 +91,35 @@ export class DockerEngine {
       engine: engineName,
       source: this.endpoint.url,
     });
-    return this.inspectEnv ? await this.#withEnv(containers) : containers;
+    const podman = this.client.server.startsWith("Libpod");
+    const inspect = (c: ContainerInfo) =>
+      c.state === "running" && (this.inspectEnv || (podman && c.ports.length === 0));
+    return containers.some(inspect) ? await this.#withInspected(containers, inspect) : containers;
   }
 
   /** Forgets what was read of container `id` (its `destroy` event). */
   forget(id: string): void {
-    this.#env.delete(id);
+    this.#inspected.delete(id);
   }
 
   /**
-   * Adds the `VIRTUAL_*` variables to each running container: one inspect per container not
+   * Adds what an inspect tells to each container `wanted` picks: one inspect per container not
    * seen before (at most 16 at a time); the cache keeps only listed containers.
    */
-  async #withEnv(containers: ContainerInfo[]): Promise<ContainerInfo[]> {
+  async #withInspected(
+    containers: ContainerInfo[],
+    wanted: (c: ContainerInfo) => boolean,
+  ): Promise<ContainerInfo[]> {
     const listed = new Set(containers.map((c) => c.id));
-    for (const id of this.#env.keys()) if (!listed.has(id)) this.#env.delete(id);
-    const unknown = containers.filter((c) => c.state === "running" && !this.#env.has(c.id));
+    for (const id of this.#inspected.keys()) if (!listed.has(id)) this.#inspected.delete(id);
+    const unknown = containers.filter((c) => wanted(c) && !this.#inspected.has(c.id));
     for (let i = 0; i < unknown.length; i += INSPECT_CONCURRENCY) {
       await Promise.all(
         unknown.slice(i, i + INSPECT_CONCURRENCY).map(async (c) => {
           try {
-            this.#env.set(c.id, inspectEnv(await this.client.getJson(`/containers/${c.id}/json`)));
+            const json = await this.client.getJson(`/containers/${c.id}/json`);
+            const [full] = containersFromDockerApi(json);
+            this.#inspected.set(c.id, { env: inspectEnv(json), ports: full?.ports ?? [] });
           } catch (error) {
             if (statusOf(error) === 404) return; // gone meanwhile
             throw this.#failure(`inspect container ${c.id.slice(0, 12)}`, error);
@@ -115,8 +128,11 @@ export class DockerEngine {
       );
     }
     return containers.map((c) => {
-      const env = this.#env.get(c.id);
-      return env ? { ...c, env } : c;
+      const more = this.#inspected.get(c.id);
+      if (!more) return c;
+      const env = this.inspectEnv && more.env ? { env: more.env } : {};
+      const ports = c.ports.length === 0 ? { ports: more.ports } : {};
+      return { ...c, ...env, ...ports };
     });
   }
 

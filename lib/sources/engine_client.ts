@@ -63,6 +63,7 @@ export type EngineQuery = Record<
 export class EngineClient {
   #http: Promise<Deno.HttpClient> | undefined;
   #version: string | undefined;
+  #server = "";
   /** The bounds of every exchange, defaults filled in. */
   readonly limits: EngineLimits;
 
@@ -174,6 +175,11 @@ export class EngineClient {
     }
   }
 
+  /** The engine's `Server` header, once it answered (`Docker/20.10.24 (linux)`, `Libpod/4.3.1`). */
+  get server(): string {
+    return this.#server;
+  }
+
   /** Closes the HTTP client's pooled connections. */
   async close(): Promise<void> {
     const http = this.#http;
@@ -190,6 +196,7 @@ export class EngineClient {
     this.#http ??= createHttpClient(this.endpoint);
     const client = await this.#http;
     const response = await fetch(this.#url(path, query), { method, client, signal });
+    this.#server ||= response.headers.get("server") ?? "";
     const version = response.headers.get("api-version");
     if (this.#version === undefined && version && /^\d+\.\d+$/.test(version)) {
       this.#version = olderVersion(version, NEWEST_KNOWN_API);
