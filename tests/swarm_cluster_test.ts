@@ -276,6 +276,12 @@ Deno.test({
             }
           })();
           try {
+            // the config on disk is the last step's until this watch's first pass: wait for it
+            await until(
+              "the watch reads through a manager",
+              30_000,
+              async () => (await status()).engines[0].manager !== undefined,
+            );
             await converged(watch, "three managers");
             assert.equal((await status()).engines[0].manager, node1.socket);
             const managerArgs = [node1, node2, node3].flatMap((n) => ["--docker", n.socket]);
