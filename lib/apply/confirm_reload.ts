@@ -52,14 +52,11 @@ export async function confirmGeneration(
   timeoutMs: number,
   read: GenerationReader = readGenerationOverHttp,
 ): Promise<ConfirmOutcome> {
-  const started = performance.now();
-  const deadline = started + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   let last: ConfirmOutcome = { kind: "unconfirmed", reason: "no answer" };
   let inARow = 0;
   let sawGeneration = false;
   for (let attempt = 0; attempt < 10_000; attempt++) {
-    // nothing there serves a generation (refused, another server): nothing to wait for
-    if (!sawGeneration && performance.now() - started > NO_CHANNEL_MS) break;
     const left = deadline - performance.now();
     try {
       const running = await read(at, Math.max(50, Math.min(1000, left)));
@@ -77,17 +74,15 @@ export async function confirmGeneration(
     } catch (error) {
       last = { kind: "unconfirmed", reason: errorMessage(error) };
     }
+    // nothing there serves a generation (refused, another server): nothing to wait for, and
+    // the loop must not wait on it (a balancer that serves one answers at once, with the old
+    // one until the reload takes; a custom template or another reload command serves none)
+    if (!sawGeneration) break;
     if (performance.now() + 50 >= deadline) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   return last;
 }
-
-/**
- * How long to keep asking when nothing has answered with a generation at all: a balancer that
- * serves one answers at once, with the old one until the reload takes.
- */
-const NO_CHANNEL_MS = 1000;
 
 /** Answers in a row that confirm a generation. */
 export const CONFIRMATIONS = 3;

@@ -182,7 +182,9 @@ function selectAll(containers: ContainerInfo[], options: ModelSettings): Selecte
         continue;
       }
       selected.skipped.push(selection.skipped);
-      if (selection.settings) {
+      // a container created and not started yet is about to change: it makes no service of
+      // its own until it runs (else its start would cost two applies: 0 servers, then 1)
+      if (selection.settings && c.state !== "created") {
         pushTo(selected.fallbacks, selection.settings.service, selection.settings);
         if (HOLDS_ROUTES.has(selection.skipped.code)) {
           selected.holding.add(selection.settings.service);
