@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { buildModel, render, templates } from "../mod.ts";
 import type { ContainerInfo } from "../lib/core/types.ts";
-import { container } from "./support/fixtures.ts";
+import { container, resetContainers } from "./support/fixtures.ts";
 import { parsePortMappings } from "../lib/core/model/select.ts";
 
 function serversOf(containers: ContainerInfo[], options = {}) {
@@ -473,4 +473,22 @@ Deno.test("--ports: an unlabelled container a rule selected serves each mapping"
   );
   assert.throws(() => parsePortMappings("80,80=81"), /port 80 is listed twice/);
   assert.throws(() => parsePortMappings("udp:53"), /"udp:53" is not LISTEN\[=PORT\]/);
+});
+
+Deno.test("buildModel(): a created container makes no service until it starts; a stopped one keeps its", () => {
+  resetContainers();
+  const created = container("new-1", { "lbsync.service": "fresh", "lbsync.host": "fresh.test" }, {
+    state: "created",
+  });
+  const stopped = container("old-1", { "lbsync.service": "kept", "lbsync.host": "kept.test" }, {
+    state: "exited",
+  });
+  const { model, skipped } = buildModel([created, stopped]);
+  assert.deepEqual(model.services.map((s) => s.name), ["kept"], "the stopped one holds its route");
+  assert.deepEqual(skipped.map((s) => `${s.name} ${s.code}`).sort(), [
+    "new-1 not-running",
+    "old-1 not-running",
+  ]);
+  const started = buildModel([{ ...created, state: "running" }, stopped]).model;
+  assert.deepEqual(started.services.map((s) => s.name), ["fresh", "kept"]);
 });
