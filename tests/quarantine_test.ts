@@ -89,6 +89,12 @@ for (const template of ["nginx", "haproxy"] as const) {
         const state = await (await fetch(`http://127.0.0.1:${status}/status`)).json();
         assert.deepEqual(state.quarantined.map((q: { service: string }) => q.service), ["bad"]);
         assert.match(state.quarantined[0].reason, /Check failed for/);
+        // explain of the model in force says it, with the balancer's words
+        const explained = await (await fetch(`http://127.0.0.1:${status}/explain`)).text();
+        assert.match(
+          explained,
+          /^bad-1 +quarantined +bad +- +quarantined: the balancer refused service bad: Check failed for /m,
+        );
         const metrics = await (await fetch(`http://127.0.0.1:${status}/metrics`)).text();
         assert.match(metrics, /^lbsync_quarantined_services 1$/m);
         assert.equal((await httpGet(listen, "/", "app.test")).body.trim(), "app");

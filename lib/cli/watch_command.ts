@@ -7,11 +7,6 @@
 import { ConfigError, fileErrorReason } from "../core/errors.ts";
 import type { Logger } from "./log.ts";
 import { type discover, usesEngines } from "../watch/run_once.ts";
-import { serveStatus } from "../serve/status_server.ts";
-import { serveAdmin } from "../serve/admin/admin_server.ts";
-import { DNS_ZONE, dnsRecords } from "../core/model/dns_names.ts";
-import { serveDns } from "../serve/dns/dns_server.ts";
-import { startAcme } from "../serve/acme_service.ts";
 import {
   describeUnlisted,
   fanOut,
@@ -42,6 +37,9 @@ export async function runWatch(
   const stats = new WatchStats(undefined, passBoundMs(command.options));
   const observers: WatchObserver[] = [watchLogger(log), stats];
   if (command.options.nginxDns !== undefined) {
+    // each of lbsync's own servers loads only when asked for
+    const { serveDns } = await import("../serve/dns/dns_server.ts");
+    const { DNS_ZONE, dnsRecords } = await import("../core/model/dns_names.ts");
     const dns = await serveDns(
       command.options.nginxDns,
       (code) => stats.dnsAnswered(code),
@@ -54,6 +52,7 @@ export async function runWatch(
   let options = command.options;
   let reloadOptions = reload;
   if (options.acmeDirectory !== undefined) {
+    const { startAcme } = await import("../serve/acme_service.ts");
     const acme = startAcme(options, {
       issued: (_host, message) => {
         stats.acmeOrder("issued");
@@ -76,10 +75,12 @@ export async function runWatch(
   stats.setEngines(watcher.engineUrls);
   if (command.options.statusListen !== undefined) {
     const resync = () => watcher.resync("POST /resync", false);
+    const { serveStatus } = await import("../serve/status_server.ts");
     const { port } = serveStatus(command.options.statusListen, stats, resync, controller.signal);
-    log.info(`status on port ${port}: /healthz /status /metrics, POST /resync`);
+    log.info(`status on port ${port}: /healthz /status /explain /metrics, POST /resync`);
   }
   if (command.options.adminListen !== undefined) {
+    const { serveAdmin } = await import("../serve/admin/admin_server.ts");
     const { port } = serveAdmin({
       address: command.options.adminListen,
       token: await readToken(command.options.adminTokenFile, io),

@@ -1,5 +1,6 @@
 /**
- * `--status-listen ADDR`: `GET /healthz`, `GET /status`, `GET /metrics`, `POST /resync`; what
+ * `--status-listen ADDR`: `GET /healthz`, `GET /status`, `GET /explain` (the model in force, as
+ * `lbsync explain` prints it), `GET /metrics`, `POST /resync`; what
  * a browser could send (an `Origin`, a rebound `Host`) is refused as by the admin API.
  *
  * @module
@@ -34,6 +35,12 @@ export function serveStatus(
       });
     }
     if (req.method === "GET" && path === "/status") return Response.json(stats.status());
+    if (req.method === "GET" && path === "/explain") {
+      const json = new URL(req.url).searchParams.get("format") === "json";
+      return new Response(stats.explain(json), {
+        headers: { "content-type": json ? "application/json" : "text/plain; charset=utf-8" },
+      });
+    }
     if (req.method === "GET" && path === "/metrics") {
       return new Response(stats.metrics(), {
         headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
@@ -43,7 +50,9 @@ export function serveStatus(
       resync();
       return new Response("resync started\n", { status: 202 });
     }
-    return new Response("not found: /healthz, /status, /metrics, POST /resync\n", { status: 404 });
+    return new Response("not found: /healthz, /status, /explain, /metrics, POST /resync\n", {
+      status: 404,
+    });
   });
   return { port: server.addr.port, finished: server.finished };
 }

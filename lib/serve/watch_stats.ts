@@ -7,6 +7,8 @@
 import type { EventEffect } from "../core/input/docker_events.ts";
 import type { CycleReport, WatchActivity, WatchObserver } from "../watch/watch.ts";
 import type { ApplyStep } from "../core/errors.ts";
+import { explainRows, formatExplainTable } from "../core/explain.ts";
+import { flagOf } from "../settings/options.ts";
 
 /** State of one engine's event stream. */
 export interface EngineState {
@@ -263,6 +265,19 @@ export class WatchStats implements WatchObserver {
       ) => [`{engine="${escapeLabel(e.url)}"}`, e.state === "connected" ? 1 : 0]),
     );
     return lines.join("\n") + "\n";
+  }
+
+  /**
+   * `explain` of the model in force (quarantined services included, with the balancer's
+   * message): the table, or with `json` its rows. Empty before the first pass.
+   */
+  explain(json: boolean): string {
+    const result = this.lastCycle?.result;
+    const rows = result ? explainRows(result, flagOf) : [];
+    if (json) {
+      return JSON.stringify({ containers: rows, warnings: result?.warnings ?? [] }, null, 2);
+    }
+    return formatExplainTable(rows, result?.warnings ?? []);
   }
 
   /** The `/status` document. */
