@@ -82,3 +82,12 @@ Deno.test("confirmGeneration() gives up at once when nothing serves a generation
     assert.equal(r.reads(), 1, "one try: nothing there to wait for");
   }
 });
+
+Deno.test("confirmGeneration() waits a while for a balancer that binds the port now", async () => {
+  const r = reader([new Error("connection refused"), new Error("connection refused"), NEW]);
+  assert.deepEqual(await confirmGeneration(NEW, AT, 5000, r.read, true), { kind: "confirmed" });
+  const never = reader([new Error("connection refused")]);
+  const started = performance.now();
+  assert.equal((await confirmGeneration(NEW, AT, 10_000, never.read, true)).kind, "unconfirmed");
+  assert.ok(performance.now() - started < 3000, "a second or so, not the whole 10 s");
+});

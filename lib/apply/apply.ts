@@ -29,6 +29,7 @@ import {
   confirmGeneration,
   type ConfirmOutcome,
   type GenerationAddress,
+  listenPortsOf,
 } from "./confirm_reload.ts";
 
 /** One output to apply. */
@@ -439,10 +440,13 @@ async function confirmReloads(
       entry.confirmed = { kind: "unconfirmed", reason: `several outputs answer on ${at(t)}` };
       continue;
     }
-    const outcome = await confirmGeneration(expected, t.confirm!, timeoutMs);
+    const before = new TextDecoder().decode(live.get(t.output) ?? new Uint8Array());
+    // a port the old file did not listen on is bound by the reload itself: give the balancer
+    // time to answer there; on a port it listened on already, no answer means no balancer
+    const newPort = !listenPortsOf(before).has(t.confirm!.port);
+    const outcome = await confirmGeneration(expected, t.confirm!, timeoutMs, undefined, newPort);
     entry.confirmed = outcome;
     if (outcome.kind !== "stale") continue;
-    const before = new TextDecoder().decode(live.get(t.output) ?? new Uint8Array());
     const busy = busyNewPorts(before, t.content, t.confirm!.hostname);
     stale.push(
       `${t.output}: the balancer at ${at(t)} still runs ` +

@@ -33,7 +33,9 @@ export type GenerationReader = (at: GenerationAddress, timeoutMs: number) => Pro
 
 /**
  * Asks `at` for its generation every 50 ms until it is `expected` or `timeoutMs` passed.
- * Only a generation read and found different is evidence of a failed reload (`stale`).
+ * Only a generation read and found different is evidence of a failed reload (`stale`). When
+ * nothing there serves a generation, it gives up at once, or after a second when the reload
+ * binds that port now (`binding`).
  * Confirmed takes {@link CONFIRMATIONS} answers in a row on fresh connections, 25 ms apart:
  * during a reload the old workers still accept connections for a moment, answering the old
  * one (on a loaded machine a request or two may still reach them after that).
@@ -51,8 +53,10 @@ export async function confirmGeneration(
   at: GenerationAddress,
   timeoutMs: number,
   read: GenerationReader = readGenerationOverHttp,
+  binding = false,
 ): Promise<ConfirmOutcome> {
-  const deadline = performance.now() + timeoutMs;
+  const started = performance.now();
+  const deadline = started + timeoutMs;
   let last: ConfirmOutcome = { kind: "unconfirmed", reason: "no answer" };
   let inARow = 0;
   let sawGeneration = false;
@@ -76,13 +80,17 @@ export async function confirmGeneration(
     }
     // nothing there serves a generation (refused, another server): nothing to wait for, and
     // the loop must not wait on it (a balancer that serves one answers at once, with the old
-    // one until the reload takes; a custom template or another reload command serves none)
-    if (!sawGeneration) break;
+    // one until the reload takes; a custom template or another reload command serves none),
+    // unless the reload binds the port now (`binding`): then for a while
+    if (!sawGeneration && (!binding || performance.now() - started > BINDING_MS)) break;
     if (performance.now() + 50 >= deadline) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   return last;
 }
+
+/** How long a reload that binds a new port may take to answer there. */
+const BINDING_MS = 1000;
 
 /** Answers in a row that confirm a generation. */
 export const CONFIRMATIONS = 3;
