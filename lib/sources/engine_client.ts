@@ -13,6 +13,7 @@
 import { ConfigError, errorMessage, fileErrorReason } from "../core/errors.ts";
 import type { DockerEndpoint } from "./docker_endpoint.ts";
 import { isObject, parseJson } from "../core/util/json_access.ts";
+import { joinBytes } from "../core/util/bytes.ts";
 import { DEFAULTS } from "../core/defaults.ts";
 
 /** The newest Engine API version whose answers lbsync knows. */
@@ -268,13 +269,7 @@ async function readBody(response: Response, limit: number, signal: AbortSignal):
     signal.removeEventListener("abort", stop);
     await reader.cancel().catch(() => {});
   }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return new TextDecoder().decode(bytes);
+  return new TextDecoder().decode(joinBytes(chunks, size));
 }
 
 /**
@@ -316,14 +311,7 @@ export class LineSplitter {
   }
 
   #join(): Uint8Array {
-    const line = this.#pending.length === 1 ? this.#pending[0] : new Uint8Array(this.#pendingBytes);
-    if (this.#pending.length !== 1) {
-      let at = 0;
-      for (const p of this.#pending) {
-        line.set(p, at);
-        at += p.length;
-      }
-    }
+    const line = joinBytes(this.#pending, this.#pendingBytes);
     this.#pending = [];
     this.#pendingBytes = 0;
     return line;

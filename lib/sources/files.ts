@@ -5,6 +5,7 @@
  */
 import { containersFromDockerApi } from "../core/input/docker_json.ts";
 import { parseJson } from "../core/util/json_access.ts";
+import { joinBytes } from "../core/util/bytes.ts";
 import { DockerError, fileErrorReason } from "../core/errors.ts";
 import type { ContainerInfo } from "../core/types.ts";
 
@@ -58,13 +59,7 @@ export async function readBounded(
     if (size > limit) throw new InputFileError(`over ${limit} bytes`);
     chunks.push(chunk);
   }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return new TextDecoder().decode(bytes);
+  return new TextDecoder().decode(joinBytes(chunks, size));
 }
 
 function kindOf(info: Deno.FileInfo): string {

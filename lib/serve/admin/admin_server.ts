@@ -8,6 +8,7 @@
  * @module
  */
 import { refuseBrowser } from "../browser_guard.ts";
+import { joinBytes } from "../../core/util/bytes.ts";
 import { parseConfigFile } from "../../settings/config_file.ts";
 import { ConfigError, errorMessage } from "../../core/errors.ts";
 import { isObject, parseJson } from "../../core/util/json_access.ts";
@@ -210,23 +211,13 @@ async function readJson(req: Request): Promise<unknown> {
     if (size > MAX_BODY) throw new AdminError(413, `body larger than ${MAX_BODY} bytes`);
     chunks.push(next.value);
   }
-  const text = new TextDecoder().decode(concat(chunks, size));
+  const text = new TextDecoder().decode(joinBytes(chunks, size));
   if (text.trim() === "") return {}; // an empty body: nothing to change but the URL's
   try {
     return parseJson(text);
   } catch (error) {
     throw new AdminError(400, `body is not valid JSON (${errorMessage(error)})`);
   }
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
 
 /** Refuses what a browser could send (see `browser_guard.ts`). */
