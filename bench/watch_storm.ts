@@ -9,51 +9,16 @@
  * Run: deno task bench:storm   (prints a Markdown table for BENCHMARKS.md)
  */
 import { FakeDockerApi } from "./fake_docker_api.ts";
+import { startWatchChild, V8_FLAGS } from "./watch_child.ts";
 
 const CONTAINERS = 1_000;
-const V8_FLAGS = Deno.env.get("LBSYNC_V8_FLAGS") ??
-  "--max-old-space-size=64,--max-semi-space-size=1";
 const dir = await Deno.makeTempDir({ prefix: "lbsync-storm-" });
 const api = new FakeDockerApi(dir, CONTAINERS);
-const out = `${dir}/haproxy.cfg`;
-const reloads = `${dir}/reloads`;
-const root = new URL("..", import.meta.url).pathname;
-
-const child = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "-A",
-    ...(V8_FLAGS ? [`--v8-flags=${V8_FLAGS}`] : []),
-    `${root}cli.ts`,
-    "watch",
-    "-q",
-    "--docker",
-    `unix://${api.socketPath}`,
-    "-t",
-    "haproxy",
-    "-o",
-    out,
-    "--reload-cmd",
-    `echo reload >> ${reloads}`,
-    "--resync",
-    "0",
-  ],
-  stdout: "null",
-  stderr: "inherit",
-}).spawn();
-
+const watch = startWatchChild(api, dir);
+const out = watch.out;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const rssMb = () => {
-  const status = Deno.readTextFileSync(`/proc/${child.pid}/status`);
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
-};
-const reloadCount = () => {
-  try {
-    return Deno.readTextFileSync(reloads).split("\n").filter(Boolean).length;
-  } catch {
-    return 0;
-  }
-};
+const rssMb = () => watch.rssMb();
+const reloadCount = () => watch.reloads();
 const serversInConfig = () =>
   [...Deno.readTextFileSync(out).matchAll(/^ {4}server (\S+) /gm)].map((m) => m[1]).sort();
 async function settle(): Promise<boolean> {
@@ -125,8 +90,7 @@ try {
   );
   console.log(`| final config exact after phase 2 | ${exact2} |`);
 } finally {
-  child.kill("SIGTERM");
-  await child.status;
+  await watch.stop();
   await api.close();
   await Deno.remove(dir, { recursive: true });
 }

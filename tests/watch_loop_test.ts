@@ -43,11 +43,17 @@ class FakeEngine implements EngineSource {
   }
 
   /** A container event, as Docker sends it. */
-  emit(action: string, c: ContainerInfo, attributes: Record<string, string> = {}): void {
+  emit(
+    action: string,
+    c: ContainerInfo,
+    attributes: Record<string, string> = {},
+    timeMs?: number,
+  ): void {
     this.#handlers!.onEvent({
       Type: "container",
       Action: action,
       Actor: { ID: c.id, Attributes: attributes },
+      ...(timeMs === undefined ? {} : { time: Math.floor(timeMs / 1000), timeNano: timeMs * 1e6 }),
     });
   }
 
@@ -494,6 +500,34 @@ Deno.test("watch loop: at start, a refused service is held out and the others ap
   try {
     assert.deepEqual(await rig.served(), { web: ["a"], x: ["x-1"], y: ["y-1"] });
     assert.deepEqual(rig.quarantined, ["admin", "api"]);
+  } finally {
+    await rig.stop();
+  }
+});
+
+Deno.test("watch loop: a create event in the second after the summary's refines the age (rollover)", async () => {
+  resetContainers();
+  const labels = { "lbsync.rollover": "true" };
+  // v1 created at 10.200 s; v2 at 10.999 s, its create event sent at 11.001 s: by the summaries'
+  // whole seconds both are 10 s old, and only the events tell which is newer
+  const v1 = web("v1", labels);
+  const v2 = web("v2", labels);
+  v1.created = 10_000;
+  v2.created = 10_000;
+  const rig = await Rig.start({ retireAfterMs: 3000 }, () => true, []);
+  try {
+    rig.engine.containers.push(v1);
+    rig.engine.emit("create", v1, {}, 10_200);
+    rig.engine.emit("start", v1);
+    await rig.clock.advance(500);
+    assert.deepEqual((await rig.served()).web, ["v1"]);
+    rig.engine.containers.push(v2);
+    rig.engine.emit("create", v2, {}, 11_001);
+    rig.engine.emit("start", v2);
+    await rig.clock.advance(500);
+    assert.deepEqual((await rig.served()).web, ["v2"], "the newer one serves");
+    await rig.clock.advance(3000);
+    assert.deepEqual(rig.engine.stopped, [v1.id], "the older one is retired");
   } finally {
     await rig.stop();
   }

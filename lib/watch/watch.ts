@@ -176,6 +176,12 @@ export interface WatchDeps {
   busyPorts?: BusyPortProbe;
 }
 
+/**
+ * How far after a summary's `Created` second its create event may come: the second itself,
+ * and the next one (the event is sent a few ms after the creation, across a second at times).
+ */
+const CREATE_EVENT_SLACK_MS = 2_000;
+
 /** Re-probe containers that are not ready yet this often, for `readyTimeoutMs`. */
 const READINESS_RETRY_MS = 500;
 
@@ -615,7 +621,10 @@ export class Watcher {
    */
   #refine(c: ContainerInfo): ContainerInfo {
     const created = this.#createdAt.get(c.id);
-    const precise = created !== undefined && Math.floor(created / 1000) * 1000 === c.created;
+    // the summary's whole second is the creation's; the create event follows it by a few ms,
+    // into the next second at times: it refines the summary's time when it lies within that
+    const precise = created !== undefined && created >= c.created &&
+      created < c.created + CREATE_EVENT_SLACK_MS;
     const stopping = this.#stopping.has(c.id) && c.state === "running";
     if (!precise && !stopping) return c;
     return { ...c, created: precise ? created : c.created, state: stopping ? "stopping" : c.state };
