@@ -52,15 +52,19 @@ export class DockerEngine {
    * What inspecting each running container once added to its summary, by id: the `VIRTUAL_*`
    * variables (`--compat nginx-proxy`), and the exposed ports Podman's summaries leave out.
    */
-  readonly #inspected = new Map<string, Pick<ContainerInfo, "env" | "ports">>();
+  readonly #inspected = new Map<
+    string,
+    Pick<ContainerInfo, "env" | "ports" | "networkMode" | "networks">
+  >();
 
   /**
    * An engine at `endpoint`; `timeoutMs` bounds each request (headers and body). With
    * `swarm`, the engine is a Swarm manager and its services' tasks are listed instead of its
    * containers (`vip`: one entry per service, its virtual IP). With `inspectEnv`
    * (`--compat nginx-proxy`), each running container is inspected once for its `VIRTUAL_*`
-   * variables, cached by id. Podman lists only published ports in its summaries: there, a
-   * running container listed without ports is inspected once for the ports it exposes.
+   * variables, cached by id. Podman lists only published ports in its summaries (and, rootless,
+   * no network mode): there, a running container listed without ports is inspected once for
+   * the ports it exposes and its network mode.
    */
   constructor(
     readonly endpoint: DockerEndpoint,
@@ -119,7 +123,12 @@ export class DockerEngine {
           try {
             const json = await this.client.getJson(`/containers/${c.id}/json`);
             const [full] = containersFromDockerApi(json);
-            this.#inspected.set(c.id, { env: inspectEnv(json), ports: full?.ports ?? [] });
+            this.#inspected.set(c.id, {
+              env: inspectEnv(json),
+              ports: full?.ports ?? [],
+              networkMode: full?.networkMode ?? "",
+              networks: full?.networks ?? [],
+            });
           } catch (error) {
             if (statusOf(error) === 404) return; // gone meanwhile
             throw this.#failure(`inspect container ${c.id.slice(0, 12)}`, error);
@@ -131,8 +140,11 @@ export class DockerEngine {
       const more = this.#inspected.get(c.id);
       if (!more) return c;
       const env = this.inspectEnv && more.env ? { env: more.env } : {};
+      // what a summary left out (Podman's: exposed ports, a host network's mode)
       const ports = c.ports.length === 0 ? { ports: more.ports } : {};
-      return { ...c, ...env, ...ports };
+      const mode = c.networkMode === "" ? { networkMode: more.networkMode } : {};
+      const networks = c.networks.length === 0 ? { networks: more.networks } : {};
+      return { ...c, ...env, ...ports, ...mode, ...networks };
     });
   }
 
