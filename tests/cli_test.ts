@@ -290,14 +290,18 @@ Deno.test("examples/library.ts: a script that imports mod.ts", async () => {
 
 Deno.test("lbsync render says in one line what it wrote, or that nothing changed; -q says nothing", async () => {
   const dir = await tempDir();
-  const out = `${dir}/lbsync.conf`;
-  const args = ["render", "--from-file", EXAMPLE, "-t", "nginx", "-o", out];
-  const first = await cli(args);
-  assert.match(first.stderr, new RegExp(`^lbsync: wrote ${out}$`, "m"));
-  const second = await cli(args);
-  assert.match(second.stderr, new RegExp(`^lbsync: nothing changed \\(${out}\\)$`, "m"));
-  const quiet = await cli([...args, "-q"]);
-  assert.equal(quiet.stderr, "");
+  try {
+    const out = `${dir}/lbsync.conf`;
+    const args = ["render", "--from-file", EXAMPLE, "-t", "nginx", "-o", out];
+    const first = await cli(args);
+    assert.match(first.stderr, new RegExp(`^lbsync: wrote ${out}$`, "m"));
+    const second = await cli(args);
+    assert.match(second.stderr, new RegExp(`^lbsync: nothing changed \\(${out}\\)$`, "m"));
+    const quiet = await cli([...args, "-q"]);
+    assert.equal(quiet.stderr, "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test({

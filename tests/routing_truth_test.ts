@@ -134,6 +134,7 @@ Deno.test({
     } finally {
       await nginx.stop();
       await app.close();
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });
@@ -185,6 +186,7 @@ Deno.test({
       squatter.close();
       await nginx.stop();
       await app.close();
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });
