@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { sha1 } from "./sha1.ts";
 
 /** Host name the generation is served under: `.invalid` can never be a real host (RFC 2606). */
 export const GENERATION_HOST = "lbsync-generation.invalid";
@@ -45,8 +44,22 @@ export function withoutGeneration(text: string): string {
   return generation === undefined ? text : text.replaceAll(generation, GENERATION_TOKEN);
 }
 
-/** The first 64 bits of the SHA-1 of `text` (UTF-8), as 16 hex digits. */
+/**
+ * A 64-bit hash of `text`, as 16 hex digits: two multiplicative lanes over its UTF-16 code
+ * units, mixed at the end. Not cryptographic (a generation only tells configs apart, and a
+ * label author gains nothing by a collision); linear and about ten times faster than SHA-1 in
+ * JavaScript on a 3 MB config, without loading node:crypto.
+ */
 function generationOf(text: string): string {
-  // node:crypto hashes a 1 MB config in under 1 ms; a JavaScript loop took 3 ms
-  return sha1(text).slice(0, 16);
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  const hex = (n: number) => (n >>> 0).toString(16).padStart(8, "0");
+  return hex(h2) + hex(h1);
 }
