@@ -34,9 +34,22 @@ export async function engineUp(): Promise<boolean> {
   }
 }
 
-/** `ignore` for tests that need the engine: skip when it is down, except in CI. */
+let toldMissing = false;
+
+/**
+ * `ignore` for tests that need the engine: skip when it is down, except in CI. A skip is said
+ * once, on stderr, with how to start the engine: a skipped test must not pass for a passing one.
+ */
 export async function engineMissing(): Promise<boolean> {
-  return !IN_CI && !(await engineUp());
+  const missing = !IN_CI && !(await engineUp());
+  if (missing && !toldMissing) {
+    toldMissing = true;
+    console.error(
+      `lbsync tests: no test engine at ${ENGINE_SOCK}: the engine tests are skipped. Start one ` +
+        "with `sudo bash scripts/engine_start.sh` (or set LBSYNC_TEST_DOCKER_SOCK); CI=true fails them instead.",
+    );
+  }
+  return missing;
 }
 
 /** Runs the docker CLI against the test engine. */
