@@ -20,7 +20,7 @@ import { resolveEndpoints } from "../sources/docker_endpoint.ts";
 import { type CliIo, type PipelineCommand, reportApply } from "./commands.ts";
 
 /** After SIGTERM or SIGINT, the longest watch mode waits for the pass in progress. */
-const STOP_GRACE_MS = 4_000;
+const STOP_GRACE_MS = 3_000;
 
 /**
  * Watch mode until SIGTERM or SIGINT (then exit 0 once the apply in progress is done);
