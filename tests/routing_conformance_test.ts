@@ -9,7 +9,7 @@ import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
 import { backend, freePort, rawRequest, startHaproxy, startNginx } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { expectedAnswer, generateCorpus, requestText } from "./support/routing_corpus.ts";
-import { missing } from "./support/tools.ts";
+import { missing, updatingGoldens } from "./support/tools.ts";
 
 const GOLDEN = new URL("./golden/routing/corpus.tsv", import.meta.url);
 const SEED = 20261127;
@@ -132,7 +132,7 @@ Deno.test({
         .join("\t")
     );
     const text = rows.join("\n") + "\n";
-    if (Deno.env.get("UPDATE_GOLDEN")) {
+    if (updatingGoldens()) {
       await Deno.mkdir(new URL(".", GOLDEN), { recursive: true });
       await Deno.writeTextFile(GOLDEN, text);
     }

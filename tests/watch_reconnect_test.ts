@@ -14,6 +14,12 @@ const ENGINE_DIR = ENGINE_SOCK.slice(0, ENGINE_SOCK.lastIndexOf("/"));
 
 async function stopDockerd(): Promise<void> {
   const pid = Number((await Deno.readTextFile(`${ENGINE_DIR}/docker.pid`)).trim());
+  // only the private test engine: a dockerd whose command line names this socket's directory
+  const cmdline = (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0");
+  assert.ok(
+    cmdline[0].endsWith("dockerd") && cmdline.some((a) => a.includes(ENGINE_DIR)),
+    `pid ${pid} in ${ENGINE_DIR}/docker.pid is not the test engine: ${cmdline.join(" ")}`,
+  );
   Deno.kill(pid, "SIGTERM");
   if (!(await waitForExit(pid, 30_000))) throw new Error("dockerd did not stop in 30 s");
 }

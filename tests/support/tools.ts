@@ -1,10 +1,22 @@
 /**
- * Finding the real tools a test needs. Without a tool a test is skipped, except under
- * `CI=true`, where a missing tool fails the test.
+ * Finding the real tools a test needs. Without a tool a test is skipped, except under CI
+ * (`CI=true` or `CI=1`), where a missing tool fails the test.
  */
 
-/** True when `CI=true`: missing tools are failures there. */
-export const IN_CI = Deno.env.get("CI") === "true";
+/** True under CI (`CI=true` or `CI=1`, as CI services set it): missing tools fail there. */
+export const IN_CI = ["true", "1"].includes((Deno.env.get("CI") ?? "").toLowerCase());
+
+/**
+ * True when `UPDATE_GOLDEN=1` asks to rewrite golden files. Refused under CI: there a golden
+ * rewritten and then compared with itself would check nothing.
+ */
+export function updatingGoldens(): boolean {
+  const asked = Boolean(Deno.env.get("UPDATE_GOLDEN"));
+  if (asked && IN_CI) {
+    throw new Error("UPDATE_GOLDEN is refused under CI: goldens are checked there");
+  }
+  return asked;
+}
 
 const found = new Map<string, string | undefined>();
 
