@@ -47,6 +47,11 @@ Deno.test("a FIFO, a device, a directory and /proc paths are refused at once wit
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert.ok(performance.now() - started < 5000, `${output} answered at once`);
   }
+  // a refused output leaves no lock file beside it (the directory's would be in its parent)
+  const lock = `${dir.slice(0, dir.lastIndexOf("/"))}/.${
+    dir.slice(dir.lastIndexOf("/") + 1)
+  }.lbsync-lock`;
+  await assert.rejects(Deno.stat(lock), Deno.errors.NotFound);
   await Deno.remove(dir, { recursive: true });
 });
 

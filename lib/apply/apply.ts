@@ -9,6 +9,7 @@ import { ApplyError, errorMessage } from "../core/errors.ts";
 import {
   readLive,
   removeStaleTemps,
+  resolveOutput,
   type StagedFile,
   stageFile,
   writeFileAtomic,
@@ -240,6 +241,8 @@ async function lockOutputs(
   const locks: Lock[] = [];
   try {
     for (const output of [...new Set(targets.map((t) => t.output))].sort()) {
+      // an output that is not a regular file is refused before its lock file is made beside it
+      await resolveOutput(output);
       locks.push(await acquireLock(output, { timeoutMs: settings.lockTimeoutMs }));
       await removeStaleTemps(output);
     }

@@ -1,0 +1,28 @@
+/**
+ * The suite leaves nothing behind: runs last (files run in name order), and finds no file or
+ * directory of lbsync's in the temp directory made or touched since the run began, but the test
+ * harness's own engines (started by scripts/, not by tests, and kept between runs).
+ */
+import assert from "node:assert/strict";
+
+/** What scripts/ keeps on purpose: the private engines' state, the under-load runner's logs. */
+const HARNESS = new Set([
+  "lbsync-engine",
+  "lbsync-tls-engine",
+  "lbsync-swarm",
+  "lbsync-podman",
+  "lbsync-ci-under-load",
+]);
+
+Deno.test("a test run leaves no temp file or directory of its own behind", () => {
+  const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+  const since = performance.timeOrigin - 1000;
+  const left = [...Deno.readDirSync(tmp)]
+    .filter((e) => /^\.?lbsync[-.]/.test(e.name) && !HARNESS.has(e.name))
+    .filter((e) => {
+      const info = Deno.statSync(`${tmp}/${e.name}`);
+      return (info.mtime?.getTime() ?? 0) >= since || (info.birthtime?.getTime() ?? 0) >= since;
+    })
+    .map((e) => e.name);
+  assert.deepEqual(left, []);
+});
