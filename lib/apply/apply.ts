@@ -7,6 +7,7 @@
 import { DEFAULTS } from "../core/defaults.ts";
 import { ApplyError, errorMessage } from "../core/errors.ts";
 import {
+  dirname,
   readLive,
   removeStaleTemps,
   resolveOutput,
@@ -24,6 +25,7 @@ import {
   substitutePath,
 } from "./command.ts";
 import { acquireLock, type Lock } from "./lock.ts";
+import { crtListPrefix } from "./targets.ts";
 import { readGeneration } from "../core/util/generation.ts";
 import {
   busyNewPorts,
@@ -193,14 +195,13 @@ async function writeCompanions(targets: ApplyTarget[]): Promise<void> {
 /** After an apply that took, removes the companions of its outputs that no file names now. */
 async function pruneCompanions(targets: ApplyTarget[]): Promise<void> {
   for (const t of targets) {
-    const slash = t.output.lastIndexOf("/");
-    const dir = t.output.slice(0, slash + 1) || "./";
-    const prefix = `.${t.output.slice(slash + 1)}.crt-list.`;
+    const prefix = crtListPrefix(t.output);
+    const dir = dirname(t.output);
     const keep = new Set((t.companions ?? []).map((c) => c.path));
     try {
       for await (const entry of Deno.readDir(dir)) {
-        const path = `${t.output.slice(0, slash + 1)}${entry.name}`;
-        if (entry.name.startsWith(prefix) && !keep.has(path)) await Deno.remove(path);
+        const path = dir === "." ? entry.name : `${dir.replace(/\/$/, "")}/${entry.name}`;
+        if (path.startsWith(prefix) && !keep.has(path)) await Deno.remove(path);
       }
     } catch {
       // a companion left behind costs a file, not a config
@@ -310,7 +311,7 @@ async function checkLive(
   report: ApplyReport,
   settings: FinalApplySettings,
 ): Promise<void> {
-  const run = { report, settings } as ApplyRun;
+  const run = { report, settings };
   for (
     const command of distinct(
       targets.flatMap((t) =>
@@ -323,7 +324,12 @@ async function checkLive(
 }
 
 /** Runs a check command; a failure is an {@link ApplyError} starting with `failed`. */
-async function runCheck(run: ApplyRun, command: string, failed: string, after = ""): Promise<void> {
+async function runCheck(
+  run: Pick<ApplyRun, "report" | "settings">,
+  command: string,
+  failed: string,
+  after = "",
+): Promise<void> {
   const result = await runCommand(command, run.settings.commandTimeoutMs);
   run.report.checks.push(result);
   if (result.code !== 0) {
@@ -380,9 +386,7 @@ async function reload(run: ApplyRun, reloading: ApplyTarget[]): Promise<void> {
       const unrestored = await restore(run.changed, run.live);
       throw new ApplyError(
         `Reload failed: ${describeFailure(result, run.settings.commandTimeoutMs)}; ` +
-          (unrestored.length === 0
-            ? "previous files restored"
-            : `could not restore ${unrestored.join("; ")}`),
+          restoredNote(unrestored),
         { step: "reload" },
       );
     }
@@ -409,10 +413,7 @@ async function confirmOrRestore(
   if (stale.length === 0) return;
   const unrestored = await restore(run.changed, run.live);
   throw new ApplyError(
-    `Reload did not take: ${stale.join("; ")}; ` +
-      (unrestored.length === 0
-        ? "previous files restored"
-        : `could not restore ${unrestored.join("; ")}`),
+    `Reload did not take: ${stale.join("; ")}; ` + restoredNote(unrestored),
     { step: "stale" },
   );
 }
@@ -517,6 +518,13 @@ async function restore(
     }
   }
   return failures;
+}
+
+/** What putting the previous files back came to, for an error message. */
+function restoredNote(unrestored: string[]): string {
+  return unrestored.length === 0
+    ? "previous files restored"
+    : `could not restore ${unrestored.join("; ")}`;
 }
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {

@@ -145,7 +145,11 @@ function crtListOf(model: Model, output: string): Companion | undefined {
   // a comment has a line of its own: words after a path are SNI filters to HAProxy
   const content = certificates.map((c) => `# version ${c.version}\n${c.certificate}\n`).join("");
   const hash = sha1(content).slice(0, 16);
+  return { path: `${crtListPrefix(output)}${hash}`, content };
+}
+
+/** Where the crt-lists of `output` go: `DIR/.NAME.crt-list.` and their content's hash. */
+export function crtListPrefix(output: string): string {
   const slash = output.lastIndexOf("/");
-  const path = `${output.slice(0, slash + 1)}.${output.slice(slash + 1)}.crt-list.${hash}`;
-  return { path, content };
+  return `${output.slice(0, slash + 1)}.${output.slice(slash + 1)}.crt-list.`;
 }
