@@ -8,10 +8,11 @@ import { leftInDir } from "./support/fixtures.ts";
 import { applyTargets } from "../lib/apply/apply.ts";
 import { ApplyError } from "../lib/core/errors.ts";
 import { ROOT } from "./support/fixtures.ts";
-import { IN_CI, run } from "./support/tools.ts";
+import { IN_CI, noteSkipped, run } from "./support/tools.ts";
 
 const canMount = IN_CI ||
   (Deno.uid() === 0 && (await run(["sh", "-c", "command -v mount"])).code === 0);
+if (!canMount) noteSkipped("mounting a tmpfs needs root and mount(8)");
 
 async function mountTmpfs(options: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "lbsync-mnt-" });

@@ -1,6 +1,6 @@
 /**
  * `deno task install` makes an `lbsync` command that reaches a real engine and renders;
- * `deno uninstall` removes it.
+ * `deno uninstall` removes it; neither the install nor the first run warns.
  */
 import assert from "node:assert/strict";
 import meta from "../deno.json" with { type: "json" };
@@ -26,6 +26,7 @@ async function installed() {
   try {
     const installed = await run(Deno.execPath(), ["task", "install"], { DENO_INSTALL_ROOT: root });
     assert.equal(installed.code, 0, installed.stderr);
+    assert.doesNotMatch(installed.stderr, /warning/i, "deno install warns");
     const script = await Deno.readTextFile(`${root}/bin/lbsync`);
     assert.match(script, /--allow-env=DOCKER_HOST,DOCKER_TLS_VERIFY,DOCKER_CERT_PATH/);
     assert.doesNotMatch(script, /--allow-all|\s-A\s/);
@@ -36,6 +37,7 @@ async function installed() {
       DOCKER_HOST: `unix://${ENGINE_SOCK}`,
     });
     assert.equal(explain.code, 0, explain.stderr);
+    assert.equal(explain.stderr, "", "the first run prints nothing on stderr");
     assert.ok(Array.isArray(JSON.parse(explain.stdout).containers));
     const render = await run(`${root}/bin/lbsync`, ["render", "-t", "nginx", "-o", "-", "-q"], {
       DOCKER_HOST: `unix://${ENGINE_SOCK}`,

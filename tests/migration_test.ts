@@ -1,5 +1,5 @@
 /**
- * The README's migration tables, run: every row of "Coming from other tools" has a check here
+ * docs/migration.md's tables, run: every row of "Coming from other tools" has a check here
  * that runs the lbsync side on fixtures and asserts the effect the old tool had; a row without
  * a check, or a check without a row, fails.
  */
@@ -24,14 +24,11 @@ import { freePort, rawRequest } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 
-const README = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+const MIGRATION = await Deno.readTextFile(new URL("../docs/migration.md", import.meta.url));
 
 /** `{ tool: [old cell, new cell][] }` from the tables under "Coming from other tools". */
 function readmeRows(): Map<string, [string, string][]> {
-  const section = README.slice(
-    README.indexOf("## Coming from other tools"),
-    README.indexOf("## Permissions"),
-  );
+  const section = MIGRATION.slice(MIGRATION.indexOf("## Coming from other tools"));
   const rows = new Map<string, [string, string][]>();
   let tool = "";
   const lines = section.split("\n");
@@ -719,7 +716,7 @@ const CHECKS: Record<string, Record<string, Check>> = {
 
 const rows = readmeRows();
 
-Deno.test("every migration row of the README has a check, and every check a row", () => {
+Deno.test("every migration row of docs/migration.md has a check, and every check a row", () => {
   const fromReadme = [...rows.entries()].flatMap(([tool, list]) =>
     list.map(([old]) => `${tool} | ${old}`)
   );

@@ -1,4 +1,4 @@
-/** The one option table: parser, config file, help and README agree with it. */
+/** The one option table: parser, config file and help agree with it (docs/cli.md is made from it). */
 import assert from "node:assert/strict";
 import { CONFIG_SETTINGS } from "../lib/settings/config_file.ts";
 import { helpText } from "../lib/settings/help.ts";
@@ -12,8 +12,6 @@ import { lbsync } from "./support/cli.ts";
 import { DEFAULTS } from "../lib/core/defaults.ts";
 import { formatDuration, parseDuration } from "../lib/core/util/duration.ts";
 
-const README = await Deno.readTextFile(new URL("../README.md", import.meta.url));
-
 Deno.test("every option is in the general help, and in each command's help exactly where it applies", () => {
   const all = helpText();
   for (const o of OPTION_SPECS) {
@@ -23,26 +21,6 @@ Deno.test("every option is in the general help, and in each command's help exact
       assert.equal(shown, o.commands.includes(command), `--${o.name} in help ${command}`);
     }
   }
-});
-
-Deno.test("every option is in the README's CLI reference", () => {
-  const reference = README.slice(README.indexOf("## CLI reference"), README.indexOf("## Built-in"));
-  const missing = OPTION_SPECS.filter((o) => !reference.includes(`--${o.name}`)).map((o) => o.name);
-  assert.deepEqual(missing, []);
-});
-
-Deno.test("the README's CLI reference states each option's default as the table does", () => {
-  const reference = README.slice(README.indexOf("## CLI reference"), README.indexOf("## Built-in"));
-  const wrong: string[] = [];
-  for (const o of OPTION_SPECS) {
-    const stated = /\(default ([^,;)\s]+)/.exec(o.help)?.[1];
-    if (stated === undefined || stated === "text" || stated === "match") continue;
-    const row = reference.split("\n").find((line) =>
-      line.startsWith("| ") && new RegExp(`\`--${o.name}\\b`).test(line.split("|")[1])
-    );
-    if (!row?.includes(`default \`${stated}\``)) wrong.push(`--${o.name}: default ${stated}`);
-  }
-  assert.deepEqual(wrong, []);
 });
 
 Deno.test("defaults are written once: the help prints DEFAULTS, durations as they parse", () => {

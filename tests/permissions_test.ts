@@ -1,5 +1,5 @@
 /**
- * The README's permissions table, tried: each row's use runs as `deno run` with exactly the
+ * docs/permissions.md's table, tried: each row's use runs as `deno run` with exactly the
  * flags the table gives (those of the rows it builds on, plus its own), and must work.
  */
 import assert from "node:assert/strict";
@@ -8,13 +8,13 @@ import { ENGINE_SOCK, engineMissing } from "./support/engine.ts";
 import { hostNetworkSummaries, ROOT } from "./support/fixtures.ts";
 import { IN_CI, missing, run } from "./support/tools.ts";
 
-const README = await Deno.readTextFile(`${ROOT}/README.md`);
+const PERMISSIONS = await Deno.readTextFile(`${ROOT}/docs/permissions.md`);
 const EXAMPLE = `${ROOT}/examples/containers.json`;
 const CLI = `${ROOT}/cli.ts`;
 
 /** The flags cell of the permissions row whose use cell starts with `use`. */
 function flagsOf(use: string): string {
-  const table = README.slice(README.indexOf("## Permissions"), README.indexOf("## Changelog"));
+  const table = PERMISSIONS;
   const row = table.split("\n").find((l) => l.startsWith(`| ${use}`));
   assert.ok(row, `no permissions row for ${use}`);
   return row.split("|")[2].trim();
@@ -348,8 +348,8 @@ Deno.test({
   },
 });
 
-Deno.test("permissions: every row of the README's table is tried above", () => {
-  const table = README.slice(README.indexOf("## Permissions"), README.indexOf("## Changelog"));
+Deno.test("permissions: every row of docs/permissions.md's table is tried above", () => {
+  const table = PERMISSIONS;
   const uses = table.split("\n").filter((l) => /^\| [`a]/.test(l)).map((l) =>
     l.split("|")[1].trim()
   );

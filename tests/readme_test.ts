@@ -1,5 +1,5 @@
 /**
- * The README's ```console examples run: each `$ lbsync ARGS` line is run through the CLI (in
+ * The ```console examples of the README and docs/ run: each `$ lbsync ARGS` line is run through the CLI (in
  * this process, from the project root), each `$ deno run ...` line as a real process with
  * exactly those permissions; each must print exactly the lines under it. The library example
  * shown is the file it names.
@@ -8,9 +8,18 @@ import assert from "node:assert/strict";
 import { lbsync } from "./support/cli.ts";
 
 const ROOT = new URL("../", import.meta.url);
-const README = await Deno.readTextFile(new URL("README.md", ROOT));
+/** The README and every document under docs/, by path. */
+const DOCUMENTS = new Map<string, string>([
+  ["README.md", await Deno.readTextFile(new URL("README.md", ROOT))],
+  ...[...Deno.readDirSync(new URL("docs/", ROOT))].filter((e) => e.name.endsWith(".md"))
+    .map((e): [string, string] => [
+      `docs/${e.name}`,
+      Deno.readTextFileSync(new URL(`docs/${e.name}`, ROOT)),
+    ]),
+]);
 
 interface Example {
+  file: string;
   line: number;
   /** `lbsync` (in process) or `deno` (a process). */
   program: "lbsync" | "deno";
@@ -25,7 +34,7 @@ function words(line: string): string[] {
   return out;
 }
 
-function examples(markdown: string): Example[] {
+function examples(file: string, markdown: string): Example[] {
   const found: Example[] = [];
   const lines = markdown.split("\n");
   let inConsole = false;
@@ -40,7 +49,7 @@ function examples(markdown: string): Example[] {
     const command = /^\$ (lbsync|deno) (.*)$/.exec(text);
     if (command) {
       const program = command[1] as Example["program"];
-      current = { line: i + 1, program, args: words(command[2]), stdout: "" };
+      current = { file, line: i + 1, program, args: words(command[2]), stdout: "" };
       found.push(current);
     } else if (current) {
       current.stdout += text + "\n";
@@ -49,18 +58,18 @@ function examples(markdown: string): Example[] {
   return found;
 }
 
-const all = examples(README);
+const all = [...DOCUMENTS].flatMap(([file, text]) => examples(file, text));
 
-Deno.test("the README has console examples to run", () => {
+Deno.test("the README and docs/ have console examples to run", () => {
   assert.ok(all.length >= 3, `found ${all.length}`);
 });
 
 for (const example of all) {
-  const name = `README line ${example.line}: ${example.program} ${example.args.join(" ")}`;
+  const name = `${example.file} line ${example.line}: ${example.program} ${example.args.join(" ")}`;
   Deno.test(name, async () => {
     const r = example.program === "deno" ? await denoRun(example.args) : await inProcess(example);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, example.stdout, `README line ${example.line}`);
+    assert.equal(r.stdout, example.stdout, `${example.file} line ${example.line}`);
   });
 }
 
@@ -85,9 +94,10 @@ async function denoRun(args: string[]) {
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
 }
 
-Deno.test("the README's library example is examples/library.ts, as it says", async () => {
+Deno.test("docs/library.md's example is examples/library.ts, as it says", async () => {
   const file = await Deno.readTextFile(new URL("examples/library.ts", ROOT));
-  const section = README.slice(README.indexOf("`examples/library.ts` is a complete script"));
+  const library = DOCUMENTS.get("docs/library.md") ?? "";
+  const section = library.slice(library.indexOf("`examples/library.ts` is a complete script"));
   const block = /```ts\n([^]*?)```/.exec(section)?.[1];
   assert.equal(block, file);
 });

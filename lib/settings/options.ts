@@ -121,6 +121,16 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: "Docker API JSON (docker inspect, /containers/json); - = stdin;\nrepeatable",
   },
   {
+    name: "from-status",
+    type: "string",
+    value: "URL",
+    section: "Sources (default: DOCKER_HOST, else unix:///var/run/docker.sock)",
+    commands: REPORTS,
+    config: false,
+    help:
+      "the model a running watch applied, from its --status-listen:\nhttp://HOST:PORT, HOST:PORT or PORT (127.0.0.1); the watch's\nsettings apply, so no other source or model option is taken",
+  },
+  {
     name: "match",
     type: "string",
     value: "REGEX",
@@ -337,7 +347,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     name: "default-host",
     type: "string",
     value: "HOST",
-    section: "Addresses",
+    section: "Routing",
     commands: ALL,
     help:
       "HTTP requests for hosts no service names go to this host's\nservices (nginx-proxy's DEFAULT_HOST)",
@@ -346,7 +356,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     name: "internal-networks",
     type: "string",
     value: "CIDR,...",
-    section: "Addresses",
+    section: "Routing",
     commands: ALL,
     help:
       "the clients hosts of lbsync.access=internal services answer\n(by default the loopback and private ranges, as nginx-proxy's)",
@@ -355,7 +365,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     name: "connect-timeout",
     type: "string",
     value: "DUR",
-    section: "Addresses",
+    section: "Routing",
     commands: ALL,
     help: `how long the balancer tries to connect to a server before it\ntries another (default ${
       d(DEFAULTS.connectTimeoutMs)

@@ -2,7 +2,7 @@
  * The private test Docker Engine (`scripts/engine_start.sh`): its socket, the `docker` CLI
  * that matches it, and containers that tests start and always remove.
  */
-import { IN_CI, run, type RunResult } from "./tools.ts";
+import { IN_CI, noteSkipped, run, type RunResult } from "./tools.ts";
 
 /** The socket of the test engine: `LBSYNC_TEST_DOCKER_SOCK`, else the harness default. */
 export const ENGINE_SOCK = Deno.env.get("LBSYNC_TEST_DOCKER_SOCK") ??
@@ -42,6 +42,11 @@ let toldMissing = false;
  */
 export async function engineMissing(): Promise<boolean> {
   const missing = !IN_CI && !(await engineUp());
+  if (missing) {
+    noteSkipped(
+      `no test engine at ${ENGINE_SOCK}: \`sudo bash scripts/engine_start.sh\` starts one (or set LBSYNC_TEST_DOCKER_SOCK)`,
+    );
+  }
   if (missing && !toldMissing) {
     toldMissing = true;
     console.error(

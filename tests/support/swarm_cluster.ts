@@ -3,7 +3,7 @@
  * docker CLI per node, and commands in the cluster's client namespace, where the balancer,
  * lbsync and the clients run (node addresses are reachable there, not from the host).
  */
-import { IN_CI, run, type RunResult, whichSync } from "./tools.ts";
+import { IN_CI, noteSkipped, run, type RunResult, whichSync } from "./tools.ts";
 
 const SCRIPT = new URL("../../scripts/swarm_cluster.sh", import.meta.url).pathname;
 /** The namespace that reaches every node (10.78.0.254). */
@@ -30,6 +30,7 @@ export function clusterMissing(): string | undefined {
     ? "needs root"
     : ["dockerd", "ip", "unshare", "nsenter", "busybox"].find((t) => !whichSync(t));
   if (why && IN_CI) throw new Error(`the Swarm cluster cannot run in CI: ${why}`);
+  if (why) noteSkipped(`the Swarm cluster ${why === "needs root" ? why : `needs ${why}`}`);
   return why;
 }
 

@@ -43,7 +43,49 @@ export function whichSync(name: string): string | undefined {
  * In CI a missing tool makes the test run and fail on {@link requireTool}.
  */
 export function missing(...tools: string[]): boolean {
-  return !IN_CI && tools.some((t) => whichSync(t) === undefined);
+  const absent = tools.filter((t) => whichSync(t) === undefined);
+  if (IN_CI || absent.length === 0) return false;
+  noteSkipped(`${absent.join(", ")} not installed: \`bash scripts/install_deps.sh\` installs it`);
+  return true;
+}
+
+/**
+ * Where this run records its skips: test files run in workers of one process, so the record is a
+ * file named by that process; the suite's last files read it and remove it.
+ */
+export const SKIP_RECORD = `${
+  Deno.env.get("TMPDIR") ?? "/tmp"
+}/lbsync-test-skips-${Deno.pid}.jsonl`;
+
+/**
+ * Records that the calling test file skips tests for `reason` (what is missing and how to get
+ * it); the suite's summary names every group and why ({@link skippedGroups}).
+ */
+export function noteSkipped(reason: string): void {
+  const caller = new Error().stack?.split("\n")
+    .map((l) => /\/tests\/([\w/]+_test\.ts)/.exec(l)).find((m) => m !== null)?.[1] ??
+    "(unknown file)";
+  Deno.writeTextFileSync(SKIP_RECORD, JSON.stringify({ reason, file: caller }) + "\n", {
+    append: true,
+  });
+}
+
+/** Every reason tests were skipped this run, with the files it skipped; removes the record. */
+export function skippedGroups(): { reason: string; files: string[] }[] {
+  let text = "";
+  try {
+    text = Deno.readTextFileSync(SKIP_RECORD);
+    Deno.removeSync(SKIP_RECORD);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  const groups = new Map<string, Set<string>>();
+  for (const line of text.split("\n").filter((l) => l !== "")) {
+    const { reason, file } = JSON.parse(line) as { reason: string; file: string };
+    groups.set(reason, (groups.get(reason) ?? new Set()).add(file));
+  }
+  return [...groups].map(([reason, files]) => ({ reason, files: [...files].sort() }))
+    .sort((a, b) => a.reason.localeCompare(b.reason));
 }
 
 /** The path of `name`, or a thrown error naming it. */

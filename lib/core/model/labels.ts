@@ -67,7 +67,7 @@ const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLab
 };
 
 /** Label suffix of each field (`hosts` is the `host` label). */
-const SUFFIX: Record<keyof ContainerLabels, string> = {
+export const LABEL_SUFFIX: Record<keyof ContainerLabels, string> = {
   enable: "enable",
   service: "service",
   port: "port",
@@ -91,7 +91,7 @@ const SUFFIX: Record<keyof ContainerLabels, string> = {
 };
 
 /** The label suffixes lbsync knows, e.g. `host`, `port`. */
-export const LABEL_NAMES: readonly string[] = Object.values(SUFFIX);
+export const LABEL_NAMES: readonly string[] = Object.values(LABEL_SUFFIX);
 
 /**
  * Parses the `PREFIX.*` labels of a container. Unknown `PREFIX.*` keys are returned in
@@ -175,7 +175,7 @@ export function labelKeys(prefix: string): LabelKeys {
   let keys = keyCache.get(prefix);
   if (!keys) {
     const fields = (Object.keys(PARSERS) as (keyof ContainerLabels)[])
-      .map((f): [keyof ContainerLabels, string] => [f, `${prefix}.${SUFFIX[f]}`]);
+      .map((f): [keyof ContainerLabels, string] => [f, `${prefix}.${LABEL_SUFFIX[f]}`]);
     keys = {
       fields,
       byKey: new Map(fields.map(([field, key]) => [key, field])),
@@ -219,7 +219,7 @@ export function labelGroups(all: Record<string, string>, prefix: string): LabelG
     .map(([name, labels]) => ({ name, labels }));
 }
 
-const SUFFIXES = new Set(Object.values(SUFFIX));
+const SUFFIXES = new Set(Object.values(LABEL_SUFFIX));
 const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
 /** `PREFIX.GROUP.FIELD` split, when FIELD is a known label and GROUP a valid name. */

@@ -1,0 +1,86 @@
+/**
+ * What each label means and what it defaults to, in the order the reference lists them: the
+ * labels table of docs/labels.md is generated from this (`deno task docs`), and a test keeps the
+ * two equal. Pure data.
+ *
+ * @module
+ */
+
+import type { ContainerLabels } from "./labels.ts";
+
+/** One label's reference row. */
+export interface LabelReference {
+  /** What the label says. */
+  meaning: string;
+  /** What holds when the label is absent. */
+  default: string;
+}
+
+/** Every label of {@link ContainerLabels}, by field (the suffix is `LABEL_NAMES`' entry). */
+export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
+  enable: { meaning: "`true` / `false`", default: "" },
+  service: {
+    meaning: "service name: one nginx upstream / HAProxy backend",
+    default:
+      "named group `service` of `--match` / `--match-image`, else `--service` for containers a rule selected, else `com.docker.compose.service`, else the container name",
+  },
+  port: {
+    meaning: "container port that receives traffic",
+    default: "the only exposed port; several and no label: skipped",
+  },
+  hosts: {
+    meaning: "comma-separated host names (`*.example.com`, `~REGEX` allowed)",
+    default: "none: the default route",
+  },
+  path: { meaning: "path prefix routed to the service", default: "`/`" },
+  weight: { meaning: "1..256", default: "1" },
+  backup: { meaning: "`true`: serves only when no primary server is up", default: "`false`" },
+  mode: { meaning: "`http` or `tcp`", default: "`http`" },
+  listen: {
+    meaning: "port the balancer listens on for this service (required for tcp)",
+    default: "`--listen` (80)",
+  },
+  network: { meaning: "network whose address to use", default: "`--network`" },
+  health: { meaning: "HTTP path for health checks and readiness", default: "none" },
+  rollover: {
+    meaning: "`true`: only the newest ready container of the service serves",
+    default: "`false` (`--rollover`)",
+  },
+  https: {
+    meaning: "with a certificate (`--cert-dir`): `redirect`, `noredirect`, `nohttp`, `nohttps`",
+    default: "`redirect`",
+  },
+  hsts: {
+    meaning:
+      "Strict-Transport-Security over HTTPS: `max-age=N[; includeSubDomains][; preload]` or `off`",
+    default: "none (`max-age=31536000` with `--compat nginx-proxy`)",
+  },
+  cert: {
+    meaning: "the certificate's name (`NAME.crt`, `NAME.key`) instead of the host's",
+    default: "found by host",
+  },
+  acme: {
+    meaning: "`true`: its exact hosts get certificates from `--acme-directory`",
+    default: "`false`",
+  },
+  access: {
+    meaning:
+      "`internal`: only clients of `--internal-networks` are answered (others 403); `external`",
+    default: "`external`",
+  },
+  balance: {
+    meaning:
+      "`roundrobin`, `leastconn`, `source` (client address; nginx `ip_hash`), `random`; not `source`/`random` with backup servers",
+    default: "`roundrobin`",
+  },
+  keepalive: {
+    meaning:
+      "idle connections nginx keeps to the servers, or `disabled` (HAProxy: `http-reuse never`)",
+    default: "`32`",
+  },
+  proto: {
+    meaning:
+      "`https`: the servers speak TLS (not verified, as nginx and HAProxy do by default); readiness probes connect over TCP",
+    default: "`http`",
+  },
+};
