@@ -18,7 +18,44 @@ import { missing, requireTool } from "./support/tools.ts";
 import { readOr, WatchProcess } from "./support/watch_process.ts";
 
 const ignore = missing("nginx", "haproxy") || await engineMissing();
+const HEARTBEAT_MIN_MS = 500;
 const HEARTBEAT_MAX_MS = 3000;
+
+/**
+ * How many batches the heartbeat rule makes of events at these times (ms): a batch closes MIN
+ * after its last event or MAX after its first, whichever comes first; a later event opens the next.
+ */
+function heartbeatBatches(times: number[], minMs: number, maxMs: number): number {
+  let batches = 0;
+  let closesAt = -Infinity;
+  let first = 0;
+  for (const at of [...times].sort((a, b) => a - b)) {
+    if (at > closesAt) {
+      batches++;
+      first = at;
+    }
+    closesAt = Math.min(at + minMs, first + maxMs);
+  }
+  return batches;
+}
+
+Deno.test("heartbeatBatches follows the batching rule", () => {
+  assert.equal(heartbeatBatches([], 500, 3000), 0);
+  assert.equal(heartbeatBatches([0, 400, 800, 1200], 500, 3000), 1); // each within MIN of the last
+  assert.equal(heartbeatBatches([0, 600], 500, 3000), 2); // a gap over MIN
+  assert.equal(heartbeatBatches([0, 400, 800, 1200, 1600, 2000, 2400, 2800, 3200], 500, 3000), 2);
+});
+
+/** The times (ms) of the container and network events the engine reported for a scenario. */
+async function eventTimes(tag: string, network: string, since: number): Promise<number[]> {
+  const until = (Date.now() + 1000) / 1000;
+  const args = ["events", "--since", String(since / 1000), "--until", String(until)];
+  const format = ["--format", "{{.TimeNano}}"];
+  const containers = await dockerOk([...args, "--filter", `label=lbsync-test=${tag}`, ...format]);
+  const connects = await dockerOk([...args, "--filter", `network=${network}`, ...format]);
+  return `${containers}\n${connects}`.split("\n").filter((l) => l !== "")
+    .map((ns) => Number(BigInt(ns) / 1_000_000n));
+}
 
 interface Side {
   name: string;
@@ -105,7 +142,7 @@ Deno.test({
           "--reload-cmd",
           after[name],
           "--heartbeat",
-          `500ms:${HEARTBEAT_MAX_MS}ms`,
+          `${HEARTBEAT_MIN_MS}ms:${HEARTBEAT_MAX_MS}ms`,
           "--status-listen",
           `127.0.0.1:${side.statusPort}`,
         ]);
@@ -131,7 +168,7 @@ Deno.test({
       s.adopt(names);
 
       await t.step(
-        "20 containers started within about a second: at most 2 applies, all 20 serving",
+        "20 containers started at once: at most one apply per heartbeat batch, all 20 serving",
         async () => {
           const before = await Promise.all(sides.map(appliesOf));
           const started = Date.now();
@@ -149,13 +186,16 @@ Deno.test({
             );
           }
           for (const side of sides) await idle(side); // late batches are in
-          // 20 starts take docker about 2-4 s on 2 cores: a batch per MAX, plus the last one
-          const bound = Math.max(2, 1 + Math.ceil(startMs / HEARTBEAT_MAX_MS));
+          // at most one apply per batch: as many as the heartbeat rule makes of the events the
+          // engine reported (a gap over MIN between two starts on a busy machine closes one early)
+          const events = await eventTimes(s.tag, a, started - 1000);
+          // (MIN less 200 ms: the watch sees each event a little after the engine stamped it)
+          const bound = heartbeatBatches(events, HEARTBEAT_MIN_MS - 200, HEARTBEAT_MAX_MS);
           for (const [i, side] of sides.entries()) {
             const applies = (await appliesOf(side)) - before[i];
             assert.ok(
               applies >= 1 && applies <= bound,
-              `${side.name}: ${applies} applies for 20 starts in ${startMs} ms`,
+              `${side.name}: ${applies} applies for 20 starts in ${startMs} ms, ${events.length} events in ${bound} batches`,
             );
           }
         },
