@@ -11,7 +11,7 @@ import forge from "npm:node-forge@1.3.1";
 import { backend, eventually, freePort, startReloadable } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import { containerSummaries, ROOT } from "./support/fixtures.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
+import { cleanUp, missing, requireTool, run } from "./support/tools.ts";
 import { readOr, WatchProcess } from "./support/watch_process.ts";
 
 const ignore = missing("nginx", "haproxy", "curl", "openssl", "pebble", "pebble-challtestsrv");
@@ -202,12 +202,14 @@ for (const template of ["nginx", "haproxy"] as const) {
         const after = await fetch(`http://127.0.0.1:${status}/metrics`).then((r) => r.text());
         assert.match(after, /^lbsync_acme_orders_total\{result="issued"\} 3$/m);
       } finally {
-        assert.equal((await watch.stop()).code, 0, watch.log);
-        await balancer.stop();
-        await pebble.stop();
-        await a.close();
-        await b.close();
-        await Deno.remove(dir, { recursive: true });
+        await cleanUp(
+          async () => assert.equal((await watch.stop()).code, 0, watch.log),
+          () => balancer.stop(),
+          () => pebble.stop(),
+          () => a.close(),
+          () => b.close(),
+          () => Deno.remove(dir, { recursive: true }),
+        );
       }
     },
   });

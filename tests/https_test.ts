@@ -18,7 +18,7 @@ import {
 } from "./support/balancers.ts";
 import { container, containerSummaries, resetContainers } from "./support/fixtures.ts";
 import { readOr, WatchProcess } from "./support/watch_process.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
+import { cleanUp, missing, requireTool, run } from "./support/tools.ts";
 
 const ignore = missing("nginx", "haproxy", "openssl", "curl");
 
@@ -265,8 +265,10 @@ Deno.test({
       );
       assert.match(watch.log, /applied/);
     } finally {
-      assert.equal((await watch.stop()).code, 0, watch.log);
-      await Deno.remove(dir, { recursive: true });
+      await cleanUp(
+        async () => assert.equal((await watch.stop()).code, 0, watch.log),
+        () => Deno.remove(dir, { recursive: true }),
+      );
     }
   },
 });

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { freePort, rawRequest } from "./support/balancers.ts";
 import { ROOT } from "./support/fixtures.ts";
 import { WatchProcess, writeByRename } from "./support/watch_process.ts";
+import { cleanUp } from "./support/tools.ts";
 
 async function get(
   port: number,
@@ -85,8 +86,10 @@ Deno.test({
       await watch.until("healthy again", async () => (await get(port, "/healthz")).status === 200);
       assert.equal((await get(port, "/nope")).status, 404);
     } finally {
-      assert.equal((await watch.stop()).code, 0, watch.log);
-      await Deno.remove(dir, { recursive: true });
+      await cleanUp(
+        async () => assert.equal((await watch.stop()).code, 0, watch.log),
+        () => Deno.remove(dir, { recursive: true }),
+      );
     }
   },
 });
@@ -122,8 +125,10 @@ Deno.test({
         /^lbsync_engine_up\{engine="unix:\/\/\/tmp\/lbsync-no-such-engine\.sock"\} 0$/m,
       );
     } finally {
-      assert.equal((await watch.stop()).code, 0, watch.log);
-      await Deno.remove(dir, { recursive: true });
+      await cleanUp(
+        async () => assert.equal((await watch.stop()).code, 0, watch.log),
+        () => Deno.remove(dir, { recursive: true }),
+      );
     }
   },
 });
@@ -176,8 +181,10 @@ Deno.test({
       assert.equal(await ask("POST /resync HTTP/1.1\r\nHost: 127.0.0.1"), 202);
       await watch.until("the accepted resync's pass", async () => (await cycles()) === before + 1);
     } finally {
-      assert.equal((await watch.stop()).code, 0, watch.log);
-      await Deno.remove(dir, { recursive: true });
+      await cleanUp(
+        async () => assert.equal((await watch.stop()).code, 0, watch.log),
+        () => Deno.remove(dir, { recursive: true }),
+      );
     }
   },
 });

@@ -4,7 +4,13 @@
  * each followed into the config and into the traffic.
  */
 import assert from "node:assert/strict";
-import { answerSet, freePort, startHaproxy, startNginx } from "./support/balancers.ts";
+import {
+  answerSet,
+  freePort,
+  type RunningBalancer,
+  startHaproxy,
+  startNginx,
+} from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import {
   docker,
@@ -14,7 +20,7 @@ import {
   Scenario,
   TEST_IMAGE,
 } from "./support/engine.ts";
-import { missing, requireTool } from "./support/tools.ts";
+import { cleanUp, missing, requireTool } from "./support/tools.ts";
 import { readOr, WatchProcess } from "./support/watch_process.ts";
 
 const ignore = missing("nginx", "haproxy") || await engineMissing();
@@ -110,7 +116,7 @@ Deno.test({
       "--network",
       a,
     ];
-    let nginx, haproxy;
+    let nginx: RunningBalancer | undefined, haproxy: RunningBalancer | undefined;
     try {
       // first configs and the balancers, then the watchers
       for (const side of sides) {
@@ -285,14 +291,16 @@ Deno.test({
         }
       });
     } finally {
-      for (const side of sides) {
-        if (side.watch) assert.equal((await side.watch.stop()).code, 0, side.watch.log);
-      }
-      await nginx?.stop();
-      await haproxy?.stop();
-      await s.cleanup();
-      await docker(["rm", "-f", s.name("renamed-1")]);
-      await Deno.remove(dir, { recursive: true });
+      await cleanUp(
+        ...sides.map((side) => async () => {
+          if (side.watch) assert.equal((await side.watch.stop()).code, 0, side.watch.log);
+        }),
+        () => nginx?.stop(),
+        () => haproxy?.stop(),
+        () => s.cleanup(),
+        () => docker(["rm", "-f", s.name("renamed-1")]),
+        () => Deno.remove(dir, { recursive: true }),
+      );
     }
   },
 });

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { readOr, WatchProcess, writeByRename } from "./support/watch_process.ts";
+import { cleanUp } from "./support/tools.ts";
 
 /** Docker inspect JSON for host-network containers of service `app` on the given ports. */
 function containers(ports: number[]): string {
@@ -86,10 +87,13 @@ Deno.test({
       );
       assert.ok((await readOr(reloads)).split("\n").filter(Boolean).length >= 4);
     } finally {
-      const status = await watch.stop();
-      assert.equal(status.code, 0, watch.log);
-      assert.match(watch.log, /lbsync: stopped\n$/);
-      await Deno.remove(dir, { recursive: true });
+      await cleanUp(
+        async () => {
+          assert.equal((await watch.stop()).code, 0, watch.log);
+          assert.match(watch.log, /lbsync: stopped\n$/);
+        },
+        () => Deno.remove(dir, { recursive: true }),
+      );
     }
   },
 });
@@ -141,9 +145,10 @@ Deno.test({
       watch.signal("SIGHUP");
       await watch.untilLog(/SIGHUP: full resync, re-reading files/, 5_000, beforeHup);
     } finally {
-      const status = await watch.stop();
-      assert.equal(status.code, 0, watch.log);
-      await Deno.remove(dir, { recursive: true });
+      await cleanUp(
+        async () => assert.equal((await watch.stop()).code, 0, watch.log),
+        () => Deno.remove(dir, { recursive: true }),
+      );
     }
   },
 });
@@ -199,8 +204,10 @@ Deno.test({
         async () => (await readOr(out)) === "app: 8001 8002\n",
       );
     } finally {
-      assert.equal((await watch.stop()).code, 0, watch.log);
-      await Deno.remove(dir, { recursive: true });
+      await cleanUp(
+        async () => assert.equal((await watch.stop()).code, 0, watch.log),
+        () => Deno.remove(dir, { recursive: true }),
+      );
     }
   },
 });

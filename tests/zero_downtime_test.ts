@@ -4,10 +4,10 @@
  * once its kill event is processed; a rollover retires and stops the old container.
  */
 import assert from "node:assert/strict";
-import { answerCounts, freePort, startNginx } from "./support/balancers.ts";
+import { answerCounts, freePort, type RunningBalancer, startNginx } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import { dockerOk, engineArgs, engineMissing, Scenario, TEST_IMAGE } from "./support/engine.ts";
-import { missing, requireTool } from "./support/tools.ts";
+import { cleanUp, missing, requireTool } from "./support/tools.ts";
 import { readOr, WatchProcess } from "./support/watch_process.ts";
 
 const ignore = missing("nginx") || await engineMissing();
@@ -45,7 +45,7 @@ Deno.test({
       Object.entries({ service: "app", host: "app.test", ...extra }).flatMap((
         [k, v],
       ) => ["-l", `${L}.${k}=${v}`]);
-    let nginx;
+    let nginx: RunningBalancer | undefined;
     let watch: WatchProcess | undefined;
     try {
       // one health path per service: ready-1 serves it, never-1 answers 404 there
@@ -181,10 +181,14 @@ Deno.test({
         },
       );
     } finally {
-      if (watch) assert.equal((await watch.stop()).code, 0, watch.log);
-      await nginx?.stop();
-      await s.cleanup();
-      await Deno.remove(dir, { recursive: true });
+      await cleanUp(
+        async () => {
+          if (watch) assert.equal((await watch.stop()).code, 0, watch.log);
+        },
+        () => nginx?.stop(),
+        () => s.cleanup(),
+        () => Deno.remove(dir, { recursive: true }),
+      );
     }
   },
 });

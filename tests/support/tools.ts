@@ -88,6 +88,23 @@ export function skippedGroups(): { reason: string; files: string[] }[] {
     .sort((a, b) => a.reason.localeCompare(b.reason));
 }
 
+/**
+ * Runs every step, in order, even when one throws, then throws the first error: a test's
+ * `finally` puts its checks (a watch stopped cleanly) and its clean-up here, so a failed check
+ * never skips the clean-up after it.
+ */
+export async function cleanUp(...steps: (() => unknown)[]): Promise<void> {
+  const errors: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  if (errors.length > 0) throw errors[0];
+}
+
 /** The path of `name`, or a thrown error naming it. */
 export function requireTool(name: string): string {
   const path = whichSync(name);
