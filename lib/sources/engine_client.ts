@@ -10,10 +10,11 @@
  *
  * @module
  */
-import { ConfigError, errorMessage, fileErrorReason } from "../core/errors.ts";
+import { ConfigError, fileErrorReason } from "../core/errors.ts";
 import type { DockerEndpoint } from "./docker_endpoint.ts";
 import { isObject, parseJson } from "../core/util/json_access.ts";
 import { joinBytes } from "../core/util/bytes.ts";
+import { describeTransportError, formatBytes, formatMs, readBody } from "./http_exchange.ts";
 import { DEFAULTS } from "../core/defaults.ts";
 
 /** The newest Engine API version whose answers lbsync knows. */
@@ -110,7 +111,7 @@ export class EngineClient {
     const deadline = this.#deadline(signal);
     try {
       const response = await this.#fetch(method, path, query, deadline.signal);
-      const body = await readBody(response, this.limits.maxBodyBytes, deadline.signal);
+      const body = await readBody(response, this.limits.maxBodyBytes, deadline.signal, engineError);
       if (response.ok || response.status === 304) return body;
       throw new EngineRequestError(
         describeStatus(response.status, body),
@@ -142,7 +143,12 @@ export class EngineClient {
     try {
       response = await this.#fetch("GET", "/events", query, headers.signal);
       if (!response.ok) {
-        const body = await readBody(response, this.limits.maxBodyBytes, headers.signal);
+        const body = await readBody(
+          response,
+          this.limits.maxBodyBytes,
+          headers.signal,
+          engineError,
+        );
         throw new EngineRequestError(describeStatus(response.status, body), response.status);
       }
     } catch (error) {
@@ -239,37 +245,9 @@ export class EngineClient {
         ? reason
         : new EngineRequestError("stopped", undefined, { cause: error });
     }
-    return new EngineRequestError(describeTransportError(error), undefined, { cause: error });
+    const reason = describeTransportError(error, PERMISSION_DENIED);
+    return new EngineRequestError(reason, undefined, { cause: error });
   }
-}
-
-/** Reads a body of at most `limit` bytes as text. */
-async function readBody(response: Response, limit: number, signal: AbortSignal): Promise<string> {
-  if (!response.body) return "";
-  const declared = Number(response.headers.get("content-length") ?? NaN);
-  if (declared > limit) {
-    await response.body.cancel().catch(() => {});
-    throw new EngineRequestError(`the answer is over ${formatBytes(limit)} (${declared} bytes)`);
-  }
-  const reader = response.body.getReader();
-  const stop = () => reader.cancel().catch(() => {});
-  signal.addEventListener("abort", stop, { once: true });
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (signal.aborted) throw signal.reason;
-      if (done) break;
-      size += value.length;
-      if (size > limit) throw new EngineRequestError(`the answer is over ${formatBytes(limit)}`);
-      chunks.push(value);
-    }
-  } finally {
-    signal.removeEventListener("abort", stop);
-    await reader.cancel().catch(() => {});
-  }
-  return new TextDecoder().decode(joinBytes(chunks, size));
 }
 
 /**
@@ -381,48 +359,6 @@ function describeStatus(status: number, body: string): string {
   return `engine answered ${status}: ${detail || "(no message)"}`;
 }
 
-/** Why a connection or an exchange failed, from Deno's fetch error and its cause. */
-function describeTransportError(error: unknown): string {
-  const cause = (error as { cause?: unknown })?.cause;
-  const text = `${errorMessage(error)} ${cause ? errorMessage(cause) : ""}`;
-  const os = /os error (\d+)/.exec(text)?.[1];
-  switch (os) {
-    case "2":
-      return "no such socket";
-    case "13":
-    case "1":
-      return "permission denied (is the user in the docker group?)";
-    case "111":
-      return "connection refused";
-    case "104":
-      return "connection reset";
-    case "110":
-      return "timed out";
-    case "113":
-    case "101":
-      return "host unreachable";
-  }
-  if (/dns error|failed to lookup|name or service not known/i.test(text)) return "host not found";
-  if (/certificate|tls|ssl|handshake|UnknownIssuer/i.test(text)) {
-    return `TLS failure: ${innermost(cause ?? error).slice(0, 300)}`;
-  }
-  if (/error reading a body|connection closed|unexpected end|incomplete/i.test(text)) {
-    return "the connection closed mid-answer";
-  }
-  return innermost(cause ?? error).slice(0, 300);
-}
-
-/**
- * The last part of a hyper-style message: `error sending request for url (...): client error
- * (Connect): invalid peer certificate: UnknownIssuer` -> `invalid peer certificate: ...`.
- */
-function innermost(error: unknown): string {
-  return errorMessage(error).replace(/^.*\(Connect\): /, "").replace(
-    /^error sending request for url \([^)]*\): /,
-    "",
-  );
-}
-
 /** The lower of two `MAJOR.MINOR` versions. */
 function olderVersion(a: string, b: string): string {
   const [am, an] = a.split(".").map(Number);
@@ -430,10 +366,9 @@ function olderVersion(a: string, b: string): string {
   return am < bm || (am === bm && an <= bn) ? a : b;
 }
 
-function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
-}
+/** A refused socket, as the engine's users meet it. */
+const PERMISSION_DENIED = "permission denied (is the user in the docker group?)";
 
-function formatBytes(n: number): string {
-  return n % (1024 * 1024) === 0 ? `${n / 1024 / 1024} MiB` : `${n} bytes`;
+function engineError(reason: string): EngineRequestError {
+  return new EngineRequestError(reason);
 }
