@@ -53,6 +53,7 @@ Deno.test("watch stats: a pass longer than the sum of its steps' bounds makes /h
     reasons: ["start"],
     events: 0,
     result: { model: { services: [] }, skipped: [], warnings: [] } as never,
+    listen: 80,
     apply: { targets: [], checks: [], reloads: [] },
     changed: [],
     ms: 5,

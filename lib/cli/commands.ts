@@ -12,10 +12,9 @@ import { flagOf } from "../settings/options.ts";
 import { explainRows, formatExplainTable } from "../core/explain.ts";
 import { formatRouteAnswer, type RouteAnswer, routeRequest } from "../core/route_request.ts";
 import type { Logger } from "./log.ts";
-import { buildReadyModel, ReadinessGate } from "../watch/readiness.ts";
-import { discover, portProbeOf, probeTimeout, type RunIo, runOnce } from "../watch/run_once.ts";
-import type { ModelResult } from "../core/types.ts";
-import type { WatchOptions } from "../watch/watch.ts";
+import { passModel, type RunIo, runOnce } from "../watch/run_once.ts";
+import type { ModelResult, ServiceView } from "../core/types.ts";
+import type { LiveModel } from "../core/live_model.ts";
 import { finalizeRunOptions } from "../watch/run_settings.ts";
 
 /** What the CLI writes to and reads from; tests pass their own. */
@@ -40,23 +39,27 @@ export async function runCommand(
 ): Promise<number> {
   try {
     if (command.command === "route") {
-      const { result } = await currentModel(command.options, io, log);
-      const answer = routeRequest(result.model, command.route!);
+      const { result, listen } = await reportModel(command, io, log);
+      const query = { ...command.route!, listen: command.route!.listen ?? listen };
+      const answer = routeRequest(result.model, query);
       io.stdout(
         command.format === "json"
           ? JSON.stringify(routeJson(answer), null, 2) + "\n"
-          : formatRouteAnswer(answer, command.route!),
+          : formatRouteAnswer(answer, query),
       );
       return 0;
     }
     if (command.command === "explain") {
-      const { result, manager } = await currentModel(command.options, io, log);
+      const { result, manager } = await reportModel(command, io, log);
       const rows = explainRows(result, flagOf);
+      const { fromStatus } = command;
+      const json = { containers: rows, warnings: result.warnings, manager, fromStatus };
       io.stdout(
         command.format === "json"
-          ? JSON.stringify({ containers: rows, warnings: result.warnings, manager }, null, 2) + "\n"
+          ? JSON.stringify(json, null, 2) + "\n"
           : formatExplainTable(rows, result.warnings) +
-            (manager ? `\nRead from Swarm manager ${manager}\n` : ""),
+            (manager ? `\nRead from Swarm manager ${manager}\n` : "") +
+            (fromStatus ? `\nThe model in force of the watch at ${fromStatus}\n` : ""),
       );
       return 0;
     }
@@ -105,23 +108,28 @@ function renderSummary(result: Awaited<ReturnType<typeof runOnce>>): string | un
   return `wrote ${wrote.join(", ")}${how.length > 0 ? `; ${how.join(", ")}` : ""}`;
 }
 
-/** Discovers the containers and builds the model, as `render` would, for the reports. */
-async function currentModel(
-  given: WatchOptions,
+/**
+ * What `explain` and `route` report on: with `--from-status`, the model the watch applied
+ * (read by a module loaded only then); else the model of this pass, built by the path
+ * `render` builds it by, with the same inputs.
+ */
+async function reportModel(
+  command: PipelineCommand,
   io: CliIo,
   log: Logger,
-): Promise<{ result: ModelResult; manager?: string }> {
-  const options = finalizeRunOptions(given);
-  const { containers, failures, fromFiles, manager } = await discover(options, io);
-  for (const f of failures) log.warn(f.message);
-  const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
-  const busyPorts = await portProbeOf(options.targets ?? [], options);
-  const result = await buildReadyModel(containers, options, gate, 0, fromFiles, busyPorts);
-  return { result, manager };
+): Promise<LiveModel> {
+  if (command.fromStatus !== undefined) {
+    const { readLiveModel } = await import("../sources/watch_status.ts");
+    return await readLiveModel(command.fromStatus);
+  }
+  const options = finalizeRunOptions(command.options);
+  const { result, discovery } = await passModel(options, io);
+  for (const f of discovery.failures) log.warn(f.message);
+  return { result, listen: options.listen, manager: discovery.manager };
 }
 
 /** `lbsync route --format json`: the answer with the service by name, not the whole model. */
-function routeJson(answer: RouteAnswer): Record<string, unknown> {
+function routeJson(answer: RouteAnswer<ServiceView>): Record<string, unknown> {
   if (answer.kind !== "routed") return answer;
   const { service, ...rest } = answer;
   return {

@@ -21,6 +21,8 @@ export const DEFAULTS = Object.freeze({
   readyTimeoutMs: 10_000,
   /** The longest one readiness probe may take. */
   probeTimeoutMs: 2_000,
+  /** `--from-status`: the deadline of reading a watch's model, headers and body. */
+  statusTimeoutMs: 10_000,
   /** `--command-timeout`: bound of check and reload commands. */
   commandTimeoutMs: 30_000,
   /** `--lock-timeout`: the longest wait for another run's lock. */

@@ -88,6 +88,12 @@ export class LabelError extends LbsyncError {
 /** Docker data could not be read: engine unreachable, malformed API JSON. */
 export class DockerError extends LbsyncError {}
 
+/**
+ * A running watch's model could not be read (`--from-status`): its status listener is
+ * unreachable, answered with an error, or sent a document that is not lbsync's.
+ */
+export class StatusError extends LbsyncError {}
+
 /** What part of an apply failed: `check`, `reload`, `stale` (a reload that did not take), or
  * `write` (writing, backing up, locking, signalling). */
 export type ApplyStep = "check" | "reload" | "stale" | "write";

@@ -6,7 +6,7 @@
 import { escapeControls } from "./util/escape.ts";
 import { compare } from "./util/compare.ts";
 import { describeHint, type SettingName, type SkipCode } from "./errors.ts";
-import type { Model, ModelResult, Service, ServiceRoute } from "./types.ts";
+import type { ModelView, ModelViewResult, ServiceRoute, ServiceView } from "./types.ts";
 
 /**
  * A candidate container's state: `in` (receives traffic on some route), `backup` (will, when
@@ -37,7 +37,8 @@ export interface ExplainRow {
 }
 
 /**
- * Rows for every candidate container, sorted by name. A reason that a setting would change
+ * Rows for every candidate container of a model result (or of a watch's, read through its
+ * status listener), sorted by name. A reason that a setting would change
  * names it with `settingName` (the library's option field by default; the CLI gives flags).
  *
  * @example
@@ -48,7 +49,7 @@ export interface ExplainRow {
  * ```
  */
 export function explainRows(
-  result: ModelResult,
+  result: ModelViewResult,
   settingName?: (setting: SettingName) => string,
 ): ExplainRow[] {
   const rows: ExplainRow[] = [];
@@ -92,7 +93,7 @@ const STATUS_OF: Partial<Record<SkipCode, ExplainStatus>> = {
 };
 
 /** The routes a service holds, e.g. `http a.example.com,b.example.com /api on port 80`. */
-function routesOf(service: Service): string {
+function routesOf(service: ServiceView): string {
   if (service.mode === "tcp") return `tcp on port ${service.listen}`;
   const byPort = new Map<string, string[]>();
   for (const r of service.routes) {
@@ -107,7 +108,7 @@ function routesOf(service: Service): string {
  * With HTTPS on, how each of the service's hosts is served: `; https a.test (certificate
  * a.test, HTTP redirected)`, `; b.test: HTTP only, no certificate`.
  */
-function httpsOf(service: Service, model: Model): string {
+function httpsOf(service: ServiceView, model: ModelView): string {
   if (!model.tlsOn || service.mode === "tcp") return "";
   const parts: string[] = [];
   for (const route of service.routes) {
@@ -132,7 +133,7 @@ function httpsOf(service: Service, model: Model): string {
 }
 
 /** With `--htpasswd-dir`, the service's routes that ask for basic auth: `; basic auth a.test/api`. */
-function authOf(service: Service, model: Model): string {
+function authOf(service: ServiceView, model: ModelView): string {
   const guarded = new Set<string>();
   for (const route of service.routes) {
     const listener = model.httpListeners.find((l) => l.port === route.port);

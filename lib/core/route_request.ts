@@ -24,7 +24,8 @@
  * @module
  */
 import { compileHostRegex, type HostRegex, matchHostRegex } from "./util/host_regex.ts";
-import type { BasicAuth, Model, Server, Service } from "./types.ts";
+import { escapeControls } from "./util/escape.ts";
+import type { BasicAuth, ModelView, Service, ServiceView } from "./types.ts";
 
 /** A request to route: the listening port, the `Host` header (absent: none), the raw path. */
 export interface RouteQuery {
@@ -39,17 +40,20 @@ export interface RouteQuery {
   path?: string;
 }
 
-/** Where a request goes. */
-export type RouteAnswer =
+/**
+ * Where a request goes; `S` is the service type of the model routed through (a whole
+ * {@link Service} for a model, a {@link ServiceView} for the one a watch serves).
+ */
+export type RouteAnswer<S extends ServiceView = Service> =
   | {
     /** `routed`: to `service` (503 when it has no servers). */
     kind: "routed";
-    service: Service;
+    service: S;
     /** The matching host (`""`: the default host) and path prefix. */
     host: string;
     path: string;
     /** The servers that may answer (backups only when no primary is up). */
-    servers: Server[];
+    servers: S["servers"];
     /** Basic authentication the route asks for first (`--htpasswd-dir`): 401 without it. */
     auth?: BasicAuth;
   }
@@ -60,7 +64,7 @@ export type RouteAnswer =
   | { kind: "bad-request"; reason: string };
 
 /**
- * Routes a request through the model by the rule above.
+ * Routes a request through the model (or a {@link ModelView} of one) by the rule above.
  *
  * @example
  * ```ts
@@ -75,7 +79,10 @@ export type RouteAnswer =
  * console.log(answer.kind === "routed" && answer.service.name); // admin
  * ```
  */
-export function routeRequest(model: Model, query: RouteQuery): RouteAnswer {
+export function routeRequest<S extends ServiceView>(
+  model: ModelView<S>,
+  query: RouteQuery,
+): RouteAnswer<S> {
   const tcp = model.tcpListeners.find((l) => l.port === query.listen);
   if (tcp) return routed(tcp.service, "", "");
   const host = normalizeHost(query.host);
@@ -146,7 +153,12 @@ function hostRegex(source: string): HostRegex {
   return re;
 }
 
-function routed(service: Service, host: string, path: string, auth?: BasicAuth): RouteAnswer {
+function routed<S extends ServiceView>(
+  service: S,
+  host: string,
+  path: string,
+  auth?: BasicAuth,
+): RouteAnswer<S> {
   const primary = service.servers.filter((s) => !s.backup);
   return {
     kind: "routed",
@@ -226,8 +238,14 @@ function percentDecode(raw: string): string | null {
   }
 }
 
-/** The route a request takes, for `lbsync route`: one line per fact. */
-export function formatRouteAnswer(answer: RouteAnswer, query: RouteQuery): string {
+/**
+ * The route a request takes, for `lbsync route`: one line per fact, each with its control
+ * characters escaped (a watch's model is read from the network).
+ */
+export function formatRouteAnswer(
+  answer: RouteAnswer<ServiceView>,
+  query: RouteQuery,
+): string {
   if (answer.kind === "bad-request") return `400 bad request: ${answer.reason}\n`;
   if (answer.kind === "redirect") return `301 moved permanently: to ${answer.location}\n`;
   if (answer.kind === "not-found") {
@@ -250,9 +268,9 @@ export function formatRouteAnswer(answer: RouteAnswer, query: RouteQuery): strin
         `${i === 0 ? "servers" : "       "}  ${v.name} ${v.endpoint}`
       )),
   ];
-  return lines.join("\n") + "\n";
+  return lines.map(escapeControls).join("\n") + "\n";
 }
 
-function routeText(answer: Extract<RouteAnswer, { kind: "routed" }>): string {
+function routeText(answer: Extract<RouteAnswer<ServiceView>, { kind: "routed" }>): string {
   return `host ${answer.host || "(default)"} path ${answer.path}`;
 }

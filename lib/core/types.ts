@@ -553,6 +553,76 @@ export interface ModelResult {
   warnings: string[];
 }
 
+/**
+ * The part of a {@link Model} that the reports read (`explain`, `lbsync route`,
+ * `routeRequest`): a whole model is one, and so is the model a running watch serves on its
+ * status listener (`GET /model`), which carries only these fields.
+ */
+export interface ModelView<S extends ServiceView = ServiceView> {
+  /** All services, sorted by name. */
+  services: S[];
+  /** HTTP listeners, sorted by port. */
+  httpListeners: HttpListenerView[];
+  /** TCP listeners, sorted by port. */
+  tcpListeners: { port: number; service: S }[];
+  /** See {@link Model.tlsOn}. */
+  tlsOn: boolean;
+  /** See {@link Model.unknownHostStatus}. */
+  unknownHostStatus: number;
+}
+
+/** What the reports read of a {@link Service}. */
+export interface ServiceView
+  extends Pick<Service, "name" | "backend" | "mode" | "listen" | "routes"> {
+  /** Its servers. */
+  servers: ServerView[];
+}
+
+/** What the reports read of a {@link Server}. */
+export type ServerView = Pick<Server, "name" | "id" | "engine" | "endpoint" | "backup">;
+
+/** What the reports read of an {@link HttpListener}. */
+export interface HttpListenerView {
+  /** Port number. */
+  port: number;
+  /** Its virtual hosts, in the order of {@link HttpListener.virtualHosts}. */
+  virtualHosts: VirtualHostView[];
+  /** Routes of services without a host, longest path first. */
+  defaultRoutes: RouteView[];
+}
+
+/** What the reports read of a {@link VirtualHost}. */
+export interface VirtualHostView extends
+  Pick<
+    VirtualHost,
+    | "host"
+    | "wildcard"
+    | "regex"
+    | "matchValue"
+    | "isDefault"
+    | "httpOn"
+    | "httpsOn"
+    | "redirectToHttps"
+  > {
+  /** Routes, longest path first. */
+  routes: RouteView[];
+  /** Its certificate's name, when it has one. */
+  tls?: Pick<CertificateFiles, "name">;
+}
+
+/** What the reports read of a {@link Route}. */
+export type RouteView = Pick<Route, "path" | "service" | "redirectFrom" | "auth">;
+
+/** A {@link ModelResult} with the model as the reports read it. */
+export interface ModelViewResult {
+  /** The model. */
+  model: ModelView;
+  /** Candidate containers left out, with reasons, sorted by name. */
+  skipped: SkippedContainer[];
+  /** Conflicts resolved along the way. */
+  warnings: string[];
+}
+
 /** A fixed server of a static service. */
 export interface StaticServer {
   /** IP address or host name (resolved by the balancer). */

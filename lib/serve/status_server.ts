@@ -1,12 +1,14 @@
 /**
  * `--status-listen ADDR`: `GET /healthz`, `GET /status`, `GET /explain` (the model in force, as
- * `lbsync explain` prints it), `GET /metrics`, `POST /resync`; what
- * a browser could send (an `Origin`, a rebound `Host`) is refused as by the admin API.
+ * `lbsync explain` prints it), `GET /model` (the same model as JSON, for `explain` and `route`
+ * `--from-status`), `GET /metrics`, `POST /resync`; what a browser could send (an `Origin`, a
+ * rebound `Host`) is refused as by the admin API.
  *
  * @module
  */
 import { parseListenAddress } from "../core/util/listen_address.ts";
 import { refuseBrowser } from "./browser_guard.ts";
+import { LIVE_MODEL_MAX_BYTES } from "../core/live_model.ts";
 import type { WatchStats } from "./watch_stats.ts";
 
 /** Serves the status endpoints until `signal` aborts. Returns the bound port. */
@@ -41,6 +43,7 @@ export function serveStatus(
         headers: { "content-type": json ? "application/json" : "text/plain; charset=utf-8" },
       });
     }
+    if (req.method === "GET" && path === "/model") return modelResponse(stats.liveModel());
     if (req.method === "GET" && path === "/metrics") {
       return new Response(stats.metrics(), {
         headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
@@ -50,9 +53,25 @@ export function serveStatus(
       resync();
       return new Response("resync started\n", { status: 202 });
     }
-    return new Response("not found: /healthz, /status, /explain, /metrics, POST /resync\n", {
-      status: 404,
-    });
+    const known = "/healthz, /status, /explain, /model, /metrics, POST /resync";
+    return new Response(`not found: ${known}\n`, { status: 404 });
   });
   return { port: server.addr.port, finished: server.finished };
+}
+
+/**
+ * `GET /model`: the document, or 503 before the first apply and for a model over the limit
+ * a reader accepts (a reader would refuse it whole).
+ */
+function modelResponse(text: string | undefined): Response {
+  const plain = { "content-type": "text/plain; charset=utf-8" };
+  if (text === undefined) return new Response("no apply yet\n", { status: 503, headers: plain });
+  const body = new TextEncoder().encode(text);
+  if (body.length > LIVE_MODEL_MAX_BYTES) {
+    return new Response(
+      `the model is ${body.length} bytes, over the ${LIVE_MODEL_MAX_BYTES} a reader accepts\n`,
+      { status: 503, headers: plain },
+    );
+  }
+  return new Response(body, { headers: { "content-type": "application/json" } });
 }

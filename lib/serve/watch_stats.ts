@@ -8,6 +8,7 @@ import type { EventEffect } from "../core/input/docker_events.ts";
 import type { CycleReport, WatchActivity, WatchObserver } from "../watch/watch.ts";
 import type { ApplyStep } from "../core/errors.ts";
 import { explainRows, formatExplainTable } from "../core/explain.ts";
+import { liveModelJson } from "../core/live_model.ts";
 import { flagOf } from "../settings/options.ts";
 
 /** State of one engine's event stream. */
@@ -278,6 +279,17 @@ export class WatchStats implements WatchObserver {
       return JSON.stringify({ containers: rows, warnings: result?.warnings ?? [] }, null, 2);
     }
     return formatExplainTable(rows, result?.warnings ?? []);
+  }
+
+  /**
+   * The `/model` document: the model in force as `explain` and `route` read it (see
+   * `liveModelJson`); `undefined` before the first pass.
+   */
+  liveModel(): string | undefined {
+    const cycle = this.lastCycle;
+    if (!cycle) return undefined;
+    const manager = [...this.engines.values()].find((e) => e.manager)?.manager;
+    return liveModelJson({ listen: cycle.listen, manager, result: cycle.result });
   }
 
   /** The `/status` document. */

@@ -61,6 +61,53 @@ function checkApplicable(command: CommandName, tokens: Token[]): void {
   }
 }
 
+/** The options that go with `--from-status`: the watch's settings make its model. */
+const WITH_FROM_STATUS = new Set([
+  "from-status",
+  "config",
+  "format",
+  "log-format",
+  "quiet",
+  "verbose",
+]);
+
+/** With `--from-status`, an option that would shape a model of this run is a usage error. */
+function checkFromStatus(tokens: Token[]): void {
+  for (const token of tokens) {
+    const spec = token.kind === "option" ? findOption(token.name!) : undefined;
+    if (spec && !WITH_FROM_STATUS.has(spec.name)) {
+      throw new UsageError(
+        `--${spec.name} does not go with --from-status: the watch's own settings made its model`,
+      );
+    }
+  }
+}
+
+/**
+ * `--from-status`: the base URL of a watch's status listener, from `http://HOST[:PORT]`, or
+ * `HOST:PORT` or `PORT` as `--status-listen` takes them (a bare port is 127.0.0.1's).
+ */
+function statusUrl(value: string): string {
+  if (!value.includes("://")) {
+    const { hostname, port } = listenAddress("--from-status", value);
+    return `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch { /* below */ }
+  const plain = url?.protocol === "http:" && url.hostname !== "" && url.pathname === "/" &&
+    !url.username && !url.password && !url.search && !url.hash;
+  if (!url || !plain) {
+    throw new UsageError(
+      `Invalid --from-status ${
+        JSON.stringify(value)
+      }: use the watch's --status-listen address, http://HOST:PORT, HOST:PORT or PORT`,
+    );
+  }
+  return url.origin;
+}
+
 /** parseArgs' message for an unknown option, with the closest known one. */
 function unknownOption(message: string): string {
   const unknown = /^Unknown option '([^']+)'/.exec(message);
@@ -84,7 +131,9 @@ export type Command =
     command: "render" | "explain" | "watch" | "route";
     options: WatchOptions;
     /** `route`: the request to route. */
-    route?: RouteQuery;
+    route?: RouteTarget;
+    /** `explain` and `route`: the status listener of the watch whose model to read. */
+    fromStatus?: string;
     /** Output format of `explain`. */
     format: "text" | "json";
     log: LogSettings;
@@ -139,8 +188,9 @@ export function parseCommandLine(
   // options from the command line must fit the command; a shared --config file may hold more
   if (config.targets === undefined && config.services === undefined) {
     checkApplicable(command, tokens);
+    if (values["from-status"] !== undefined) checkFromStatus(tokens);
   }
-  const route = command === "route" ? routeQuery(extra.shift(), values.listen) : undefined;
+  const route = command === "route" ? routeQuery(extra.shift()) : undefined;
   if (extra.length > 0) throw new UsageError(`Unexpected argument ${JSON.stringify(extra[0])}`);
 
   const socket = haproxySocket(values["haproxy-socket"]);
@@ -160,6 +210,7 @@ export function parseCommandLine(
     command,
     options,
     route,
+    fromStatus: values["from-status"] === undefined ? undefined : statusUrl(values["from-status"]),
     format: values.format === undefined
       ? "text"
       : choice("--format", values.format, ["text", "json"] as const),
@@ -393,11 +444,16 @@ function email(value: string): string {
 }
 
 /**
- * The request of `lbsync route URL`: `http://HOST[:PORT]/PATH?QUERY` (the path as written:
- * no normalization here, that is the rule under test) or `tcp://[HOST]:PORT`. Without a port,
- * the http port is `--listen` (80).
+ * The request of `lbsync route URL`; `listen` is absent when the URL names no port: the
+ * request then goes to the model's default http port (`--listen`, or the watch's).
  */
-export function routeQuery(url: string | undefined, listen: string | undefined): RouteQuery {
+export type RouteTarget = Omit<RouteQuery, "listen"> & { listen?: number };
+
+/**
+ * The request of `lbsync route URL`: `http://HOST[:PORT]/PATH?QUERY` (the path as written:
+ * no normalization here, that is the rule under test) or `tcp://[HOST]:PORT`.
+ */
+export function routeQuery(url: string | undefined): RouteTarget {
   if (url === undefined) throw new UsageError("route needs a URL, e.g. http://example.com/api");
   const match = /^(https?|tcp):\/\/([^/?#\s]*?)(?::(\d{1,5}))?(\/[^#\s]*)?$/i.exec(url);
   const bad = () =>
@@ -406,13 +462,12 @@ export function routeQuery(url: string | undefined, listen: string | undefined):
     );
   if (!match) throw bad();
   const [, scheme, host, portText, path] = match;
-  const fallback = listen === undefined ? "80" : listen;
-  const listenPort = port("the URL's port", portText ?? fallback);
+  const listen = portText === undefined ? undefined : port("the URL's port", portText);
   if (scheme.toLowerCase() === "tcp") {
-    if (portText === undefined) throw bad();
-    return { listen: listenPort };
+    if (listen === undefined) throw bad();
+    return { listen };
   }
-  return { listen: listenPort, host: host === "" ? undefined : host, path: path ?? "/" };
+  return { listen, host: host === "" ? undefined : host, path: path ?? "/" };
 }
 
 /** `--ports LIST`. */

@@ -551,7 +551,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     section: "Watch",
     commands: WATCH,
     help:
-      "serve GET /healthz, /status, /metrics and POST /resync on ADDR\n(PORT or HOST:PORT; a bare port binds 127.0.0.1)",
+      "serve GET /healthz, /status, /explain, /model, /metrics and POST\n/resync on ADDR (PORT or HOST:PORT; a bare port binds 127.0.0.1)",
   },
   {
     name: "admin-listen",

@@ -163,20 +163,7 @@ export function swarmManagersOf(options: RunOptions): SwarmManagers | undefined 
 export async function runOnce(given: RunOptions, io: RunIo = denoRunIo): Promise<RunResult> {
   const options = finalizeRunOptions(given);
   const loaded = await loadTargets(options.targets ?? [], io.readTextFile);
-  const { containers, failures, fromFiles } = await discover(options, io);
-  const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
-  const wait = options.readyTimeoutMs;
-  const probe = await portProbeOf(loaded, options);
-  const tls = await directoryOptionsOf(options);
-  const result = await buildReadyModel(
-    containers,
-    { ...options, ...tls.options },
-    gate,
-    wait,
-    fromFiles,
-    probe,
-  );
-  result.warnings.push(...tls.warnings);
+  const { result, discovery } = await passModel(options, io);
   const rendered = renderTargets(loaded, result.model);
   const files = applyTargetsOf(rendered, options);
   const haproxy = new HaproxyRuntime({ drainTimeoutMs: options.drainTimeoutMs });
@@ -190,7 +177,37 @@ export async function runOnce(given: RunOptions, io: RunIo = denoRunIo): Promise
     const report = apply.targets.find((r) => r.output === t.output);
     return { ...t, changed: report?.changed ?? true, diff: report?.diff, backup: report?.backup };
   });
+  const { containers, failures } = discovery;
   return { ...result, containers, failures, targets, apply };
+}
+
+/**
+ * The model of one pass: the one path of `render`, `explain` and `route`, so that what the
+ * reports say is what `render` writes. Discovers the containers, probes the new ones (waiting
+ * up to `readyTimeoutMs` for them) and the ports others hold, reads the operator's directories
+ * (certificates, htpasswd and vhost files), and builds.
+ *
+ * @throws {ConfigError} for a bad endpoint or TLS file
+ * @throws {DockerError} when a source cannot be read
+ */
+export async function passModel(
+  options: RunSettings,
+  io: FileReader = denoRunIo,
+): Promise<{ result: ModelResult; discovery: Discovery }> {
+  const discovery = await discover(options, io);
+  const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
+  const probe = await portProbeOf(options.targets ?? [], options);
+  const directories = await directoryOptionsOf(options);
+  const result = await buildReadyModel(
+    discovery.containers,
+    { ...options, ...directories.options },
+    gate,
+    options.readyTimeoutMs,
+    discovery.fromFiles,
+    probe,
+  );
+  result.warnings.push(...directories.warnings);
+  return { result, discovery };
 }
 
 /**

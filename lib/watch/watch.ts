@@ -85,6 +85,8 @@ export interface CycleReport {
   events: number;
   /** The model built. */
   result: ModelResult;
+  /** The default http port of the pass (`--listen`), where a request without a port goes. */
+  listen: number;
   /** What the apply did. */
   apply: ApplyReport;
   /** Outputs that changed. */
@@ -443,6 +445,7 @@ export class Watcher {
       reasons: [...work.reasons],
       events: work.events,
       result,
+      listen: this.#options.listen,
       apply,
       changed: apply.targets.filter((t) => t.changed).map((t) => t.output),
       ms: Math.round(performance.now() - started),
