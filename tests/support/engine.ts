@@ -11,7 +11,8 @@ export const ENGINE_SOCK = Deno.env.get("LBSYNC_TEST_DOCKER_SOCK") ??
 /** The test image: busybox httpd answering its hostname (the short container id). */
 export const TEST_IMAGE = "lbsync-test/httpd:latest";
 
-const DOCKER_CLI = "/usr/bin/docker";
+/** The docker CLI that matches the test engine (Debian's). */
+export const DOCKER_CLI = "/usr/bin/docker";
 
 /**
  * The arguments that point lbsync at the test engine with a label prefix of the test's own
@@ -57,14 +58,14 @@ export async function engineMissing(): Promise<boolean> {
   return missing;
 }
 
-/** Runs the docker CLI against the test engine. */
-export function docker(args: string[]): Promise<RunResult> {
-  return run([DOCKER_CLI, "-H", `unix://${ENGINE_SOCK}`, ...args]);
+/** Runs the docker CLI against the test engine (with `env` added to its environment). */
+export function docker(args: string[], env?: Record<string, string>): Promise<RunResult> {
+  return run([DOCKER_CLI, "-H", `unix://${ENGINE_SOCK}`, ...args], { env });
 }
 
 /** Runs the docker CLI and returns trimmed stdout, throwing with stderr on failure. */
-export async function dockerOk(args: string[]): Promise<string> {
-  const r = await docker(args);
+export async function dockerOk(args: string[], env?: Record<string, string>): Promise<string> {
+  const r = await docker(args, env);
   if (r.code !== 0) throw new Error(`docker ${args.join(" ")}: ${r.stderr.trim()}`);
   return r.stdout.trim();
 }

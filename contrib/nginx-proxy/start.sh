@@ -1,0 +1,69 @@
+#!/bin/bash
+# The entry of contrib/nginx-proxy's image: nginx in the foreground and `lbsync watch --compat
+# nginx-proxy` writing /etc/nginx/conf.d/default.conf, checked by `nginx -t` and applied by
+# `nginx -s reload`. Arguments are added to lbsync's (e.g. --status-listen 0.0.0.0:9090).
+# The engine is DOCKER_HOST's (unix:///tmp/docker.sock in the image, as nginx-proxy's).
+#
+# nginx-proxy's settings, read here:
+#   DEFAULT_HOST  --default-host       HTTP_PORT  --listen       HTTPS_PORT  --https-listen
+#   /etc/nginx/certs --cert-dir, /etc/nginx/vhost.d --vhost-dir, /etc/nginx/htpasswd
+#   --htpasswd-dir, /etc/nginx/proxy.conf --proxy-conf (mount them as for nginx-proxy)
+# and on each proxied container, by --compat nginx-proxy: VIRTUAL_HOST, VIRTUAL_PORT,
+# VIRTUAL_PATH, VIRTUAL_PROTO, HTTPS_METHOD, HSTS, CERT_NAME, NETWORK_ACCESS (see README).
+# nginx-proxy's other settings of the proxy container have no lbsync option: each one set is
+# named in a warning and ignored (HTTPS_METHOD and HSTS work on each container instead).
+#
+# SIGTERM or SIGINT stops lbsync (it finishes the apply in progress, 3 s at most) and nginx
+# (gracefully), then exits 0. If either exits by itself, the other is stopped and the container
+# exits 1, so a restart policy starts both again.
+set -u
+
+args=(watch --compat nginx-proxy -t nginx -o /etc/nginx/conf.d/default.conf
+  --check-cmd "nginx -t -q" --reload-cmd "nginx -s reload"
+  --cert-dir /etc/nginx/certs --vhost-dir /etc/nginx/vhost.d
+  --htpasswd-dir /etc/nginx/htpasswd --proxy-conf /etc/nginx/proxy.conf)
+[ -n "${DEFAULT_HOST:-}" ] && args+=(--default-host "$DEFAULT_HOST")
+[ -n "${HTTP_PORT:-}" ] && args+=(--listen "$HTTP_PORT")
+[ -n "${HTTPS_PORT:-}" ] && args+=(--https-listen "$HTTPS_PORT")
+for name in HTTPS_METHOD HSTS SSL_POLICY ENABLE_IPV6 ENABLE_HTTP2 ENABLE_HTTP3 RESOLVERS \
+  TRUST_DOWNSTREAM_PROXY TRUST_DEFAULT_CERT DEFAULT_ROOT DISABLE_ACCESS_LOGS LOG_FORMAT \
+  LOG_FORMAT_ESCAPE LOG_JSON SHA1_UPSTREAM_NAME DHPARAM_BITS DHPARAM_GENERATION DHPARAM_SKIP; do
+  [ -n "${!name:-}" ] &&
+    echo "lbsync-nginx-proxy: warning: $name is not read (lbsync has no such setting)" >&2
+done
+mkdir -p /etc/nginx/certs
+
+nginx=
+lbsync=
+stop() {
+  trap '' TERM INT
+  [ -n "$lbsync" ] && kill -TERM "$lbsync" 2>/dev/null
+  [ -n "$nginx" ] && kill -QUIT "$nginx" 2>/dev/null
+  wait
+}
+trap 'stop; exit 0' TERM INT
+
+# a pid file left by a killed nginx would have the reload signal another process
+rm -f /run/nginx.pid
+nginx -g "daemon off;" &
+nginx=$!
+# lbsync reloads through the pid file, which nginx writes once it listens (bounded: 10 s)
+for _ in $(seq 100); do
+  [ -s /run/nginx.pid ] && break
+  kill -0 "$nginx" 2>/dev/null || break
+  sleep 0.1
+done
+if ! [ -s /run/nginx.pid ]; then
+  echo "lbsync-nginx-proxy: nginx did not start" >&2
+  stop
+  exit 1
+fi
+lbsync "${args[@]}" "$@" &
+lbsync=$!
+
+wait -n "$nginx" "$lbsync"
+code=$?
+echo "lbsync-nginx-proxy: $(kill -0 "$nginx" 2>/dev/null && echo lbsync || echo nginx)" \
+  "exited ($code): stopping" >&2
+stop
+exit 1
