@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # install_deps.sh: installs what lbsync's suite needs on a Debian machine with Node and npm:
 # Deno (from npm), nginx with the stream module, HAProxy, Docker Engine, Podman, busybox-static, wrk,
-# pebble (a local ACME server for the HTTPS tests) and stress-ng (scripts/ci_under_load.sh).
+# pebble (a local ACME server for the HTTPS tests), stress-ng (scripts/ci_under_load.sh),
+# mmdebstrap and docker-compose (the container image tests build a Debian base and run the compose
+# file) and systemd (systemd-analyze verifies the units in contrib/; nothing is started).
 # Idempotent: installs only what is missing. Needs root for apt-get.
 set -euo pipefail
 log() { echo "[install_deps +${SECONDS}s] $*" >&2; }
@@ -14,7 +16,7 @@ deno --version | head -n 1 >&2
 
 pkg_ok() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 missing=()
-for p in nginx libnginx-mod-stream haproxy docker.io podman busybox-static wrk curl jq openssl pebble stress-ng iproute2 util-linux; do
+for p in nginx libnginx-mod-stream haproxy docker.io podman busybox-static wrk curl jq openssl pebble stress-ng iproute2 util-linux mmdebstrap docker-compose systemd; do
   pkg_ok "$p" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
