@@ -21,31 +21,7 @@ import { freePort, httpGet, nginxCheck, startNginx } from "./support/balancers.t
 import { lbsync } from "./support/cli.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { missing } from "./support/tools.ts";
-
-/** A query message for `name` and `type`, as a resolver sends it. */
-function query(name: string, type = 1, id = 0x1234): Uint8Array {
-  const labels = name.split(".").flatMap((l) => [l.length, ...new TextEncoder().encode(l)]);
-  return Uint8Array.from([
-    id >> 8,
-    id & 0xff,
-    1,
-    0,
-    0,
-    1,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    ...labels,
-    0,
-    0,
-    type,
-    0,
-    1,
-  ]);
-}
+import { query, udpAsk } from "./support/dns_client.ts";
 
 /** Header fields and answer addresses of a reply. */
 function decode(
@@ -359,18 +335,6 @@ Deno.test("dns: an address off loopback needs --nginx-dns-public", async () => {
 
 function dnsQueryBytes(name: string): Uint8Array {
   return query(name, 1, 7);
-}
-
-/** One UDP question to 127.0.0.1:`port`, and its answer. */
-function udpAsk(port: number, message: Uint8Array): Promise<Uint8Array> {
-  const client = dgram.createSocket("udp4");
-  return new Promise<Uint8Array>((resolve) => {
-    client.once("message", (reply: Uint8Array) => {
-      client.close();
-      resolve(reply);
-    });
-    client.send(message, port, "127.0.0.1");
-  });
 }
 
 /** One question over TCP (2-byte length prefix), and its answer. */
