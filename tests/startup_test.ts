@@ -48,10 +48,10 @@ Deno.test("--version and help load the argument parser and little else", () => {
   assert.deepEqual(heavy, []);
 });
 
-Deno.test("the one-shot commands load neither watch mode's servers nor ACME nor the differ", () => {
+Deno.test("the one-shot commands load neither watch mode's servers nor ACME nor the differ, the HAProxy runtime client or the reports", () => {
   const loaded = loadedBy(url("lib/cli/commands.ts"));
   const unwanted = loaded.filter((m) =>
-    /^(lib\/(serve|acme)\/|lib\/cli\/watch_command\.ts|lib\/core\/util\/diff\.ts|npm:(acme-client|diff)|node:(crypto|https|dgram))/
+    /^(lib\/(serve|acme|haproxy)\/|lib\/cli\/watch_command\.ts|lib\/core\/util\/diff\.ts|lib\/core\/(explain|route_request)\.ts|npm:(acme-client|diff)|node:(crypto|https|dgram))/
       .test(m)
   );
   assert.deepEqual(unwanted, []);

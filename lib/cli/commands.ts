@@ -9,8 +9,7 @@ import type { ApplyReport } from "../apply/apply.ts";
 import type { Command } from "../settings/cli_args.ts";
 import { ConfigError, describeHint, errorMessage, UsageError } from "../core/errors.ts";
 import { flagOf } from "../settings/options.ts";
-import { explainRows, formatExplainTable } from "../core/explain.ts";
-import { formatRouteAnswer, type RouteAnswer, routeRequest } from "../core/route_request.ts";
+import type { RouteAnswer } from "../core/route_request.ts";
 import type { Logger } from "./log.ts";
 import { passModel, type RunIo, runOnce } from "../watch/run_once.ts";
 import type { ModelResult, ServiceView } from "../core/types.ts";
@@ -40,6 +39,7 @@ export async function runCommand(
   try {
     if (command.command === "route") {
       const { result, listen } = await reportModel(command, io, log);
+      const { formatRouteAnswer, routeRequest } = await import("../core/route_request.ts");
       const query = { ...command.route!, listen: command.route!.listen ?? listen };
       const answer = routeRequest(result.model, query);
       io.stdout(
@@ -51,6 +51,7 @@ export async function runCommand(
     }
     if (command.command === "explain") {
       const { result, manager } = await reportModel(command, io, log);
+      const { explainRows, formatExplainTable } = await import("../core/explain.ts");
       const rows = explainRows(result, flagOf);
       const { fromStatus } = command;
       const json = { containers: rows, warnings: result.warnings, manager, fromStatus };

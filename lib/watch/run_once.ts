@@ -10,7 +10,7 @@ import {
   type ApplyTarget,
   applyTargets,
 } from "../apply/apply.ts";
-import { HaproxyRuntime } from "../haproxy/runtime_apply.ts";
+import type { HaproxyRuntime } from "../haproxy/runtime_apply.ts";
 import { buildReadyModel, type BusyPortProbe, ReadinessGate } from "./readiness.ts";
 import { localPortProbe } from "../apply/confirm_reload.ts";
 import { DockerEngine, type EngineFailure, listEngines } from "../sources/docker.ts";
@@ -166,19 +166,29 @@ export async function runOnce(given: RunOptions, io: RunIo = denoRunIo): Promise
   const { result, discovery } = await passModel(options, io);
   const rendered = renderTargets(loaded, result.model);
   const files = applyTargetsOf(rendered, options);
-  const haproxy = new HaproxyRuntime({ drainTimeoutMs: options.drainTimeoutMs });
+  const haproxy = await haproxyRuntimeFor(files, options.drainTimeoutMs);
   const apply = await applyTargets(files, {
     ...options.apply,
     notify: notifier(options),
     haproxy,
   });
-  await haproxy.settled();
+  await haproxy?.settled();
   const targets = rendered.map((t): TargetOutcome => {
     const report = apply.targets.find((r) => r.output === t.output);
     return { ...t, changed: report?.changed ?? true, diff: report?.diff, backup: report?.backup };
   });
   const { containers, failures } = discovery;
   return { ...result, containers, failures, targets, apply };
+}
+
+/** The HAProxy runtime client, loaded only when a target names an HAProxy socket. */
+async function haproxyRuntimeFor(
+  files: readonly { haproxySocket?: string }[],
+  drainTimeoutMs: number | undefined,
+): Promise<HaproxyRuntime | undefined> {
+  if (!files.some((f) => f.haproxySocket)) return undefined;
+  const { HaproxyRuntime } = await import("../haproxy/runtime_apply.ts");
+  return new HaproxyRuntime({ drainTimeoutMs });
 }
 
 /**
