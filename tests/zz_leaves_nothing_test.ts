@@ -1,9 +1,11 @@
 /**
- * The suite leaves nothing behind: runs last (files run in name order), and finds no file or
+ * The suite leaves nothing behind: runs last (files run in name order), finds no container,
+ * network or volume of its tests on the test engine, and no file or
  * directory of lbsync's in the temp directory made or touched since the run began, but the test
  * harness's own engines (started by scripts/, not by tests, and kept between runs).
  */
 import assert from "node:assert/strict";
+import { dockerOk, engineMissing } from "./support/engine.ts";
 
 /** What scripts/ keeps on purpose: the private engines' state, the under-load runner's logs. */
 const HARNESS = new Set([
@@ -25,4 +27,25 @@ Deno.test("a test run leaves no temp file or directory of its own behind", () =>
     })
     .map((e) => e.name);
   assert.deepEqual(left, []);
+});
+
+Deno.test({
+  name: "a test run leaves no container, network or volume of its own on the test engine",
+  ignore: await engineMissing(),
+  async fn() {
+    // every container and network a test makes carries lbsync-test=<its scenario's tag>
+    const left: string[] = [];
+    for (const kind of ["container", "network", "volume"]) {
+      const list = kind === "container" ? ["ps", "-a"] : [kind, "ls"];
+      const names = await dockerOk([
+        ...list,
+        "--filter",
+        "label=lbsync-test",
+        "--format",
+        kind === "container" ? "{{.Names}}" : "{{.Name}}",
+      ]);
+      left.push(...names.split("\n").filter((n) => n !== "").map((n) => `${kind} ${n}`));
+    }
+    assert.deepEqual(left, []);
+  },
 });
