@@ -428,6 +428,11 @@ export interface Model {
    * sends no reset.
    */
   connectTimeout: string;
+  /**
+   * Pass on the `X-Forwarded-For`, `-Proto`, `-Host` and `-Port` a client sends (a balancer
+   * behind another proxy, nginx-proxy's `TRUST_DOWNSTREAM_PROXY`); false: replace them.
+   */
+  trustDownstreamProxy: boolean;
   /** The reserved host name the generation is served under (`lbsync-generation.invalid`). */
   generationHost: string;
   /** Besides loopback, the address allowed to read the generation (`--listen-address`), or `""`. */
@@ -506,6 +511,8 @@ export interface ModelOptions {
   busyPorts?: ReadonlyMap<number, string>;
   /** `connectTimeout` of the model in milliseconds, default 2000 (`--connect-timeout`). */
   connectTimeoutMs?: number;
+  /** The model's `trustDownstreamProxy` (`--trust-downstream-proxy`), default false. */
+  trustDownstreamProxy?: boolean;
   /**
    * `--ports`: containers a rule selected that have no labels of their own serve each
    * mapping as a service of its own (`NAME-LISTEN` when there are several).

@@ -299,6 +299,7 @@ function modelOptions(
       : port("--https-listen", values["https-listen"]),
     connectTimeoutMs: duration("--connect-timeout", values["connect-timeout"]),
     includeUnhealthy: values["include-unhealthy"],
+    trustDownstreamProxy: values["trust-downstream-proxy"],
     staticServices: config.services,
     haproxySocket: socket,
     compat: values.compat === undefined

@@ -372,6 +372,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     }): a vanished container sends no reset`,
   },
   {
+    name: "trust-downstream-proxy",
+    type: "boolean",
+    section: "Routing",
+    commands: ALL,
+    help:
+      "pass on the X-Forwarded-For, -Proto, -Host and -Port a client\nsends (a balancer behind another proxy; nginx-proxy's\nTRUST_DOWNSTREAM_PROXY); without it they are replaced",
+  },
+  {
     name: "template",
     short: "t",
     type: "string",

@@ -277,6 +277,7 @@ function modelOf(table: RoutingTable, options: ModelSettings): Model {
     unknownHostStatus: options.compat === "nginx-proxy" ? 503 : 404,
     nginxResolver: options.nginxDns ?? "",
     connectTimeout: `${options.connectTimeoutMs}ms`,
+    trustDownstreamProxy: options.trustDownstreamProxy ?? false,
     generation: GENERATION_TOKEN,
     generationHost: GENERATION_HOST,
     generationAllow: options.listenAddress ?? "",
