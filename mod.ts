@@ -96,6 +96,7 @@ export {
 } from "./lib/watch/run_once.ts";
 export {
   type CycleReport,
+  type StaticServiceSource,
   watch,
   type WatchActivity,
   type WatchDeps,
@@ -104,6 +105,7 @@ export {
   type WatchOptions,
 } from "./lib/watch/watch.ts";
 export { type Clock, systemClock, type TimerId } from "./lib/watch/clock.ts";
+export type { StoreOptions } from "./lib/sources/store.ts";
 export { dockerSource, type EngineSource } from "./lib/watch/engine_source.ts";
 export type { FileWatcher } from "./lib/watch/file_watch.ts";
 export {

@@ -3,7 +3,8 @@
 # Deno (from npm), nginx with the stream module, HAProxy, Docker Engine, Podman, busybox-static, wrk,
 # pebble (a local ACME server for the HTTPS tests), stress-ng (scripts/ci_under_load.sh),
 # mmdebstrap and docker-compose (the container image tests build a Debian base and run the compose
-# file) and systemd (systemd-analyze verifies the units in contrib/; nothing is started).
+# file), systemd (systemd-analyze verifies the units in contrib/; nothing is started) and
+# etcd-server and etcd-client (the --store tests run a cluster on loopback; installing starts none).
 # Idempotent: installs only what is missing. Needs root for apt-get.
 set -euo pipefail
 log() { echo "[install_deps +${SECONDS}s] $*" >&2; }
@@ -16,7 +17,7 @@ deno --version | head -n 1 >&2
 
 pkg_ok() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 missing=()
-for p in nginx libnginx-mod-stream haproxy docker.io podman busybox-static wrk curl jq openssl pebble stress-ng iproute2 util-linux mmdebstrap docker-compose systemd; do
+for p in nginx libnginx-mod-stream haproxy docker.io podman busybox-static wrk curl jq openssl pebble stress-ng iproute2 util-linux mmdebstrap docker-compose systemd etcd-server etcd-client; do
   pkg_ok "$p" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -71,7 +71,10 @@ export async function runWatch(
     reloadOptions = reload && (async () => withChallenges(await reload()));
     log.info(`ACME challenges answered on ${acme.challengeAddress}: ${options.acmeDirectory}`);
   }
-  const watcher = new Watcher(options, fanOut(...observers), reloadOptions);
+  const store = await followStore(options, stats, log);
+  const watcher = new Watcher(options, fanOut(...observers), reloadOptions, {
+    ...(store ? { store: store.follower } : {}),
+  });
   stats.setEngines(watcher.engineUrls);
   if (command.options.statusListen !== undefined) {
     const resync = () => watcher.resync("POST /resync", false);
@@ -86,6 +89,7 @@ export async function runWatch(
       token: await readToken(command.options.adminTokenFile, io),
       configPath: command.configPath!,
       apply: () => watcher.refresh("admin API"),
+      backend: store?.backend(() => watcher.refresh("admin API")),
     }, controller.signal);
     log.info(`admin API on port ${port}: /services`);
   }
@@ -113,6 +117,28 @@ export async function runWatch(
     clearTimeout(deadline);
     for (const [name, handler] of signals) Deno.removeSignalListener(name, handler);
   }
+}
+
+/** With `--store`: its follower (state to /healthz and the log) and the admin API's backend. */
+async function followStore(options: WatchOptions, stats: WatchStats, log: Logger) {
+  if (options.store === undefined) return undefined;
+  const { openStore } = await import("../sources/store.ts");
+  const { StoreFollower } = await import("../watch/store_follower.ts");
+  const { storeServices } = await import("../serve/admin/store_services.ts");
+  const { client, prefix, url } = await openStore(options.store);
+  const follower = new StoreFollower(client, prefix, url);
+  follower.onState((state) => {
+    stats.storeState(state);
+    if (state.state === "connected") {
+      log.info(`store ${url}: connected (revision ${state.revision})`);
+    } else {log.error(
+        `store ${url}: ${state.state}: ${state.detail} (keeping the last known services)`,
+      );}
+  });
+  stats.storeState(follower.state());
+  const backend = (apply: () => Promise<string | undefined>) =>
+    storeServices({ client, prefix, apply, catchUp: () => follower.readAll() });
+  return { follower, backend };
 }
 
 /** The admin API token: the first line of `--admin-token-file`, at least 16 characters. */

@@ -31,8 +31,14 @@ export function serveStatus(
     const path = new URL(req.url).pathname;
     if (req.method === "GET" && path === "/healthz") {
       const reason = stats.unhealthyReason();
-      return new Response(reason === undefined ? "ok\n" : `unhealthy: ${reason}\n`, {
-        status: reason === undefined ? 200 : 503,
+      const degraded = reason === undefined ? stats.degradedReason() : undefined;
+      const text = reason !== undefined
+        ? `unhealthy: ${reason}\n`
+        : degraded !== undefined
+        ? `degraded: ${degraded}\n`
+        : "ok\n";
+      return new Response(text, {
+        status: reason === undefined && degraded === undefined ? 200 : 503,
         headers: { "content-type": "text/plain; charset=utf-8" },
       });
     }

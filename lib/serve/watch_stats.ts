@@ -47,6 +47,8 @@ export class WatchStats implements WatchObserver {
   loop: { state: WatchActivity; since: string; pendingEvents: number } | undefined;
   /** Each engine's last listing: `ok`, or why it failed; `ever` once one succeeded. */
   readonly listings = new Map<string, { ok: boolean; ever: boolean; failure?: string }>();
+  /** The store of the static services (`--store`): its state and the revision in force. */
+  store: { url: string; state: string; detail?: string; revision: number } | undefined;
 
   /**
    * Stats; `now` is the clock of the timestamps. A pass that runs longer than `passBoundMs`
@@ -137,6 +139,24 @@ export class WatchStats implements WatchObserver {
   listed(url: string, failure?: string): void {
     const ever = failure === undefined || (this.listings.get(url)?.ever ?? false);
     this.listings.set(url, { ok: failure === undefined, ever, ...(failure ? { failure } : {}) });
+  }
+
+  /** The store's state changed (`--store`). */
+  storeState(state: { url: string; state: string; detail?: string; revision: number }): void {
+    this.store = state;
+  }
+
+  /**
+   * Why the watch serves what it last knew rather than what is current (the store cannot be
+   * read), or `undefined`.
+   */
+  degradedReason(): string | undefined {
+    const store = this.store;
+    if (store === undefined || store.state === "connected") return undefined;
+    const why = store.detail ? `: ${store.detail}` : "";
+    return store.revision === 0
+      ? `store ${store.url} has not been read yet${why} (nothing applied)`
+      : `store ${store.url} is ${store.state}${why} (serving its services of revision ${store.revision})`;
   }
 
   /** Why the watch is not healthy, or `undefined` when it is. */
@@ -298,6 +318,8 @@ export class WatchStats implements WatchObserver {
     return {
       healthy: this.unhealthyReason() === undefined,
       reason: this.unhealthyReason(),
+      degraded: this.degradedReason(),
+      store: this.store,
       engines: [...this.engines.values()].map((e) => ({ ...e, listing: this.listings.get(e.url) })),
       services: result?.model.services ?? [],
       skipped: result?.skipped ?? [],

@@ -202,6 +202,11 @@ export function parseCommandLine(
     ...watchOptions(values, command, now),
   };
   checkServers(command, values, options);
+  if (values.store !== undefined && (config.services?.length ?? 0) > 0) {
+    throw new UsageError(
+      "--store holds the static services: move the config file's services there (lbsync store import FILE)",
+    );
+  }
   const reportsOnly = command === "explain" || command === "route";
   if (!reportsOnly && options.targets!.length === 0 && values.config === undefined) {
     throw new UsageError("No target: give -t TEMPLATE -o PATH (e.g. -t nginx -o -)");
@@ -258,6 +263,14 @@ function sourceOptions(
     },
     allowPartial: values["allow-partial"],
     dockerTimeoutMs: duration("--docker-timeout", values["docker-timeout"]),
+    store: values.store === undefined ? undefined : {
+      url: values.store,
+      ca: values["store-ca"],
+      cert: values["store-cert"],
+      key: values["store-key"],
+      user: values["store-user"],
+      passwordFile: values["store-password-file"],
+    },
     swarm: values.swarm || values["swarm-vip"] ? { vip: values["swarm-vip"] } : undefined,
   };
 }
@@ -294,6 +307,9 @@ function modelOptions(
     htpasswdDir: configPath("--htpasswd-dir", values["htpasswd-dir"]),
     vhostDir: configPath("--vhost-dir", values["vhost-dir"]),
     proxyConf: configPath("--proxy-conf", values["proxy-conf"]),
+    acmeWebroot: configPath("--acme-webroot", values["acme-webroot"]),
+    acmeWebrootOptIn: values["acme-webroot-opt-in"],
+    acmeWebrootUnknownHosts: values["acme-webroot-unknown-hosts"],
     httpsListen: values["https-listen"] === undefined
       ? undefined
       : port("--https-listen", values["https-listen"]),
@@ -373,8 +389,8 @@ function watchOptions(values: Values, command: string, now: () => number): Parti
 function checkServers(command: string, values: Values, options: WatchOptions): void {
   if (options.adminListen !== undefined) {
     if (command !== "watch") throw new UsageError("--admin-listen works with watch");
-    if (values.config === undefined) {
-      throw new UsageError("--admin-listen needs --config FILE: changes are kept there");
+    if (values.config === undefined && values.store === undefined) {
+      throw new UsageError("--admin-listen needs --config FILE or --store: changes are kept there");
     }
     const { hostname } = listenAddress("--admin-listen", options.adminListen);
     if (options.adminTokenFile === undefined && !isLoopback(hostname)) {
@@ -402,8 +418,9 @@ function checkServers(command: string, values: Values, options: WatchOptions): v
 }
 
 /**
- * nginx-proxy's operator files are nginx configuration and nginx's htpasswd: the built-in
- * HAProxy template cannot honour them, and basic auth silently missing would open a door.
+ * nginx-proxy's operator files are nginx configuration and nginx's htpasswd, and a webroot is
+ * files nginx serves: the built-in HAProxy template cannot honour them, and basic auth silently
+ * missing would open a door.
  */
 function checkOperatorFiles(options: WatchOptions): void {
   const flag = options.htpasswdDir !== undefined
@@ -412,10 +429,16 @@ function checkOperatorFiles(options: WatchOptions): void {
     ? "--vhost-dir"
     : options.proxyConf !== undefined
     ? "--proxy-conf"
+    : options.acmeWebroot !== undefined
+    ? "--acme-webroot"
     : undefined;
   if (flag && (options.targets ?? []).some((t) => t.template === "haproxy")) {
     throw new UsageError(
-      `${flag} works with nginx targets: its files are nginx configuration, which the haproxy template cannot include`,
+      `${flag} works with nginx targets: ${
+        flag === "--acme-webroot"
+          ? "HAProxy serves no files"
+          : "its files are nginx configuration, which the haproxy template cannot include"
+      }`,
     );
   }
 }

@@ -293,6 +293,31 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       "included in place of lbsync's proxy headers when it exists\n(nginx-proxy's /etc/nginx/proxy.conf)",
   },
   {
+    name: "acme-webroot",
+    type: "string",
+    value: "DIR",
+    section: "nginx-proxy's operator files (nginx targets)",
+    commands: ALL,
+    help:
+      "HTTP requests for /.well-known/acme-challenge/ of hosts served\nover HTTPS too are answered from DIR's files (an ACME client's\nwebroot: nginx-proxy's /usr/share/nginx/html), not the backend",
+  },
+  {
+    name: "acme-webroot-opt-in",
+    type: "boolean",
+    section: "nginx-proxy's operator files (nginx targets)",
+    commands: ALL,
+    help:
+      "only services labelled lbsync.acmewebroot=true use --acme-webroot\n(nginx-proxy's ACME_HTTP_CHALLENGE_LOCATION=false)",
+  },
+  {
+    name: "acme-webroot-unknown-hosts",
+    type: "boolean",
+    section: "nginx-proxy's operator files (nginx targets)",
+    commands: ALL,
+    help:
+      "hosts no service names are answered from --acme-webroot too\n(nginx-proxy's ACME_HTTP_CHALLENGE_ACCEPT_UNKNOWN_HOST)",
+  },
+  {
     name: "cert-dir",
     type: "string",
     value: "DIR",
@@ -577,6 +602,55 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     section: "Watch",
     commands: WATCH,
     help: "the admin API's bearer token (a file readable by its owner only)",
+  },
+  {
+    name: "store",
+    type: "string",
+    value: "etcd://H:P[,H:P...]/PREFIX",
+    section: "Store (static services shared through etcd)",
+    commands: ALL,
+    help:
+      "static services in etcd under PREFIX, one key per service, in\nplace of the config file's services; watch follows them and\nthe admin API edits them (etcds:// for TLS)",
+  },
+  {
+    name: "store-ca",
+    type: "string",
+    value: "FILE",
+    section: "Store (static services shared through etcd)",
+    commands: ALL,
+    help: "CA certificate of the etcd members (TLS)",
+  },
+  {
+    name: "store-cert",
+    type: "string",
+    value: "FILE",
+    section: "Store (static services shared through etcd)",
+    commands: ALL,
+    help: "client certificate for etcd (with --store-key)",
+  },
+  {
+    name: "store-key",
+    type: "string",
+    value: "FILE",
+    section: "Store (static services shared through etcd)",
+    commands: ALL,
+    help: "client key for etcd",
+  },
+  {
+    name: "store-user",
+    type: "string",
+    value: "NAME",
+    section: "Store (static services shared through etcd)",
+    commands: ALL,
+    help: "etcd user (with --store-password-file)",
+  },
+  {
+    name: "store-password-file",
+    type: "string",
+    value: "FILE",
+    section: "Store (static services shared through etcd)",
+    commands: ALL,
+    help: "the etcd user's password, on the file's first line",
   },
   {
     name: "format",

@@ -22,6 +22,8 @@ import { SwarmManagers } from "../sources/swarm_managers.ts";
 import { loadTargets, type RenderedTarget, renderTargets, type Target } from "../apply/targets.ts";
 import type { ContainerInfo, ModelOptions, ModelResult } from "../core/types.ts";
 import { finalizeRunOptions, type RunSettings } from "./run_settings.ts";
+import type { StoreOptions } from "../sources/store.ts";
+import type { StoreServices } from "../core/input/store_entries.ts";
 
 /** Where containers come from and what to render. */
 export interface RunOptions extends ModelOptions {
@@ -59,6 +61,8 @@ export interface RunOptions extends ModelOptions {
   vhostDir?: string;
   /** The proxy settings file (nginx-proxy's `/etc/nginx/proxy.conf`), used when it exists. */
   proxyConf?: string;
+  /** `--store`: the static services live in etcd, in place of `staticServices`. */
+  store?: StoreOptions;
 }
 
 /** A rendered target and whether its output file changed. */
@@ -208,16 +212,32 @@ export async function passModel(
   const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
   const probe = await portProbeOf(options.targets ?? [], options);
   const directories = await directoryOptionsOf(options);
+  const stored = await storeServicesOf(options);
   const result = await buildReadyModel(
     discovery.containers,
-    { ...options, ...directories.options },
+    {
+      ...options,
+      ...directories.options,
+      ...(stored ? { staticServices: stored.services } : {}),
+    },
     gate,
     options.readyTimeoutMs,
     discovery.fromFiles,
     probe,
   );
-  result.warnings.push(...directories.warnings);
+  result.warnings.push(...directories.warnings, ...(stored?.warnings ?? []));
   return { result, discovery };
+}
+
+/**
+ * The static services of `--store`, read once (its client loads only then).
+ *
+ * @throws {StoreError} when no member of the store answers
+ */
+async function storeServicesOf(options: RunOptions): Promise<StoreServices | undefined> {
+  if (options.store === undefined) return undefined;
+  const { readStore } = await import("../sources/store.ts");
+  return await readStore(options.store);
 }
 
 /**

@@ -42,7 +42,7 @@ import {
   type RenderedTarget,
   renderTargets,
 } from "../apply/targets.ts";
-import type { ContainerInfo, ModelResult } from "../core/types.ts";
+import type { ContainerInfo, ModelResult, StaticService } from "../core/types.ts";
 import { DEFAULTS } from "../core/defaults.ts";
 
 export type { WatchActivity };
@@ -162,6 +162,21 @@ export function fanOut(...observers: WatchObserver[]): WatchObserver {
 }
 
 /**
+ * Static services kept outside the config file (`--store`): read in full, then followed; they
+ * take the place of the config file's `services`.
+ */
+export interface StaticServiceSource {
+  /** Where they live, for messages. */
+  readonly url: string;
+  /** The services in force with a warning per value skipped; `undefined` before the first read. */
+  current(): { services: StaticService[]; warnings: string[] } | undefined;
+  /** Why the source cannot be read now, or `undefined`. */
+  failure(): string | undefined;
+  /** Reads and follows until `signal` aborts, calling `changed` when the services changed. */
+  follow(changed: () => void, signal: AbortSignal): Promise<void>;
+}
+
+/**
  * What a {@link Watcher} works with, each replaceable in tests: the clock, the engines, the
  * readiness probes, the file watcher and the busy-port probe.
  */
@@ -176,6 +191,8 @@ export interface WatchDeps {
   watchFiles?: FileWatcher;
   /** Which listen ports other processes hold, default probed on this machine. */
   busyPorts?: BusyPortProbe;
+  /** The static services, when a store holds them (`--store`) rather than the config file. */
+  store?: StaticServiceSource;
 }
 
 /**
@@ -276,6 +293,10 @@ export class Watcher {
     this.#targets = this.#goodTargets = await loadTargets(this.#options.targets ?? []);
     this.#scheduler.now({ files: true, reason: "start", engines: this.engineUrls });
     const followers = this.#engines.map((engine) => this.#follow(engine, signal));
+    const store = this.#deps.store;
+    if (store) {
+      followers.push(store.follow(() => this.#scheduler.now({ reason: "store" }), signal));
+    }
     (this.#deps.watchFiles ?? watchFiles)(
       this.#watchedFiles(),
       (path) => this.#onFileChange(path),
@@ -434,6 +455,13 @@ export class Watcher {
       this.#observer.waiting?.(unlisted);
       return `Not applying: ${describeUnlisted(unlisted)}`;
     }
+    const store = this.#deps.store;
+    if (store && store.current() === undefined) {
+      const why = store.failure();
+      return `Not applying: the store ${store.url} has not been read yet${
+        why ? ` (${why})` : ""
+      }; the live config stays as it was`;
+    }
     const { result: built, containers, build } = await this.#build();
     this.#followReadiness(built);
     this.#scheduleRetirements(built, containers);
@@ -553,16 +581,21 @@ export class Watcher {
       .map((c) => this.#refine(c));
     const probe = this.#deps.busyPorts ?? await portProbeOf(this.#targets, this.#options);
     const directories = await this.#directories();
+    const stored = this.#deps.store?.current();
     const build = async (list: ContainerInfo[]) => {
       const result = await buildReadyModel(
         list,
-        { ...this.#options, ...directories.options },
+        {
+          ...this.#options,
+          ...directories.options,
+          ...(stored ? { staticServices: stored.services } : {}),
+        },
         this.#gate,
         0,
         this.#fileIds,
         probe,
       );
-      result.warnings.push(...directories.warnings);
+      result.warnings.push(...directories.warnings, ...(stored?.warnings ?? []));
       return result;
     };
     return { result: await build(containers), containers, build };

@@ -9,11 +9,10 @@
  */
 import { refuseBrowser } from "../browser_guard.ts";
 import { joinBytes } from "../../core/util/bytes.ts";
-import { parseConfigFile } from "../../settings/config_file.ts";
 import { ConfigError, errorMessage } from "../../core/errors.ts";
 import { isObject, parseJson } from "../../core/util/json_access.ts";
+import { fileServices, type ServiceBackend } from "./file_services.ts";
 import { parseListenAddress } from "../../core/util/listen_address.ts";
-import { writeFileAtomic } from "../../apply/write_file.ts";
 import { isLoopback } from "../../core/util/grammar.ts";
 import {
   AdminError,
@@ -32,10 +31,12 @@ export interface AdminSettings {
   address: string;
   /** The bearer token every request must carry; none: no check (loopback only). */
   token?: string;
-  /** The config file whose `services` the API edits. */
+  /** The config file whose `services` the API edits (unless `backend` is given). */
   configPath: string;
   /** Applies the config file now; resolves with the reason when the apply failed. */
   apply(): Promise<string | undefined>;
+  /** Where the services live when not in the config file (`--store`). */
+  backend?: ServiceBackend;
 }
 
 const MAX_BODY = 64 * 1024;
@@ -58,6 +59,7 @@ export function serveAdmin(
       `Refusing to serve the admin API on ${settings.address} without a token: only a loopback address may go without one`,
     );
   }
+  const backend = settings.backend ?? fileServices(settings.configPath, settings.apply);
   let queue: Promise<unknown> = Promise.resolve();
   const serialized = <T>(task: () => Promise<T>): Promise<T> => {
     const run = queue.then(task, task);
@@ -72,7 +74,7 @@ export function serveAdmin(
       }
       // the body is read before the request joins the queue: a slow client holds only itself
       const body = req.method === "PUT" ? await readJson(req) : undefined;
-      return await serialized(() => route(req, body, settings));
+      return await serialized(() => route(req, body, backend));
     } catch (error) {
       const status = error instanceof AdminError ? error.status : 500;
       return Response.json({ error: errorMessage(error) }, {
@@ -87,7 +89,7 @@ export function serveAdmin(
 async function route(
   req: Request,
   body: unknown,
-  settings: AdminSettings,
+  backend: ServiceBackend,
 ): Promise<Response> {
   const match = ROUTE.exec(new URL(req.url).pathname);
   if (!match) {
@@ -101,7 +103,7 @@ async function route(
   const method = req.method;
   if (method === "GET") {
     // GET / (the REST balancer's whole configuration) is GET /services
-    const services = servicesOf(await readDocument(settings.configPath));
+    const services = servicesOf(await backend.read());
     if (name === undefined) return Response.json({ services });
     const service = services.find((s) => s.name === name);
     if (!service) throw new AdminError(404, `no static service ${name}`);
@@ -110,7 +112,7 @@ async function route(
   }
   if (name === undefined) throw new AdminError(405, "use GET on / and /services");
   const edit = editOf(method, name, rawServer);
-  const doc = await change(settings, (d) => edit(d, body));
+  const doc = await backend.change((d) => edit(d, body));
   const service = servicesOf(doc).find((s) => s.name === name);
   return service ? Response.json(service) : new Response(null, { status: 204 });
 }
@@ -151,43 +153,6 @@ function editOf(
       : (doc) => deleteServer(doc, name, server);
   }
   throw new AdminError(405, `use GET, PUT or DELETE, not ${method}`);
-}
-
-/** Edits, validates, writes, applies; restores the file when the apply fails. */
-async function change(
-  settings: AdminSettings,
-  edit: (doc: ConfigDocument) => ConfigDocument,
-): Promise<ConfigDocument> {
-  const path = settings.configPath;
-  const before = await Deno.readTextFile(path);
-  const next = edit(documentOf(before, path));
-  const text = `${JSON.stringify(next, null, 2)}\n`;
-  try {
-    parseConfigFile(text, path);
-  } catch (error) {
-    throw new AdminError(400, errorMessage(error));
-  }
-  await writeFileAtomic(path, text);
-  const failure = await settings.apply();
-  if (failure === undefined) return next;
-  await writeFileAtomic(path, before);
-  await settings.apply();
-  throw new AdminError(422, `not applied, the config file is restored: ${failure}`);
-}
-
-async function readDocument(path: string): Promise<ConfigDocument> {
-  return documentOf(await Deno.readTextFile(path), path);
-}
-
-function documentOf(text: string, path: string): ConfigDocument {
-  let doc: unknown;
-  try {
-    doc = parseJson(text);
-  } catch (error) {
-    throw new AdminError(409, `config ${path} is not valid JSON (${errorMessage(error)})`);
-  }
-  if (!isObject(doc)) throw new AdminError(409, `config ${path} is not a JSON object`);
-  return doc;
 }
 
 /** The request body as JSON, at most 64 KiB, read within {@link BODY_TIMEOUT_MS}. */
