@@ -55,6 +55,10 @@ function readDockerEnv(): Record<string, string | undefined> {
  * 2 usage or configuration error. Errors are one line on stderr; `-v` adds the stack.
  */
 export async function runCli(args: string[], io: CliIo = denoCliIo): Promise<number> {
+  if (args[0] === "store") {
+    const { runStoreCommand } = await import("./lib/cli/store_command.ts");
+    return await runStoreCommand(args.slice(1), io);
+  }
   let command: Command;
   try {
     command = await parseWithConfig(args, io);

@@ -29,7 +29,11 @@ const COLUMN = 28;
  */
 export function helpText(command?: CommandName): string {
   const usage = command === undefined
-    ? [...COMMANDS.map((c) => USAGE[c]), "lbsync help [COMMAND] | COMMAND --help | --version"]
+    ? [
+      ...COMMANDS.map((c) => USAGE[c]),
+      "lbsync store import FILE | export   static services between a config file and --store",
+      "lbsync help [COMMAND] | COMMAND --help | --version",
+    ]
     : [USAGE[command]];
   const lines = [
     "lbsync: keep nginx or HAProxy backends in step with Docker containers",
