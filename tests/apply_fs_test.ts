@@ -229,82 +229,87 @@ await applyTargets([{ template: "t", output: ${JSON.stringify(output)}, content 
 
 Deno.test("kill -9 during apply never leaves a partial file (30 rounds)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "lbsync-kill-" });
-  const out = `${dir}/lb.conf`;
-  // 32 MB, so the staged write (temp file written and fsynced, not yet renamed) is a window
-  // of tens of milliseconds that a kill can be aimed into
-  const size = 32_000_000;
-  const versions = ["a", "b"].map((c) => c.repeat(size) + "\n");
-  await Deno.writeTextFile(out, versions[0]);
-  const script = `${dir}/apply.ts`;
-  await Deno.writeTextFile(
-    script,
-    `import { applyTargets } from "${ROOT}/lib/apply/apply.ts";
-const content = Deno.args[0].repeat(${size}) + "\\n";
-await applyTargets([{ template: "t", output: ${JSON.stringify(out)}, content }]);`,
-  );
-  const temps = () =>
-    [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".lbsync-tmp"));
-  const apply = (letter: string) =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", script, letter],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-  // a temp file of this run: one that killed runs before it did not leave
-  const ownTemp = (before: Set<string>) => temps().some((n) => !before.has(n));
-  // polls until `done` holds or the child exits; tells whether `done` held
-  const until = async (child: Deno.ChildProcess, done: () => boolean) => {
-    let exited = false;
-    child.status.then(() => exited = true);
-    const end = Date.now() + 10_000;
-    while (!done() && !exited && Date.now() < end) await new Promise((r) => setTimeout(r, 0));
-    return done();
-  };
-  const stagingStarted = (child: Deno.ChildProcess, before: Set<string>) =>
-    until(child, () => ownTemp(before));
-  // the window, measured on one uninterrupted run: from the temp file's creation to its rename
-  const timed = apply("b");
-  assert.ok(await stagingStarted(timed, new Set()), "the temp file was seen while staging");
-  const opened = performance.now();
-  while (temps().length > 0) await new Promise((r) => setTimeout(r, 0));
-  const windowMs = performance.now() - opened;
-  assert.equal((await timed.status).code, 0);
-  assert.equal(await Deno.readTextFile(out), versions[1]);
-  let midWrite = 0; // the kill left the temp file: it landed before the rename
-  let replaced = 0; // the run got past the rename before the kill
-  let live = "b";
-  for (let round = 0; round < 30; round++) {
-    // always the other content: an unchanged file is not written at all
-    const letter = live === "a" ? "b" : "a";
-    const before = new Set(temps());
-    const child = apply(letter);
-    // aim into the window: once staging began, wait a share of it spread over the rounds;
-    // one round in six waits for the rename, so the new content is seen to arrive too
-    if (await stagingStarted(child, before)) {
-      if (round % 6 === 5) await until(child, () => !ownTemp(before));
-      else await new Promise((r) => setTimeout(r, (windowMs * (round % 6)) / 5));
-    }
-    try {
-      child.kill("SIGKILL");
-    } catch { /* finished already */ }
-    await child.status;
-    if (ownTemp(before)) midWrite += 1;
-    const text = await Deno.readTextFile(out);
-    assert.ok(
-      text === versions[0] || text === versions[1],
-      `round ${round}: partial file of ${text.length} bytes`,
+  try {
+    const out = `${dir}/lb.conf`;
+    // 32 MB, so the staged write (temp file written and fsynced, not yet renamed) is a window
+    // of tens of milliseconds that a kill can be aimed into
+    const size = 32_000_000;
+    const versions = ["a", "b"].map((c) => c.repeat(size) + "\n");
+    await Deno.writeTextFile(out, versions[0]);
+    const script = `${dir}/apply.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { applyTargets } from "${ROOT}/lib/apply/apply.ts";
+  const content = Deno.args[0].repeat(${size}) + "\\n";
+  await applyTargets([{ template: "t", output: ${JSON.stringify(out)}, content }]);`,
     );
-    if (text[0] !== live) replaced += 1;
-    live = text[0];
+    const temps = () =>
+      [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".lbsync-tmp"));
+    const apply = (letter: string) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", script, letter],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+    // a temp file of this run: one that killed runs before it did not leave
+    const ownTemp = (before: Set<string>) => temps().some((n) => !before.has(n));
+    // polls until `done` holds or the child exits; tells whether `done` held
+    const until = async (child: Deno.ChildProcess, done: () => boolean) => {
+      let exited = false;
+      child.status.then(() => exited = true);
+      const end = Date.now() + 10_000;
+      while (!done() && !exited && Date.now() < end) await new Promise((r) => setTimeout(r, 0));
+      return done();
+    };
+    const stagingStarted = (child: Deno.ChildProcess, before: Set<string>) =>
+      until(child, () => ownTemp(before));
+    // the window, measured on one uninterrupted run: from the temp file's creation to its rename
+    const timed = apply("b");
+    assert.ok(await stagingStarted(timed, new Set()), "the temp file was seen while staging");
+    const opened = performance.now();
+    while (temps().length > 0) await new Promise((r) => setTimeout(r, 0));
+    const windowMs = performance.now() - opened;
+    assert.equal((await timed.status).code, 0);
+    assert.equal(await Deno.readTextFile(out), versions[1]);
+    let midWrite = 0; // the kill left the temp file: it landed before the rename
+    let replaced = 0; // the run got past the rename before the kill
+    let live = "b";
+    for (let round = 0; round < 30; round++) {
+      // always the other content: an unchanged file is not written at all
+      const letter = live === "a" ? "b" : "a";
+      const before = new Set(temps());
+      const child = apply(letter);
+      // aim into the window: once staging began, wait a share of it spread over the rounds;
+      // one round in six waits for the rename, so the new content is seen to arrive too
+      if (await stagingStarted(child, before)) {
+        if (round % 6 === 5) await until(child, () => !ownTemp(before));
+        else await new Promise((r) => setTimeout(r, (windowMs * (round % 6)) / 5));
+      }
+      try {
+        child.kill("SIGKILL");
+      } catch { /* finished already */ }
+      await child.status;
+      if (ownTemp(before)) midWrite += 1;
+      const text = await Deno.readTextFile(out);
+      assert.ok(
+        text === versions[0] || text === versions[1],
+        `round ${round}: partial file of ${text.length} bytes`,
+      );
+      if (text[0] !== live) replaced += 1;
+      live = text[0];
+    }
+    console.log(
+      `window ${windowMs.toFixed(0)} ms; of 30 kills ${midWrite} landed mid-write, ` +
+        `${replaced} after the rename`,
+    );
+    assert.ok(midWrite >= 10, `${midWrite} of 30 kills landed during the staged write`);
+    assert.ok(replaced >= 5, `${replaced} runs got to the rename: the new content arrives whole`);
+    // what killed runs left (temp files, a lock) is cleared by the next apply
+    await applyTargets([{ template: "t", output: out, content: "final\n" }], {
+      lockTimeoutMs: 2000,
+    });
+    assert.deepEqual(leftInDir(dir), ["apply.ts", "lb.conf"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
-  console.log(
-    `window ${windowMs.toFixed(0)} ms; of 30 kills ${midWrite} landed mid-write, ` +
-      `${replaced} after the rename`,
-  );
-  assert.ok(midWrite >= 10, `${midWrite} of 30 kills landed during the staged write`);
-  assert.ok(replaced >= 5, `${replaced} runs got to the rename: the new content arrives whole`);
-  // what killed runs left (temp files, a lock) is cleared by the next apply
-  await applyTargets([{ template: "t", output: out, content: "final\n" }], { lockTimeoutMs: 2000 });
-  assert.deepEqual(leftInDir(dir), ["apply.ts", "lb.conf"]);
-  await Deno.remove(dir, { recursive: true });
 });
