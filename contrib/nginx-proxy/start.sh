@@ -7,6 +7,9 @@
 # nginx-proxy's settings, read here:
 #   DEFAULT_HOST  --default-host       HTTP_PORT  --listen       HTTPS_PORT  --https-listen
 #   TRUST_DOWNSTREAM_PROXY (true unless "false", as nginx-proxy's) --trust-downstream-proxy
+#   ACME_HTTP_CHALLENGE_LOCATION (true unless "false") --acme-webroot /usr/share/nginx/html
+#   (--acme-webroot-opt-in when false), ACME_HTTP_CHALLENGE_ACCEPT_UNKNOWN_HOST
+#   --acme-webroot-unknown-hosts: acme-companion's challenge files, as nginx-proxy serves them
 #   /etc/nginx/certs --cert-dir, /etc/nginx/vhost.d --vhost-dir, /etc/nginx/htpasswd
 #   --htpasswd-dir, /etc/nginx/proxy.conf --proxy-conf (mount them as for nginx-proxy)
 # and on each proxied container, by --compat nginx-proxy: VIRTUAL_HOST, VIRTUAL_PORT,
@@ -27,6 +30,9 @@ args=(watch --compat nginx-proxy -t nginx -o /etc/nginx/conf.d/default.conf
 [ -n "${HTTP_PORT:-}" ] && args+=(--listen "$HTTP_PORT")
 [ -n "${HTTPS_PORT:-}" ] && args+=(--https-listen "$HTTPS_PORT")
 [ "${TRUST_DOWNSTREAM_PROXY:-true}" != "false" ] && args+=(--trust-downstream-proxy)
+args+=(--acme-webroot /usr/share/nginx/html)
+[ "${ACME_HTTP_CHALLENGE_LOCATION:-true}" = "false" ] && args+=(--acme-webroot-opt-in)
+[ "${ACME_HTTP_CHALLENGE_ACCEPT_UNKNOWN_HOST:-false}" = "true" ] && args+=(--acme-webroot-unknown-hosts)
 for name in HTTPS_METHOD HSTS SSL_POLICY ENABLE_IPV6 ENABLE_HTTP2 ENABLE_HTTP3 RESOLVERS \
   TRUST_DEFAULT_CERT DEFAULT_ROOT DISABLE_ACCESS_LOGS LOG_FORMAT \
   LOG_FORMAT_ESCAPE LOG_JSON SHA1_UPSTREAM_NAME DHPARAM_BITS DHPARAM_GENERATION DHPARAM_SKIP; do

@@ -157,6 +157,8 @@ export interface Service {
   certName: string;
   /** `lbsync.acme`: its exact host names get certificates from the ACME server. */
   acme: boolean;
+  /** `lbsync.acmewebroot`: answer its HTTPS hosts' ACME challenges from `--acme-webroot`; `""`: the default. */
+  acmeWebroot: "" | "true" | "false";
   /** `lbsync.access=internal`: only clients of the internal networks are served. */
   internalOnly: boolean;
   /** `lbsync.balance`: how requests spread over the servers (HAProxy's name). */
@@ -290,6 +292,11 @@ export interface VirtualHost {
   httpsOn: boolean;
   /** HTTP answers 301 to HTTPS (`redirect` with a certificate), except ACME challenges. */
   redirectToHttps: boolean;
+  /**
+   * The directory HTTP requests for `/.well-known/acme-challenge/` are answered from
+   * (`--acme-webroot`, for a host served over HTTP and HTTPS), `""` for none.
+   */
+  acmeWebroot: string;
   /** Strict-Transport-Security value sent over HTTPS, `""` for none. */
   hsts: string;
   /** `--default-host`: HTTP requests for hosts no service names come here. */
@@ -400,6 +407,17 @@ export interface Model {
    * `/.well-known/acme-challenge/` there on every HTTP host; `""` without ACME.
    */
   acmeChallenge: string;
+  /**
+   * `--acme-webroot` with `--acme-webroot-unknown-hosts`: the directory the default server
+   * answers `/.well-known/acme-challenge/` from for hosts no service names; `""` for none.
+   */
+  acmeWebrootUnknownHosts: string;
+  /**
+   * The HTTPS redirect leaves `/.well-known/acme-challenge/` over HTTP to lbsync's ACME or the
+   * backend; false under `--compat nginx-proxy` without lbsync's ACME, where, as nginx-proxy's,
+   * only a host answering from `--acme-webroot` spares them.
+   */
+  redirectSparesAcme: boolean;
   /** The networks `lbsync.access=internal` hosts answer (`--internal-networks`). */
   internalNetworks: string[];
   /** `--proxy-conf`: the operator's proxy settings, included instead of lbsync's headers. */
@@ -539,6 +557,16 @@ export interface ModelOptions {
   httpsListen?: number;
   /** `HOST:PORT` of lbsync's ACME challenge server (watch mode with ACME). */
   acmeChallenge?: string;
+  /**
+   * A directory (nginx-proxy's `/usr/share/nginx/html`, filled by acme-companion) whose files
+   * answer HTTP requests for `/.well-known/acme-challenge/` of the hosts served over HTTPS
+   * too, instead of their backends (nginx templates; `--acme-webroot`).
+   */
+  acmeWebroot?: string;
+  /** Only services labelled `lbsync.acmewebroot=true` use {@link acmeWebroot}. */
+  acmeWebrootOptIn?: boolean;
+  /** The default server answers from {@link acmeWebroot} for hosts no service names too. */
+  acmeWebrootUnknownHosts?: boolean;
   /**
    * A host of the `--listen` port that takes the HTTP requests for hosts no service names
    * (nginx-proxy's `DEFAULT_HOST`), instead of the unknown-host answer.

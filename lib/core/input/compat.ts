@@ -1,7 +1,8 @@
 /**
  * `--compat nginx-proxy`: containers configured for nginx-proxy by environment variables
  * (`VIRTUAL_HOST`, `VIRTUAL_PORT`, `VIRTUAL_PATH`; `HTTPS_METHOD`, `CERT_NAME`, `HSTS`;
- * `LETSENCRYPT_HOST`, whose hosts get certificates from `--acme-directory`)
+ * `LETSENCRYPT_HOST`, whose hosts get certificates from `--acme-directory`;
+ * `ACME_HTTP_CHALLENGE_LOCATION`, whether its challenges are answered from `--acme-webroot`)
  * become lbsync backends without labels.
  * Pure; the variables come from inspect objects (the Docker shell inspects each container
  * once in this mode).
@@ -24,6 +25,7 @@ export const COMPAT_ENV = [
   "VIRTUAL_PROTO",
   "VIRTUAL_DEST",
   "VIRTUAL_HOST_MULTIPORTS",
+  "ACME_HTTP_CHALLENGE_LOCATION",
 ] as const;
 
 /** nginx-proxy variables lbsync does not support: a container that sets one is out, saying so. */
@@ -144,6 +146,9 @@ function httpsLabels(env: Record<string, string>): Record<string, string> {
   if (env.NETWORK_ACCESS?.trim()) labels.access = env.NETWORK_ACCESS.trim();
   if (env.VIRTUAL_PROTO?.trim()) labels.proto = env.VIRTUAL_PROTO.trim();
   labels.hsts = method === "noredirect" ? "off" : env.HSTS?.trim() || NGINX_PROXY_HSTS;
+  // nginx-proxy's values: true, false, and legacy (answered as true)
+  const challenge = env.ACME_HTTP_CHALLENGE_LOCATION?.trim().toLowerCase();
+  if (challenge) labels.acmewebroot = challenge === "legacy" ? "true" : challenge;
   return labels;
 }
 

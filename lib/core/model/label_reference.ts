@@ -63,6 +63,11 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
     meaning: "`true`: its exact hosts get certificates from `--acme-directory`",
     default: "`false`",
   },
+  acmewebroot: {
+    meaning:
+      "`true` / `false`: HTTP requests for `/.well-known/acme-challenge/` of its HTTPS hosts are answered from `--acme-webroot` (nginx)",
+    default: "`true` with `--acme-webroot`, `false` with `--acme-webroot-opt-in`",
+  },
   access: {
     meaning:
       "`internal`: only clients of `--internal-networks` are answered (others 403); `external`",

@@ -37,6 +37,7 @@ export interface ContainerLabels {
   hsts?: string;
   cert?: string;
   acme?: boolean;
+  acmewebroot?: "true" | "false";
   access?: "internal" | "external";
   balance?: Balance;
   keepalive?: number;
@@ -60,6 +61,7 @@ const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLab
   hsts: parseHsts,
   cert: parseCertName,
   acme: parseBoolean,
+  acmewebroot: (v) => parseChoice(v, ["true", "false"] as const),
   access: (v) => parseChoice(v, ["internal", "external"] as const),
   balance: (v) => parseChoice(v, ["roundrobin", "leastconn", "source", "random"] as const),
   keepalive: (v) => v === "disabled" ? 0 : parseInteger(v, 0, 1024),
@@ -84,6 +86,7 @@ export const LABEL_SUFFIX: Record<keyof ContainerLabels, string> = {
   hsts: "hsts",
   cert: "cert",
   acme: "acme",
+  acmewebroot: "acmewebroot",
   access: "access",
   balance: "balance",
   keepalive: "keepalive",

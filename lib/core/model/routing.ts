@@ -325,6 +325,7 @@ function virtualHost(host: string, routes: Route[], index: number): VirtualHost 
     httpOn: true,
     httpsOn: false,
     redirectToHttps: false,
+    acmeWebroot: "",
     hsts: "",
     isDefault: false,
     internalOnly: false,

@@ -52,9 +52,10 @@ export function withHttps(
   const certificates = options.certificates;
   if (!certificates) return listener;
   const byName = new Map(services.map((s) => [s.name, s]));
-  const virtualHosts = listener.virtualHosts.map((v) =>
-    hostWithHttps(v, byName.get(hostOwner(v) ?? ""), certificates)
-  );
+  const virtualHosts = listener.virtualHosts.map((v) => {
+    const owner = byName.get(hostOwner(v) ?? "");
+    return withAcmeWebroot(hostWithHttps(v, owner, certificates), owner, options);
+  });
   const served = virtualHosts.filter((v) => v.httpsOn);
   const defaultCertificate = certificates.get(DEFAULT_CERTIFICATE);
   if (served.length === 0 && !defaultCertificate) return { ...listener, virtualHosts };
@@ -93,6 +94,23 @@ export function acmeHosts(model: Model): string[] {
     }
   }
   return [...hosts].sort();
+}
+
+/**
+ * `--acme-webroot`: a host served over HTTP and HTTPS answers ACME challenges over HTTP from the
+ * directory, unless its service says `lbsync.acmewebroot=false` (or, with
+ * `--acme-webroot-opt-in`, does not say `true`); lbsync's own ACME takes precedence.
+ */
+function withAcmeWebroot(
+  v: VirtualHost,
+  owner: Service | undefined,
+  options: ModelSettings,
+): VirtualHost {
+  const said = owner?.acmeWebroot ?? "";
+  const wanted = said === "" ? !options.acmeWebrootOptIn : said === "true";
+  const on = options.acmeWebroot !== undefined && !options.acmeChallenge && wanted &&
+    v.httpOn && v.httpsOn;
+  return on ? { ...v, acmeWebroot: options.acmeWebroot! } : v;
 }
 
 function hostWithHttps(
