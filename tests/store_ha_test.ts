@@ -138,6 +138,14 @@ Deno.test({
       assert.ok(await serves(two, "b"));
       await eventually(() => serves(one, "b"), APPLY_MS);
 
+      // a change nginx refuses (a host it cannot resolve) is undone in the store: 422
+      const kept = await cluster.ctl("get", "--print-value-only", "/lbsync/ha/web");
+      r = await call(one.admin, "PUT", "/services/web/servers/no-such-host.invalid-80", {});
+      assert.equal(r.status, 422, JSON.stringify(r.json));
+      assert.match(r.json.error, /^not applied, the store is restored: /);
+      assert.equal(await cluster.ctl("get", "--print-value-only", "/lbsync/ha/web"), kept);
+      for (const i of instances) assert.ok(await serves(i, "b"));
+
       // concurrent edits of one service through both: none is lost
       const ports = Array.from({ length: 8 }, (_, k) => 20_001 + k);
       const results = await Promise.all(
@@ -201,6 +209,57 @@ Deno.test({
         ...instances.map((i) => () => i.stop()),
         () => cluster?.stop(),
         ...backends.map((x) => () => x.close()),
+        () => Deno.remove(dir, { recursive: true }),
+      );
+    }
+  },
+});
+
+Deno.test({
+  name: "--store: a watch applies nothing before the store has been read, then applies it in full",
+  ignore: missing("etcd", "etcdctl"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "lbsync-store-first-" });
+    let cluster: EtcdCluster | undefined;
+    let watch: WatchProcess | undefined;
+    try {
+      cluster = await startEtcdCluster(`${dir}/etcd`);
+      await cluster.ctl("put", "/lbsync/first/web", '{"servers":[{"host":"10.0.0.7","port":87}]}');
+      for (const m of [0, 1, 2]) await cluster.kill(m);
+      const status = freePort();
+      const out = `${dir}/lbsync.conf`;
+      await Deno.writeTextFile(`${dir}/containers.json`, "[]");
+      watch = new WatchProcess([
+        "--store",
+        cluster.url("/lbsync/first"),
+        "--from-file",
+        `${dir}/containers.json`,
+        "-t",
+        "nginx",
+        "-o",
+        out,
+        "--status-listen",
+        String(status),
+      ]);
+      await watch.untilLog(/store etcd:\/\/\S+: unreachable: etcd unreachable/);
+      assert.match(
+        await healthz(status),
+        /^503 unhealthy: store etcd:\/\/\S+ has not been read yet: etcd unreachable: .*connection refused.* \(nothing applied\)$/,
+      );
+      await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
+      for (const m of [0, 1, 2]) await cluster.start(m);
+      await cluster.healthy();
+      await watch.until(
+        "the output",
+        async () => (await Deno.readTextFile(out).catch(() => "")).includes("server 10.0.0.7:87"),
+        RECONNECT_MS,
+      );
+    } finally {
+      await cleanUp(
+        async () => watch && assert.equal((await watch.stop()).code, 0, watch.log),
+        () => cluster?.stop(),
         () => Deno.remove(dir, { recursive: true }),
       );
     }

@@ -152,11 +152,11 @@ export class WatchStats implements WatchObserver {
    */
   degradedReason(): string | undefined {
     const store = this.store;
-    if (store === undefined || store.state === "connected") return undefined;
+    if (store === undefined || store.state === "connected" || store.revision === 0) {
+      return undefined;
+    }
     const why = store.detail ? `: ${store.detail}` : "";
-    return store.revision === 0
-      ? `store ${store.url} has not been read yet${why} (nothing applied)`
-      : `store ${store.url} is ${store.state}${why} (serving its services of revision ${store.revision})`;
+    return `store ${store.url} is ${store.state}${why} (serving its services of revision ${store.revision})`;
   }
 
   /** Why the watch is not healthy, or `undefined` when it is. */
@@ -174,6 +174,10 @@ export class WatchStats implements WatchObserver {
           Math.round(this.passBoundMs / 1000)
         } s: the loop is stuck`;
       }
+    }
+    if (this.store && this.store.revision === 0 && this.store.state !== "connected") {
+      const why = this.store.detail ? `: ${this.store.detail}` : "";
+      return `store ${this.store.url} has not been read yet${why} (nothing applied)`;
     }
     const down = [...this.engines.values()].filter((e) => e.state !== "connected");
     if (down.length > 0) {

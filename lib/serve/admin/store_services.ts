@@ -18,7 +18,9 @@ export const EDIT_ATTEMPTS = 8;
 
 /** What the store backend works with. */
 export interface StoreBackendSettings {
-  client: EtcdClient;
+  /** The store's client: a read of the prefix and transactions. */
+  client: Pick<EtcdClient, "range" | "txn">;
+  /** The key prefix of the services, `/` last. */
   prefix: string;
   /** Brings this instance's view of the store up to date (a full read). */
   catchUp(): Promise<unknown>;
