@@ -19,14 +19,26 @@ import {
   swarmArgs,
   SwarmCluster,
   until,
+  UNTIL_POLL_MS,
   watchArgs,
 } from "./support/swarm_cluster.ts";
+import { DEFAULTS } from "../lib/core/defaults.ts";
 import { WatchProcess } from "./support/watch_process.ts";
 import { lbsync } from "./support/cli.ts";
 
 const LISTEN = 8000;
 const STATUS = 8099;
 const missingWhy = clusterMissing();
+
+/**
+ * How long the manager in use may take to move on when it dies (docs/swarm.md): at once when
+ * the event stream breaks, else when a list call meets a swarm electing its leader, no manager
+ * answers until the election ends (about 12 s on these machines: BENCHMARKS.md, "Manager
+ * failover"), and the next resync (5 s with --swarm) reads through the new one; plus the
+ * wait's own polling and its status request (one poll each).
+ */
+const ELECTION_MS = 12_000;
+const FAILOVER_MS = ELECTION_MS + DEFAULTS.swarmResyncMs + 2 * UNTIL_POLL_MS;
 
 /** The task ids (12 digits) an nginx config serves, from its `# NAME ID` server comments. */
 function servedTaskIds(config: string): string[] {
@@ -295,7 +307,7 @@ Deno.test({
             await cluster.kill(1);
             await until(
               "another manager in use",
-              60_000,
+              FAILOVER_MS,
               async () => (await status()).engines[0].manager !== node1.socket,
             );
             const failoverMs = Date.now() - killedAt;
@@ -354,7 +366,11 @@ Deno.test({
             });
             await converged(watch, "rolling update across a leader election");
             assert.deepEqual(problems, [], "the config never had duplicate servers or none");
-            assert.ok(failoverMs < 60_000, `manager failover took ${failoverMs} ms`);
+            // the wait gives up at the bound; a check begun just before it may end past it
+            assert.ok(
+              failoverMs <= FAILOVER_MS,
+              `manager failover took ${failoverMs} ms (bound ${FAILOVER_MS} ms)`,
+            );
           } finally {
             sampling = false;
             await sampler;

@@ -229,6 +229,9 @@ export function watchArgs(port: number): string[] {
   return ["--heartbeat", "100ms:500ms", "--status-listen", `127.0.0.1:${port}`];
 }
 
+/** How often {@link until} polls. */
+export const UNTIL_POLL_MS = 250;
+
 /** Polls `check` every 250 ms until it holds; throws naming `what` after `timeoutMs`. */
 export async function until(
   what: string,
@@ -238,7 +241,7 @@ export async function until(
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await Promise.resolve().then(check).catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, UNTIL_POLL_MS));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
