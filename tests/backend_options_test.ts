@@ -6,7 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
-import { answerSet, backend, BALANCERS, freePort, startBalancer } from "./support/balancers.ts";
+import {
+  answerCounts,
+  answerSet,
+  backend,
+  BALANCERS,
+  freePort,
+  startBalancer,
+} from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { missing, requireTool, run } from "./support/tools.ts";
 
@@ -35,9 +42,60 @@ async function throughBoth(containers: ContainerInfo[], host: string, count: num
   return { seen, warnings };
 }
 
+/**
+ * How many TCP connections real nginx opens to one server for `count` sequential requests: a
+ * backend that notes each request's client port (one port, one connection).
+ */
+async function upstreamConnections(labels: Record<string, string>, count: number) {
+  const ports = new Set<number>();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (_req, info) => {
+      ports.add((info.remoteAddr as Deno.NetAddr).port);
+      return new Response("counted");
+    },
+  );
+  const listen = freePort();
+  const { model } = buildModel(
+    [local("counted", server.addr.port, {
+      "lbsync.service": "ka",
+      "lbsync.host": "ka.test",
+      ...labels,
+    })],
+    { listen, listenAddress: "127.0.0.1" },
+  );
+  const nginx = await startBalancer("nginx", model);
+  try {
+    const answers = await answerCounts(listen, "/", "ka.test", count);
+    return { answers: Object.fromEntries(answers), connections: ports.size };
+  } finally {
+    await nginx.stop();
+    await server.shutdown();
+  }
+}
+
+Deno.test({
+  name: "backends: keep-alive on reuses nginx's upstream connections, disabled opens one a request",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    resetContainers();
+    // one worker (the tests' nginx), one server, requests one after another: one connection
+    assert.deepEqual(await upstreamConnections({}, 10), {
+      answers: { counted: 10 },
+      connections: 1,
+    });
+    assert.deepEqual(await upstreamConnections({ "lbsync.keepalive": "disabled" }, 10), {
+      answers: { counted: 10 },
+      connections: 10,
+    });
+  },
+});
+
 Deno.test({
   name:
-    "backends: TLS to the servers, affinity by client address, keep-alive off, on both balancers",
+    "backends: TLS to the servers, affinity by client address, keep-alive off still answers, on both balancers",
   ignore,
   sanitizeResources: false,
   sanitizeOps: false,
