@@ -10,6 +10,7 @@
 #   ACME_HTTP_CHALLENGE_LOCATION (true unless "false") --acme-webroot /usr/share/nginx/html
 #   (--acme-webroot-opt-in when false), ACME_HTTP_CHALLENGE_ACCEPT_UNKNOWN_HOST
 #   --acme-webroot-unknown-hosts: acme-companion's challenge files, as nginx-proxy serves them
+#   NON_GET_REDIRECT --non-get-redirect
 #   /etc/nginx/certs --cert-dir, /etc/nginx/vhost.d --vhost-dir, /etc/nginx/htpasswd
 #   --htpasswd-dir, /etc/nginx/proxy.conf --proxy-conf (mount them as for nginx-proxy)
 # and on each proxied container, by --compat nginx-proxy: VIRTUAL_HOST, VIRTUAL_PORT,
@@ -31,6 +32,7 @@ args=(watch --compat nginx-proxy -t nginx -o /etc/nginx/conf.d/default.conf
 [ -n "${HTTPS_PORT:-}" ] && args+=(--https-listen "$HTTPS_PORT")
 [ "${TRUST_DOWNSTREAM_PROXY:-true}" != "false" ] && args+=(--trust-downstream-proxy)
 args+=(--acme-webroot /usr/share/nginx/html)
+[ -n "${NON_GET_REDIRECT:-}" ] && args+=(--non-get-redirect "$NON_GET_REDIRECT")
 [ "${ACME_HTTP_CHALLENGE_LOCATION:-true}" = "false" ] && args+=(--acme-webroot-opt-in)
 [ "${ACME_HTTP_CHALLENGE_ACCEPT_UNKNOWN_HOST:-false}" = "true" ] && args+=(--acme-webroot-unknown-hosts)
 for name in HTTPS_METHOD HSTS SSL_POLICY ENABLE_IPV6 ENABLE_HTTP2 ENABLE_HTTP3 RESOLVERS \

@@ -159,6 +159,8 @@ export interface Service {
   acme: boolean;
   /** `lbsync.acmewebroot`: answer its HTTPS hosts' ACME challenges from `--acme-webroot`; `""`: the default. */
   acmeWebroot: "" | "true" | "false";
+  /** `lbsync.nongetredirect`: the HTTPS redirect's status for non-GET requests; 0: the default. */
+  nonGetRedirect: RedirectCode | 0;
   /** `lbsync.access=internal`: only clients of the internal networks are served. */
   internalOnly: boolean;
   /** `lbsync.balance`: how requests spread over the servers (HAProxy's name). */
@@ -183,6 +185,9 @@ export type Balance = "roundrobin" | "leastconn" | "source" | "random";
  * answers 301 to HTTPS, except ACME challenges), `noredirect` (both), `nohttp` (HTTPS only),
  * `nohttps` (HTTP only).
  */
+/** An HTTP redirect status. */
+export type RedirectCode = 301 | 302 | 303 | 307 | 308;
+
 export type HttpsMode = "redirect" | "noredirect" | "nohttp" | "nohttps";
 
 /** A certificate and its key in the certificate directory. */
@@ -297,6 +302,11 @@ export interface VirtualHost {
    * (`--acme-webroot`, for a host served over HTTP and HTTPS), `""` for none.
    */
   acmeWebroot: string;
+  /**
+   * The status of its HTTPS redirect for OPTIONS, POST, PUT, PATCH and DELETE requests when it
+   * is not 301 (`lbsync.nongetredirect`, `--non-get-redirect`), else 0.
+   */
+  nonGetRedirect: RedirectCode | 0;
   /** Strict-Transport-Security value sent over HTTPS, `""` for none. */
   hsts: string;
   /** `--default-host`: HTTP requests for hosts no service names come here. */
@@ -329,6 +339,8 @@ export interface HttpsListener {
   httpOnlyGroups: string[];
   /** Hosts with a Strict-Transport-Security value. */
   hstsHosts: { key: string; hsts: string }[];
+  /** Hosts that redirect non-GET requests with another status than 301. */
+  nonGetRedirects: { key: string; code: RedirectCode }[];
 }
 
 /** An HTTP listening port with its virtual hosts and default routes. */
@@ -567,6 +579,8 @@ export interface ModelOptions {
   acmeWebrootOptIn?: boolean;
   /** The default server answers from {@link acmeWebroot} for hosts no service names too. */
   acmeWebrootUnknownHosts?: boolean;
+  /** The HTTPS redirect's status for non-GET requests, default 301 (`--non-get-redirect`). */
+  nonGetRedirect?: RedirectCode;
   /**
    * A host of the `--listen` port that takes the HTTP requests for hosts no service names
    * (nginx-proxy's `DEFAULT_HOST`), instead of the unknown-host answer.

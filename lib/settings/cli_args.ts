@@ -19,7 +19,7 @@ import { parseHeartbeat } from "../core/heartbeat.ts";
 import { parseListenAddress } from "../core/util/listen_address.ts";
 import type { WatchOptions } from "../watch/watch.ts";
 import type { Target } from "../apply/targets.ts";
-import type { PortMapping, StaticService } from "../core/types.ts";
+import type { PortMapping, RedirectCode, StaticService } from "../core/types.ts";
 import { parsePortMappings } from "../core/model/select.ts";
 import type { RouteQuery } from "../core/route_request.ts";
 import { closestOption, type CommandName, COMMANDS, findOption, OPTION_SPECS } from "./options.ts";
@@ -310,6 +310,19 @@ function modelOptions(
     acmeWebroot: configPath("--acme-webroot", values["acme-webroot"]),
     acmeWebrootOptIn: values["acme-webroot-opt-in"],
     acmeWebrootUnknownHosts: values["acme-webroot-unknown-hosts"],
+    nonGetRedirect: values["non-get-redirect"] === undefined ? undefined : Number(
+      choice(
+        "--non-get-redirect",
+        values["non-get-redirect"],
+        [
+          "301",
+          "302",
+          "303",
+          "307",
+          "308",
+        ] as const,
+      ),
+    ) as RedirectCode,
     httpsListen: values["https-listen"] === undefined
       ? undefined
       : port("--https-listen", values["https-listen"]),

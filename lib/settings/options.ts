@@ -335,6 +335,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     help: `HTTPS port of hosts with a certificate (default ${DEFAULTS.httpsListen})`,
   },
   {
+    name: "non-get-redirect",
+    type: "string",
+    value: "CODE",
+    section: "HTTPS",
+    commands: ALL,
+    help:
+      "the HTTPS redirect's status for OPTIONS, POST, PUT, PATCH and\nDELETE requests: 301 (default), 302, 303, 307 or 308 (per service:\nlbsync.nongetredirect; nginx-proxy's NON_GET_REDIRECT)",
+  },
+  {
     name: "acme-directory",
     type: "string",
     value: "URL",

@@ -38,6 +38,7 @@ const UNSUPPORTED: Record<string, string> = {
 const NGINX_PROXY_LABELS = {
   "com.github.nginx-proxy.nginx-proxy.loadbalance": "balance",
   "com.github.nginx-proxy.nginx-proxy.keepalive": "keepalive",
+  "com.github.nginx-proxy.nginx-proxy.non-get-redirect": "nongetredirect",
 } as const;
 
 /** nginx's balancing directives as `lbsync.balance` names them; others stay as written. */

@@ -68,6 +68,11 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
       "`true` / `false`: HTTP requests for `/.well-known/acme-challenge/` of its HTTPS hosts are answered from `--acme-webroot` (nginx)",
     default: "`true` with `--acme-webroot`, `false` with `--acme-webroot-opt-in`",
   },
+  nongetredirect: {
+    meaning:
+      "the status of the HTTPS redirect for OPTIONS, POST, PUT, PATCH and DELETE requests: `301`, `302`, `303`, `307`, `308`",
+    default: "`--non-get-redirect` (301)",
+  },
   access: {
     meaning:
       "`internal`: only clients of `--internal-networks` are answered (others 403); `external`",

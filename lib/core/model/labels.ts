@@ -17,7 +17,7 @@ import {
   parsePort,
   quote,
 } from "../util/grammar.ts";
-import type { Balance, HttpsMode, ServiceMode } from "../types.ts";
+import type { Balance, HttpsMode, RedirectCode, ServiceMode } from "../types.ts";
 
 /** The lbsync labels of one container, parsed; absent labels are `undefined`. */
 export interface ContainerLabels {
@@ -38,6 +38,7 @@ export interface ContainerLabels {
   cert?: string;
   acme?: boolean;
   acmewebroot?: "true" | "false";
+  nongetredirect?: RedirectCode;
   access?: "internal" | "external";
   balance?: Balance;
   keepalive?: number;
@@ -62,6 +63,8 @@ const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLab
   cert: parseCertName,
   acme: parseBoolean,
   acmewebroot: (v) => parseChoice(v, ["true", "false"] as const),
+  nongetredirect: (v) =>
+    Number(parseChoice(v, ["301", "302", "303", "307", "308"] as const)) as RedirectCode,
   access: (v) => parseChoice(v, ["internal", "external"] as const),
   balance: (v) => parseChoice(v, ["roundrobin", "leastconn", "source", "random"] as const),
   keepalive: (v) => v === "disabled" ? 0 : parseInteger(v, 0, 1024),
@@ -87,6 +90,7 @@ export const LABEL_SUFFIX: Record<keyof ContainerLabels, string> = {
   cert: "cert",
   acme: "acme",
   acmewebroot: "acmewebroot",
+  nongetredirect: "nongetredirect",
   access: "access",
   balance: "balance",
   keepalive: "keepalive",

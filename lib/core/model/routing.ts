@@ -326,6 +326,7 @@ function virtualHost(host: string, routes: Route[], index: number): VirtualHost 
     httpsOn: false,
     redirectToHttps: false,
     acmeWebroot: "",
+    nonGetRedirect: 0,
     hsts: "",
     isDefault: false,
     internalOnly: false,

@@ -54,7 +54,10 @@ export function withHttps(
   const byName = new Map(services.map((s) => [s.name, s]));
   const virtualHosts = listener.virtualHosts.map((v) => {
     const owner = byName.get(hostOwner(v) ?? "");
-    return withAcmeWebroot(hostWithHttps(v, owner, certificates), owner, options);
+    const served = hostWithHttps(v, owner, certificates);
+    const code = owner?.nonGetRedirect || options.nonGetRedirect || 301;
+    const nonGet = served.redirectToHttps && code !== 301 ? { nonGetRedirect: code } : {};
+    return withAcmeWebroot({ ...served, ...nonGet }, owner, options);
   });
   const served = virtualHosts.filter((v) => v.httpsOn);
   const defaultCertificate = certificates.get(DEFAULT_CERTIFICATE);
@@ -77,6 +80,9 @@ export function withHttps(
       httpsOnlyGroups: keys((v) => !v.httpOn),
       httpOnlyGroups: keys((v) => !v.httpsOn),
       hstsHosts: served.filter((v) => v.hsts !== "").map((v) => ({ key: v.key, hsts: v.hsts })),
+      nonGetRedirects: virtualHosts.flatMap((v) =>
+        v.nonGetRedirect === 0 ? [] : [{ key: v.key, code: v.nonGetRedirect }]
+      ),
     },
   };
 }
