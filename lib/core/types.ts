@@ -185,10 +185,10 @@ export type Balance = "roundrobin" | "leastconn" | "source" | "random";
  * answers 301 to HTTPS, except ACME challenges), `noredirect` (both), `nohttp` (HTTPS only),
  * `nohttps` (HTTP only).
  */
+export type HttpsMode = "redirect" | "noredirect" | "nohttp" | "nohttps";
+
 /** An HTTP redirect status. */
 export type RedirectCode = 301 | 302 | 303 | 307 | 308;
-
-export type HttpsMode = "redirect" | "noredirect" | "nohttp" | "nohttps";
 
 /** A certificate and its key in the certificate directory. */
 export interface CertificateFiles {
