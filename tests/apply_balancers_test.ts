@@ -5,7 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { backupLocation, listBackups } from "../lib/apply/backup.ts";
-import { answerSet, backend, eventually, freePort, nginxMainConf } from "./support/balancers.ts";
+import {
+  answerSet,
+  backend,
+  eventually,
+  freePort,
+  httpGet,
+  nginxMainConf,
+} from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import { missing, requireTool, run, waitForExit } from "./support/tools.ts";
 
@@ -37,6 +44,30 @@ function bodies(port: number, count: number): Promise<Set<string>> {
 
 function sameSet(seen: Set<string>, expected: string[]): boolean {
   return seen.size === expected.length && expected.every((e) => seen.has(e));
+}
+
+/** One request of {@link clientLoops}: when it was sent and answered, and what came back. */
+interface Sent {
+  start: number;
+  end: number;
+  answer: string;
+}
+
+/**
+ * `clients` loops sending requests one after another (each on a fresh connection) until
+ * `stop()`; resolves with every request, in the order answered.
+ */
+async function clientLoops(port: number, clients: number, stop: () => boolean): Promise<Sent[]> {
+  const sent: Sent[] = [];
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (!stop()) {
+      const start = performance.now();
+      const r = await httpGet(port, "/", "app.test", 2000);
+      const answer = r.status === 200 ? r.body.trim() : `status ${r.status}: ${r.body}`;
+      sent.push({ start, end: performance.now(), answer });
+    }
+  }));
+  return sent;
 }
 
 Deno.test({
@@ -166,8 +197,36 @@ Deno.test({
       assert.deepEqual(await Deno.readFile(out), live);
       assert.deepEqual(await bodies(listen, 4), new Set(["v1"]));
 
+      // the reload under traffic: clients send throughout, from before the apply until the
+      // new worker has answered (v2) for a while; every request must be answered
+      let newWorkerAt = Infinity;
+      const load = clientLoops(
+        listen,
+        4,
+        () => performance.now() > newWorkerAt + 300,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      const applyAt = performance.now();
       const good = await renderTo(out, `${dir}/two.json`, "haproxy", [...common, ...apply]);
       assert.equal(good.code, 0, good.stderr);
+      await eventually(async () => {
+        if ((await bodies(listen, 1)).has("v2")) newWorkerAt = performance.now();
+        return newWorkerAt < Infinity;
+      });
+      const sent = await load;
+      const failed = sent.filter((s) => s.answer !== "v1" && s.answer !== "v2");
+      assert.deepEqual(failed, [], "no request failed across the reload");
+      // requests were in flight across it: sent after the apply began, answered by the old
+      // worker (v1 only) or the new one before it was seen to serve
+      const across = sent.filter((s) => s.start >= applyAt && s.end <= newWorkerAt);
+      const after = sent.filter((s) => s.start > newWorkerAt && s.answer === "v2");
+      console.log(
+        `${sent.length} requests, ${across.length} during the apply and reload, ` +
+          `${after.length} answered v2 after`,
+      );
+      assert.ok(across.length >= 20, `${across.length} requests during the reload`);
+      assert.ok(after.length >= 1, "the new worker served the clients");
+      assert.ok(sent.some((s) => s.end < applyAt), "clients were sending before the reload");
       await eventually(async () => sameSet(await bodies(listen, 6), ["v1", "v2"]));
     } finally {
       const master = Number(await Deno.readTextFile(pid).catch(() => "0"));
