@@ -19,6 +19,9 @@ import { systemClock } from "./clock.ts";
 /** Reconnect backoff after the store fails, doubled from first to max (ms). */
 export const STORE_RETRY_MS = Object.freeze({ first: 250, max: 2_000 });
 
+/** What the follower asks of the store: a full read, a watch, and closing its connections. */
+export type StoreClient = Pick<EtcdClient, "range" | "watch" | "close">;
+
 /** The state of the store as the watch sees it, for `/healthz` and `/status`. */
 export interface StoreState {
   url: string;
@@ -31,7 +34,7 @@ export interface StoreState {
 
 /** The store's keys under a prefix, kept current; see the module's doc. */
 export class StoreFollower {
-  readonly #client: EtcdClient;
+  readonly #client: StoreClient;
   readonly #prefix: string;
   readonly #clock: Clock;
   #entries = new Map<string, KeyValue>();
@@ -42,7 +45,7 @@ export class StoreFollower {
 
   /** A follower of `prefix`; nothing is read before {@link StoreFollower.follow}. */
   constructor(
-    client: EtcdClient,
+    client: StoreClient,
     prefix: string,
     readonly url: string,
     clock: Clock = systemClock,
