@@ -181,6 +181,8 @@ Deno.test({
           RECONNECT_MS,
         );
         assert.ok(await serves(i, "b,c"));
+        const metrics = await (await fetch(`http://127.0.0.1:${i.status}/metrics`)).text();
+        assert.match(metrics, /^lbsync_store_up\{store="etcd:\/\/[^"]+"\} 0$/m);
       }
       r = await call(one.admin, "PUT", `/services/web/servers/127.0.0.1-${a.port}`, {});
       assert.equal(r.status, 503, JSON.stringify(r.json));

@@ -281,6 +281,15 @@ export class WatchStats implements WatchObserver {
       "Services held at their last good form: the balancer refused their current one.",
       [["", this.lastCycle?.quarantined.length ?? 0]],
     );
+    if (this.store) {
+      const label = `{store="${escapeLabel(this.store.url)}"}`;
+      metric("lbsync_store_up", "gauge", "1 while the store (--store) is read and followed.", [
+        [label, this.store.state === "connected" ? 1 : 0],
+      ]);
+      metric("lbsync_store_revision", "gauge", "The store's revision of the services in force.", [
+        [label, this.store.revision],
+      ]);
+    }
     metric(
       "lbsync_engine_up",
       "gauge",
