@@ -161,6 +161,8 @@ export interface Service {
   acmeWebroot: "" | "true" | "false";
   /** `lbsync.nongetredirect`: the HTTPS redirect's status for non-GET requests; 0: the default. */
   nonGetRedirect: RedirectCode | 0;
+  /** `lbsync.servertokens`: nginx's `server_tokens` for its hosts; `""`: nginx's default. */
+  serverTokens: "" | "on" | "off";
   /** `lbsync.access=internal`: only clients of the internal networks are served. */
   internalOnly: boolean;
   /** `lbsync.balance`: how requests spread over the servers (HAProxy's name). */
@@ -307,6 +309,8 @@ export interface VirtualHost {
    * is not 301 (`lbsync.nongetredirect`, `--non-get-redirect`), else 0.
    */
   nonGetRedirect: RedirectCode | 0;
+  /** nginx's `server_tokens` for it (`lbsync.servertokens`), `""` for nginx's default. */
+  serverTokens: "" | "on" | "off";
   /** Strict-Transport-Security value sent over HTTPS, `""` for none. */
   hsts: string;
   /** `--default-host`: HTTP requests for hosts no service names come here. */
@@ -430,6 +434,8 @@ export interface Model {
    * only a host answering from `--acme-webroot` spares them.
    */
   redirectSparesAcme: boolean;
+  /** nginx's `server_tokens` in the default server: `off` under `--compat nginx-proxy`, else `""`. */
+  defaultServerTokens: string;
   /** The networks `lbsync.access=internal` hosts answer (`--internal-networks`). */
   internalNetworks: string[];
   /** `--proxy-conf`: the operator's proxy settings, included instead of lbsync's headers. */

@@ -26,6 +26,7 @@ export const COMPAT_ENV = [
   "VIRTUAL_DEST",
   "VIRTUAL_HOST_MULTIPORTS",
   "ACME_HTTP_CHALLENGE_LOCATION",
+  "SERVER_TOKENS",
 ] as const;
 
 /** nginx-proxy variables lbsync does not support: a container that sets one is out, saying so. */
@@ -150,6 +151,7 @@ function httpsLabels(env: Record<string, string>): Record<string, string> {
   // nginx-proxy's values: true, false, and legacy (answered as true)
   const challenge = env.ACME_HTTP_CHALLENGE_LOCATION?.trim().toLowerCase();
   if (challenge) labels.acmewebroot = challenge === "legacy" ? "true" : challenge;
+  if (env.SERVER_TOKENS?.trim()) labels.servertokens = env.SERVER_TOKENS.trim();
   return labels;
 }
 

@@ -73,6 +73,11 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
       "the status of the HTTPS redirect for OPTIONS, POST, PUT, PATCH and DELETE requests: `301`, `302`, `303`, `307`, `308`",
     default: "`--non-get-redirect` (301)",
   },
+  servertokens: {
+    meaning:
+      "`off`: nginx's `Server` header for its hosts says `nginx` without the version (nginx)",
+    default: "nginx's: `on`",
+  },
   access: {
     meaning:
       "`internal`: only clients of `--internal-networks` are answered (others 403); `external`",

@@ -39,6 +39,7 @@ export interface ContainerLabels {
   acme?: boolean;
   acmewebroot?: "true" | "false";
   nongetredirect?: RedirectCode;
+  servertokens?: "on" | "off";
   access?: "internal" | "external";
   balance?: Balance;
   keepalive?: number;
@@ -63,6 +64,7 @@ const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLab
   cert: parseCertName,
   acme: parseBoolean,
   acmewebroot: (v) => parseChoice(v, ["true", "false"] as const),
+  servertokens: (v) => parseChoice(v, ["on", "off"] as const),
   nongetredirect: (v) =>
     Number(parseChoice(v, ["301", "302", "303", "307", "308"] as const)) as RedirectCode,
   access: (v) => parseChoice(v, ["internal", "external"] as const),
@@ -91,6 +93,7 @@ export const LABEL_SUFFIX: Record<keyof ContainerLabels, string> = {
   acme: "acme",
   acmewebroot: "acmewebroot",
   nongetredirect: "nongetredirect",
+  servertokens: "servertokens",
   access: "access",
   balance: "balance",
   keepalive: "keepalive",

@@ -110,17 +110,25 @@ function withDefaultHost(listener: HttpListener, options: ModelSettings): HttpLi
 }
 
 /**
- * Marks the virtual hosts whose service (the one of its `/` route, else its first) says
- * `lbsync.access=internal`, and lists their keys for HAProxy.
+ * The host-level settings of each virtual host's service (the one of its `/` route, else its
+ * first): `lbsync.access=internal`, whose keys are listed for HAProxy, and
+ * `lbsync.servertokens`.
  */
-function withInternalHosts(listener: HttpListener, services: Service[]): HttpListener {
-  const internal = new Set(services.filter((s) => s.internalOnly).map((s) => s.name));
-  if (internal.size === 0) return listener;
-  const virtualHosts = listener.virtualHosts.map((v) =>
-    internal.has(hostOwner(v) ?? "") ? { ...v, internalOnly: true } : v
-  );
+function withOwnerSettings(listener: HttpListener, services: Service[]): HttpListener {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const virtualHosts = listener.virtualHosts.map((v) => {
+    const owner = byName.get(hostOwner(v) ?? "");
+    if (!owner || (!owner.internalOnly && owner.serverTokens === "")) return v;
+    return {
+      ...v,
+      internalOnly: v.internalOnly || owner.internalOnly,
+      serverTokens: owner.serverTokens,
+    };
+  });
   const keys = virtualHosts.filter((v) => v.internalOnly).map((v) => v.key);
-  return { ...listener, virtualHosts, internalGroups: groupsOf(keys) };
+  return keys.length === 0
+    ? { ...listener, virtualHosts }
+    : { ...listener, virtualHosts, internalGroups: groupsOf(keys) };
 }
 
 const NGINX_BALANCE: Record<Balance, [http: string, stream: string]> = {
@@ -252,7 +260,7 @@ function modelOf(table: RoutingTable, options: ModelSettings): Model {
   const defaultPort = options.listen;
   const files = options.operatorFiles;
   const httpListeners = table.httpListeners.map((l) => {
-    const listener = withInternalHosts(
+    const listener = withOwnerSettings(
       l.port === defaultPort ? withDefaultHost(withHttps(l, services, options), options) : l,
       services,
     );
@@ -270,6 +278,7 @@ function modelOf(table: RoutingTable, options: ModelSettings): Model {
     hasHttps: httpListeners.some((l) => l.httpsListener !== undefined),
     tlsOn: options.certificates !== undefined,
     acmeChallenge: options.acmeChallenge ?? "",
+    defaultServerTokens: options.compat === "nginx-proxy" ? "off" : "",
     redirectSparesAcme: options.compat !== "nginx-proxy" || !!options.acmeChallenge,
     acmeWebrootUnknownHosts: options.acmeWebrootUnknownHosts && !options.acmeChallenge
       ? options.acmeWebroot ?? ""
@@ -312,6 +321,7 @@ const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
   acme: "acme",
   acmeWebroot: "acmewebroot",
   nonGetRedirect: "nongetredirect",
+  serverTokens: "servertokens",
   internalOnly: "access",
   balance: "balance",
   keepalive: "keepalive",
@@ -395,6 +405,7 @@ function buildService(
     acme: oldest.acme,
     acmeWebroot: oldest.acmeWebroot,
     nonGetRedirect: oldest.nonGetRedirect,
+    serverTokens: oldest.serverTokens,
     internalOnly: oldest.internalOnly,
     ...balanceOf(name, oldest.balance, servers, warnings),
     keepalive: oldest.keepalive,
@@ -515,6 +526,7 @@ function staticMembers(options: ModelSettings): Map<string, Member[]> {
         acme: false,
         acmeWebroot: "",
         nonGetRedirect: 0,
+        serverTokens: "",
         internalOnly: false,
         balance: "roundrobin",
         keepalive: DEFAULTS.keepalive,

@@ -327,6 +327,7 @@ function virtualHost(host: string, routes: Route[], index: number): VirtualHost 
     redirectToHttps: false,
     acmeWebroot: "",
     nonGetRedirect: 0,
+    serverTokens: "",
     hsts: "",
     isDefault: false,
     internalOnly: false,
