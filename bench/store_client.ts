@@ -65,6 +65,65 @@ async function graphOf(entry: string): Promise<Map<string, number>> {
   return seen;
 }
 
+/**
+ * A watch on the store writes its file (no check, no reload) after each of 20 puts: the time
+ * from the put's answer to the file holding the new port, median and max.
+ */
+async function watchLatency(): Promise<string> {
+  const out = `${dir}/watch.conf`;
+  const put = async (port: number) => {
+    const value = JSON.stringify({ servers: [{ host: "10.0.0.1", port }] });
+    const r = await fetch(`http://127.0.0.1:${client}/v3/kv/put`, {
+      method: "POST",
+      body: JSON.stringify({ key: btoa("/latency/web"), value: btoa(value) }),
+    });
+    await r.body?.cancel();
+  };
+  const until = async (text: string) => {
+    const end = Date.now() + 10_000;
+    while (!(await Deno.readTextFile(out).catch(() => "")).includes(text)) {
+      if (Date.now() > end) throw new Error(`the watch did not write ${text}`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  };
+  await put(10_000);
+  const watch = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      `${root}cli.ts`,
+      "watch",
+      "-q",
+      "--from-file",
+      `${dir}/containers.json`,
+      "--store",
+      `etcd://127.0.0.1:${client}/latency`,
+      "-t",
+      "nginx",
+      "-o",
+      out,
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    await until(":10000 ");
+    const ms: number[] = [];
+    for (let i = 1; i <= 20; i++) {
+      const started = performance.now();
+      await put(10_000 + i);
+      await until(`:${10_000 + i} `);
+      ms.push(performance.now() - started);
+    }
+    return `median ${Math.round(median(ms))} ms, max ${
+      Math.round(Math.max(...ms))
+    } ms (20 changes)`;
+  } finally {
+    watch.kill("SIGTERM");
+    await watch.status;
+  }
+}
+
 const dir = await Deno.makeTempDir({ prefix: "lbsync-bench-store-" });
 const [client, peer] = [freePort(), freePort()];
 const etcd = new Deno.Command("etcd", {
@@ -146,6 +205,7 @@ try {
     const mb = Math.round(median(s.map((x) => x.rssKb)) / 1024);
     console.log(`| ${name} | ${ms} ms | ${mb} MB |`);
   }
+  console.log(`\nwatch --store: a change in etcd to the written file, ${await watchLatency()}`);
   const base = await graphOf(`${root}lib/cli/commands.ts`);
   const store = await graphOf(`${root}lib/sources/store.ts`);
   const added = [...store].filter(([s]) => !base.has(s));
