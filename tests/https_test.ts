@@ -11,14 +11,16 @@ import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
 import {
   backend,
   BALANCERS,
+  eventually,
   freePort,
+  nginxMainConf,
   startBalancer,
   startHaproxy,
   startNginx,
 } from "./support/balancers.ts";
 import { container, containerSummaries, resetContainers } from "./support/fixtures.ts";
 import { readOr, WatchProcess } from "./support/watch_process.ts";
-import { cleanUp, missing, requireTool, run } from "./support/tools.ts";
+import { cleanUp, missing, requireTool, run, waitForExit } from "./support/tools.ts";
 
 const ignore = missing("nginx", "haproxy", "openssl", "curl");
 
@@ -219,14 +221,46 @@ Deno.test({
   },
 });
 
+/** The SHA-256 fingerprint of a certificate file, as openssl prints it. */
+async function fingerprintOf(file: string): Promise<string> {
+  const r = await run([
+    requireTool("openssl"),
+    "x509",
+    "-noout",
+    "-fingerprint",
+    "-sha256",
+    "-in",
+    file,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+/** The fingerprint of the certificate served on 127.0.0.1:`port` for `name` (SNI), or why not. */
+async function servedFingerprint(port: number, name: string): Promise<string> {
+  const openssl = requireTool("openssl");
+  const r = await run([
+    "sh",
+    "-c",
+    `${openssl} s_client -connect 127.0.0.1:${port} -servername ${name} </dev/null 2>/dev/null` +
+    ` | ${openssl} x509 -noout -fingerprint -sha256`,
+  ]);
+  return r.code === 0 ? r.stdout.trim() : `no certificate: ${r.stderr.trim()}`;
+}
+
 Deno.test({
-  name: "https: in watch mode a certificate appearing, changing or going re-renders the config",
+  name:
+    "https: in watch mode a certificate appearing, changing or going re-renders the config, and nginx serves the new one",
+  ignore: missing("nginx", "openssl"),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
+    const nginx = requireTool("nginx");
     const dir = await Deno.makeTempDir({ prefix: "lbsync-certwatch-" });
     const certs = `${dir}/certs`;
+    const pki = `${dir}/pki`; // where openssl works; only NAME.crt and NAME.key are copied
     await Deno.mkdir(certs);
+    await Deno.mkdir(pki);
     const source = `${dir}/containers.json`;
     await Deno.writeTextFile(
       source,
@@ -237,36 +271,80 @@ Deno.test({
       }]),
     );
     const out = `${dir}/lbsync.conf`;
+    const ngx = [nginx, "-p", `${dir}/`, "-c", `${dir}/nginx.conf`];
+    await Deno.writeTextFile(`${dir}/nginx.conf`, nginxMainConf(dir, out));
+    // nginx runs before the watch does (an empty include), so every apply reloads it
+    await Deno.writeTextFile(out, "");
+    const started = await run(ngx);
+    assert.equal(started.code, 0, started.stderr);
+    const https = freePort();
     const watch = new WatchProcess([
       "--from-file",
       source,
       "--cert-dir",
       certs,
+      "--listen",
+      String(freePort()),
+      "--https-listen",
+      String(https),
+      "--listen-address",
+      "127.0.0.1",
       "-t",
       "nginx",
       "-o",
       out,
+      "--reload-cmd",
+      `${ngx.join(" ")} -s reload`,
       "--heartbeat",
       "50ms:200ms",
     ]);
+    // a new certificate for a.test (a new key too), put in place key first
+    const issue = async () => {
+      await makeCertificates(pki, ["a.test"]);
+      await Deno.copyFile(`${pki}/a.test.key`, `${certs}/a.test.key`);
+      await Deno.chmod(`${certs}/a.test.key`, 0o600);
+      await Deno.copyFile(`${pki}/a.test.crt`, `${certs}/a.test.crt`);
+      return await fingerprintOf(`${pki}/a.test.crt`);
+    };
     try {
       await watch.until("the first config", async () => (await readOr(out)).includes("a.test"));
       assert.doesNotMatch(await readOr(out), /ssl_certificate/);
-      await Deno.writeTextFile(`${certs}/a.test.key`, "key", { mode: 0o600 });
-      await Deno.writeTextFile(`${certs}/a.test.crt`, "certificate");
+
+      const first = await issue();
       await watch.until(
         "HTTPS for a.test",
         async () => (await readOr(out)).includes(`ssl_certificate ${certs}/a.test.crt;`),
       );
+      await eventually(async () => await servedFingerprint(https, "a.test") === first);
+      const version = /ssl_certificate \S+; # version (\w+)/.exec(await readOr(out))?.[1];
+
+      // the change: same file names, a new certificate in them
+      const second = await issue();
+      assert.notEqual(second, first);
+      await eventually(async () => await servedFingerprint(https, "a.test") === second, 10_000)
+        .catch(async (error) => {
+          throw new Error(
+            `${error.message}: serving ${await servedFingerprint(https, "a.test")}; ${watch.log}`,
+          );
+        });
+      const changed = /ssl_certificate \S+; # version (\w+)/.exec(await readOr(out))?.[1];
+      assert.ok(version && changed && changed !== version, `version ${version} -> ${changed}`);
+
       await Deno.remove(`${certs}/a.test.crt`);
       await watch.until(
         "HTTPS gone with the certificate",
         async () => !(await readOr(out)).includes("ssl_certificate"),
       );
+      await eventually(async () => (await servedFingerprint(https, "a.test")).startsWith("no "));
       assert.match(watch.log, /applied/);
     } finally {
       await cleanUp(
         async () => assert.equal((await watch.stop()).code, 0, watch.log),
+        async () => {
+          const pid = Number((await readOr(`${dir}/nginx.pid`)).trim());
+          await run([...ngx, "-s", "stop"]);
+          await waitForExit(pid, 5000);
+        },
         () => Deno.remove(dir, { recursive: true }),
       );
     }
