@@ -327,3 +327,28 @@ Deno.test("compat: a regular-expression VIRTUAL_HOST is routed, as nginx-proxy d
   assert.equal(to("RE3.RX.TEST."), "rx");
   assert.equal(to("rex.rx.test"), "not-found");
 });
+
+Deno.test("compat: keep-alive is nginx-proxy's auto, twice the servers, unless its label says", () => {
+  resetContainers();
+  const replicas = (host: string, n: number, labels: Record<string, string> = {}) =>
+    Array.from(
+      { length: n },
+      (_, i) => container(`${host}-${i}`, labels, { env: { VIRTUAL_HOST: host } }),
+    );
+  const { model } = buildModel([
+    ...replicas("a.test", 3),
+    ...replicas("b.test", 2, { "com.github.nginx-proxy.nginx-proxy.keepalive": "10" }),
+    ...replicas("c.test", 1, { "com.github.nginx-proxy.nginx-proxy.keepalive": "disabled" }),
+  ], { compat: "nginx-proxy" });
+  const keepalive = Object.fromEntries(model.services.map((s) => [s.name, s.keepalive]));
+  assert.deepEqual(keepalive, { "a.test": 6, "b.test": 10, "c.test": 0 });
+  const nginx = render(templates.nginx, model);
+  assert.match(nginx, /upstream lbsync_a\.test \{[^}]*keepalive 6;/);
+  assert.doesNotMatch(nginx, /upstream lbsync_c\.test \{[^}]*keepalive/);
+  // a labelled container says it itself: auto is a value of lbsync.keepalive too
+  const labelled = buildModel([
+    container("d-1", { "lbsync.service": "d", "lbsync.keepalive": "auto" }),
+    container("d-2", { "lbsync.service": "d", "lbsync.keepalive": "auto" }),
+  ], {}).model.services[0];
+  assert.equal(labelled.keepalive, 4);
+});

@@ -121,12 +121,12 @@ export function withNginxProxyLabels(c: ContainerInfo, prefix: string): Containe
 
 /**
  * nginx-proxy's own container labels: `loadbalance` (an nginx directive: `least_conn;`,
- * `ip_hash;`, `random;`, `hash $remote_addr consistent;`) and `keepalive` (a number or
- * `disabled`). Another directive stays as written, so the label grammar refuses it with a
- * reason.
+ * `ip_hash;`, `random;`, `hash $remote_addr consistent;`) and `keepalive` (a number, `auto`
+ * or `disabled`; `auto`, twice the servers, when not set, as nginx-proxy's default). Another
+ * directive stays as written, so the label grammar refuses it with a reason.
  */
 function nginxProxyLabels(all: Record<string, string>): Record<string, string> {
-  const labels: Record<string, string> = {};
+  const labels: Record<string, string> = { keepalive: "auto" };
   for (const [key, field] of Object.entries(NGINX_PROXY_LABELS)) {
     const value = all[key]?.trim().replace(/;$/, "").trim();
     if (value === undefined || value === "") continue;

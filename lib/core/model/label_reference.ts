@@ -90,8 +90,8 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
   },
   keepalive: {
     meaning:
-      "idle connections nginx keeps to the servers, or `disabled` (HAProxy: `http-reuse never`)",
-    default: "`32`",
+      "idle connections nginx keeps to the servers, `auto` (twice its servers), or `disabled` (HAProxy: `http-reuse never`)",
+    default: "`32` (`auto` with `--compat nginx-proxy`)",
   },
   proto: {
     meaning:

@@ -46,6 +46,9 @@ export interface ContainerLabels {
   proto?: "http" | "https";
 }
 
+/** `lbsync.keepalive=auto`: twice the service's servers, as nginx-proxy's `keepalive=auto`. */
+export const KEEPALIVE_AUTO = -1;
+
 const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLabels[K] } = {
   enable: parseBoolean,
   service: parseName,
@@ -69,7 +72,7 @@ const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLab
     Number(parseChoice(v, ["301", "302", "303", "307", "308"] as const)) as RedirectCode,
   access: (v) => parseChoice(v, ["internal", "external"] as const),
   balance: (v) => parseChoice(v, ["roundrobin", "leastconn", "source", "random"] as const),
-  keepalive: (v) => v === "disabled" ? 0 : parseInteger(v, 0, 1024),
+  keepalive: (v) => v === "disabled" ? 0 : v === "auto" ? KEEPALIVE_AUTO : parseInteger(v, 0, 1024),
   proto: (v) => parseChoice(v, ["http", "https"] as const),
 };
 

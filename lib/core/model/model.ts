@@ -14,7 +14,7 @@ import { compare } from "../util/compare.ts";
 import { pushTo } from "../util/multimap.ts";
 import type { SkipCode } from "../errors.ts";
 import { finalizeModelOptions, type ModelSettings } from "./model_settings.ts";
-import type { LabelMemo } from "./labels.ts";
+import { KEEPALIVE_AUTO, type LabelMemo } from "./labels.ts";
 import { GENERATION_HOST, GENERATION_TOKEN } from "../util/generation.ts";
 import {
   buildRoutingTable,
@@ -408,7 +408,7 @@ function buildService(
     serverTokens: oldest.serverTokens,
     internalOnly: oldest.internalOnly,
     ...balanceOf(name, oldest.balance, servers, warnings),
-    keepalive: oldest.keepalive,
+    keepalive: oldest.keepalive === KEEPALIVE_AUTO ? 2 * servers.length : oldest.keepalive,
     scheme: oldest.scheme,
     backendTls: oldest.scheme === "https",
   };
