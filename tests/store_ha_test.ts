@@ -267,3 +267,66 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "--store: a member cut off from its quorum keeps the watch open and silent; the watch notices and says degraded",
+  ignore: missing("etcd", "etcdctl"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "lbsync-store-quorum-" });
+    let cluster: EtcdCluster | undefined;
+    let watch: WatchProcess | undefined;
+    try {
+      cluster = await startEtcdCluster(`${dir}/etcd`);
+      await cluster.ctl("put", "/lbsync/q/web", '{"servers":[{"host":"10.0.0.7","port":87}]}');
+      const status = freePort();
+      const out = `${dir}/lbsync.conf`;
+      await Deno.writeTextFile(`${dir}/containers.json`, "[]");
+      // only the first member is named: its watch is the one that goes quiet
+      watch = new WatchProcess([
+        "--store",
+        `etcd://${cluster.endpoints[0]}/lbsync/q`,
+        "--from-file",
+        `${dir}/containers.json`,
+        "-t",
+        "nginx",
+        "-o",
+        out,
+        "--status-listen",
+        String(status),
+      ]);
+      const output = () => Deno.readTextFile(out).catch(() => "");
+      await watch.until(
+        "the output",
+        async () => (await output()).includes("server 10.0.0.7:87"),
+        RECONNECT_MS,
+      );
+      await cluster.kill(1);
+      await cluster.kill(2);
+      // the rule: a linearizable read every 2 s on the watch's member, each bounded by 3 s
+      await watch.until(
+        "degraded",
+        async () => (await healthz(status)).startsWith("503 degraded: store"),
+        2_000 + 3_000 + 3_000,
+      );
+      assert.match(await output(), /server 10\.0\.0\.7:87/);
+      for (const m of [1, 2]) await cluster.start(m);
+      await cluster.healthy();
+      await cluster.ctl("put", "/lbsync/q/web", '{"servers":[{"host":"10.0.0.8","port":88}]}');
+      await watch.until(
+        "the new output",
+        async () => (await output()).includes("server 10.0.0.8:88"),
+        RECONNECT_MS,
+      );
+      await watch.until("healthy", async () => (await healthz(status)) === "200 ok", RECONNECT_MS);
+    } finally {
+      await cleanUp(
+        async () => watch && assert.equal((await watch.stop()).code, 0, watch.log),
+        () => cluster?.stop(),
+        () => Deno.remove(dir, { recursive: true }),
+      );
+    }
+  },
+});

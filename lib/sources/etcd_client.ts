@@ -206,10 +206,18 @@ export class EtcdClient {
     const both = AbortSignal.any([signal, local.signal]);
     const { response, member } = await this.#open("/v3/watch", body, both);
     handlers.opened(this.#settings.endpoints[member]);
-    const probe = setInterval(() => {
-      this.#exchange(member, "/v3/kv/range", { key: toBase64(prefix), limit: 1, count_only: true })
-        .catch((error) => local.abort(error));
-    }, checkEveryMs);
+    let probe: ReturnType<typeof setTimeout> | undefined;
+    let ended = false;
+    const check = () => {
+      // one probe at a time: the next is timed from the end of this one
+      if (ended) return;
+      probe = setTimeout(() => {
+        const query = { key: toBase64(prefix), limit: 1, count_only: true };
+        this.#exchange(member, "/v3/kv/range", query, both)
+          .then(check, (error) => both.aborted || local.abort(error));
+      }, checkEveryMs);
+    };
+    check();
     const reader = response.body!.getReader();
     const stop = () => reader.cancel().catch(() => {});
     both.addEventListener("abort", stop, { once: true });
@@ -230,7 +238,8 @@ export class EtcdClient {
         }
       }
     } finally {
-      clearInterval(probe);
+      ended = true;
+      clearTimeout(probe);
       both.removeEventListener("abort", stop);
       await reader.cancel().catch(() => {});
     }
@@ -297,14 +306,24 @@ export class EtcdClient {
   ): Promise<{ response: Response; member: number }> {
     const failures: string[] = [];
     for (const member of this.#order()) {
+      // a deadline on the answer's headers only: a quiet stream is not a broken one
+      const headers = new AbortController();
+      const timer = setTimeout(() => headers.abort(), this.#timeoutMs);
       try {
-        const response = await this.#post(member, path, body, signal, false);
+        const both = AbortSignal.any([signal, headers.signal]);
+        const response = await this.#post(member, path, body, both, false);
         this.#preferred = member;
         return { response, member };
       } catch (error) {
         if (signal.aborted) throw error;
+        if (headers.signal.aborted) {
+          failures.push(this.#failure(error, member, true).message);
+          continue;
+        }
         if (!(error instanceof StoreError) || !error.unreachable) throw error;
         failures.push(error.message);
+      } finally {
+        clearTimeout(timer);
       }
     }
     throw new StoreError(`etcd unreachable: ${failures.join("; ")}`, true);
