@@ -105,6 +105,13 @@ Deno.test("store follower: a full read, then events; a broken watch keeps the la
   assert.deepEqual(states.slice(-1), ["connected@12"]);
   assert.equal(changes, 4);
 
+  // a resync reads in full: a change the watch missed is applied; a failed read changes nothing
+  store.reads.push({ revision: 15, entries: [entry("web", 84, 15)] });
+  await follower.refresh();
+  assert.deepEqual([ports(follower), changes], ["web:84", 5]);
+  await follower.refresh();
+  assert.deepEqual([ports(follower), changes, follower.failure()], ["web:84", 5, undefined]);
+
   stop.abort();
   await following;
 });

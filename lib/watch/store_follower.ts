@@ -42,6 +42,7 @@ export class StoreFollower {
   #read: StoreServices | undefined;
   #state: StoreState;
   readonly #listeners: ((state: StoreState) => void)[] = [];
+  #changed: () => void = () => {};
 
   /** A follower of `prefix`; nothing is read before {@link StoreFollower.follow}. */
   constructor(
@@ -93,10 +94,23 @@ export class StoreFollower {
   }
 
   /**
+   * Reads the prefix in full again (a resync): what a watch might have missed is applied. A
+   * failure changes nothing here; the watch reports its own.
+   */
+  async refresh(): Promise<void> {
+    try {
+      if (await this.readAll()) this.#changed();
+    } catch {
+      // the store is away: follow() reports it and reads in full on return
+    }
+  }
+
+  /**
    * Reads, then follows, until `signal` aborts; `changed` is called when the services changed
    * (also after the first read, and after a read on return).
    */
   async follow(changed: () => void, signal: AbortSignal): Promise<void> {
+    this.#changed = changed;
     let retryMs: number = STORE_RETRY_MS.first;
     while (!signal.aborted) {
       try {

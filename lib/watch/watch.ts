@@ -174,6 +174,8 @@ export interface StaticServiceSource {
   failure(): string | undefined;
   /** Reads and follows until `signal` aborts, calling `changed` when the services changed. */
   follow(changed: () => void, signal: AbortSignal): Promise<void>;
+  /** Reads everything again now (a resync, SIGHUP), calling `changed` when the services changed. */
+  refresh(): Promise<void>;
 }
 
 /**
@@ -327,6 +329,7 @@ export class Watcher {
 
   /** A full re-list of every engine now (and, with `reread`, of files and templates too). */
   resync(reason: string, reread: boolean): void {
+    this.#deps.store?.refresh(); // a missed watch event is caught by a full read too
     this.#scheduler.now({
       reason,
       engines: this.engineUrls,
