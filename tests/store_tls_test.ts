@@ -147,6 +147,11 @@ Deno.test("lbsync store: usage errors exit 2, a bad config file is refused befor
         /Invalid config .*bad\.json: \$\.services\[0\]\.servers\[0\]\.host/,
       ],
     ];
+    const help = await lbsync(["store", "--help"]);
+    assert.deepEqual([help.code, help.stdout.split("\n")[0]], [
+      0,
+      "lbsync store import FILE --store URL   the services of config FILE into the store",
+    ]);
     for (const [args, message] of cases) {
       const r = await lbsync(args);
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);

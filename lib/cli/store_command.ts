@@ -30,6 +30,10 @@ const STORE_OPTIONS = Object.fromEntries(
  * Runs `lbsync store ARGS`; returns the exit code (0, 1 when the store fails, 2 for usage).
  */
 export async function runStoreCommand(args: string[], io: CliIo): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    io.stdout(`${STORE_USAGE}\n`);
+    return 0;
+  }
   let action: string;
   let file: string | undefined;
   let options: StoreOptions;
