@@ -14,9 +14,16 @@ import {
   render,
   resolveEndpoints,
   routeRequest,
+  runOnce,
   templates,
 } from "../mod.ts";
 import { acmeHosts } from "../lib/core/model/tls.ts";
+import { addEvent, closesAt, type Heartbeat } from "../lib/core/heartbeat.ts";
+import type { EventHandlers } from "../lib/sources/event_stream.ts";
+import { Watcher, type WatchOptions } from "../mod.ts";
+import { FakeClock } from "./support/fake_clock.ts";
+import { readOr, WatchProcess } from "./support/watch_process.ts";
+import { requireTool, run } from "./support/tools.ts";
 import { compatEnv } from "../lib/core/input/compat.ts";
 import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
 import { readOperatorFiles } from "../lib/sources/operator_files.ts";
@@ -184,13 +191,221 @@ const CERTS: ReadonlyMap<string, CertificateFiles> = new Map(
   }]),
 );
 
+/**
+ * When the watch applies a burst under `heartbeat`: events at `events` (ms), the batch
+ * closing at the rule's time (`min` after the last event, at most `max` after the first).
+ */
+function appliesAt(heartbeat: Heartbeat, events: number[]): number {
+  let batch = undefined;
+  for (const at of events) batch = addEvent(batch, at);
+  return closesAt(batch!, heartbeat);
+}
+
+/** A Docker engine on 127.0.0.1 (TLS with `tls`) listing `items`, noting each request. */
+function fakeEngine(items: Item[], tls?: { cert: string; key: string }) {
+  const requests: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {}, ...tls }, (req) => {
+    const url = new URL(req.url);
+    const path = url.pathname.replace(/^\/v[\d.]+/, "");
+    requests.push(`${req.method} ${path}${url.search}`);
+    if (path === "/containers/json") return new Response(summaries(items));
+    if (/^\/containers\/[^/]+\/kill$/.test(path)) return new Response(null, { status: 204 });
+    return new Response("{}", { status: 404 });
+  });
+  return {
+    url: `tcp://127.0.0.1:${server.addr.port}`,
+    requests,
+    close: () => server.shutdown(),
+  };
+}
+
+/** A CA, and a server certificate for 127.0.0.1 signed by it, in `dir` (ca.pem, cert.pem, key.pem). */
+async function engineCertificates(dir: string): Promise<void> {
+  const openssl = requireTool("openssl");
+  const ok = async (args: string[]) => {
+    const r = await run([openssl, ...args], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+  };
+  await ok(
+    "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=ca -keyout ca.key -out ca.pem".split(" "),
+  );
+  await ok(
+    "req -newkey rsa:2048 -nodes -subj /CN=engine -keyout key.pem -out engine.csr".split(" "),
+  );
+  await Deno.writeTextFile(`${dir}/engine.ext`, "subjectAltName=IP:127.0.0.1\n");
+  await ok([
+    ..."x509 -req -in engine.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1".split(" "),
+    ..."-extfile engine.ext -out cert.pem".split(" "),
+  ]);
+}
+
+/** The engine of {@link watchRig}: lists `containers`, notes follows and stops. */
+class RigEngine {
+  readonly url = "unix:///fake/docker.sock";
+  containers: ContainerInfo[] = [];
+  lists = 0;
+  since: string | undefined;
+  readonly stopped: string[] = [];
+  handlers: EventHandlers | undefined;
+  list(): Promise<ContainerInfo[]> {
+    this.lists += 1;
+    return Promise.resolve(this.containers.map((c) => ({ ...c })));
+  }
+  forget(): void {}
+  stop(id: string): Promise<void> {
+    this.stopped.push(id);
+    return Promise.resolve();
+  }
+  follow(handlers: EventHandlers, options: { since?: string; signal: AbortSignal }) {
+    this.handlers = handlers;
+    this.since = options.since;
+    handlers.onConnected(this.url);
+    return new Promise<void>((r) => options.signal.addEventListener("abort", () => r()));
+  }
+  /** A container starts: listed from now on, and its event arrives. */
+  start(c: ContainerInfo): void {
+    this.containers.push(c);
+    this.handlers!.onEvent({ Type: "container", Action: "start", Actor: { ID: c.id } });
+  }
+}
+
+/**
+ * The real Watcher with the options `lbsync watch ARGS` parses to, on a fake engine and clock,
+ * writing `service: servers` to a file; `fn` runs once its first pass is done.
+ */
+async function watchRig(
+  args: string[],
+  containers: ContainerInfo[],
+  fn: (
+    rig: { clock: FakeClock; engine: RigEngine; served: () => Promise<string> },
+  ) => Promise<void>,
+  now?: number,
+): Promise<void> {
+  const cmd = parseCommandLine(
+    [...args, "-t", "nginx"],
+    {},
+    {},
+    now === undefined ? undefined : () => now,
+  );
+  assert.ok("options" in cmd);
+  await inTempDir(async (dir) => {
+    const clock = new FakeClock();
+    const engine = new RigEngine();
+    engine.containers = containers;
+    const template = `${dir}/t.mustache`;
+    const out = `${dir}/out.txt`;
+    await Deno.writeTextFile(
+      template,
+      "{{#services}}{{name}}:{{#servers}} {{name}}{{/servers}}\n{{/services}}",
+    );
+    let applying = false;
+    let passes = 0;
+    const watcher = new Watcher(
+      { ...cmd.options as WatchOptions, targets: [{ template, output: out }] },
+      { cycle: () => passes++, activity: (state) => applying = state === "applying" },
+      undefined,
+      {
+        clock,
+        engines: [engine],
+        prober: () => Promise.resolve({ ready: true, reason: "" }),
+        watchFiles: () => {},
+        busyPorts: () => new Map(),
+      },
+    );
+    const settled = async () => {
+      const end = Date.now() + 5000;
+      while (applying || passes === 0) {
+        if (Date.now() > end) throw new Error("the pass did not finish");
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    };
+    clock.settle = settled;
+    const stop = new AbortController();
+    const running = watcher.run(stop.signal);
+    try {
+      await settled();
+      await fn({ clock, engine, served: () => readOr(out) });
+    } finally {
+      stop.abort();
+      await running;
+    }
+  });
+}
+
+const web = (name: string) => container(name, { "lbsync.service": "web" });
+
+/** `lbsync render --docker URL`: the engine at URL is the one read (a local stand-in for it). */
+async function readsFrom(url: string): Promise<void> {
+  assert.deepEqual(options(["render", "--docker", url]).options.docker?.urls, [url]);
+  const engine = fakeEngine([{ name: "a", labels: { "lbsync.enable": "true" }, ip: "10.0.0.7" }]);
+  try {
+    const out = await probe([], ["--docker", engine.url]);
+    assert.equal(out, "a http 80: 10.0.0.7:8080\n");
+    assert.deepEqual(engine.requests, ["GET /containers/json?all=true"]);
+  } finally {
+    await engine.close();
+  }
+}
+
+/** After a render that changed its file, the engine was asked to send `signal` to `name`. */
+function signalled(args: string[], name: string, signal: string): Promise<void> {
+  return inTempDir(async (dir) => {
+    const engine = fakeEngine([{ name: "a", labels: { "lbsync.enable": "true" } }]);
+    try {
+      const render = () =>
+        lbsync(["render", "--docker", engine.url, ...args, "-t", "nginx", "-o", `${dir}/out.conf`]);
+      const r = await render();
+      assert.equal(r.code, 0, r.stderr);
+      const kill = `POST /containers/${name}/kill?signal=${signal}`;
+      assert.deepEqual(engine.requests, ["GET /containers/json?all=true", kill]);
+      await render(); // unchanged: no signal
+      assert.deepEqual(engine.requests.filter((q) => q === kill), [kill]);
+    } finally {
+      await engine.close();
+    }
+  });
+}
+
 // ---- checks, by tool and old cell -----------------------------------------------------------
 
 type Check = () => Promise<void> | void;
 
 const CHECKS: Record<string, Record<string, Check>> = {
   "docker-gen": {
-    "`-watch`": () => assert.equal(options(["watch"]).command, "watch"),
+    "`-watch`": () =>
+      inTempDir(async (dir) => {
+        // the output follows the containers: one more in the source, one more server
+        const source = `${dir}/c.json`;
+        const out = `${dir}/out.txt`;
+        const one = { name: "a", labels: { "lbsync.service": "app" } };
+        const two = { name: "b", labels: { "lbsync.service": "app" } };
+        await Deno.writeTextFile(source, summaries([one]));
+        await Deno.writeTextFile(`${dir}/probe.mustache`, PROBE);
+        const watch = new WatchProcess(
+          [
+            "--from-file",
+            source,
+            "-t",
+            `${dir}/probe.mustache`,
+            "-o",
+            out,
+            "--heartbeat",
+            "50ms:200ms",
+          ],
+        );
+        try {
+          await watch.until("the first output", async () =>
+            (await readOr(out)) === "app http 80: 10.0.0.2:8080\n");
+          await Deno.writeTextFile(source, summaries([one, two]));
+          await watch.until(
+            "the output following the change",
+            async () =>
+              (await readOr(out)) === "app http 80: 10.0.0.2:8080 10.0.0.3:8080\n",
+          );
+        } finally {
+          await watch.stop();
+        }
+      }),
     '`-notify "nginx -s reload"`': () =>
       inTempDir(async (dir) => {
         const args = ["-t", "nginx", "-o", `${dir}/out.conf`, "--reload-cmd", `echo x >> ${dir}/n`];
@@ -201,16 +416,13 @@ const CHECKS: Record<string, Record<string, Check>> = {
         await renderTo(dir, [{ name: "a", labels: { "lbsync.enable": "true" } }], args);
         assert.equal(await Deno.readTextFile(`${dir}/n`), "x\n", "notified once: only on change");
       }),
-    "`-notify-sighup nginx`": () =>
-      assert.deepEqual(options(["render", "--signal-container", "nginx"]).options.signalContainer, {
-        name: "nginx",
-        signal: "SIGHUP",
-      }),
-    "`-wait 500ms:2s`": () =>
-      assert.deepEqual(options(["watch", "--heartbeat", "500ms:2s"]).options.heartbeat, {
-        minMs: 500,
-        maxMs: 2000,
-      }),
+    "`-notify-sighup nginx`": () => signalled(["--signal-container", "nginx"], "nginx", "SIGHUP"),
+    "`-wait 500ms:2s`": () => {
+      const heartbeat = options(["watch", "--heartbeat", "500ms:2s"]).options.heartbeat!;
+      // quiet 500 ms after the last event, else 2 s after the first
+      assert.equal(appliesAt(heartbeat, [0, 300]), 800);
+      assert.equal(appliesAt(heartbeat, [0, 400, 800, 1200, 1600, 1900]), 2000);
+    },
     "`-only-exposed`": async () => {
       const out = await probe(
         [{ name: "a", labels: { "lbsync.enable": "true" }, ip: "10.0.0.9" }],
@@ -232,19 +444,42 @@ const CHECKS: Record<string, Record<string, Check>> = {
       // b publishes nothing: not a server (its host answers 503)
       assert.equal(out, "a http 80: 127.0.0.1:32768\nb http 80:\n");
     },
-    "`-endpoint tcp://10.0.0.5:2376`": () =>
-      assert.deepEqual(
-        options(["render", "--docker", "tcp://10.0.0.5:2376"]).options.docker?.urls,
-        [
-          "tcp://10.0.0.5:2376",
-        ],
-      ),
+    "`-endpoint tcp://10.0.0.5:2376`": () => readsFrom("tcp://10.0.0.5:2376"),
     "`-tlscacert`, `-tlscert`, `-tlskey`": () =>
-      assert.deepEqual(
-        options(["render", "--tls-ca", "ca.pem", "--tls-cert", "c.pem", "--tls-key", "k.pem"])
-          .options.docker?.tls,
-        { ca: "ca.pem", cert: "c.pem", key: "k.pem" },
-      ),
+      inTempDir(async (dir) => {
+        assert.deepEqual(
+          options(["render", "--tls-ca", "ca.pem", "--tls-cert", "c.pem", "--tls-key", "k.pem"])
+            .options.docker?.tls,
+          { ca: "ca.pem", cert: "c.pem", key: "k.pem" },
+        );
+        // the engine is read over TLS, its certificate checked against --tls-ca
+        await engineCertificates(dir);
+        const engine = fakeEngine([{ name: "a", labels: { "lbsync.enable": "true" } }], {
+          cert: await Deno.readTextFile(`${dir}/cert.pem`),
+          key: await Deno.readTextFile(`${dir}/key.pem`),
+        });
+        try {
+          const tls = (ca: string) => [
+            "--docker",
+            engine.url,
+            ...["--tls-ca", ca, "--tls-cert", `${dir}/cert.pem`, "--tls-key", `${dir}/key.pem`],
+            ...["-t", `${dir}/probe.mustache`, "-o", "-", "-q"],
+          ];
+          await Deno.writeTextFile(`${dir}/probe.mustache`, PROBE);
+          const r = await lbsync(["render", ...tls(`${dir}/ca.pem`)]);
+          assert.equal(r.code, 0, r.stderr);
+          assert.equal(r.stdout, "a http 80: 10.0.0.2:8080\n");
+          // another CA: the engine's certificate is refused, nothing is read
+          const other = `${dir}/other`;
+          await Deno.mkdir(other);
+          await engineCertificates(other);
+          const refused = await lbsync(["render", ...tls(`${other}/ca.pem`)]);
+          assert.notEqual(refused.code, 0);
+          assert.equal(engine.requests.length, 1);
+        } finally {
+          await engine.close();
+        }
+      }),
     "`-config FILE` (TOML)": () =>
       inTempDir(async (dir) => {
         await Deno.writeTextFile(
@@ -266,12 +501,18 @@ const CHECKS: Record<string, Record<string, Check>> = {
         assert.match(await Deno.readTextFile(`${dir}/out.conf`), /upstream lbsync_a /);
       }),
     "`-interval 30`": () =>
-      assert.equal(options(["watch", "--resync", "30s"]).options.resyncMs, 30_000),
+      // a full re-list every 30 s, with no event: a change whose event was missed is found
+      watchRig(["watch", "--resync", "30s"], [web("a")], async ({ clock, engine, served }) => {
+        const lists = engine.lists;
+        engine.containers.push(web("missed"));
+        await clock.advance(29_999);
+        assert.equal(engine.lists, lists);
+        await clock.advance(1);
+        assert.equal(engine.lists, lists + 1);
+        assert.equal(await served(), "web: a missed\n");
+      }),
     "`-notify-container nginx:SIGHUP`": () =>
-      assert.deepEqual(
-        options(["render", "--signal-container", "nginx:SIGHUP"]).options.signalContainer,
-        { name: "nginx", signal: "SIGHUP" },
-      ),
+      signalled(["--signal-container", "nginx:SIGHUP"], "nginx", "SIGHUP"),
     "`-notify-output`": () =>
       inTempDir(async (dir) => {
         const r = await renderTo(dir, [{ name: "a", labels: { "lbsync.enable": "true" } }], [
@@ -294,6 +535,28 @@ const CHECKS: Record<string, Record<string, Check>> = {
       // TLS verified with the certificates of DOCKER_CERT_PATH
       const [endpoint] = resolveEndpoints(cmd.options.docker);
       assert.deepEqual([endpoint.protocol, endpoint.tls?.ca], ["https", "/certs/ca.pem"]);
+      return inTempDir(async (dir) => {
+        // and read so: an engine whose certificate that CA signed answers over TLS
+        await engineCertificates(dir);
+        const engine = fakeEngine([{ name: "a", labels: { "lbsync.enable": "true" } }], {
+          cert: await Deno.readTextFile(`${dir}/cert.pem`),
+          key: await Deno.readTextFile(`${dir}/key.pem`),
+        });
+        try {
+          const verified = parseCommandLine(["render", "--docker", engine.url, "-t", "nginx"], {
+            DOCKER_TLS_VERIFY: "1",
+            DOCKER_CERT_PATH: dir,
+          });
+          assert.ok("options" in verified);
+          const result = await runOnce({ ...verified.options, targets: [] });
+          assert.deepEqual(result.model.services.map((s) => s.servers.map((x) => x.endpoint)), [
+            ["10.0.0.2:8080"],
+          ]);
+          assert.deepEqual(engine.requests, ["GET /containers/json?all=true"]);
+        } finally {
+          await engine.close();
+        }
+      });
     },
     "`-version`": async () => assert.match((await lbsync(["--version"])).stdout, /^lbsync \d/),
     "`TEMPLATE DEST` arguments": async () => {
@@ -354,30 +617,19 @@ const CHECKS: Record<string, Record<string, Check>> = {
         assert.equal(copies.length, 1);
         assert.match(copies[0], /^out\.conf\.\d{8}T\d{6}\.\d{3}Z$/);
       }),
-    "`-dockerAddr tcp://10.0.0.5:2375`": () =>
-      assert.deepEqual(
-        options(["render", "--docker", "tcp://10.0.0.5:2375"]).options.docker?.urls,
-        [
-          "tcp://10.0.0.5:2375",
-        ],
-      ),
-    "`-heartbeat 2s`": () =>
+    "`-dockerAddr tcp://10.0.0.5:2375`": () => readsFrom("tcp://10.0.0.5:2375"),
+    "`-heartbeat 2s`": () => {
       // a batch closes 2 s after its last event (and at most 8 s after its first)
-      assert.deepEqual(options(["watch", "--heartbeat", "2s"]).options.heartbeat, {
-        minMs: 2000,
-        maxMs: 8000,
-      }),
-    "`-since 10m`": () => {
-      // events from ten minutes ago on (the Docker API takes unix seconds)
-      const cmd = parseCommandLine(
-        ["watch", "--since", "10m", "-t", "nginx"],
-        {},
-        {},
-        () => 1_700_000_600_000,
-      );
-      assert.ok("options" in cmd);
-      assert.equal(cmd.options.since, "1700000000");
+      const heartbeat = options(["watch", "--heartbeat", "2s"]).options.heartbeat!;
+      assert.equal(appliesAt(heartbeat, [0, 1500]), 3500);
+      assert.equal(appliesAt(heartbeat, [0, 1900, 3800, 5700, 7600]), 8000);
     },
+    "`-since 10m`": () =>
+      // the event stream is followed from ten minutes ago on (the Docker API takes unix seconds)
+      watchRig(["watch", "--since", "10m"], [], ({ engine }) => {
+        assert.equal(engine.since, "1700000000");
+        return Promise.resolve();
+      }, 1_700_000_600_000),
   },
   "zero-downtime proxy": {
     "`-tag shop/web:2`": async () => {
@@ -402,11 +654,23 @@ const CHECKS: Record<string, Record<string, Check>> = {
         container("w", { "lbsync.service": "w", "lbsync.health": "/healthz" }),
       ]);
       assert.equal(model.services[0].health, "/healthz");
+      // the balancer checks that path too
+      assert.match(render(templates.haproxy, model), /option httpchk GET \/healthz/);
       assert.equal(options(["render", "--ready-timeout", "30s"]).options.readyTimeoutMs, 30_000);
     },
     "`-grace 30s`": () => {
-      const o = options(["watch", "--rollover", "--retire-after", "30s"]).options;
-      assert.deepEqual([o.rollover, o.retireAfterMs], [true, 30_000]);
+      // the new container takes over at once; the old one is stopped 30 s later, not before
+      resetContainers();
+      const v1 = web("v1");
+      return watchRig(["watch", "--rollover", "--retire-after", "30s"], [v1], async (rig) => {
+        rig.engine.start(web("v2"));
+        await rig.clock.advance(500);
+        assert.equal(await rig.served(), "web: v2\n");
+        await rig.clock.advance(29_999);
+        assert.deepEqual(rig.engine.stopped, []);
+        await rig.clock.advance(1);
+        assert.deepEqual(rig.engine.stopped, [v1.id]);
+      });
     },
   },
   "registrator and consul-template": {
@@ -451,12 +715,24 @@ const CHECKS: Record<string, Record<string, Check>> = {
         assert.match(await Deno.readTextFile(`${dir}/out`), /^a http 80: /);
         assert.ok((await Deno.stat(`${dir}/ran`)).isFile, "the command ran");
       }),
-    "consul-template `-wait 5s:10s`": () =>
-      assert.deepEqual(options(["watch", "--heartbeat", "5s:10s"]).options.heartbeat, {
-        minMs: 5000,
-        maxMs: 10_000,
+    "consul-template `-wait 5s:10s`": () => {
+      const heartbeat = options(["watch", "--heartbeat", "5s:10s"]).options.heartbeat!;
+      assert.equal(appliesAt(heartbeat, [0, 1000]), 6000);
+      assert.equal(appliesAt(heartbeat, [0, 4000, 8000, 9000]), 10_000);
+    },
+    "consul-template `-once`": () =>
+      inTempDir(async (dir) => {
+        // renders, writes and exits: the run returns with the file in place
+        assert.equal(options(["render"]).command, "render");
+        const r = await renderTo(dir, [{ name: "a", labels: { "lbsync.enable": "true" } }], [
+          "-t",
+          "nginx",
+          "-o",
+          `${dir}/out.conf`,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(await Deno.readTextFile(`${dir}/out.conf`), /upstream lbsync_a /);
       }),
-    "consul-template `-once`": () => assert.equal(options(["render"]).command, "render"),
   },
   "REST balancer": {
     "`GET /` (the whole configuration)": () =>
@@ -505,14 +781,17 @@ const CHECKS: Record<string, Record<string, Check>> = {
         }
       }),
     "`Weight`": () => {
-      const [s] = parseStaticServices([{
+      const staticServices = parseStaticServices([{
         name: "w",
         servers: [{ host: "10.0.0.1", port: 80, weight: 7 }],
       }], "f");
-      assert.equal(s.servers[0].weight, 7);
+      assert.equal(staticServices[0].servers[0].weight, 7);
+      const { model } = buildModel([], { staticServices });
+      assert.match(render(templates.nginx, model), /server 10\.0\.0\.1:80 weight=7 /);
+      assert.match(render(templates.haproxy, model), /server \S+ 10\.0\.0\.1:80 weight 7\b/);
     },
     "`Priority`": () => {
-      const [s] = parseStaticServices([{
+      const staticServices = parseStaticServices([{
         name: "w",
         servers: [{ host: "10.0.0.1", port: 80, priority: 0 }, {
           host: "10.0.0.2",
@@ -520,7 +799,11 @@ const CHECKS: Record<string, Record<string, Check>> = {
           priority: 1,
         }],
       }], "f");
-      assert.deepEqual(s.servers.map((x) => x.backup ?? false), [false, true]);
+      assert.deepEqual(staticServices[0].servers.map((x) => x.backup ?? false), [false, true]);
+      // the lowest serves; the next serves only when none of it is up
+      const nginx = render(templates.nginx, buildModel([], { staticServices }).model);
+      assert.match(nginx, /server 10\.0\.0\.1:80 weight=1 max_fails=2 fail_timeout=10s;/);
+      assert.match(nginx, /server 10\.0\.0\.2:80 weight=1 max_fails=2 fail_timeout=10s backup;/);
     },
     "`Schemes`": () => {
       const https = (schemes: string[]) =>
@@ -531,6 +814,21 @@ const CHECKS: Record<string, Record<string, Check>> = {
         "noredirect",
       ]);
       assert.throws(() => https(["ftp"]), /"ftp": use \["http"\], \["https"\] or both/);
+      // as the host is then served, with a certificate for it
+      const served = (schemes: string[]) => {
+        const staticServices = parseStaticServices([{
+          name: "w",
+          host: "a.test",
+          schemes,
+          servers: [{ host: "10.0.0.1", port: 80 }],
+        }], "f");
+        const { model } = buildModel([], { staticServices, certificates: CERTS, httpsListen: 443 });
+        const [vhost] = model.httpListeners[0].virtualHosts;
+        return { http: vhost.httpOn, https: vhost.httpsOn, redirect: vhost.redirectToHttps };
+      };
+      assert.deepEqual(served(["http"]), { http: true, https: false, redirect: false });
+      assert.deepEqual(served(["https"]), { http: false, https: true, redirect: false });
+      assert.deepEqual(served(["http", "https"]), { http: true, https: true, redirect: false });
     },
   },
   "nginx-proxy": {
@@ -644,6 +942,15 @@ const CHECKS: Record<string, Record<string, Check>> = {
         }
         const found = await readCertificateDirectory(dir);
         assert.deepEqual([...found.certificates.keys()], ["a.test", "default"]);
+        // a.test is served with its own pair; default answers the hosts without one
+        const { model } = buildModel([nginxProxied("a.test"), nginxProxied("b.test")], {
+          compat: "nginx-proxy",
+          certificates: found.certificates,
+        });
+        const text = render(templates.nginx, model);
+        assert.match(text, new RegExp(`ssl_certificate ${dir}/a\\.test\\.crt;`));
+        assert.match(text, new RegExp(`ssl_certificate_key ${dir}/a\\.test\\.key;`));
+        assert.match(text, new RegExp(`ssl_certificate ${dir}/default\\.crt;`));
       }),
     "`/etc/nginx/htpasswd/HOST`, `HOST_SHA1(PATH)`": () =>
       inTempDir(async (dir) => {
