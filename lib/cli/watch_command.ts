@@ -87,7 +87,7 @@ export async function runWatch(
     const { port } = serveAdmin({
       address: command.options.adminListen,
       token: await readToken(command.options.adminTokenFile, io),
-      configPath: command.configPath!,
+      configPath: command.configPath,
       apply: () => watcher.refresh("admin API"),
       backend: store?.backend(() => watcher.refresh("admin API")),
     }, controller.signal);

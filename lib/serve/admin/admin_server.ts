@@ -1,9 +1,11 @@
 /**
- * `--admin-listen ADDR`: an HTTP API over the static services of the config file.
+ * `--admin-listen ADDR`: an HTTP API over the static services of the config file, or of the
+ * store with `--store` (`store_services.ts`).
  * `GET /services`, `GET|PUT|DELETE /services/{name}`,
- * `PUT|DELETE /services/{name}/servers/{host}-{port}`. Each change is validated, written to
- * the config file atomically and applied through the watcher; an apply that fails restores
- * the file and answers 422. Requests run one at a time; a bearer token guards them.
+ * `PUT|DELETE /services/{name}/servers/{host}-{port}`. Each change is validated, kept (the
+ * config file written atomically, or a store transaction) and applied through the watcher; an
+ * apply that fails is undone and answers 422. Requests run one at a time; a bearer token guards
+ * them.
  *
  * @module
  */
@@ -32,7 +34,7 @@ export interface AdminSettings {
   /** The bearer token every request must carry; none: no check (loopback only). */
   token?: string;
   /** The config file whose `services` the API edits (unless `backend` is given). */
-  configPath: string;
+  configPath?: string;
   /** Applies the config file now; resolves with the reason when the apply failed. */
   apply(): Promise<string | undefined>;
   /** Where the services live when not in the config file (`--store`). */
@@ -59,7 +61,10 @@ export function serveAdmin(
       `Refusing to serve the admin API on ${settings.address} without a token: only a loopback address may go without one`,
     );
   }
-  const backend = settings.backend ?? fileServices(settings.configPath, settings.apply);
+  if (settings.backend === undefined && settings.configPath === undefined) {
+    throw new ConfigError("The admin API needs a config file or a store to keep its changes in");
+  }
+  const backend = settings.backend ?? fileServices(settings.configPath!, settings.apply);
   let queue: Promise<unknown> = Promise.resolve();
   const serialized = <T>(task: () => Promise<T>): Promise<T> => {
     const run = queue.then(task, task);
