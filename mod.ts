@@ -106,6 +106,7 @@ export {
 } from "./lib/watch/watch.ts";
 export { type Clock, systemClock, type TimerId } from "./lib/watch/clock.ts";
 export type { StoreOptions } from "./lib/sources/store.ts";
+export { StoreError } from "./lib/sources/etcd_client.ts";
 export { dockerSource, type EngineSource } from "./lib/watch/engine_source.ts";
 export type { FileWatcher } from "./lib/watch/file_watch.ts";
 export {

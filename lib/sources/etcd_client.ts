@@ -40,8 +40,13 @@ export interface EtcdSettings {
  * had no leader); otherwise etcd answered with an error.
  */
 export class StoreError extends LbsyncError {
-  /** @param message one line: what failed, where, why */
-  constructor(message: string, readonly unreachable: boolean, options?: { cause?: unknown }) {
+  /** An error whose message is one line: what failed, where, why. */
+  constructor(
+    message: string,
+    /** No member answered: the store is away, not refusing. */
+    readonly unreachable: boolean,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
