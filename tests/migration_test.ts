@@ -648,7 +648,7 @@ const CHECKS: Record<string, Record<string, Check>> = {
       ]);
       assert.equal(out, "image-443 http 443: 10.0.0.2:3000\nimage-80 http 80: 10.0.0.2:80\n");
     },
-    "`-ready /healthz`": () => {
+    "`-ready /healthz`": async () => {
       resetContainers();
       const { model } = buildModel([
         container("w", { "lbsync.service": "w", "lbsync.health": "/healthz" }),
@@ -657,6 +657,28 @@ const CHECKS: Record<string, Record<string, Check>> = {
       // the balancer checks that path too
       assert.match(render(templates.haproxy, model), /option httpchk GET \/healthz/);
       assert.equal(options(["render", "--ready-timeout", "30s"]).options.readyTimeoutMs, 30_000);
+      // a container whose /healthz fails within the timeout stays out of the pool
+      const healthz = (status: number) =>
+        Deno.serve(
+          { hostname: "127.0.0.1", port: 0, onListen() {} },
+          (req) =>
+            new Response(null, { status: new URL(req.url).pathname === "/healthz" ? status : 500 }),
+        );
+      const [up, down] = [healthz(200), healthz(503)];
+      const labels = { "lbsync.service": "w", "lbsync.health": "/healthz" };
+      // from an engine: containers read from a file are not probed
+      const engine = fakeEngine([
+        { name: "up", labels, ip: "127.0.0.1", ports: { [up.addr.port]: 0 } },
+        { name: "down", labels, ip: "127.0.0.1", ports: { [down.addr.port]: 0 } },
+      ]);
+      try {
+        const out = await probe([], ["--docker", engine.url, "--ready-timeout", "1s"]);
+        assert.equal(out, `w http 80: 127.0.0.1:${up.addr.port}\n`);
+      } finally {
+        await engine.close();
+        await up.shutdown();
+        await down.shutdown();
+      }
     },
     "`-grace 30s`": () => {
       // the new container takes over at once; the old one is stopped 30 s later, not before
