@@ -263,14 +263,19 @@ Deno.test("kill -9 during apply never leaves a partial file (30 rounds)", async 
     };
     const stagingStarted = (child: Deno.ChildProcess, before: Set<string>) =>
       until(child, () => ownTemp(before));
-    // the window, measured on one uninterrupted run: from the temp file's creation to its rename
-    const timed = apply("b");
-    assert.ok(await stagingStarted(timed, new Set()), "the temp file was seen while staging");
-    const opened = performance.now();
-    while (temps().length > 0) await new Promise((r) => setTimeout(r, 0));
-    const windowMs = performance.now() - opened;
-    assert.equal((await timed.status).code, 0);
-    assert.equal(await Deno.readTextFile(out), versions[1]);
+    // the window, from the temp file's creation to its rename: the shortest of three
+    // uninterrupted runs (a first write to a new file can be much slower than the next)
+    const windows: number[] = [];
+    for (const letter of ["b", "a", "b"]) {
+      const timed = apply(letter);
+      assert.ok(await stagingStarted(timed, new Set()), "the temp file was seen while staging");
+      const opened = performance.now();
+      while (temps().length > 0) await new Promise((r) => setTimeout(r, 0));
+      windows.push(performance.now() - opened);
+      assert.equal((await timed.status).code, 0);
+      assert.equal(await Deno.readTextFile(out), versions[letter === "a" ? 0 : 1]);
+    }
+    const windowMs = Math.min(...windows);
     let midWrite = 0; // the kill left the temp file: it landed before the rename
     let replaced = 0; // the run got past the rename before the kill
     let live = "b";
