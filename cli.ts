@@ -15,7 +15,7 @@ import { ConfigError, errorMessage, fileErrorReason } from "./lib/core/errors.ts
 import { createLogger } from "./lib/cli/log.ts";
 import { helpText } from "./lib/settings/help.ts";
 import { denoFileReader } from "./lib/sources/files.ts";
-import type { CliIo } from "./lib/cli/commands.ts";
+import type { CliIo } from "./lib/cli/cli_io.ts";
 
 export type { CliIo };
 

@@ -5,26 +5,16 @@
  *
  * @module
  */
-import type { ApplyReport } from "../apply/apply.ts";
-import type { Command } from "../settings/cli_args.ts";
 import { ConfigError, describeHint, errorMessage, UsageError } from "../core/errors.ts";
 import { flagOf } from "../settings/options.ts";
 import type { RouteAnswer } from "../core/route_request.ts";
 import type { Logger } from "./log.ts";
-import { passModel, type RunIo, runOnce } from "../watch/run_once.ts";
+import { passModel, runOnce } from "../watch/run_once.ts";
+import type { CliIo, PipelineCommand } from "./cli_io.ts";
+import { reportApply } from "./apply_log.ts";
 import type { ModelResult, ServiceView } from "../core/types.ts";
 import type { LiveModel } from "../core/live_model.ts";
 import { finalizeRunOptions } from "../watch/run_settings.ts";
-
-/** What the CLI writes to and reads from; tests pass their own. */
-export interface CliIo extends RunIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  env(): Record<string, string | undefined>;
-}
-
-/** A command other than help and version. */
-export type PipelineCommand = Extract<Command, { options: unknown }>;
 
 /**
  * Runs `command` (render, explain, route or watch) and returns the exit code; `reparse`
@@ -140,20 +130,6 @@ function routeJson(answer: RouteAnswer<ServiceView>): Record<string, unknown> {
     mode: service.mode,
     servers: answer.servers.map((s) => ({ name: s.name, id: s.id, endpoint: s.endpoint })),
   };
-}
-
-/** Commands run and what HAProxy runtime APIs did; a runtime API that failed is a warning. */
-export function reportApply(apply: ApplyReport, log: Logger): void {
-  for (const t of apply.targets) {
-    const r = t.runtime;
-    if (r?.applied) log.debug(`runtime API applied ${t.output}`, { commands: r.commands });
-    else if (r?.failed) {
-      log.warn(`HAProxy runtime API failed for ${t.output}: ${r.reason}; reloaded`);
-    } else if (r) log.debug(`reloading for ${t.output}: ${r.reason}`);
-  }
-  for (const c of [...apply.checks, ...apply.reloads]) {
-    log.debug(`ran ${c.command}`, { exit: c.code, ms: c.ms, output: c.output });
-  }
 }
 
 /** Warnings always; label errors as warnings; every skipped container with -v. */

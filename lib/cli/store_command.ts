@@ -13,7 +13,7 @@ import { servicesOfEntries, storeKey } from "../core/input/store_entries.ts";
 import { isObject, parseJson } from "../core/util/json_access.ts";
 import { OPTION_SPECS } from "../settings/options.ts";
 import { openStore, type StoreOptions } from "../sources/store.ts";
-import type { CliIo } from "./commands.ts";
+import type { CliIo } from "./cli_io.ts";
 
 /** Usage of `lbsync store`. */
 export const STORE_USAGE =

@@ -17,7 +17,8 @@ import {
 } from "../watch/watch.ts";
 import { WatchStats } from "../serve/watch_stats.ts";
 import { resolveEndpoints } from "../sources/docker_endpoint.ts";
-import { type CliIo, type PipelineCommand, reportApply } from "./commands.ts";
+import type { CliIo, PipelineCommand } from "./cli_io.ts";
+import { reportApply } from "./apply_log.ts";
 
 /** After SIGTERM or SIGINT, the longest watch mode waits for the pass in progress. */
 const STOP_GRACE_MS = 3_000;

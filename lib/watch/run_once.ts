@@ -4,17 +4,12 @@
  * @module
  */
 import { DEFAULTS } from "../core/defaults.ts";
-import {
-  type ApplyReport,
-  type ApplySettings,
-  type ApplyTarget,
-  applyTargets,
-} from "../apply/apply.ts";
+import { type ApplyReport, type ApplyTarget, applyTargets } from "../apply/apply.ts";
 import type { HaproxyRuntime } from "../haproxy/runtime_apply.ts";
 import { buildReadyModel, type BusyPortProbe, ReadinessGate } from "./readiness.ts";
 import { localPortProbe } from "../apply/confirm_reload.ts";
 import { DockerEngine, type EngineFailure, listEngines } from "../sources/docker.ts";
-import { type EndpointSettings, resolveEndpoints } from "../sources/docker_endpoint.ts";
+import { resolveEndpoints } from "../sources/docker_endpoint.ts";
 import { denoFileReader, type FileReader, readContainerFiles } from "../sources/files.ts";
 import { readCertificateDirectory } from "../sources/cert_dir.ts";
 import { readOperatorFiles } from "../sources/operator_files.ts";
@@ -22,48 +17,10 @@ import { SwarmManagers } from "../sources/swarm_managers.ts";
 import { loadTargets, type RenderedTarget, renderTargets, type Target } from "../apply/targets.ts";
 import type { ContainerInfo, ModelOptions, ModelResult } from "../core/types.ts";
 import { finalizeRunOptions, type RunSettings } from "./run_settings.ts";
-import type { StoreOptions } from "../sources/store.ts";
+import type { RunOptions } from "./run_options.ts";
 import type { StoreServices } from "../core/input/store_entries.ts";
 
-/** Where containers come from and what to render. */
-export interface RunOptions extends ModelOptions {
-  /** Docker API JSON files (`-` = standard input). */
-  fromFiles?: string[];
-  /**
-   * Docker Engines. Used when `urls` are given, or when there are no `fromFiles` (then
-   * `DOCKER_HOST` from `env`, else the default socket).
-   */
-  docker?: EndpointSettings;
-  /** Render from the engines that answered when others fail. */
-  allowPartial?: boolean;
-  /** Timeout of each Docker request in milliseconds (default 10 s). */
-  dockerTimeoutMs?: number;
-  /** The engines are Swarm managers: list services' tasks (`vip`: the service VIPs). */
-  swarm?: { vip?: boolean };
-  /** Templates and outputs. */
-  targets?: Target[];
-  /** Backups, dry run, timeouts. */
-  apply?: Omit<ApplySettings, "notify">;
-  /** Signal this container through the Docker API after a changed apply. */
-  signalContainer?: { name: string; signal: string };
-  /** How long a new container may take to pass its readiness probe, default 10 s. */
-  readyTimeoutMs?: number;
-  /** How long a server removed through the HAProxy runtime API may drain, default 10 s. */
-  drainTimeoutMs?: number;
-  /**
-   * HTTPS: the certificate directory (`NAME.crt` and `NAME.key`, nginx-proxy's layout);
-   * read at every pass into `certificates`.
-   */
-  certDir?: string;
-  /** The htpasswd directory (nginx-proxy's `/etc/nginx/htpasswd`), read at every pass. */
-  htpasswdDir?: string;
-  /** The vhost directory (nginx-proxy's `/etc/nginx/vhost.d`), read at every pass. */
-  vhostDir?: string;
-  /** The proxy settings file (nginx-proxy's `/etc/nginx/proxy.conf`), used when it exists. */
-  proxyConf?: string;
-  /** `--store`: the static services live in etcd, in place of `staticServices`. */
-  store?: StoreOptions;
-}
+export type { RunOptions } from "./run_options.ts";
 
 /** A rendered target and whether its output file changed. */
 export interface TargetOutcome extends RenderedTarget {

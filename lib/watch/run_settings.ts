@@ -6,8 +6,7 @@
  */
 import { DEFAULTS } from "../core/defaults.ts";
 import { finalizeModelOptions, type ModelSettings } from "../core/model/model_settings.ts";
-import type { RunOptions } from "./run_once.ts";
-import type { WatchOptions } from "./watch.ts";
+import type { RunOptions, WatchOptions } from "./run_options.ts";
 
 /** {@link RunOptions} with the defaults of the model and of readiness and draining applied. */
 export type RunSettings =

@@ -7,6 +7,7 @@
  * @module
  */
 import { finalizeWatchOptions, type WatchSettings } from "./run_settings.ts";
+import type { WatchOptions } from "./run_options.ts";
 import { type ApplyReport, applyTargets } from "../apply/apply.ts";
 import {
   applyOrQuarantine,
@@ -16,7 +17,6 @@ import {
 } from "./quarantine.ts";
 import { classifyEvent, type EventEffect } from "../core/input/docker_events.ts";
 import { ApplyError, type ApplyStep, errorMessage } from "../core/errors.ts";
-import type { Heartbeat } from "../core/heartbeat.ts";
 import { HaproxyRuntime } from "../haproxy/runtime_apply.ts";
 import { type Clock, systemClock, type TimerId } from "./clock.ts";
 import { dockerSource, type EngineSource, swarmSource } from "./engine_source.ts";
@@ -47,35 +47,7 @@ import { DEFAULTS } from "../core/defaults.ts";
 
 export type { WatchActivity };
 
-/** Settings of watch mode. */
-export interface WatchOptions extends RunOptions {
-  /** Batching, default 500ms:2s. */
-  heartbeat?: Heartbeat;
-  /** Full re-list every this many milliseconds, default 60 s; 0 disables. */
-  resyncMs?: number;
-  /** Start the event streams at this time (Docker `since`). */
-  since?: string;
-  /** The config file, watched and re-read through `reloadOptions`. */
-  configPath?: string;
-  /** Stop containers retired by a rollover after this many milliseconds (off when unset). */
-  retireAfterMs?: number;
-  /** `--status-listen`: where the CLI serves /healthz, /status, /metrics. */
-  statusListen?: string;
-  /** `--admin-listen`: where the CLI serves the admin API (needs `configPath`). */
-  adminListen?: string;
-  /** `--nginx-dns-public`: the DNS server may bind an address off loopback. */
-  nginxDnsPublic?: boolean;
-  /** `--acme-directory`: certificates for `lbsync.acme` hosts from this ACME server. */
-  acmeDirectory?: string;
-  /** `--acme-email`: the ACME account's contact. */
-  acmeEmail?: string;
-  /** `--acme-ca-file`: PEM certificates to trust for the ACME server's TLS. */
-  acmeCaFile?: string;
-  /** `--acme-listen`: where lbsync answers HTTP-01 challenges (default 127.0.0.1, a free port). */
-  acmeListen?: string;
-  /** `--admin-token-file`: the file holding the admin API's bearer token. */
-  adminTokenFile?: string;
-}
+export type { WatchOptions } from "./run_options.ts";
 
 /** One pass of the loop, for logs and metrics. */
 export interface CycleReport {
