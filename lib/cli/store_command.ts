@@ -12,6 +12,7 @@ import { parseStaticServices } from "../core/input/static_services.ts";
 import { servicesOfEntries, storeKey } from "../core/input/store_entries.ts";
 import { isObject, parseJson } from "../core/util/json_access.ts";
 import { OPTION_SPECS } from "../settings/options.ts";
+import { storeOptionsOf } from "../settings/cli_args.ts";
 import { openStore, type StoreOptions } from "../sources/store.ts";
 import type { CliIo } from "./cli_io.ts";
 
@@ -89,14 +90,7 @@ function parseStoreArgs(
   return {
     action,
     file,
-    options: {
-      url: values.store,
-      ca: values["store-ca"],
-      cert: values["store-cert"],
-      key: values["store-key"],
-      user: values["store-user"],
-      passwordFile: values["store-password-file"],
-    },
+    options: storeOptionsOf(values.store, values),
   };
 }
 

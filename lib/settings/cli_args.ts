@@ -20,6 +20,7 @@ import { parseListenAddress } from "../core/util/listen_address.ts";
 import type { WatchOptions } from "../watch/watch.ts";
 import type { Target } from "../apply/targets.ts";
 import type { PortMapping, RedirectCode, StaticService } from "../core/types.ts";
+import type { StoreOptions } from "../sources/store.ts";
 import { parsePortMappings } from "../core/model/select.ts";
 import type { RouteQuery } from "../core/route_request.ts";
 import { closestOption, type CommandName, COMMANDS, findOption, OPTION_SPECS } from "./options.ts";
@@ -263,14 +264,7 @@ function sourceOptions(
     },
     allowPartial: values["allow-partial"],
     dockerTimeoutMs: duration("--docker-timeout", values["docker-timeout"]),
-    store: values.store === undefined ? undefined : {
-      url: values.store,
-      ca: values["store-ca"],
-      cert: values["store-cert"],
-      key: values["store-key"],
-      user: values["store-user"],
-      passwordFile: values["store-password-file"],
-    },
+    store: values.store === undefined ? undefined : storeOptionsOf(values.store, values),
     swarm: values.swarm || values["swarm-vip"] ? { vip: values["swarm-vip"] } : undefined,
   };
 }
@@ -693,4 +687,20 @@ function port(flag: string, value: string): number {
 function choice<T extends string>(flag: string, value: string, choices: readonly T[]): T {
   if ((choices as readonly string[]).includes(value)) return value as T;
   throw new UsageError(`Invalid ${flag} ${JSON.stringify(value)}: use ${choices.join(" or ")}`);
+}
+
+/** `--store URL` and its TLS and auth flags, as the store client takes them. */
+export function storeOptionsOf(
+  url: string,
+  values: Readonly<Record<string, unknown>>,
+): StoreOptions {
+  const text = (name: string) => values[name] as string | undefined;
+  return {
+    url,
+    ca: text("store-ca"),
+    cert: text("store-cert"),
+    key: text("store-key"),
+    user: text("store-user"),
+    passwordFile: text("store-password-file"),
+  };
 }
