@@ -352,3 +352,21 @@ Deno.test("compat: keep-alive is nginx-proxy's auto, twice the servers, unless i
   ], {}).model.services[0];
   assert.equal(labelled.keepalive, 4);
 });
+
+Deno.test("compat: EXTERNAL_HTTP_PORT serves the container's hosts on that port, as nginx-proxy does", () => {
+  resetContainers();
+  const { model, skipped } = buildModel([
+    container("a", {}, { env: { VIRTUAL_HOST: "a.test" } }),
+    container("b", {}, { env: { VIRTUAL_HOST: "b.test", EXTERNAL_HTTP_PORT: "8080" } }),
+    container("c", {}, { env: { VIRTUAL_HOST: "c.test", EXTERNAL_HTTP_PORT: "80}" } }),
+  ], { compat: "nginx-proxy" });
+  const route = (host: string, listen: number) =>
+    (routeRequest(model, { listen, host, path: "/" }) as { service?: { name: string } }).service
+      ?.name;
+  assert.equal(route("a.test", 80), "a.test");
+  assert.equal(route("b.test", 8080), "b.test");
+  assert.equal(route("b.test", 80), undefined);
+  // a bad port is refused like the label it stands for
+  assert.match(skipped.find((s) => s.name === "c")?.reason ?? "", /listen/);
+  assert.match(render(templates.nginx, model), /listen 8080;/);
+});

@@ -27,6 +27,7 @@ export const COMPAT_ENV = [
   "VIRTUAL_HOST_MULTIPORTS",
   "ACME_HTTP_CHALLENGE_LOCATION",
   "SERVER_TOKENS",
+  "EXTERNAL_HTTP_PORT",
 ] as const;
 
 /** nginx-proxy variables lbsync does not support: a container that sets one is out, saying so. */
@@ -113,6 +114,9 @@ export function withNginxProxyLabels(c: ContainerInfo, prefix: string): Containe
     derived[`${group}.host`] = host;
     derived[`${group}.port`] = port;
     if (path) derived[`${group}.path`] = path;
+    // nginx-proxy's per-container HTTP port: the host is served on that port instead
+    const external = c.env?.EXTERNAL_HTTP_PORT?.trim();
+    if (external) derived[`${group}.listen`] = external;
     for (const [field, value] of Object.entries(https)) derived[`${group}.${field}`] = value;
     if (letsencrypt.has(host.toLowerCase())) derived[`${group}.acme`] = "true";
   });
