@@ -102,17 +102,42 @@ export async function makePki(dir: string): Promise<TestPki> {
 
 /**
  * Starts `size` members (3: a quorum of 2 survives one killed) and waits until all answer.
- * With `pki`, clients speak TLS and must show a certificate the CA signed.
+ * With `pki`, clients speak TLS and must show a certificate the CA signed. A port picked free
+ * can be taken before its member binds it (by another process, or a member's own outgoing
+ * connection): a start that fails for that reason alone is made once more on new ports; any
+ * other failure names the members' last log lines.
  */
 export async function startEtcdCluster(
   dir: string,
   size = 3,
   pki?: TestPki,
 ): Promise<EtcdCluster> {
+  try {
+    return await startMembers(dir, size, pki);
+  } catch (error) {
+    if (!(error instanceof PortTaken)) throw error;
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    return await startMembers(dir, size, pki);
+  }
+}
+
+/** A member could not bind the port picked for it. */
+class PortTaken extends Error {}
+
+/** `count` distinct free ports on 127.0.0.1. */
+function distinctFreePorts(count: number): number[] {
+  const ports = new Set<number>();
+  for (let tries = 0; ports.size < count && tries < count * 10; tries++) ports.add(freePort());
+  if (ports.size < count) throw new Error(`no ${count} distinct free ports`);
+  return [...ports];
+}
+
+async function startMembers(dir: string, size: number, pki?: TestPki): Promise<EtcdCluster> {
   const etcd = requireTool("etcd");
   await Deno.mkdir(dir, { recursive: true });
-  const clientPorts = Array.from({ length: size }, () => freePort());
-  const peerPorts = Array.from({ length: size }, () => freePort());
+  const ports = distinctFreePorts(2 * size);
+  const clientPorts = ports.slice(0, size);
+  const peerPorts = ports.slice(size);
   const scheme = pki ? "https" : "http";
   const initial = peerPorts.map((p, i) => `m${i}=http://127.0.0.1:${p}`).join(",");
   const children: (Deno.ChildProcess | undefined)[] = [];
@@ -242,8 +267,13 @@ export async function startEtcdCluster(
     for (let i = 0; i < size; i++) startMember(i, "new");
     await cluster.healthy();
   } catch (error) {
+    const logs = await Promise.all(
+      clientPorts.map((_, i) => Deno.readTextFile(`${dir}/m${i}.log`).catch(() => "")),
+    );
     await cluster.stop();
-    throw error;
+    if (logs.some((l) => l.includes("address already in use"))) throw new PortTaken(String(error));
+    const tails = logs.map((l, i) => `m${i}: ${l.trim().split("\n").slice(-3).join("\n    ")}`);
+    throw new Error(`${(error as Error).message}\n  ${tails.join("\n  ")}`);
   }
   return cluster;
 }
