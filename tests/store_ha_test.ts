@@ -32,6 +32,32 @@ interface Instance {
   stop(): Promise<void>;
 }
 
+/**
+ * A watch of the store's services alone (no containers) writing nginx configuration to
+ * DIR/lbsync.conf, with a status listener.
+ */
+async function storeOnlyWatch(
+  dir: string,
+  url: string,
+): Promise<{ watch: WatchProcess; out: string; status: number }> {
+  const status = freePort();
+  const out = `${dir}/lbsync.conf`;
+  await Deno.writeTextFile(`${dir}/containers.json`, "[]");
+  const watch = new WatchProcess([
+    "--store",
+    url,
+    "--from-file",
+    `${dir}/containers.json`,
+    "-t",
+    "nginx",
+    "-o",
+    out,
+    "--status-listen",
+    String(status),
+  ]);
+  return { watch, out, status };
+}
+
 async function startInstance(dir: string, url: string, name: string): Promise<Instance> {
   await Deno.mkdir(`${dir}/${name}`);
   const out = `${dir}/${name}/lbsync.conf`;
@@ -230,21 +256,9 @@ Deno.test({
       cluster = await startEtcdCluster(`${dir}/etcd`);
       await cluster.ctl("put", "/lbsync/first/web", '{"servers":[{"host":"10.0.0.7","port":87}]}');
       for (const m of [0, 1, 2]) await cluster.kill(m);
-      const status = freePort();
-      const out = `${dir}/lbsync.conf`;
-      await Deno.writeTextFile(`${dir}/containers.json`, "[]");
-      watch = new WatchProcess([
-        "--store",
-        cluster.url("/lbsync/first"),
-        "--from-file",
-        `${dir}/containers.json`,
-        "-t",
-        "nginx",
-        "-o",
-        out,
-        "--status-listen",
-        String(status),
-      ]);
+      const started = await storeOnlyWatch(dir, cluster.url("/lbsync/first"));
+      watch = started.watch;
+      const { out, status } = started;
       await watch.untilLog(/store etcd:\/\/\S+: unreachable: etcd unreachable/);
       assert.match(
         await healthz(status),
@@ -281,22 +295,10 @@ Deno.test({
     try {
       cluster = await startEtcdCluster(`${dir}/etcd`);
       await cluster.ctl("put", "/lbsync/q/web", '{"servers":[{"host":"10.0.0.7","port":87}]}');
-      const status = freePort();
-      const out = `${dir}/lbsync.conf`;
-      await Deno.writeTextFile(`${dir}/containers.json`, "[]");
       // only the first member is named: its watch is the one that goes quiet
-      watch = new WatchProcess([
-        "--store",
-        `etcd://${cluster.endpoints[0]}/lbsync/q`,
-        "--from-file",
-        `${dir}/containers.json`,
-        "-t",
-        "nginx",
-        "-o",
-        out,
-        "--status-listen",
-        String(status),
-      ]);
+      const started = await storeOnlyWatch(dir, `etcd://${cluster.endpoints[0]}/lbsync/q`);
+      watch = started.watch;
+      const { out, status } = started;
       const output = () => Deno.readTextFile(out).catch(() => "");
       await watch.until(
         "the output",
