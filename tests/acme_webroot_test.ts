@@ -12,7 +12,8 @@ import type { ModelOptions } from "../mod.ts";
 import { freePort, rawRequest, startNginx } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { lbsync } from "./support/cli.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
+import { missing } from "./support/tools.ts";
+import { makeCertificate } from "./support/certificates.ts";
 
 const CHALLENGE = "/.well-known/acme-challenge/test-filename";
 const TOKEN = "challenge-file-content";
@@ -85,12 +86,7 @@ Deno.test({
     try {
       await Deno.mkdir(`${dir}/webroot/.well-known/acme-challenge`, { recursive: true });
       await Deno.writeTextFile(`${dir}/webroot${CHALLENGE}`, TOKEN);
-      const cert = await run([
-        requireTool("openssl"),
-        ..."req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=np.test".split(" "),
-        ...["-keyout", `${dir}/np.test.key`, "-out", `${dir}/np.test.crt`],
-      ]);
-      assert.equal(cert.code, 0, cert.stderr);
+      await makeCertificate(dir, "np.test");
       const file = `200 ${TOKEN}`;
       const backend = "200 from the backend";
 

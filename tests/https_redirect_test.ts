@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { buildModel } from "../mod.ts";
 import { BALANCERS, freePort, rawRequest, startBalancer } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
+import { missing } from "./support/tools.ts";
+import { makeCertificate } from "./support/certificates.ts";
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"];
 
@@ -20,12 +21,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "lbsync-redirect-" });
     try {
-      const cert = await run([
-        requireTool("openssl"),
-        ..."req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=np.test".split(" "),
-        ...["-keyout", `${dir}/np.test.key`, "-out", `${dir}/np.test.crt`],
-      ]);
-      assert.equal(cert.code, 0, cert.stderr);
+      await makeCertificate(dir, "np.test");
       resetContainers();
       const listen = freePort();
       const httpsListen = freePort();

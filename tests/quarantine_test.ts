@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { backend, freePort, httpGet, startReloadable } from "./support/balancers.ts";
 import { containerSummaries } from "./support/fixtures.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
+import { makeCertificate } from "./support/certificates.ts";
+import { missing, run } from "./support/tools.ts";
 import { readOr, WatchProcess, writeByRename } from "./support/watch_process.ts";
 
 const ignore = missing("nginx", "haproxy", "openssl");
@@ -128,28 +129,4 @@ for (const template of ["nginx", "haproxy"] as const) {
       }
     },
   });
-}
-
-/** A self-signed certificate for `name` in `dir` (`NAME.crt`, `NAME.key`). */
-async function makeCertificate(dir: string, name: string): Promise<void> {
-  const r = await run([
-    requireTool("openssl"),
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    `/CN=${name}`,
-    "-keyout",
-    `${dir}/${name}.key.new`,
-    "-out",
-    `${dir}/${name}.crt.new`,
-  ]);
-  assert.equal(r.code, 0, r.stderr);
-  await Deno.chmod(`${dir}/${name}.key.new`, 0o600);
-  await Deno.rename(`${dir}/${name}.key.new`, `${dir}/${name}.key`);
-  await Deno.rename(`${dir}/${name}.crt.new`, `${dir}/${name}.crt`);
 }
