@@ -893,11 +893,12 @@ const CHECKS: Record<string, Record<string, Check>> = {
         compatOut({ VIRTUAL_HOST: "a.test", VIRTUAL_PROTO: "grpc" }),
         /proto="grpc": not one of http, https/,
       ),
-    "`VIRTUAL_DEST=/`": () =>
-      assert.match(
-        compatOut({ VIRTUAL_HOST: "a.test", VIRTUAL_DEST: "/" }),
-        /^unsupported VIRTUAL_DEST is not supported/,
-      ),
+    "`VIRTUAL_DEST=/`": () => {
+      const model = compat({ VIRTUAL_HOST: "a.test", VIRTUAL_PATH: "/app/", VIRTUAL_DEST: "/" });
+      assert.equal(model.services[0].dest, "/");
+      const answer = routeRequest(model, { listen: 80, host: "a.test", path: "/app/x" });
+      assert.equal(answer.kind === "routed" && answer.upstreamPath, "/x");
+    },
     "`VIRTUAL_HOST_MULTIPORTS`": () =>
       assert.match(
         compatOut({ VIRTUAL_HOST_MULTIPORTS: "a.test: {}" }),

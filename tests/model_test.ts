@@ -177,6 +177,8 @@ Deno.test("buildModel() keeps a service whose containers are all out, with no se
   assert.equal(model.services[0].hasServers, false);
   assert.deepEqual(model.httpListeners[0].virtualHosts[0].routes[0], {
     path: "/",
+    dest: "",
+    destPattern: "",
     service: "web",
     backend: "lbsync_web",
     redirectFrom: "",

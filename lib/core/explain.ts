@@ -56,7 +56,8 @@ export function explainRows(
   for (const service of result.model.services) {
     // how traffic reaches the service: the same for each of its servers
     const routes = routesOf(service);
-    const tls = httpsOf(service, result.model) + authOf(service, result.model);
+    const tls = httpsOf(service, result.model) + authOf(service, result.model) +
+      destOf(service, result.model);
     for (const server of service.servers) {
       rows.push({
         name: server.name,
@@ -136,12 +137,26 @@ function httpsOf(service: ServiceView, model: ModelView): string {
 function authOf(service: ServiceView, model: ModelView): string {
   const guarded = new Set<string>();
   for (const route of service.routes) {
-    const listener = model.httpListeners.find((l) => l.port === route.port);
-    const v = listener?.virtualHosts.find((h) => h.host === route.host);
-    const r = v?.routes.find((r) => r.service === service.name && r.path === route.path);
-    if (r?.auth) guarded.add(`${v!.host}${r.path}`);
+    const r = listenerRouteOf(service, route, model);
+    if (r?.auth) guarded.add(`${route.host}${r.path}`);
   }
   return guarded.size === 0 ? "" : `; basic auth ${bounded([...guarded].sort(), ", ")}`;
+}
+
+/** With `lbsync.dest`: `; path /app/ sent as /` (nginx-proxy's `VIRTUAL_DEST`). */
+function destOf(service: ServiceView, model: ModelView): string {
+  const route = service.routes[0];
+  const dest = route && listenerRouteOf(service, route, model)?.dest;
+  return dest ? `; path ${route.path} sent as ${dest}` : "";
+}
+
+/** The listener's route that a route of the service stands for (a virtual host's or a default one). */
+function listenerRouteOf(service: ServiceView, route: ServiceRoute, model: ModelView) {
+  const listener = model.httpListeners.find((l) => l.port === route.port);
+  const routes = route.host === ""
+    ? listener?.defaultRoutes
+    : listener?.virtualHosts.find((h) => h.host === route.host)?.routes;
+  return routes?.find((r) => r.service === service.name && r.path === route.path);
 }
 
 /** The most items of one list a row shows; the rest are counted. */

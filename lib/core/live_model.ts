@@ -132,6 +132,7 @@ export function liveModelJson(live: LiveModel): string {
 function routeJson(r: RouteView): RouteView {
   return {
     path: r.path,
+    dest: r.dest,
     service: r.service,
     redirectFrom: r.redirectFrom,
     ...(r.auth
@@ -172,6 +173,7 @@ export function parseLiveModel(text: string): LiveModel {
     const auth = f.optional("auth");
     return {
       path: f.text("path"),
+      dest: f.optionalText("dest") ?? "",
       service: named(f, "service").name,
       redirectFrom: f.text("redirectFrom"),
       ...(auth

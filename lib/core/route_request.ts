@@ -54,6 +54,11 @@ export type RouteAnswer<S extends ServiceView = Service> =
     path: string;
     /** The servers that may answer (backups only when no primary is up). */
     servers: S["servers"];
+    /**
+     * The normalized path the servers get, when the route replaces its prefix
+     * (`lbsync.dest`; the balancers escape it as nginx does); absent otherwise.
+     */
+    upstreamPath?: string;
     /** Basic authentication the route asks for first (`--htpasswd-dir`): 401 without it. */
     auth?: BasicAuth;
   }
@@ -114,7 +119,8 @@ export function routeRequest<S extends ServiceView>(
     return { kind: "not-found", host, path, status: vhost ? 404 : model.unknownHostStatus };
   }
   const service = model.services.find((s) => s.name === route.service)!;
-  return routed(service, vhost?.host ?? "", route.path, route.auth);
+  const upstreamPath = route.dest ? route.dest + path.slice(route.path.length) : undefined;
+  return routed(service, vhost?.host ?? "", route.path, route.auth, upstreamPath);
 }
 
 /**
@@ -158,6 +164,7 @@ function routed<S extends ServiceView>(
   host: string,
   path: string,
   auth?: BasicAuth,
+  upstreamPath?: string,
 ): RouteAnswer<S> {
   const primary = service.servers.filter((s) => !s.backup);
   return {
@@ -167,6 +174,7 @@ function routed<S extends ServiceView>(
     path,
     servers: primary.length > 0 ? primary : service.servers,
     ...(auth ? { auth } : {}),
+    ...(upstreamPath !== undefined ? { upstreamPath } : {}),
   };
 }
 
@@ -258,6 +266,7 @@ export function formatRouteAnswer(
   const lines = [
     `service  ${s.name}`,
     `route    ${s.mode === "tcp" ? `tcp port ${query.listen}` : routeText(answer)}`,
+    ...(answer.upstreamPath !== undefined ? [`upstream ${answer.upstreamPath}`] : []),
     ...(answer.auth
       ? [`auth     basic, users of ${answer.auth.path} (401 without credentials)`]
       : []),

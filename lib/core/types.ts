@@ -130,6 +130,11 @@ export interface Service {
   hosts: string[];
   /** Path prefix routed to the service (http). */
   path: string;
+  /**
+   * `lbsync.dest`: what replaces the `path` prefix in the request the servers get (nginx-proxy's
+   * `VIRTUAL_DEST`); `""`: the path goes as requested.
+   */
+  dest: string;
   /** Port the balancer listens on for this service. */
   listen: number;
   /** HTTP health path, `""` when none. */
@@ -211,6 +216,10 @@ export interface CertificateFiles {
 export interface Route {
   /** Path prefix. */
   path: string;
+  /** The service's {@link Service.dest}: what replaces `path` upstream, `""` for nothing. */
+  dest: string;
+  /** nginx's regex of `path`, for the rewrite of a route found by DNS; `""` without `dest`. */
+  destPattern: string;
   /** Service name. */
   service: string;
   /** The service's nginx upstream / HAProxy backend name ({@link Service.backend}). */
@@ -384,6 +393,28 @@ export interface HttpListener {
   defaultHostKey: string;
   /** Keys of the virtual hosts served to internal clients only, in groups of at most 50. */
   internalGroups: string[];
+  /** The routes with a {@link Route.dest}, in the order HAProxy must try them. */
+  pathRewrites: PathRewrite[];
+}
+
+/**
+ * A route whose path prefix is replaced upstream (`lbsync.dest`), as HAProxy rewrites it:
+ * when the request takes this route (its host, its prefix, and none of the longer prefixes
+ * that would win), the path after `offset` bytes follows `dest`.
+ */
+export interface PathRewrite {
+  /** The virtual host's key; `""` for the default routes. */
+  key: string;
+  /** True for a default route (no virtual host matched). */
+  isDefault: boolean;
+  /** The route's prefix. */
+  path: string;
+  /** What replaces it. */
+  dest: string;
+  /** The prefix's length: the rest of the path starts there. */
+  offset: number;
+  /** Longer prefixes of the same host that start with `path` and win over it, space-joined. */
+  longer: string;
 }
 
 /** A TCP service with its listening address. */
@@ -666,7 +697,7 @@ export interface VirtualHostView extends
 }
 
 /** What the reports read of a {@link Route}. */
-export type RouteView = Pick<Route, "path" | "service" | "redirectFrom" | "auth">;
+export type RouteView = Pick<Route, "path" | "dest" | "service" | "redirectFrom" | "auth">;
 
 /** A {@link ModelResult} with the model as the reports read it. */
 export interface ModelViewResult {

@@ -1,6 +1,6 @@
 /**
  * `--compat nginx-proxy`: containers configured for nginx-proxy by environment variables
- * (`VIRTUAL_HOST`, `VIRTUAL_PORT`, `VIRTUAL_PATH`; `HTTPS_METHOD`, `CERT_NAME`, `HSTS`;
+ * (`VIRTUAL_HOST`, `VIRTUAL_PORT`, `VIRTUAL_PATH`, `VIRTUAL_DEST`; `HTTPS_METHOD`, `CERT_NAME`, `HSTS`;
  * `LETSENCRYPT_HOST`, whose hosts get certificates from `--acme-directory`;
  * `ACME_HTTP_CHALLENGE_LOCATION`, whether its challenges are answered from `--acme-webroot`)
  * become lbsync backends without labels.
@@ -32,7 +32,6 @@ export const COMPAT_ENV = [
 
 /** nginx-proxy variables lbsync does not support: a container that sets one is out, saying so. */
 const UNSUPPORTED: Record<string, string> = {
-  VIRTUAL_DEST: "rewriting the path prefix to the backend is not supported",
   VIRTUAL_HOST_MULTIPORTS: "use label groups (lbsync.GROUP.host, lbsync.GROUP.port) instead",
 };
 
@@ -114,6 +113,9 @@ export function withNginxProxyLabels(c: ContainerInfo, prefix: string): Containe
     derived[`${group}.host`] = host;
     derived[`${group}.port`] = port;
     if (path) derived[`${group}.path`] = path;
+    // VIRTUAL_DEST replaces the VIRTUAL_PATH prefix upstream; empty is nginx-proxy's "off"
+    const dest = c.env?.VIRTUAL_DEST?.trim();
+    if (dest) derived[`${group}.dest`] = dest;
     // nginx-proxy's per-container HTTP port: the host is served on that port instead
     const external = c.env?.EXTERNAL_HTTP_PORT?.trim();
     if (external) derived[`${group}.listen`] = external;

@@ -33,6 +33,11 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
     default: "none: the default route",
   },
   path: { meaning: "path prefix routed to the service", default: "`/`" },
+  dest: {
+    meaning:
+      "path that replaces the `path` prefix in the request sent to the servers (`/app/x` as `/x` with `path=/app/`, `dest=/`)",
+    default: "none: the path as requested",
+  },
   weight: { meaning: "1..256", default: "1" },
   backup: { meaning: "`true`: serves only when no primary server is up", default: "`false`" },
   mode: { meaning: "`http` or `tcp`", default: "`http`" },

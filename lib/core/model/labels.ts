@@ -26,6 +26,7 @@ export interface ContainerLabels {
   port?: number;
   hosts?: string[];
   path?: string;
+  dest?: string;
   weight?: number;
   backup?: boolean;
   mode?: ServiceMode;
@@ -55,6 +56,7 @@ const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLab
   port: parsePort,
   hosts: parseHosts,
   path: parsePath,
+  dest: (v) => v === "" ? "" : parsePath(v),
   weight: (v) => parseInteger(v, 1, 256),
   backup: parseBoolean,
   mode: (v) => parseChoice(v, ["http", "tcp"] as const),
@@ -83,6 +85,7 @@ export const LABEL_SUFFIX: Record<keyof ContainerLabels, string> = {
   port: "port",
   hosts: "host",
   path: "path",
+  dest: "dest",
   weight: "weight",
   backup: "backup",
   mode: "mode",

@@ -16,6 +16,7 @@ import { compare } from "../util/compare.ts";
 import { pushTo } from "../util/multimap.ts";
 import type {
   HttpListener,
+  PathRewrite,
   Route,
   Service,
   ServiceRoute,
@@ -247,6 +248,8 @@ function since(c: RoutingCandidate): string {
 function routeTo(service: Service): Route {
   return {
     path: service.path,
+    dest: service.dest,
+    destPattern: service.dest && `^${service.path.replace(/[.*+]/g, "\\$&")}(.*)$`,
     service: service.name,
     backend: service.backend,
     redirectFrom: "",
@@ -290,7 +293,26 @@ function httpListener(
     hasDefaultHost: false,
     defaultHostKey: "",
     internalGroups: [],
+    pathRewrites: [
+      ...virtualHosts.flatMap((v) => pathRewrites(v.key, v.routes)),
+      ...pathRewrites("", defaultRoutes),
+    ],
   };
+}
+
+/** The routes of one host (longest prefix first) that rewrite their path, for HAProxy. */
+function pathRewrites(key: string, routes: Route[]): PathRewrite[] {
+  return routes.flatMap((r, i) =>
+    r.dest === "" ? [] : [{
+      key,
+      isDefault: key === "",
+      path: r.path,
+      dest: r.dest,
+      offset: r.path.length,
+      longer: routes.slice(0, i).filter((o) => o.path.startsWith(r.path)).map((o) => o.path)
+        .join(" "),
+    }]
+  );
 }
 
 /**
