@@ -899,11 +899,22 @@ const CHECKS: Record<string, Record<string, Check>> = {
       const answer = routeRequest(model, { listen: 80, host: "a.test", path: "/app/x" });
       assert.equal(answer.kind === "routed" && answer.upstreamPath, "/x");
     },
-    "`VIRTUAL_HOST_MULTIPORTS`": () =>
+    "`VIRTUAL_HOST_MULTIPORTS`": () => {
+      const model = compat({
+        VIRTUAL_HOST_MULTIPORTS:
+          'a.test:\n  "/":\n    port: 8000\n  "/api":\n    port: 9000\n    dest: "/"',
+      });
+      assert.deepEqual(
+        model.services.map((s) =>
+          `${s.hosts} ${s.path} ${s.dest} ${s.servers[0].endpoint.split(":")[1]}`
+        ),
+        ["a.test /  8000", "a.test /api / 9000"],
+      );
       assert.match(
-        compatOut({ VIRTUAL_HOST_MULTIPORTS: "a.test: {}" }),
-        /^unsupported VIRTUAL_HOST_MULTIPORTS is not supported: use label groups/,
-      ),
+        compatOut({ VIRTUAL_HOST_MULTIPORTS: "a.test\nb.test:" }),
+        /is not a key: value/,
+      );
+    },
     "`NETWORK_ACCESS=internal`": () =>
       assert.deepEqual(
         compat({ VIRTUAL_HOST: "a.test", NETWORK_ACCESS: "internal" }).httpListeners[0]

@@ -11,6 +11,7 @@
  */
 import { isObject } from "../util/json_access.ts";
 import type { ContainerInfo } from "../types.ts";
+import { MultiportsError, parseMultiports } from "./multiports.ts";
 
 /** The only environment variables lbsync keeps from an inspect object. */
 export const COMPAT_ENV = [
@@ -29,11 +30,6 @@ export const COMPAT_ENV = [
   "SERVER_TOKENS",
   "EXTERNAL_HTTP_PORT",
 ] as const;
-
-/** nginx-proxy variables lbsync does not support: a container that sets one is out, saying so. */
-const UNSUPPORTED: Record<string, string> = {
-  VIRTUAL_HOST_MULTIPORTS: "use label groups (lbsync.GROUP.host, lbsync.GROUP.port) instead",
-};
 
 /** The labels nginx-proxy reads from a container, and the lbsync label each stands for. */
 const NGINX_PROXY_LABELS = {
@@ -91,38 +87,83 @@ export function compatEnv(env: unknown): Record<string, string> | undefined {
  * ```
  */
 export function withNginxProxyLabels(c: ContainerInfo, prefix: string): ContainerInfo {
-  const list = c.env?.VIRTUAL_HOST?.trim();
   if (Object.keys(c.labels).some((key) => key.startsWith(`${prefix}.`))) return c;
-  const unsupported = Object.keys(UNSUPPORTED).find((name) => c.env?.[name] !== undefined);
-  const refused = unsupported && `${unsupported} is not supported: ${UNSUPPORTED[unsupported]}`;
-  if (!list) {
-    // a candidate all the same (nginx-proxy would serve it), out with the reason
-    return refused ? { ...c, labels: { ...c.labels, [`${prefix}.enable`]: "true" }, refused } : c;
+  let routes: VirtualRoute[];
+  try {
+    routes = virtualRoutes(c);
+  } catch (error) {
+    if (!(error instanceof MultiportsError)) throw error;
+    // a candidate all the same (nginx-proxy would warn in its file), out with the reason
+    const refused = `VIRTUAL_HOST_MULTIPORTS is not valid: ${error.message}`;
+    return { ...c, labels: { ...c.labels, [`${prefix}.enable`]: "true" }, refused };
   }
-  const tcp = c.ports.filter((p) => p.protocol === "tcp");
-  const port = c.env?.VIRTUAL_PORT?.trim() || (tcp.length === 1 ? String(tcp[0].port) : "80");
-  const path = c.env?.VIRTUAL_PATH?.trim();
+  if (routes.length === 0) return c;
   const https = { ...httpsLabels(c.env ?? {}), ...nginxProxyLabels(c.labels) };
   const letsencrypt = new Set(
     (c.env?.LETSENCRYPT_HOST ?? "").split(",").map((h) => h.trim().toLowerCase()),
   );
   const derived: Record<string, string> = {};
-  list.split(",").map((h) => h.trim()).filter((h) => h !== "").forEach((host, i) => {
+  routes.forEach((route, i) => {
     const group = `${prefix}.vh${i}`;
-    derived[`${group}.service`] = serviceOf(host, path);
-    derived[`${group}.host`] = host;
-    derived[`${group}.port`] = port;
-    if (path) derived[`${group}.path`] = path;
-    // VIRTUAL_DEST replaces the VIRTUAL_PATH prefix upstream; empty is nginx-proxy's "off"
-    const dest = c.env?.VIRTUAL_DEST?.trim();
-    if (dest) derived[`${group}.dest`] = dest;
-    // nginx-proxy's per-container HTTP port: the host is served on that port instead
-    const external = c.env?.EXTERNAL_HTTP_PORT?.trim();
-    if (external) derived[`${group}.listen`] = external;
+    derived[`${group}.service`] = serviceOf(route.host, route.path);
+    derived[`${group}.host`] = route.host;
+    derived[`${group}.port`] = route.port;
     for (const [field, value] of Object.entries(https)) derived[`${group}.${field}`] = value;
-    if (letsencrypt.has(host.toLowerCase())) derived[`${group}.acme`] = "true";
+    if (route.path) derived[`${group}.path`] = route.path;
+    if (route.dest) derived[`${group}.dest`] = route.dest;
+    if (route.proto) derived[`${group}.proto`] = route.proto;
+    if (route.listen) derived[`${group}.listen`] = route.listen;
+    if (letsencrypt.has(route.host.toLowerCase())) derived[`${group}.acme`] = "true";
   });
-  return { ...c, labels: { ...c.labels, ...derived }, ...(refused ? { refused } : {}) };
+  return { ...c, labels: { ...c.labels, ...derived } };
+}
+
+/** One host and path of a container, as its nginx-proxy variables give them. */
+interface VirtualRoute {
+  host: string;
+  path?: string;
+  port: string;
+  dest?: string;
+  proto?: string;
+  /** The port the host is served on (`EXTERNAL_HTTP_PORT`, `external_http_port`). */
+  listen?: string;
+}
+
+/**
+ * The container's hosts and paths: `VIRTUAL_HOST_MULTIPORTS` when set (it replaces
+ * `VIRTUAL_HOST`, `VIRTUAL_PORT`, `VIRTUAL_PATH`, `VIRTUAL_DEST`, `VIRTUAL_PROTO`), else one
+ * per host of `VIRTUAL_HOST` with `VIRTUAL_PATH`. A port not given is the only exposed one,
+ * else 80 (`VIRTUAL_PORT` first, for `VIRTUAL_HOST`).
+ */
+function virtualRoutes(c: ContainerInfo): VirtualRoute[] {
+  const env = c.env ?? {};
+  const tcp = c.ports.filter((p) => p.protocol === "tcp");
+  const defaultPort = tcp.length === 1 ? String(tcp[0].port) : "80";
+  const multiports = env.VIRTUAL_HOST_MULTIPORTS?.trim();
+  if (multiports) {
+    return parseMultiports(multiports).flatMap((host) =>
+      host.paths.map(({ path, settings }) => ({
+        host: host.host,
+        path,
+        port: settings.port ?? defaultPort,
+        dest: settings.dest,
+        proto: settings.proto ?? "http",
+        listen: host.externalHttpPort,
+      }))
+    );
+  }
+  const list = env.VIRTUAL_HOST?.trim();
+  if (!list) return [];
+  const route = {
+    port: env.VIRTUAL_PORT?.trim() || defaultPort,
+    path: env.VIRTUAL_PATH?.trim() || undefined,
+    // VIRTUAL_DEST replaces the VIRTUAL_PATH prefix upstream; empty is nginx-proxy's "off"
+    dest: env.VIRTUAL_DEST?.trim() || undefined,
+    // nginx-proxy's per-container HTTP port: the host is served on that port instead
+    listen: env.EXTERNAL_HTTP_PORT?.trim() || undefined,
+  };
+  return list.split(",").map((h) => h.trim()).filter((h) => h !== "")
+    .map((host) => ({ host, ...route }));
 }
 
 /**
