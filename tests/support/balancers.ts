@@ -91,7 +91,10 @@ export async function startNginx(
   await Deno.writeTextFile(`${dir}/nginx.conf`, nginxMainConf(dir, http, stream));
   const args = ["-p", `${dir}/`, "-c", `${dir}/nginx.conf`];
   const r = await run([...prefix, nginx, ...args]);
-  if (r.code !== 0) throw new Error(`nginx did not start: ${r.stderr.trim()}`);
+  if (r.code !== 0) {
+    await Deno.remove(dir, { recursive: true });
+    throw new Error(`nginx did not start: ${r.stderr.trim()}`);
+  }
   return {
     dir,
     async stop() {
@@ -135,7 +138,10 @@ export async function startHaproxy(cfg: string, prefix: string[] = []): Promise<
   ], {
     cwd: dir,
   });
-  if (r.code !== 0) throw new Error(`haproxy did not start: ${r.stderr.trim()}`);
+  if (r.code !== 0) {
+    await Deno.remove(dir, { recursive: true });
+    throw new Error(`haproxy did not start: ${r.stderr.trim()}`);
+  }
   return {
     dir,
     async stop() {
