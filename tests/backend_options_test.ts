@@ -191,16 +191,16 @@ Deno.test("backends: the rendered directives, and nginx-proxy's labels read or r
     'uri: group vh0: label lbsync.vh0.balance="hash $request_uri": not one of roundrobin, leastconn, source, random',
   ]);
   const nginx = render(templates.nginx, model);
-  assert.match(nginx, /upstream lbsync_lc\.test \{\n {4}least_conn;\n/);
+  assert.match(nginx, /upstream lc\.test \{\n {4}least_conn;\n/);
   assert.doesNotMatch(
-    nginx.slice(nginx.indexOf("upstream lbsync_lc.test")).split("}")[0],
+    nginx.slice(nginx.indexOf("upstream lc.test")).split("}")[0],
     /keepalive/,
   );
-  assert.match(nginx, /proxy_pass https:\/\/lbsync_tls\.test;/);
+  assert.match(nginx, /proxy_pass https:\/\/tls\.test;/);
   const haproxy = render(templates.haproxy, model);
   assert.match(
     haproxy,
-    /backend lbsync_lc\.test\n {4}mode http\n {4}balance leastconn\n {4}http-reuse never\n/,
+    /backend lc\.test\n {4}mode http\n {4}balance leastconn\n {4}http-reuse never\n/,
   );
   assert.match(haproxy, /server tls 10\.\S+ weight 1 ssl verify none/);
 });

@@ -107,7 +107,9 @@ Deno.test("compat: one service per host and path, as nginx-proxy groups them; la
       ["labelled", "label.test", "/", ["10.0.0.8:8080"]],
       ["multi.test", "multi.test", "/", ["10.0.0.6:80"]],
       ["noport.test", "noport.test", "/", ["10.0.0.7:80"]],
-      ["wildcard.b.test-api", "*.b.test", "/api", ["10.0.0.5:9000"]],
+      ["wildcard.b.test-ada91241341ae792ecf0a59cad28616a77bab856", "*.b.test", "/api", [
+        "10.0.0.5:9000",
+      ]],
       ["www.a.test", "www.a.test", "/", ["10.0.0.3:8080", "10.0.0.4:8080"]],
     ],
   );
@@ -343,8 +345,8 @@ Deno.test("compat: keep-alive is nginx-proxy's auto, twice the servers, unless i
   const keepalive = Object.fromEntries(model.services.map((s) => [s.name, s.keepalive]));
   assert.deepEqual(keepalive, { "a.test": 6, "b.test": 10, "c.test": 0 });
   const nginx = render(templates.nginx, model);
-  assert.match(nginx, /upstream lbsync_a\.test \{[^}]*keepalive 6;/);
-  assert.doesNotMatch(nginx, /upstream lbsync_c\.test \{[^}]*keepalive/);
+  assert.match(nginx, /upstream a\.test \{[^}]*keepalive 6;/);
+  assert.doesNotMatch(nginx, /upstream c\.test \{[^}]*keepalive/);
   // a labelled container says it itself: auto is a value of lbsync.keepalive too
   const labelled = buildModel([
     container("d-1", { "lbsync.service": "d", "lbsync.keepalive": "auto" }),

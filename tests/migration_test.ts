@@ -871,7 +871,11 @@ const CHECKS: Record<string, Record<string, Check>> = {
     },
     "`VIRTUAL_PATH=/api/`": () => {
       const [s] = compat({ VIRTUAL_HOST: "a.test", VIRTUAL_PATH: "/api/" }).services;
-      assert.deepEqual([s.name, s.path], ["a.test-api", "/api/"]);
+      // nginx-proxy's upstream name: the host, "-", the SHA-1 of the path
+      assert.deepEqual([s.name, s.path], [
+        "a.test-357322ae39f93f572e23cd9edd3307e2ac5a321f",
+        "/api/",
+      ]);
     },
     "`VIRTUAL_HOST=*.example.test`": () => {
       const model = compat({ VIRTUAL_HOST: "*.example.test" });
@@ -914,6 +918,19 @@ const CHECKS: Record<string, Record<string, Check>> = {
         compatOut({ VIRTUAL_HOST_MULTIPORTS: "a.test\nb.test:" }),
         /is not a key: value/,
       );
+    },
+    "`upstream a.test` (named after the host)": () => {
+      const nginx = render(templates.nginx, compat({ VIRTUAL_HOST: "a.test" }));
+      assert.match(nginx, /^upstream a\.test \{$/m);
+      assert.match(nginx, /proxy_pass http:\/\/a\.test;/);
+    },
+    "`server 127.0.0.1 down;` (no container reachable)": () => {
+      const model = compat({ VIRTUAL_HOST: "a.test" }, { networks: [], networkMode: "none" });
+      assert.match(
+        render(templates.nginx, model),
+        /^upstream a\.test \{\n(?:.*\n)*?\s+server 127\.0\.0\.1 down;$/m,
+      );
+      assert.equal(routeRequest(model, { listen: 80, host: "a.test" }).kind, "routed");
     },
     "`NETWORK_ACCESS=internal`": () =>
       assert.deepEqual(

@@ -172,7 +172,7 @@ export interface Service {
   internalOnly: boolean;
   /** `lbsync.balance`: how requests spread over the servers (HAProxy's name). */
   balance: Balance;
-  /** nginx's directive for `balance` in an http upstream: `least_conn`, `ip_hash`, `random`, or `""`. */
+  /** nginx's directive for `balance` in an http upstream: `least_conn`, `hash $remote_addr`, `random`, or `""`. */
   nginxBalance: string;
   /** nginx's directive for `balance` in a stream upstream (`hash $remote_addr consistent` for source). */
   nginxStreamBalance: string;

@@ -10,6 +10,7 @@
  * @module
  */
 import { isObject } from "../util/json_access.ts";
+import { sha1 } from "../util/sha1.ts";
 import type { ContainerInfo } from "../types.ts";
 import { MultiportsError, parseMultiports } from "./multiports.ts";
 
@@ -43,6 +44,7 @@ const BALANCE_OF: Record<string, string> = {
   "least_conn": "leastconn",
   "ip_hash": "source",
   "hash $remote_addr consistent": "source",
+  "hash $remote_addr": "source",
   "random": "random",
 };
 
@@ -168,7 +170,7 @@ function virtualRoutes(c: ContainerInfo): VirtualRoute[] {
 
 /**
  * nginx-proxy's own container labels: `loadbalance` (an nginx directive: `least_conn;`,
- * `ip_hash;`, `random;`, `hash $remote_addr consistent;`) and `keepalive` (a number, `auto`
+ * `ip_hash;`, `random;`, `hash $remote_addr;`, `hash $remote_addr consistent;`) and `keepalive` (a number, `auto`
  * or `disabled`; `auto`, twice the servers, when not set, as nginx-proxy's default). Another
  * directive stays as written, so the label grammar refuses it with a reason.
  */
@@ -202,12 +204,16 @@ function httpsLabels(env: Record<string, string>): Record<string, string> {
   return labels;
 }
 
-/** A service name for a host and path: `*.` spelled `wildcard.`, the path after a `-`. */
+/**
+ * A service name for a host and path, as nginx-proxy names the upstream: the host for `/`,
+ * else the host, `-` and the SHA-1 of the path; a regex host by its SHA-1; `*.` spelled
+ * `wildcard.`.
+ */
 function serviceOf(host: string, path: string | undefined): string {
-  const first = host.toLowerCase().replace(/^\*\./, "wildcard.");
-  const slug = (path ?? "/").replace(/^\/+|\/+$/g, "").replace(/[^A-Za-z0-9_.-]+/g, "_");
-  const name = `${first}${slug ? `-${slug}` : ""}`.replace(/[^a-z0-9_.-]/gi, "_")
-    .replace(/^[^a-z0-9]+/i, "");
+  const lower = host.toLowerCase();
+  const first = lower.startsWith("~") ? sha1(host) : lower.replace(/^\*\./, "wildcard.");
+  const name = (path && path !== "/" ? `${first}-${sha1(path)}` : first)
+    .replace(/[^a-z0-9_.-]/gi, "_").replace(/^[^a-z0-9]+/i, "");
   return name.slice(0, 128) || "virtual_host";
 }
 

@@ -90,7 +90,7 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
   },
   balance: {
     meaning:
-      "`roundrobin`, `leastconn`, `source` (client address; nginx `ip_hash`), `random`; not `source`/`random` with backup servers",
+      "`roundrobin`, `leastconn`, `source` (client address; nginx `hash $remote_addr`), `random`; not `source`/`random` with backup servers",
     default: "`roundrobin`",
   },
   keepalive: {

@@ -134,7 +134,8 @@ function withOwnerSettings(listener: HttpListener, services: Service[]): HttpLis
 const NGINX_BALANCE: Record<Balance, [http: string, stream: string]> = {
   roundrobin: ["", ""],
   leastconn: ["least_conn", "least_conn"],
-  source: ["ip_hash", "hash $remote_addr consistent"],
+  // the whole client address, as HAProxy's balance source (ip_hash takes 3 bytes of IPv4)
+  source: ["hash $remote_addr", "hash $remote_addr consistent"],
   random: ["random", "random"],
 };
 
@@ -203,6 +204,12 @@ function selectAll(containers: ContainerInfo[], options: ModelSettings): Selecte
   return selected;
 }
 
+/** The upstream / backend name of a service (see {@link ModelSettings.hostNamedBackends}). */
+function backendName(name: string, options: ModelSettings): string {
+  const domain = name.includes(".") && !/^[0-9.]+$/.test(name);
+  return options.hostNamedBackends && domain ? name : `${options.namePrefix}${name}`;
+}
+
 /** Each service, built, with its age and whether it may only take what no one claims. */
 function routingCandidates(selected: Selected, options: ModelSettings): RoutingCandidate[] {
   const { members, fallbacks, holding, skipped, warnings } = selected;
@@ -210,7 +217,6 @@ function routingCandidates(selected: Selected, options: ModelSettings): RoutingC
   const names = [...new Set([...members.keys(), ...fallbacks.keys(), ...statics.keys()])].sort(
     compare,
   );
-  const namePrefix = options.namePrefix;
   return names.map((name): RoutingCandidate => {
     const fixed = statics.get(name) ?? [];
     const out = fallbacks.get(name) ?? [];
@@ -222,7 +228,7 @@ function routingCandidates(selected: Selected, options: ModelSettings): RoutingC
       ? buildService(name, [...retireOlder(name, members.get(name)!, skipped), ...fixed], warnings)
       // a static service merges with a discovered one whose containers are all out, too
       : buildService(name, [...out, ...fixed], []);
-    service.backend = `${namePrefix}${name}`;
+    service.backend = backendName(name, options);
     return {
       service: options.nginxDns ? { ...service, ...dnsFields(service) } : service,
       heldSince,

@@ -21,7 +21,15 @@ type Defaulted =
 
 /** What {@link buildModel} works from: valid options, every default applied. */
 export type ModelSettings = Readonly<
-  Omit<ModelOptions, Defaulted> & Required<Pick<ModelOptions, Defaulted>>
+  Omit<ModelOptions, Defaulted> & Required<Pick<ModelOptions, Defaulted>> & {
+    /**
+     * `--compat nginx-proxy` without `--name-prefix`: a service named like a domain (with a
+     * dot, not an address) names its upstream without the prefix, as nginx-proxy names it
+     * after the host, so the operator's vhost.d snippets can `proxy_pass` to it. A name
+     * without a dot keeps the prefix: no container takes an implicit upstream like `localhost`.
+     */
+    hostNamedBackends: boolean;
+  }
 >;
 
 /**
@@ -41,6 +49,7 @@ export function finalizeModelOptions(options: ModelOptions): ModelSettings {
     ...options,
     labelPrefix: options.labelPrefix ?? DEFAULTS.labelPrefix,
     namePrefix: options.namePrefix ?? DEFAULTS.namePrefix,
+    hostNamedBackends: options.compat === "nginx-proxy" && options.namePrefix === undefined,
     address: options.address ?? "network",
     listen: options.listen ?? DEFAULTS.listen,
     httpsListen: options.httpsListen ?? DEFAULTS.httpsListen,
@@ -76,12 +85,13 @@ function validate(options: ModelOptions): void {
     );
   }
   if (
-    options.namePrefix !== undefined && !/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(options.namePrefix)
+    options.namePrefix !== undefined &&
+    !/^(?:[A-Za-z][A-Za-z0-9_]{0,31})?$/.test(options.namePrefix)
   ) {
     throw new ConfigError(
       `Invalid name prefix ${
         JSON.stringify(options.namePrefix)
-      }: use A-Z a-z 0-9 _, starting with a letter, at most 32`,
+      }: use A-Z a-z 0-9 _, starting with a letter, at most 32 (or nothing)`,
     );
   }
   if (

@@ -1,0 +1,126 @@
+/**
+ * The generated upstreams nginx-proxy users rely on, under `--compat nginx-proxy`: each named
+ * after its host (`upstream web.np.test`; a path adds `-` and its SHA-1), so the operator's
+ * vhost.d snippets can `proxy_pass` to it; a host whose containers are all unreachable keeps
+ * its upstream with `server 127.0.0.1 down;` (and answers 503); nginx-proxy's
+ * `loadbalance=hash $remote_addr;` label sends one client to one server. Through real nginx
+ * (and HAProxy for the balancing, which both templates share).
+ */
+import assert from "node:assert/strict";
+import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
+import { sha1 } from "../lib/core/util/sha1.ts";
+import { BALANCERS, freePort, rawRequest, startBalancer, startNginx } from "./support/balancers.ts";
+import { container, resetContainers } from "./support/fixtures.ts";
+import { missing } from "./support/tools.ts";
+
+/** A backend on 127.0.0.1 answering its name. */
+function named(name: string) {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response(name),
+  );
+  return { port: server.addr.port, close: () => server.shutdown() };
+}
+
+function proxied(
+  name: string,
+  port: number,
+  env: Record<string, string>,
+  labels: Record<string, string> = {},
+): ContainerInfo {
+  return container(name, labels, {
+    env,
+    networks: [{ name: "host", ip: "127.0.0.1", ipv6: "" }],
+    ports: [{ port, protocol: "tcp", published: [] }],
+  });
+}
+
+/** A container nginx-proxy cannot reach (`network_mode: none`): no address. */
+function unreachable(name: string, env: Record<string, string>): ContainerInfo {
+  return container(name, {}, { env, networks: [], networkMode: "none" });
+}
+
+Deno.test({
+  name: "compat upstreams: named after the host, a down server when none is reachable",
+  ignore: missing("nginx"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    resetContainers();
+    const web = named("web");
+    const listen = freePort();
+    const { model } = buildModel([
+      proxied("web", web.port, { VIRTUAL_HOST: "web.np.test" }),
+      proxied("api", web.port, { VIRTUAL_HOST: "web.np.test", VIRTUAL_PATH: "/api/" }),
+      unreachable("down", { VIRTUAL_HOST: "down.np.test" }),
+      proxied("mixed-up", web.port, { VIRTUAL_HOST: "mixed.np.test" }),
+      unreachable("mixed-down", { VIRTUAL_HOST: "mixed.np.test" }),
+    ], { compat: "nginx-proxy", listen, listenAddress: "127.0.0.1" });
+    const conf = render(templates.nginx, model);
+    assert.match(conf, /^upstream web\.np\.test \{$/m);
+    assert.match(conf, new RegExp(`^upstream web\\.np\\.test-${sha1("/api/")} \\{$`, "m"));
+    const down = /^upstream down\.np\.test \{\n(?:.*\n)*?\}/m.exec(conf)?.[0] ?? "";
+    assert.match(down, /server 127\.0\.0\.1 down;/);
+    assert.equal(conf.match(/server 127\.0\.0\.1 down;/g)?.length, 1, "only the host with none");
+    const nginx = await startNginx({ http: conf });
+    try {
+      const get = async (host: string, path = "/") =>
+        (await rawRequest(
+          listen,
+          `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+        )).status;
+      assert.equal(await get("web.np.test"), 200);
+      assert.equal(await get("web.np.test", "/api/x"), 200);
+      assert.equal(await get("down.np.test"), 503);
+      assert.equal(await get("mixed.np.test"), 200);
+    } finally {
+      await nginx.stop();
+      await web.close();
+    }
+  },
+});
+
+for (const kind of BALANCERS) {
+  Deno.test({
+    name: `compat loadbalance=hash $remote_addr; through ${kind}: one client, one server`,
+    ignore: missing(kind === "nginx" ? "nginx" : "haproxy"),
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      resetContainers();
+      const backends = ["one", "two", "three", "four"].map(named);
+      const listen = freePort();
+      const hash = { "com.github.nginx-proxy.nginx-proxy.loadbalance": "hash $remote_addr;" };
+      const { model } = buildModel([
+        ...backends.slice(0, 2).map((b, i) =>
+          proxied(`hashed-${i}`, b.port, { VIRTUAL_HOST: "hashed.np.test" }, hash)
+        ),
+        ...backends.slice(2).map((b, i) =>
+          proxied(`rr-${i}`, b.port, { VIRTUAL_HOST: "rr.np.test" })
+        ),
+      ], { compat: "nginx-proxy", listen, listenAddress: "127.0.0.1" });
+      if (kind === "nginx") {
+        assert.match(render(templates.nginx, model), /^\s+hash \$remote_addr;$/m);
+      }
+      const balancer = await startBalancer(kind, model);
+      try {
+        const answers = async (host: string) => {
+          const seen = new Set<string>();
+          for (let i = 0; i < 6; i++) {
+            const r = await rawRequest(
+              listen,
+              `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+            );
+            seen.add(`${r.status} ${r.body}`);
+          }
+          return seen.size;
+        };
+        assert.equal(await answers("hashed.np.test"), 1);
+        assert.equal(await answers("rr.np.test"), 2);
+      } finally {
+        await balancer.stop();
+        await Promise.all(backends.map((b) => b.close()));
+      }
+    },
+  });
+}
