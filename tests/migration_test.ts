@@ -924,6 +924,15 @@ const CHECKS: Record<string, Record<string, Check>> = {
       assert.match(nginx, /^upstream a\.test \{$/m);
       assert.match(nginx, /proxy_pass http:\/\/a\.test;/);
     },
+    "a container on several of the proxy's networks": () => {
+      const networks = [{ name: "a", ip: "10.0.1.2", ipv6: "" }, {
+        name: "b",
+        ip: "10.0.2.2",
+        ipv6: "",
+      }];
+      const [s] = compat({ VIRTUAL_HOST: "a.test" }, { networks }).services;
+      assert.equal(s.servers[0].endpoint, "10.0.1.2:8080");
+    },
     "`server 127.0.0.1 down;` (no container reachable)": () => {
       const model = compat({ VIRTUAL_HOST: "a.test" }, { networks: [], networkMode: "none" });
       assert.match(

@@ -124,3 +124,50 @@ for (const kind of BALANCERS) {
     },
   });
 }
+
+Deno.test({
+  name: "compat: a container on several networks is reached on the first by name, one server line",
+  ignore: missing("nginx"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    resetContainers();
+    const web = named("web3");
+    const listen = freePort();
+    const twoNetworks = container("web3", {}, {
+      env: { VIRTUAL_HOST: "web3.np.test" },
+      // the backend listens on 127.0.0.1 only: the second network's address would not answer
+      networks: [{ name: "net3b", ip: "127.0.0.2", ipv6: "" }, {
+        name: "net3a",
+        ip: "127.0.0.1",
+        ipv6: "",
+      }]
+        .sort((a, b) => a.name.localeCompare(b.name)),
+      ports: [{ port: web.port, protocol: "tcp", published: [] }],
+    });
+    const { model, skipped } = buildModel([twoNetworks], {
+      compat: "nginx-proxy",
+      listen,
+      listenAddress: "127.0.0.1",
+    });
+    assert.deepEqual(skipped, []);
+    const conf = render(templates.nginx, model);
+    assert.equal(conf.match(new RegExp(`^\\s*server \\S+:${web.port} `, "gm"))?.length, 1);
+    const nginx = await startNginx({ http: conf });
+    try {
+      const r = await rawRequest(
+        listen,
+        "GET /port HTTP/1.1\r\nHost: web3.np.test\r\nConnection: close\r\n\r\n",
+      );
+      assert.equal(`${r.status} ${r.body}`, "200 web3");
+    } finally {
+      await nginx.stop();
+      await web.close();
+    }
+    // without compat the choice is the operator's: lbsync.network or --network
+    assert.match(
+      buildModel([{ ...twoNetworks, labels: { "lbsync.enable": "true" } }]).skipped[0].reason,
+      /on several networks \(net3a, net3b\): choose one with lbsync.network/,
+    );
+  },
+});

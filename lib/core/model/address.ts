@@ -22,6 +22,11 @@ export interface EndpointOptions {
   network?: string;
   /** Host IP for published ports and host-network containers. */
   hostIp?: string;
+  /**
+   * On several networks and none chosen: the first by name (nginx-proxy's way, under
+   * `--compat nginx-proxy`) instead of refusing the container.
+   */
+  firstNetwork?: boolean;
 }
 
 const ANY_ADDRESS = new Set(["", "0.0.0.0", "::"]);
@@ -49,6 +54,9 @@ function networkEndpoint(c: ContainerInfo, options: EndpointOptions): Endpoint {
       );
     }
     network = found;
+  } else if (c.networks.length > 1 && options.firstNetwork) {
+    // networks come sorted by name: the same one on every run
+    network = c.networks.find((n) => n.ip || n.ipv6) ?? network;
   } else if (c.networks.length > 1) {
     throw new LabelError(
       `on several networks (${names.join(", ")}): choose one with lbsync.network`,

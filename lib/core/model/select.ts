@@ -320,6 +320,7 @@ function resolveMember(
     port: labels.port ?? onlyExposedPort(c, `${options.labelPrefix}.port`),
     network: labels.network ?? options.network,
     hostIp: options.hostIp,
+    firstNetwork: options.compat === "nginx-proxy",
   });
   const notReady = options.notReady?.get(c.id);
   if (notReady !== undefined) {
