@@ -118,7 +118,7 @@ promote() { # makes node $1 a manager, through any manager; waits until it answe
     dk "$m" node promote "lbswnode$n" >/dev/null 2>&1 && break
   done
   for i in $(seq 1 120); do # up to 60 s for its manager role (certificate, raft) to start
-    if dk "$n" node ls >/dev/null 2>&1; then
+    if dk "$n" node ls >/dev/null 2>&1 && settled; then
       log "node$n is a manager"
       return 0
     fi
@@ -126,6 +126,18 @@ promote() { # makes node $1 a manager, through any manager; waits until it answe
   done
   log "node$n did not become a manager"
   return 1
+}
+
+settled() { # every manager answers as one, and one of them is the leader (raft has settled)
+  local m control leader=0
+  for m in $(seq 1 "$NODES"); do
+    control=$(dk "$m" info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null) || continue
+    [ "$control" = "true" ] || continue
+    dk "$m" node ls >/dev/null 2>&1 || return 1
+    dk "$m" node inspect self --format '{{.ManagerStatus.Leader}}' 2>/dev/null | grep -qx true &&
+      leader=1
+  done
+  [ "$leader" = 1 ]
 }
 
 down() {

@@ -116,7 +116,7 @@ Deno.test("compat: one service per host and path, as nginx-proxy groups them; la
   assert.deepEqual(skipped.map((s) => [s.name, s.reason]), [
     [
       "bad",
-      'group vh0: label lbsync.vh0.host="bad host;": not an RFC 1123 host name (optionally *.name)',
+      'group vh0: label lbsync.vh0.host="bad host;": not an RFC 1123 host name (optionally *.name or name.*) or an [IPv6] literal',
     ],
   ]);
   assert.deepEqual(buildModel(containers).model.services.map((s) => s.name), ["labelled"]);

@@ -859,6 +859,16 @@ const CHECKS: Record<string, Record<string, Check>> = {
         "a.test",
         "b.test",
       ]),
+    "`VIRTUAL_HOST=test.example.*`": () => {
+      const model = compat({ VIRTUAL_HOST: "test.example.*" });
+      assert.match(render(templates.nginx, model), /server_name test\.example\.\*;/);
+      assert.equal(routeRequest(model, { listen: 80, host: "test.example.org" }).kind, "routed");
+      assert.equal(routeRequest(model, { listen: 80, host: "x.example.org" }).kind, "not-found");
+    },
+    "`VIRTUAL_HOST=[fd00::1]` (an address)": () => {
+      const model = compat({ VIRTUAL_HOST: "[fd00::1]" });
+      assert.equal(routeRequest(model, { listen: 80, host: "[FD00::1]:80" }).kind, "routed");
+    },
     "`VIRTUAL_PORT=3000`": () => {
       assert.equal(
         compat({ VIRTUAL_HOST: "a.test", VIRTUAL_PORT: "3000" }).services[0].servers[0].port,
@@ -974,6 +984,21 @@ const CHECKS: Record<string, Record<string, Check>> = {
       assert.deepEqual(compatEnv(["VIRTUAL_HOST=a.test", "LETSENCRYPT_EMAIL=x@example.test"]), {
         VIRTUAL_HOST: "a.test",
       }),
+    "`ENABLE_IPV6=true` (on the proxy)": () => {
+      const conf = render(
+        templates.nginx,
+        buildModel([], { ...options(["render", "--enable-ipv6"]).options }).model,
+      );
+      assert.match(conf, /^\s+listen \[::\]:80 default_server;$/m);
+    },
+    "`PREFER_IPV6_NETWORK=true` (on the proxy)": () => {
+      const networks = [{ name: "dual", ip: "172.16.20.2", ipv6: "fd00::2" }];
+      const c = container("app", {}, { env: { VIRTUAL_HOST: "a.test" }, networks });
+      const { model } = buildModel([c], {
+        ...options(["render", "--prefer-ipv6", "--compat", "nginx-proxy"]).options,
+      });
+      assert.equal(model.services[0].servers[0].endpoint, "[fd00::2]:8080");
+    },
     "`DEFAULT_HOST=a.test` (on the proxy)": () => {
       assert.equal(options(["render", "--default-host", "a.test"]).options.defaultHost, "a.test");
       resetContainers();

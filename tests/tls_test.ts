@@ -83,7 +83,7 @@ Deno.test("tls: the model says per host how it is served, and what the HTTPS lis
   assert.deepEqual(skipped.map((s) => `${s.name}: ${s.reason}`), [
     'e: label lbsync.https="sometimes": not one of redirect, noredirect, nohttp, nohttps',
     'f: label lbsync.hsts="max-age=1; evil=1": expected off or max-age=SECONDS, optionally ; includeSubDomains and ; preload',
-    'g: label lbsync.cert="../../etc/passwd": not an RFC 1123 host name (optionally *.name)',
+    'g: label lbsync.cert="../../etc/passwd": not an RFC 1123 host name (optionally *.name or name.*) or an [IPv6] literal',
   ]);
   assert.equal(buildModel([], {}).model.hasHttps, false);
 });

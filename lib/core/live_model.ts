@@ -101,6 +101,7 @@ export function liveModelJson(live: LiveModel): string {
         virtualHosts: l.virtualHosts.map((v) => ({
           host: v.host,
           wildcard: v.wildcard,
+          suffixWildcard: v.suffixWildcard,
           regex: v.regex,
           matchValue: v.matchValue,
           isDefault: v.isDefault,
@@ -247,6 +248,7 @@ function virtualHostOf(v: Fields, route: (f: Fields) => RouteView): VirtualHostV
   return {
     host: v.text("host"),
     wildcard: v.boolean("wildcard"),
+    suffixWildcard: v.text("host").endsWith(".*"),
     regex,
     matchValue,
     isDefault: v.boolean("isDefault"),

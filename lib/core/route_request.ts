@@ -105,6 +105,8 @@ export function routeRequest<S extends ServiceView>(
         ? matchHostRegex(hostRegex(v.matchValue), host)
         : v.wildcard
         ? host.endsWith(v.matchValue)
+        : v.suffixWildcard
+        ? host.startsWith(v.matchValue)
         : host === v.host
     );
   // a host served over HTTPS only is unknown here; unknown hosts go to --default-host

@@ -288,11 +288,16 @@ export interface VirtualHost {
   key: string;
   /** True for `*.example.com`. */
   wildcard: boolean;
+  /** True for `www.example.*` (nginx's wildcard at the end: any name that starts so). */
+  suffixWildcard: boolean;
   /** True for a regular expression, `~REGEX` (matched against the lowercased host). */
   regex: boolean;
-  /** How to match the Host header: `str` (exact), `end` (wildcard suffix) or `reg`. */
-  matchKind: "str" | "end" | "reg";
-  /** Value matched: the host, `.example.com` for `*.example.com`, the regex for `~REGEX`. */
+  /** How to match the Host header: `str` (exact), `end` (`*.`), `beg` (`.*`) or `reg`. */
+  matchKind: "str" | "end" | "beg" | "reg";
+  /**
+   * Value matched: the host, `.example.com` for `*.example.com`, `www.example.` for
+   * `www.example.*`, the regex for `~REGEX`.
+   */
   matchValue: string;
   /** Routes, longest path first. */
   routes: Route[];
@@ -336,6 +341,8 @@ export interface HttpsListener {
   port: number;
   /** nginx `listen` argument: `443` or `127.0.0.1:443`. */
   nginxListen: string;
+  /** nginx's second `listen`, for IPv6 (`[::]:PORT`, `--enable-ipv6`); `\"\"` when none. */
+  nginxListen6: string;
   /** HAProxy `bind` argument: `:443` or `127.0.0.1:443`. */
   haproxyBind: string;
   /** `:PORT` for redirects to a port other than 443, else `""`. */
@@ -362,6 +369,8 @@ export interface HttpListener {
   port: number;
   /** nginx `listen` argument: `8080` or `127.0.0.1:8080`. */
   nginxListen: string;
+  /** nginx's second `listen`, for IPv6 (`[::]:PORT`, `--enable-ipv6`); `\"\"` when none. */
+  nginxListen6: string;
   /** HAProxy `bind` argument: `:8080` or `127.0.0.1:8080`. */
   haproxyBind: string;
   /** Virtual hosts: exact names sorted, then wildcards, longest suffix first. */
@@ -423,6 +432,8 @@ export interface TcpListener {
   port: number;
   /** nginx `listen` argument. */
   nginxListen: string;
+  /** nginx's second `listen`, for IPv6 (`[::]:PORT`, `--enable-ipv6`); `\"\"` when none. */
+  nginxListen6: string;
   /** HAProxy `bind` argument. */
   haproxyBind: string;
   /** The service behind it. */
@@ -581,6 +592,16 @@ export interface ModelOptions {
   /** The model's `trustDownstreamProxy` (`--trust-downstream-proxy`), default false. */
   trustDownstreamProxy?: boolean;
   /**
+   * Listen on IPv6 too (`--enable-ipv6`, nginx-proxy's `ENABLE_IPV6`): nginx adds `[::]:PORT`,
+   * HAProxy binds `:::PORT v4v6`; without `listenAddress` only.
+   */
+  enableIpv6?: boolean;
+  /**
+   * Reach a container on a network that gives it both by its IPv6 address (`--prefer-ipv6`,
+   * nginx-proxy's `PREFER_IPV6_NETWORK`); default its IPv4 one.
+   */
+  preferIpv6?: boolean;
+  /**
    * `--ports`: containers a rule selected that have no labels of their own serve each
    * mapping as a service of its own (`NAME-LISTEN` when there are several).
    */
@@ -683,6 +704,7 @@ export interface VirtualHostView extends
     VirtualHost,
     | "host"
     | "wildcard"
+    | "suffixWildcard"
     | "regex"
     | "matchValue"
     | "isDefault"

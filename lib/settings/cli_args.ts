@@ -323,6 +323,8 @@ function modelOptions(
     connectTimeoutMs: duration("--connect-timeout", values["connect-timeout"]),
     includeUnhealthy: values["include-unhealthy"],
     trustDownstreamProxy: values["trust-downstream-proxy"],
+    enableIpv6: values["enable-ipv6"],
+    preferIpv6: values["prefer-ipv6"],
     staticServices: config.services,
     haproxySocket: socket,
     compat: values.compat === undefined

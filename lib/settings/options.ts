@@ -406,6 +406,21 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     }): a vanished container sends no reset`,
   },
   {
+    name: "enable-ipv6",
+    type: "boolean",
+    section: "Routing",
+    commands: ALL,
+    help: "listen on every IPv6 address too, without --listen-address\n(nginx-proxy's ENABLE_IPV6)",
+  },
+  {
+    name: "prefer-ipv6",
+    type: "boolean",
+    section: "Routing",
+    commands: ALL,
+    help:
+      "reach a container on a dual-stack network by its IPv6 address\n(nginx-proxy's PREFER_IPV6_NETWORK); default its IPv4 one",
+  },
+  {
     name: "trust-downstream-proxy",
     type: "boolean",
     section: "Routing",

@@ -189,7 +189,7 @@ function rejectUnknown(
 function parseServerHost(value: string): string {
   if (/^[0-9.]+$|:/.test(value)) return parseIp(value);
   const why = new LabelError(`${JSON.stringify(value)} is not an IP address or a host name`);
-  if (value.startsWith("*.") || value.startsWith("~") || value.includes(",")) throw why;
+  if (value.includes("*") || value.startsWith("~") || value.includes(",")) throw why;
   try {
     return parseHostNames(value)[0];
   } catch {

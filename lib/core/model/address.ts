@@ -27,6 +27,8 @@ export interface EndpointOptions {
    * `--compat nginx-proxy`) instead of refusing the container.
    */
   firstNetwork?: boolean;
+  /** On a network that gives both, its IPv6 address (`--prefer-ipv6`). */
+  preferIpv6?: boolean;
 }
 
 const ANY_ADDRESS = new Set(["", "0.0.0.0", "::"]);
@@ -69,7 +71,7 @@ function networkEndpoint(c: ContainerInfo, options: EndpointOptions): Endpoint {
       hint: { setting: "address", value: "published" },
     });
   }
-  const ip = network.ip || network.ipv6;
+  const ip = options.preferIpv6 ? network.ipv6 || network.ip : network.ip || network.ipv6;
   if (!ip) throw new LabelError(`has no IP address on network ${quote(network.name)}`, NO_ADDRESS);
   return { address: parseIp(ip), port: options.port };
 }

@@ -67,6 +67,7 @@ export function buildModel(containers: ContainerInfo[], given: ModelOptions = {}
   const candidates = routingCandidates(selected, options);
   const table = buildRoutingTable(candidates, {
     defaultPort: options.listen,
+    ipv6: options.enableIpv6,
     listenAddress: options.listenAddress,
     busyPorts: withHttpsPort(options),
   });

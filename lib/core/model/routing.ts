@@ -64,6 +64,8 @@ export interface RoutingSettings {
   defaultPort: number;
   /** Address the listeners bind to, `undefined`: every address. */
   listenAddress: string | undefined;
+  /** With no `listenAddress`: every IPv6 address too. */
+  ipv6?: boolean;
   /** Ports another process on this host holds, with a description: never claimed. */
   busyPorts?: ReadonlyMap<number, string>;
 }
@@ -122,7 +124,7 @@ export function buildRoutingTable(
     services,
     httpListeners: [...http.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([port, list]) => httpListener(port, list, settings.listenAddress)),
+      .map(([port, list]) => httpListener(port, list, settings)),
     tcpListeners: tcpListeners
       .map((l) => ({ ...l, service: final.get(l.service.name)! }))
       .sort((a, b) => a.port - b.port),
@@ -203,7 +205,10 @@ function claimRoutes(onPort: RoutingCandidate[], settings: RoutingSettings, lose
     const s = c.service;
     if (s.mode === "tcp") {
       routes.set(s.name, [{ port: s.listen, host: "", path: "" }]);
-      tcpListeners.push({ ...bindings(s.listen, settings.listenAddress), service: s });
+      tcpListeners.push({
+        ...bindings(s.listen, settings.listenAddress, settings.ipv6),
+        service: s,
+      });
       continue;
     }
     for (const host of s.hosts.length > 0 ? s.hosts : [""]) {
@@ -264,7 +269,7 @@ function routeTo(service: Service): Route {
 function httpListener(
   port: number,
   routes: { route: Route; host: string }[],
-  listenAddress: string | undefined,
+  settings: RoutingSettings,
 ): HttpListener {
   const byHost = new Map<string, Route[]>();
   const defaults: Route[] = [];
@@ -280,11 +285,11 @@ function httpListener(
     ...defaultRoutes.map((r) => ["", r.redirectFrom]),
   ].filter(([, from]) => from !== "").map(([host, from]) => `${host}|${from}`);
   return {
-    ...bindings(port, listenAddress),
+    ...bindings(port, settings.listenAddress, settings.ipv6),
     virtualHosts,
     hasVirtualHosts: virtualHosts.length > 0,
     exactHostGroups: groupsOf(
-      virtualHosts.filter((v) => !v.wildcard && !v.regex).map((v) => v.host),
+      virtualHosts.filter((v) => v.matchKind === "str").map((v) => v.host),
     ),
     redirectGroups: groupsOf(redirects),
     hasRedirects: redirects.length > 0,
@@ -332,14 +337,16 @@ export function groupsOf(words: string[]): string[] {
 
 function virtualHost(host: string, routes: Route[], index: number): VirtualHost {
   const wildcard = host.startsWith("*.");
+  const suffixWildcard = host.endsWith(".*");
   const regex = host.startsWith("~");
   return {
     host,
     key: regex ? `lbsync-regex-${index}` : host,
     wildcard,
+    suffixWildcard,
     regex,
-    matchKind: regex ? "reg" : wildcard ? "end" : "str",
-    matchValue: regex ? host.slice(1) : wildcard ? host.slice(1) : host,
+    matchKind: regex ? "reg" : wildcard ? "end" : suffixWildcard ? "beg" : "str",
+    matchValue: regex || wildcard ? host.slice(1) : suffixWildcard ? host.slice(0, -1) : host,
     routes: withRedirects(routes).sort(byPathPrecedence),
     hasRootRoute: routes.some((r) => r.path === "/"),
     // plain HTTP until HTTPS is decided (see tls.ts)
@@ -372,13 +379,15 @@ function withRedirects(routes: Route[]): Route[] {
 }
 
 /**
- * nginx's order: exact names (sorted), then wildcards, the longest (most specific) first, then
- * regular expressions (`~...`, sorted: tried in that order, the first match wins).
+ * nginx's order: exact names (sorted), then wildcards at the start, the longest (most specific)
+ * first, then wildcards at the end, the longest first, then regular expressions (`~...`,
+ * sorted: tried in that order, the first match wins).
  */
 function byHostName(a: string, b: string): number {
-  const rank = (h: string) => (h.startsWith("~") ? 2 : h.startsWith("*.") ? 1 : 0);
+  const rank = (h: string) =>
+    h.startsWith("~") ? 3 : h.startsWith("*.") ? 1 : h.endsWith(".*") ? 2 : 0;
   if (rank(a) !== rank(b)) return rank(a) - rank(b);
-  if (rank(a) === 1) return b.length - a.length || compare(a, b);
+  if (rank(a) === 1 || rank(a) === 2) return b.length - a.length || compare(a, b);
   return compare(a, b);
 }
 
@@ -387,12 +396,25 @@ function byPathPrecedence(a: Route, b: Route): number {
   return b.path.length - a.path.length || compare(a.path, b.path);
 }
 
-/** The nginx `listen` and HAProxy `bind` arguments of `port` on `address` (every one when unset). */
+/**
+ * The nginx `listen` and HAProxy `bind` arguments of `port` on `address` (every IPv4 one when
+ * unset, and every IPv6 one with `ipv6`: nginx's second `listen`, HAProxy's dual-stack bind).
+ */
 export function bindings(
   port: number,
   address: string | undefined,
-): { port: number; nginxListen: string; haproxyBind: string } {
-  if (address === undefined) return { port, nginxListen: String(port), haproxyBind: `:${port}` };
+  ipv6 = false,
+): { port: number; nginxListen: string; nginxListen6: string; haproxyBind: string } {
+  if (address === undefined) {
+    return ipv6
+      ? {
+        port,
+        nginxListen: String(port),
+        nginxListen6: `[::]:${port}`,
+        haproxyBind: `:::${port} v4v6`,
+      }
+      : { port, nginxListen: String(port), nginxListen6: "", haproxyBind: `:${port}` };
+  }
   const endpoint = formatEndpoint(address, port);
-  return { port, nginxListen: endpoint, haproxyBind: endpoint };
+  return { port, nginxListen: endpoint, nginxListen6: "", haproxyBind: endpoint };
 }

@@ -321,6 +321,7 @@ function resolveMember(
     network: labels.network ?? options.network,
     hostIp: options.hostIp,
     firstNetwork: options.compat === "nginx-proxy",
+    preferIpv6: options.preferIpv6,
   });
   const notReady = options.notReady?.get(c.id);
   if (notReady !== undefined) {

@@ -31,7 +31,8 @@ export function certificateFor(
   certificates: ReadonlyMap<string, CertificateFiles>,
 ): CertificateFiles | undefined {
   if (certName !== "") return certificates.get(certName);
-  if (host.startsWith("~")) return undefined;
+  // a regex or a wildcard at the end (www.example.*) names no domain a certificate is for
+  if (host.startsWith("~") || host.endsWith(".*")) return undefined;
   const labels = (host.startsWith("*.") ? host.slice(2) : host).split(".");
   for (let i = 0; i < labels.length - 1; i++) {
     const found = certificates.get(labels.slice(i).join("."));
@@ -72,7 +73,7 @@ export function withHttps(
     ...listener,
     virtualHosts,
     httpsListener: {
-      ...bindings(port, options.listenAddress),
+      ...bindings(port, options.listenAddress, options.enableIpv6),
       redirectPort: port === 443 ? "" : `:${port}`,
       certificates: [...used.values()],
       defaultCertificate,
@@ -96,7 +97,7 @@ export function acmeHosts(model: Model): string[] {
   for (const service of model.services) {
     if (!service.acme || service.mode !== "http") continue;
     for (const host of service.hosts) {
-      if (!host.startsWith("*.") && !host.startsWith("~")) hosts.add(host);
+      if (!host.includes("*") && !host.startsWith("~")) hosts.add(host);
     }
   }
   return [...hosts].sort();

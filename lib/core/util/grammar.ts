@@ -46,7 +46,7 @@ export function parseHosts(value: string): string[] {
  */
 export function parseCertName(value: string): string {
   const names = parseHostNames(value);
-  if (names.length !== 1 || names[0].startsWith("*.") || names[0].startsWith("~")) {
+  if (names.length !== 1 || names[0].includes("*") || names[0].startsWith("~")) {
     throw new LabelError("expected one host name (the certificate's file name without .crt)");
   }
   return names[0];
@@ -100,14 +100,27 @@ function parseNames(hosts: string[], listed: number): string[] {
     // Checked before lowercasing: "\u212A".toLowerCase() is "k", a look-alike would slip in.
     if (host.length > 253 || !isHostName(host)) {
       const which = listed > 1 ? `${quote(host)} is ` : "";
-      throw new LabelError(`${which}not an RFC 1123 host name (optionally *.name)`);
+      throw new LabelError(
+        `${which}not an RFC 1123 host name (optionally *.name or name.*) or an [IPv6] literal`,
+      );
     }
   }
   return [...new Set(hosts.map((h) => h.toLowerCase()))].sort();
 }
 
 function isHostName(host: string): boolean {
-  const labels = (host.startsWith("*.") ? host.slice(2) : host).split(".");
+  // an IPv6 literal in brackets, as a Host header names one ([fd00::1]); IPv4 reads as a name
+  if (host.startsWith("[") && host.endsWith("]")) {
+    const inner = host.slice(1, -1);
+    return IPV6.test(inner) && inner.includes(":") && isIpv6(inner);
+  }
+  // one wildcard, at the start (*.example.com) or, as nginx also reads, the end (www.example.*)
+  const bare = host.startsWith("*.")
+    ? host.slice(2)
+    : host.endsWith(".*")
+    ? host.slice(0, -2)
+    : host;
+  const labels = bare.split(".");
   return labels.every((label) => label.length <= 63 && HOST_LABEL.test(label));
 }
 
