@@ -984,6 +984,13 @@ const CHECKS: Record<string, Record<string, Check>> = {
       assert.deepEqual(compatEnv(["VIRTUAL_HOST=a.test", "LETSENCRYPT_EMAIL=x@example.test"]), {
         VIRTUAL_HOST: "a.test",
       }),
+    "`DEFAULT_ROOT=418` (on the proxy)": () => {
+      const app = container("app", {}, { env: { VIRTUAL_HOST: "a.test", VIRTUAL_PATH: "/app/" } });
+      const model = buildModel([app], {
+        ...options(["render", "--compat", "nginx-proxy", "--default-root", "418"]).options,
+      }).model;
+      assert.match(render(templates.nginx, model), /location \/ \{\n\s+return 418;/);
+    },
     "`ENABLE_IPV6=true` (on the proxy)": () => {
       const conf = render(
         templates.nginx,

@@ -11,7 +11,7 @@
 #   (--acme-webroot-opt-in when false), ACME_HTTP_CHALLENGE_ACCEPT_UNKNOWN_HOST
 #   --acme-webroot-unknown-hosts: acme-companion's challenge files, as nginx-proxy serves them
 #   NON_GET_REDIRECT --non-get-redirect, ENABLE_IPV6=true --enable-ipv6,
-#   PREFER_IPV6_NETWORK=true --prefer-ipv6
+#   PREFER_IPV6_NETWORK=true --prefer-ipv6, DEFAULT_ROOT --default-root
 #   /etc/nginx/certs --cert-dir, /etc/nginx/vhost.d --vhost-dir, /etc/nginx/htpasswd
 #   --htpasswd-dir, /etc/nginx/proxy.conf --proxy-conf (mount them as for nginx-proxy)
 # and on each proxied container, by --compat nginx-proxy: VIRTUAL_HOST, VIRTUAL_PORT,
@@ -33,13 +33,14 @@ args=(watch --compat nginx-proxy -t nginx -o /etc/nginx/conf.d/default.conf
 [ -n "${HTTPS_PORT:-}" ] && args+=(--https-listen "$HTTPS_PORT")
 [ "${TRUST_DOWNSTREAM_PROXY:-true}" != "false" ] && args+=(--trust-downstream-proxy)
 [ "${ENABLE_IPV6:-false}" = "true" ] && args+=(--enable-ipv6)
+[ -n "${DEFAULT_ROOT:-}" ] && args+=(--default-root "$DEFAULT_ROOT")
 [ "${PREFER_IPV6_NETWORK:-false}" = "true" ] && args+=(--prefer-ipv6)
 args+=(--acme-webroot /usr/share/nginx/html)
 [ -n "${NON_GET_REDIRECT:-}" ] && args+=(--non-get-redirect "$NON_GET_REDIRECT")
 [ "${ACME_HTTP_CHALLENGE_LOCATION:-true}" = "false" ] && args+=(--acme-webroot-opt-in)
 [ "${ACME_HTTP_CHALLENGE_ACCEPT_UNKNOWN_HOST:-false}" = "true" ] && args+=(--acme-webroot-unknown-hosts)
 for name in HTTPS_METHOD HSTS SSL_POLICY ENABLE_HTTP2 ENABLE_HTTP3 RESOLVERS \
-  TRUST_DEFAULT_CERT DEFAULT_ROOT DISABLE_ACCESS_LOGS LOG_FORMAT \
+  TRUST_DEFAULT_CERT DISABLE_ACCESS_LOGS LOG_FORMAT \
   LOG_FORMAT_ESCAPE LOG_JSON SHA1_UPSTREAM_NAME DHPARAM_BITS DHPARAM_GENERATION DHPARAM_SKIP; do
   [ -n "${!name:-}" ] &&
     echo "lbsync-nginx-proxy: warning: $name is not read (lbsync has no such setting)" >&2

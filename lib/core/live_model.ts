@@ -116,6 +116,8 @@ export function liveModelJson(live: LiveModel): string {
       tcpListeners: model.tcpListeners.map((l) => ({ port: l.port, service: l.service.name })),
       tlsOn: model.tlsOn,
       unknownHostStatus: model.unknownHostStatus,
+      unknownPathStatus: model.unknownPathStatus,
+      unknownPathLocation: model.unknownPathLocation,
     },
     skipped: skipped.map((s) => ({
       id: s.id,
@@ -201,6 +203,8 @@ export function parseLiveModel(text: string): LiveModel {
     ),
     tlsOn: m.boolean("tlsOn"),
     unknownHostStatus: m.integer("unknownHostStatus", 100, 599),
+    unknownPathStatus: !m.has("unknownPathStatus") ? 404 : m.integer("unknownPathStatus", 0, 599),
+    unknownPathLocation: m.optionalText("unknownPathLocation") ?? "",
   };
   const manager = doc.optionalText("manager");
   return {
@@ -329,6 +333,10 @@ class Fields {
 
   fields(key: string): Fields {
     return new Fields(this.#value[key], `${this.at}.${key}`);
+  }
+
+  has(key: string): boolean {
+    return this.#value[key] !== undefined;
   }
 
   optional(key: string): Fields | undefined {

@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { locationFor } from "./model/default_root.ts";
 import { compileHostRegex, type HostRegex, matchHostRegex } from "./util/host_regex.ts";
 import { escapeControls } from "./util/escape.ts";
 import type { BasicAuth, ModelView, Service, ServiceView } from "./types.ts";
@@ -64,8 +65,11 @@ export type RouteAnswer<S extends ServiceView = Service> =
   }
   /** No route: 404 on a known host, `unknownHostStatus` (404, 503 for nginx-proxy) else. */
   | { kind: "not-found"; host: string; path: string; status: number }
-  /** nginx's answer to `/api` when only `/api/` is routed (and proxied): 301 to `/api/`. */
-  | { kind: "redirect"; location: string }
+  /**
+   * nginx's answer to `/api` when only `/api/` is routed (and proxied): 301 to `/api/`; or a
+   * known host's answer for a path none of its routes serves (`--default-root 302 URL`).
+   */
+  | { kind: "redirect"; location: string; status?: number }
   | { kind: "bad-request"; reason: string };
 
 /**
@@ -117,8 +121,13 @@ export function routeRequest<S extends ServiceView>(
   const redirect = routes.find((r) => r.redirectFrom === path);
   if (redirect) return { kind: "redirect", location: redirect.path };
   const route = routes.find((r) => path.startsWith(r.path));
+  if (!route && vhost && model.unknownPathLocation) {
+    const location = locationFor(model.unknownPathLocation, host, target);
+    return { kind: "redirect", location, status: model.unknownPathStatus };
+  }
   if (!route) {
-    return { kind: "not-found", host, path, status: vhost ? 404 : model.unknownHostStatus };
+    const status = vhost ? model.unknownPathStatus || 404 : model.unknownHostStatus;
+    return { kind: "not-found", host, path, status };
   }
   const service = model.services.find((s) => s.name === route.service)!;
   const upstreamPath = route.dest ? route.dest + path.slice(route.path.length) : undefined;
@@ -257,7 +266,12 @@ export function formatRouteAnswer(
   query: RouteQuery,
 ): string {
   if (answer.kind === "bad-request") return `400 bad request: ${answer.reason}\n`;
-  if (answer.kind === "redirect") return `301 moved permanently: to ${answer.location}\n`;
+  if (answer.kind === "redirect") {
+    const status = answer.status === undefined
+      ? "301 moved permanently"
+      : `${answer.status} redirect`;
+    return `${status}: to ${escapeControls(answer.location)}\n`;
+  }
   if (answer.kind === "not-found") {
     return `${answer.status} not found: no route for host ${
       answer.host || "(default)"

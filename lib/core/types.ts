@@ -493,6 +493,19 @@ export interface Model {
    * 404, or 503 with `--compat nginx-proxy` (what nginx-proxy's default server answers).
    */
   unknownHostStatus: number;
+  /**
+   * What a known host answers for a path no route of it serves (`--default-root`): the status,
+   * 404 by default; 0 for `none` (no `location /`: the operator's own, nginx only).
+   */
+  unknownPathStatus: number;
+  /** For a redirect there, its location as nginx writes it (`$host`, `$request_uri`); else `""`. */
+  unknownPathLocation: string;
+  /** nginx's `return` for it: `404`, `301 https://$host$request_uri`. */
+  unknownPathReturn: string;
+  /** The location as HAProxy's log format writes it. */
+  unknownPathHaproxyLocation: string;
+  /** True unless `--default-root none`. */
+  hasUnknownPathAnswer: boolean;
   /** The DNS server nginx resolves services with (`--nginx-dns`), `""` when none. */
   nginxResolver: string;
   /**
@@ -592,6 +605,12 @@ export interface ModelOptions {
   /** The model's `trustDownstreamProxy` (`--trust-downstream-proxy`), default false. */
   trustDownstreamProxy?: boolean;
   /**
+   * What a known host answers for a path no route serves (`--default-root`, nginx-proxy's
+   * `DEFAULT_ROOT`): `404` (the default), another status, `301 URL` (with `$host`,
+   * `$request_uri`), or `none`.
+   */
+  defaultRoot?: string;
+  /**
    * Listen on IPv6 too (`--enable-ipv6`, nginx-proxy's `ENABLE_IPV6`): nginx adds `[::]:PORT`,
    * HAProxy binds `:::PORT v4v6`; without `listenAddress` only.
    */
@@ -676,6 +695,10 @@ export interface ModelView<S extends ServiceView = ServiceView> {
   tlsOn: boolean;
   /** See {@link Model.unknownHostStatus}. */
   unknownHostStatus: number;
+  /** See {@link Model.unknownPathStatus}. */
+  unknownPathStatus: number;
+  /** See {@link Model.unknownPathLocation}. */
+  unknownPathLocation: string;
 }
 
 /** What the reports read of a {@link Service}. */

@@ -406,6 +406,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     }): a vanished container sends no reset`,
   },
   {
+    name: "default-root",
+    type: "string",
+    value: "ANSWER",
+    section: "Routing",
+    commands: ALL,
+    help:
+      "what a known host answers for a path it has no route for: a\nstatus (default 404), a redirect (301 https://$host/app$request_uri)\nor none (the operator's own location /, nginx only);\nnginx-proxy's DEFAULT_ROOT",
+  },
+  {
     name: "enable-ipv6",
     type: "boolean",
     section: "Routing",

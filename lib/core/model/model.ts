@@ -13,6 +13,7 @@ import { formatEndpoint } from "./address.ts";
 import { compare } from "../util/compare.ts";
 import { pushTo } from "../util/multimap.ts";
 import type { SkipCode } from "../errors.ts";
+import { haproxyLocation, parseDefaultRoot } from "./default_root.ts";
 import { finalizeModelOptions, type ModelSettings } from "./model_settings.ts";
 import { KEEPALIVE_AUTO, type LabelMemo } from "./labels.ts";
 import { GENERATION_HOST, GENERATION_TOKEN } from "../util/generation.ts";
@@ -205,6 +206,18 @@ function selectAll(containers: ContainerInfo[], options: ModelSettings): Selecte
   return selected;
 }
 
+/** The model's fields for `--default-root` (see {@link Model.unknownPathStatus}). */
+function unknownPathAnswer(defaultRoot: string | undefined) {
+  const { status, location } = parseDefaultRoot(defaultRoot ?? "404");
+  return {
+    unknownPathStatus: status,
+    unknownPathLocation: location,
+    unknownPathReturn: location ? `${status} ${location}` : String(status),
+    unknownPathHaproxyLocation: haproxyLocation(location),
+    hasUnknownPathAnswer: status !== 0,
+  };
+}
+
 /** The upstream / backend name of a service (see {@link ModelSettings.hostNamedBackends}). */
 function backendName(name: string, options: ModelSettings): string {
   const domain = name.includes(".") && !/^[0-9.]+$/.test(name);
@@ -295,6 +308,7 @@ function modelOf(table: RoutingTable, options: ModelSettings): Model {
     ...serverNamesHash(hosts),
     haproxySocket: options.haproxySocket ?? "",
     unknownHostStatus: options.compat === "nginx-proxy" ? 503 : 404,
+    ...unknownPathAnswer(options.defaultRoot),
     nginxResolver: options.nginxDns ?? "",
     connectTimeout: `${options.connectTimeoutMs}ms`,
     trustDownstreamProxy: options.trustDownstreamProxy ?? false,

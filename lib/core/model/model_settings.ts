@@ -6,6 +6,7 @@
  */
 import { DEFAULTS } from "../defaults.ts";
 import { ConfigError } from "../errors.ts";
+import { parseDefaultRoot } from "./default_root.ts";
 import { parseIp } from "../util/grammar.ts";
 import type { ModelOptions } from "../types.ts";
 
@@ -67,6 +68,7 @@ function validate(options: ModelOptions): void {
     }
   };
   if (options.hostIp !== undefined) check("host IP", () => parseIp(options.hostIp!));
+  if (options.defaultRoot !== undefined) parseDefaultRoot(options.defaultRoot);
   if (options.listenAddress !== undefined) {
     check("listen address", () => parseIp(options.listenAddress!));
   }
