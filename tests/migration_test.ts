@@ -991,6 +991,12 @@ const CHECKS: Record<string, Record<string, Check>> = {
       }).model;
       assert.match(render(templates.nginx, model), /location \/ \{\n\s+return 418;/);
     },
+    "`SHA1_UPSTREAM_NAME=true` (on the proxy)": () => {
+      const model = buildModel([nginxProxied("web.nginx-proxy.tld")], {
+        ...options(["render", "--compat", "nginx-proxy", "--sha1-upstream-names"]).options,
+      }).model;
+      assert.equal(model.services[0].backend, "3e837201a6255962094cd6d8f61e22b07d3cc8ed");
+    },
     "`ENABLE_IPV6=true` (on the proxy)": () => {
       const conf = render(
         templates.nginx,

@@ -171,3 +171,47 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name: "compat --sha1-upstream-names: nginx-proxy's SHA1_UPSTREAM_NAME names, still forwarding",
+  ignore: missing("nginx"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    resetContainers();
+    const web = named("web");
+    const listen = freePort();
+    const { model } = buildModel([
+      proxied("web", web.port, { VIRTUAL_HOST: "web.nginx-proxy.tld" }),
+      proxied("api", web.port, { VIRTUAL_HOST: "web.nginx-proxy.tld", VIRTUAL_PATH: "/api/" }),
+      proxied("rx", web.port, { VIRTUAL_HOST: "~^rx\\.np\\.test$" }),
+    ], { compat: "nginx-proxy", listen, listenAddress: "127.0.0.1", sha1UpstreamNames: true });
+    const conf = render(templates.nginx, model);
+    // the name nginx-proxy's own test expects for this host
+    assert.match(conf, /^upstream 3e837201a6255962094cd6d8f61e22b07d3cc8ed \{$/m);
+    assert.match(
+      conf,
+      new RegExp(`^upstream 3e837201a6255962094cd6d8f61e22b07d3cc8ed-${sha1("/api/")} \\{$`, "m"),
+    );
+    assert.match(conf, new RegExp(`^upstream ${sha1("~^rx\\.np\\.test$")} \\{$`, "m"));
+    const nginx = await startNginx({ http: conf });
+    try {
+      for (
+        const [host, path] of [
+          ["web.nginx-proxy.tld", "/port"],
+          ["web.nginx-proxy.tld", "/api/x"],
+          ["rx.np.test", "/"],
+        ]
+      ) {
+        const r = await rawRequest(
+          listen,
+          `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+        );
+        assert.equal(`${r.status} ${r.body}`, "200 web", `${host}${path}`);
+      }
+    } finally {
+      await nginx.stop();
+      await web.close();
+    }
+  },
+});

@@ -11,7 +11,8 @@
 #   (--acme-webroot-opt-in when false), ACME_HTTP_CHALLENGE_ACCEPT_UNKNOWN_HOST
 #   --acme-webroot-unknown-hosts: acme-companion's challenge files, as nginx-proxy serves them
 #   NON_GET_REDIRECT --non-get-redirect, ENABLE_IPV6=true --enable-ipv6,
-#   PREFER_IPV6_NETWORK=true --prefer-ipv6, DEFAULT_ROOT --default-root
+#   PREFER_IPV6_NETWORK=true --prefer-ipv6, DEFAULT_ROOT --default-root,
+#   SHA1_UPSTREAM_NAME=true --sha1-upstream-names
 #   /etc/nginx/certs --cert-dir, /etc/nginx/vhost.d --vhost-dir, /etc/nginx/htpasswd
 #   --htpasswd-dir, /etc/nginx/proxy.conf --proxy-conf (mount them as for nginx-proxy)
 # and on each proxied container, by --compat nginx-proxy: VIRTUAL_HOST, VIRTUAL_PORT,
@@ -34,6 +35,7 @@ args=(watch --compat nginx-proxy -t nginx -o /etc/nginx/conf.d/default.conf
 [ "${TRUST_DOWNSTREAM_PROXY:-true}" != "false" ] && args+=(--trust-downstream-proxy)
 [ "${ENABLE_IPV6:-false}" = "true" ] && args+=(--enable-ipv6)
 [ -n "${DEFAULT_ROOT:-}" ] && args+=(--default-root "$DEFAULT_ROOT")
+[ "${SHA1_UPSTREAM_NAME:-false}" = "true" ] && args+=(--sha1-upstream-names)
 [ "${PREFER_IPV6_NETWORK:-false}" = "true" ] && args+=(--prefer-ipv6)
 args+=(--acme-webroot /usr/share/nginx/html)
 [ -n "${NON_GET_REDIRECT:-}" ] && args+=(--non-get-redirect "$NON_GET_REDIRECT")
@@ -41,7 +43,7 @@ args+=(--acme-webroot /usr/share/nginx/html)
 [ "${ACME_HTTP_CHALLENGE_ACCEPT_UNKNOWN_HOST:-false}" = "true" ] && args+=(--acme-webroot-unknown-hosts)
 for name in HTTPS_METHOD HSTS SSL_POLICY ENABLE_HTTP2 ENABLE_HTTP3 RESOLVERS \
   TRUST_DEFAULT_CERT DISABLE_ACCESS_LOGS LOG_FORMAT \
-  LOG_FORMAT_ESCAPE LOG_JSON SHA1_UPSTREAM_NAME DHPARAM_BITS DHPARAM_GENERATION DHPARAM_SKIP; do
+  LOG_FORMAT_ESCAPE LOG_JSON DHPARAM_BITS DHPARAM_GENERATION DHPARAM_SKIP; do
   [ -n "${!name:-}" ] &&
     echo "lbsync-nginx-proxy: warning: $name is not read (lbsync has no such setting)" >&2
 done

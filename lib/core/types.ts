@@ -605,6 +605,11 @@ export interface ModelOptions {
   /** The model's `trustDownstreamProxy` (`--trust-downstream-proxy`), default false. */
   trustDownstreamProxy?: boolean;
   /**
+   * Under `--compat nginx-proxy`, name each upstream by the SHA-1 of its host (and `-` and the
+   * SHA-1 of its path), as nginx-proxy's `SHA1_UPSTREAM_NAME=true` (`--sha1-upstream-names`).
+   */
+  sha1UpstreamNames?: boolean;
+  /**
    * What a known host answers for a path no route serves (`--default-root`, nginx-proxy's
    * `DEFAULT_ROOT`): `404` (the default), another status, `301 URL` (with `$host`,
    * `$request_uri`), or `none`.

@@ -324,6 +324,7 @@ function modelOptions(
     includeUnhealthy: values["include-unhealthy"],
     trustDownstreamProxy: values["trust-downstream-proxy"],
     enableIpv6: values["enable-ipv6"],
+    sha1UpstreamNames: values["sha1-upstream-names"],
     defaultRoot: values["default-root"],
     preferIpv6: values["prefer-ipv6"],
     staticServices: config.services,

@@ -415,6 +415,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       "what a known host answers for a path it has no route for: a\nstatus (default 404), a redirect (301 https://$host/app$request_uri)\nor none (the operator's own location /, nginx only);\nnginx-proxy's DEFAULT_ROOT",
   },
   {
+    name: "sha1-upstream-names",
+    type: "boolean",
+    section: "Routing",
+    commands: ALL,
+    help:
+      "under --compat nginx-proxy, name each upstream by the SHA-1 of its\nhost (nginx-proxy's SHA1_UPSTREAM_NAME)",
+  },
+  {
     name: "enable-ipv6",
     type: "boolean",
     section: "Routing",

@@ -13,6 +13,7 @@ import { formatEndpoint } from "./address.ts";
 import { compare } from "../util/compare.ts";
 import { pushTo } from "../util/multimap.ts";
 import type { SkipCode } from "../errors.ts";
+import { sha1 } from "../util/sha1.ts";
 import { haproxyLocation, parseDefaultRoot } from "./default_root.ts";
 import { finalizeModelOptions, type ModelSettings } from "./model_settings.ts";
 import { KEEPALIVE_AUTO, type LabelMemo } from "./labels.ts";
@@ -220,8 +221,15 @@ function unknownPathAnswer(defaultRoot: string | undefined) {
 
 /** The upstream / backend name of a service (see {@link ModelSettings.hostNamedBackends}). */
 function backendName(name: string, options: ModelSettings): string {
-  const domain = name.includes(".") && !/^[0-9.]+$/.test(name);
-  return options.hostNamedBackends && domain ? name : `${options.namePrefix}${name}`;
+  // a regex host's name is its SHA-1 under compat already, as nginx-proxy's
+  const hashed = /^[0-9a-f]{40}(?:-[0-9a-f]{40})?$/.test(name);
+  if (options.sha1UpstreamNames && options.compat === "nginx-proxy" && !hashed) {
+    // nginx-proxy's SHA1_UPSTREAM_NAME: the host's SHA-1; a path's SHA-1 stays after the -
+    const [, host, path] = /^(.*?)(-[0-9a-f]{40})?$/.exec(name)!;
+    return `${sha1(host)}${path ?? ""}`;
+  }
+  const hostLike = hashed || (name.includes(".") && !/^[0-9.]+$/.test(name));
+  return options.hostNamedBackends && hostLike ? name : `${options.namePrefix}${name}`;
 }
 
 /** Each service, built, with its age and whether it may only take what no one claims. */
