@@ -8,7 +8,6 @@ import Mustache from "npm:mustache@^4.2.0";
 import { ConfigError, errorMessage } from "../errors.ts";
 import { stampGeneration } from "../util/generation.ts";
 import type { Model } from "../types.ts";
-import { primeBuiltInTemplates } from "./template_tokens.ts";
 
 /** Options of {@link render}. */
 export interface RenderOptions {
@@ -39,7 +38,6 @@ const config = { escape: (text: unknown) => String(text) };
  */
 export function render(template: string, model: Model, options: RenderOptions = {}): string {
   try {
-    primeBuiltInTemplates();
     const view = options.extra ? { ...model, ...options.extra } : model;
     return stampGeneration(Mustache.render(template, view, options.partials ?? {}, config));
   } catch (error) {
