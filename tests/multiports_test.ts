@@ -56,6 +56,10 @@ Deno.test("parseMultiports refuses what is not the form, naming the line", () =>
     ['{"a": 1, "a": 2}', /key "a" given twice/],
     ["- a.test", /is not a key: value/],
     ["", /^empty$/],
+    // a long line without a key: read in one pass (a backtracking reader took seconds)
+    ["a" + " ".repeat(60000) + "b", /^line 1: "a {60000}b" is not a key: value$/],
+    ['"a' + " ".repeat(60000), /^line 1: .* is not a key: value$/],
+    ["{" + '"a": {'.repeat(2) + " ".repeat(60000), /expected at character/],
     ["a".repeat(70000) + ":", /longer than 65536 bytes/],
   ];
   for (const [text, reason] of refused) {

@@ -135,18 +135,42 @@ function parseBlock(text: string): Node {
   return root;
 }
 
-/** `key: rest` of one line (the rest without a trailing comment). */
+/**
+ * `key: rest` of one line (the rest without a trailing comment). Read without backtracking:
+ * a quoted key up to its closing quote, a plain one up to the first `:` followed by a space or
+ * the end of the line.
+ */
 function keyOf(line: string, number: number): { key: string; rest: string } {
-  const quoted = /^("(?:[^"\\]|\\.)*"|'(?:[^']|'')*')\s*:(?:\s+|$)(.*)$/.exec(line);
-  const plain = /^([^\s"'#{}\[\],&*!|>%@`?:-][^:#]*?|-[^\s:#][^:#]*?)\s*:(?:\s+|$)(.*)$/.exec(line);
-  const match = quoted ?? plain;
-  if (!match) {
+  const refuse = (): never => {
     throw new MultiportsError(`line ${number}: ${JSON.stringify(line.trim())} is not a key: value`);
-  }
-  return {
-    key: quoted ? unquote(match[1], number) : match[1],
-    rest: match[2].replace(/(^|\s)#.*$/, "").trim(),
   };
+  let key: string;
+  let after: number;
+  if (line.startsWith('"') || line.startsWith("'")) {
+    const quoted = line.startsWith('"')
+      ? /^"(?:[^"\\]|\\.)*"/.exec(line)
+      : /^'(?:[^']|'')*'/.exec(line);
+    if (!quoted) refuse();
+    key = unquote(quoted![0], number);
+    after = quoted![0].length;
+    while (line[after] === " ") after++;
+    if (line[after] !== ":") refuse();
+  } else {
+    if (/^[\s#{}\[\],&*!|>%@`?:-]/.test(line) && !/^-[^\s:#]/.test(line)) refuse();
+    after = -1;
+    for (let at = line.indexOf(":"); at >= 0; at = line.indexOf(":", at + 1)) {
+      if (at + 1 === line.length || line[at + 1] === " ") {
+        after = at;
+        break;
+      }
+    }
+    if (after < 0) refuse();
+    key = line.slice(0, after).trimEnd();
+    if (key.includes("#")) refuse();
+  }
+  const rest = line.slice(after + 1);
+  if (rest !== "" && !rest.startsWith(" ")) refuse();
+  return { key, rest: rest.replace(/(^|\s)#.*$/, "").trim() };
 }
 
 /** A value after `key:` on its line: a quoted or plain scalar, `~`/`null`, or a flow mapping. */
