@@ -124,6 +124,12 @@ Deno.test("--default-root refuses what is not a status, a redirect with its URL,
     '302 http://x.test/"a',
     "301 http://x.test/ extra",
     "600",
+    "101",
+    "204",
+    "304",
+    "301 https://$hostname/",
+    "301 https://$host_x/",
+    "301 https://x.test/$args",
   ];
   for (const defaultRoot of refused) {
     assert.throws(

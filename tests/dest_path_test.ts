@@ -5,8 +5,14 @@
  * of the same host without `dest` keeps its path, and `routeRequest` names the path sent.
  */
 import assert from "node:assert/strict";
-import { buildModel, explainRows, type Model, routeRequest } from "../mod.ts";
-import { BALANCERS, freePort, rawRequest, startBalancer } from "./support/balancers.ts";
+import { buildModel, explainRows, type Model, render, routeRequest, templates } from "../mod.ts";
+import {
+  BALANCERS,
+  freePort,
+  haproxyCheck,
+  rawRequest,
+  startBalancer,
+} from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { missing } from "./support/tools.ts";
 
@@ -50,6 +56,8 @@ const CASES: [string, string, string][] = [
   ["x.test", "/web1/a%20b%23c%3Fd%25e", "/a%20b%23c%3Fd%25e"],
   ["x.test", "/web1/c:d@e!f*g+h,i=j~k;l$m&n'o(p)q[r]s", "/c:d@e!f*g+h,i=j~k;l$m&n'o(p)q[r]s"],
   ["x.test", "/web1/%C3%A9%22%7B%7C%7D%5C%5E%60%3C%3E%2F", "/%C3%A9%22%7B%7C%7D%5C%5E%60%3C%3E/"],
+  ["x.test", "/web1/a%0Ab%09c", "/a%0Ab%09c"],
+  ["x.test", "/web2%0A/z", "/inner%0A/z"],
   ["x.test", "/web1/deep/z", "/web1/deep/z"],
   ["x.test", "/web2/z", "/inner/z"],
   ["x.test", "/other", "/other"],
@@ -143,4 +151,21 @@ Deno.test("explain says where a route's prefix goes", () => {
   assert.match(web1?.reason ?? "", /; path \/web1\/ sent as \/$/);
   const fallback = rows.find((r) => r.name === "fallback");
   assert.match(fallback?.reason ?? "", /; path \/d\/ sent as \/in\/$/);
+});
+
+Deno.test({
+  name:
+    "lbsync.dest: a host with 70 longer paths beside a rewritten one still makes a valid HAProxy config",
+  ignore: missing("haproxy"),
+  async fn() {
+    resetContainers();
+    const on = (name: string, labels: Record<string, string>) =>
+      container(name, { "lbsync.enable": "true", "lbsync.host": "a.test", ...labels });
+    const { model } = buildModel([
+      on("x", { "lbsync.path": "/x/", "lbsync.dest": "/" }),
+      ...Array.from({ length: 70 }, (_, i) => on(`x${i}`, { "lbsync.path": `/x/${i}` })),
+    ]);
+    const check = await haproxyCheck(render(templates.haproxy, model));
+    assert.ok(check.ok, check.output);
+  },
 });

@@ -137,12 +137,12 @@ Deno.test({
     const twoNetworks = container("web3", {}, {
       env: { VIRTUAL_HOST: "web3.np.test" },
       // the backend listens on 127.0.0.1 only: the second network's address would not answer
-      networks: [{ name: "net3b", ip: "127.0.0.2", ipv6: "" }, {
-        name: "net3a",
-        ip: "127.0.0.1",
-        ipv6: "",
-      }]
-        .sort((a, b) => a.name.localeCompare(b.name)),
+      // as a Swarm engine lists them (unsorted), with the routing mesh, which is never taken
+      networks: [
+        { name: "ingress", ip: "127.0.0.3", ipv6: "" },
+        { name: "net3b", ip: "127.0.0.2", ipv6: "" },
+        { name: "net3a", ip: "127.0.0.1", ipv6: "" },
+      ],
       ports: [{ port: web.port, protocol: "tcp", published: [] }],
     });
     const { model, skipped } = buildModel([twoNetworks], {
@@ -167,7 +167,7 @@ Deno.test({
     // without compat the choice is the operator's: lbsync.network or --network
     assert.match(
       buildModel([{ ...twoNetworks, labels: { "lbsync.enable": "true" } }]).skipped[0].reason,
-      /on several networks \(net3a, net3b\): choose one with lbsync.network/,
+      /on several networks \(ingress, net3b, net3a\): choose one with lbsync.network/,
     );
   },
 });
@@ -214,4 +214,20 @@ Deno.test({
       await web.close();
     }
   },
+});
+
+Deno.test("compat upstream names stay unique: a younger service never takes an older one's name", () => {
+  resetContainers();
+  // victim first (older), then a container whose label names the victim's SHA-1 upstream
+  const victim = proxied("victim", 8080, { VIRTUAL_HOST: "victim.test" });
+  const thief = container("thief", {
+    "lbsync.service": sha1("victim.test"),
+    "lbsync.host": "thief.test",
+  });
+  const { model } = buildModel([victim, thief], { compat: "nginx-proxy", sha1UpstreamNames: true });
+  const backends = Object.fromEntries(model.services.map((s) => [s.hosts[0], s.backend]));
+  assert.deepEqual(backends, {
+    "victim.test": sha1("victim.test"),
+    "thief.test": `lbsync_${sha1("victim.test")}`,
+  });
 });

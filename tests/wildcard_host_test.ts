@@ -121,3 +121,20 @@ Deno.test("a wildcard at the end is refused where it cannot be: twice, in the mi
   ]);
   assert.match(skipped[0]?.reason ?? "", /expected one host name/);
 });
+
+Deno.test("a host named like a regex's HAProxy key cannot take the regex's requests", () => {
+  resetContainers();
+  const model = buildModel([
+    container("rx", { "lbsync.enable": "true", "lbsync.host": "~^app[0-9]+\\.example\\.com$" }),
+    container("thief", { "lbsync.enable": "true", "lbsync.host": "lbsync-regex-0,lbsync-regex-1" }),
+  ]).model;
+  const keys = model.httpListeners[0].virtualHosts.map((v) => v.key);
+  assert.equal(new Set(keys).size, keys.length);
+  assert.ok(keys.some((k) => k.startsWith("lbsync_regex_")));
+  // a regex that ends in .* is a regex, not a wildcard at the end
+  resetContainers();
+  const regex =
+    buildModel([container("r", { "lbsync.enable": "true", "lbsync.host": "~^app\\..*" })])
+      .model.httpListeners[0].virtualHosts[0];
+  assert.deepEqual([regex.regex, regex.suffixWildcard, regex.matchKind], [true, false, "reg"]);
+});

@@ -252,7 +252,7 @@ function virtualHostOf(v: Fields, route: (f: Fields) => RouteView): VirtualHostV
   return {
     host: v.text("host"),
     wildcard: v.boolean("wildcard"),
-    suffixWildcard: v.text("host").endsWith(".*"),
+    suffixWildcard: !v.text("host").startsWith("~") && v.text("host").endsWith(".*"),
     regex,
     matchValue,
     isDefault: v.boolean("isDefault"),

@@ -135,6 +135,8 @@ export interface Service {
    * `VIRTUAL_DEST`); `""`: the path goes as requested.
    */
   dest: string;
+  /** With `dest`: the length of `path`, where the rest of a request's path starts (HAProxy). */
+  destOffset: number;
   /** Port the balancer listens on for this service. */
   listen: number;
   /** HTTP health path, `""` when none. */
@@ -284,7 +286,7 @@ export interface OperatorFiles {
 export interface VirtualHost {
   /** Host name as written (`example.com`, `*.example.com`, `~^re[0-9]+\.example\.com$`). */
   host: string;
-  /** A name that stands for it in HAProxy's variables: the host, `lbsync-regex-N` for a regex. */
+  /** A name that stands for it in HAProxy's variables: the host, `lbsync_regex_N` for a regex. */
   key: string;
   /** True for `*.example.com`. */
   wildcard: boolean;
@@ -402,28 +404,6 @@ export interface HttpListener {
   defaultHostKey: string;
   /** Keys of the virtual hosts served to internal clients only, in groups of at most 50. */
   internalGroups: string[];
-  /** The routes with a {@link Route.dest}, in the order HAProxy must try them. */
-  pathRewrites: PathRewrite[];
-}
-
-/**
- * A route whose path prefix is replaced upstream (`lbsync.dest`), as HAProxy rewrites it:
- * when the request takes this route (its host, its prefix, and none of the longer prefixes
- * that would win), the path after `offset` bytes follows `dest`.
- */
-export interface PathRewrite {
-  /** The virtual host's key; `""` for the default routes. */
-  key: string;
-  /** True for a default route (no virtual host matched). */
-  isDefault: boolean;
-  /** The route's prefix. */
-  path: string;
-  /** What replaces it. */
-  dest: string;
-  /** The prefix's length: the rest of the path starts there. */
-  offset: number;
-  /** Longer prefixes of the same host that start with `path` and win over it, space-joined. */
-  longer: string;
 }
 
 /** A TCP service with its listening address. */

@@ -180,7 +180,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     section: "Selection",
     commands: ALL,
     help:
-      `prefix of every upstream and backend name lbsync generates\n(default ${DEFAULTS.namePrefix}; under --compat nginx-proxy none for\nnames with a dot, as nginx-proxy's), so no label can name the operator's own`,
+      `prefix of every upstream and backend name lbsync generates\n(default ${DEFAULTS.namePrefix}), so no label can name the operator's own;\nunder --compat nginx-proxy none for names with a dot, as nginx-proxy's`,
   },
   {
     name: "include-unhealthy",

@@ -34,11 +34,13 @@ export const DEFAULT_ROOT: DefaultRoot = { status: 404, location: "" };
 export function parseDefaultRoot(value: string): DefaultRoot {
   const text = value.trim();
   if (text === "none") return { status: 0, location: "" };
-  const match = /^([1-5][0-9]{2})(?:\s+(\S+))?$/.exec(text);
+  const match = /^([2-5][0-9]{2})(?:\s+(\S+))?$/.exec(text);
   const bad = (why: string) =>
     new ConfigError(`Invalid default root ${JSON.stringify(value)}: ${why}`);
   if (!match) throw bad("expected none, a status (404), or a redirect (301 URL)");
   const status = Number(match[1]);
+  // HAProxy answers neither with a body, and nginx's return would send one
+  if (status === 204 || status === 304) throw bad(`${status} has no body to answer with`);
   const location = match[2] ?? "";
   const redirect = [301, 302, 303, 307, 308].includes(status);
   if (redirect !== (location !== "")) {
@@ -50,10 +52,10 @@ export function parseDefaultRoot(value: string): DefaultRoot {
   }
   if (location !== "") {
     // the URL lands in both configs: only what both read literally, and the two variables
-    const rest = location.replaceAll("$host", "").replaceAll("$request_uri", "");
+    const rest = location.replace(/\$(?:host|request_uri)(?![A-Za-z0-9_])/g, "");
     if (!/^(?:https?:\/\/|\/)/.test(location) || !/^[A-Za-z0-9._~:/?&=+,!*@%-]*$/.test(rest)) {
       throw bad(
-        "the URL must start with http://, https:// or /, and use only URL characters, $host and $request_uri",
+        "the URL must start with http://, https:// or /, and use only URL characters, $host and $request_uri (no other $)",
       );
     }
   }

@@ -219,6 +219,9 @@ function unknownPathAnswer(defaultRoot: string | undefined) {
   };
 }
 
+/** The prefix no service name can start with (see `parseName`). */
+const RESERVED_PREFIX = "lbsync_";
+
 /** The upstream / backend name of a service (see {@link ModelSettings.hostNamedBackends}). */
 function backendName(name: string, options: ModelSettings): string {
   // a regex host's name is its SHA-1 under compat already, as nginx-proxy's
@@ -239,7 +242,7 @@ function routingCandidates(selected: Selected, options: ModelSettings): RoutingC
   const names = [...new Set([...members.keys(), ...fallbacks.keys(), ...statics.keys()])].sort(
     compare,
   );
-  return names.map((name): RoutingCandidate => {
+  const candidates = names.map((name): RoutingCandidate => {
     const fixed = statics.get(name) ?? [];
     const out = fallbacks.get(name) ?? [];
     const heldSince = fixed.length > 0
@@ -251,12 +254,31 @@ function routingCandidates(selected: Selected, options: ModelSettings): RoutingC
       // a static service merges with a discovered one whose containers are all out, too
       : buildService(name, [...out, ...fixed], []);
     service.backend = backendName(name, options);
-    return {
-      service: options.nginxDns ? { ...service, ...dnsFields(service) } : service,
-      heldSince,
-      weak,
-    };
+    return { service, heldSince, weak };
   });
+  uniqueBackends(candidates, options);
+  return options.nginxDns
+    ? candidates.map((c) => ({ ...c, service: { ...c.service, ...dnsFields(c.service) } }))
+    : candidates;
+}
+
+/**
+ * A backend name without the prefix (nginx-proxy's host or SHA-1 names) that another service
+ * already has goes to the younger one with lbsync's reserved prefix, so no container can take
+ * an older service's upstream name (a label `lbsync.service` of a host's SHA-1, say).
+ */
+function uniqueBackends(candidates: RoutingCandidate[], options: ModelSettings): void {
+  const taken = new Set<string>();
+  const byAge = [...candidates].sort((a, b) =>
+    a.heldSince - b.heldSince || compare(a.service.name, b.service.name)
+  );
+  for (const { service } of byAge) {
+    const own = service.backend.toLowerCase();
+    if (taken.has(own) && service.backend !== `${options.namePrefix}${service.name}`) {
+      service.backend = `${RESERVED_PREFIX}${service.name}`;
+    }
+    taken.add(service.backend.toLowerCase());
+  }
 }
 
 /** The servers of services that lost every route: out, with the reason of the loss. */
@@ -422,6 +444,7 @@ function buildService(
     hosts: oldest.hosts,
     path: oldest.path,
     dest: oldest.dest,
+    destOffset: oldest.dest ? oldest.path.length : 0,
     listen: oldest.listen,
     health: oldest.health,
     hasHealth: oldest.health !== "",

@@ -16,7 +16,6 @@ import { compare } from "../util/compare.ts";
 import { pushTo } from "../util/multimap.ts";
 import type {
   HttpListener,
-  PathRewrite,
   Route,
   Service,
   ServiceRoute,
@@ -254,7 +253,8 @@ function routeTo(service: Service): Route {
   return {
     path: service.path,
     dest: service.dest,
-    destPattern: service.dest && `^${service.path.replace(/[.*+]/g, "\\$&")}(.*)$`,
+    // (?s): a %0A in the path is a newline there, and `.` must take it too
+    destPattern: service.dest && `(?s)^${service.path.replace(/[.*+]/g, "\\$&")}(.*)$`,
     service: service.name,
     backend: service.backend,
     redirectFrom: "",
@@ -298,26 +298,7 @@ function httpListener(
     hasDefaultHost: false,
     defaultHostKey: "",
     internalGroups: [],
-    pathRewrites: [
-      ...virtualHosts.flatMap((v) => pathRewrites(v.key, v.routes)),
-      ...pathRewrites("", defaultRoutes),
-    ],
   };
-}
-
-/** The routes of one host (longest prefix first) that rewrite their path, for HAProxy. */
-function pathRewrites(key: string, routes: Route[]): PathRewrite[] {
-  return routes.flatMap((r, i) =>
-    r.dest === "" ? [] : [{
-      key,
-      isDefault: key === "",
-      path: r.path,
-      dest: r.dest,
-      offset: r.path.length,
-      longer: routes.slice(0, i).filter((o) => o.path.startsWith(r.path)).map((o) => o.path)
-        .join(" "),
-    }]
-  );
 }
 
 /**
@@ -337,11 +318,12 @@ export function groupsOf(words: string[]): string[] {
 
 function virtualHost(host: string, routes: Route[], index: number): VirtualHost {
   const wildcard = host.startsWith("*.");
-  const suffixWildcard = host.endsWith(".*");
+  const suffixWildcard = !host.startsWith("~") && host.endsWith(".*");
   const regex = host.startsWith("~");
   return {
     host,
-    key: regex ? `lbsync-regex-${index}` : host,
+    // an underscore: no host name has one, so no host can take a regex's key
+    key: regex ? `lbsync_regex_${index}` : host,
     wildcard,
     suffixWildcard,
     regex,
