@@ -963,6 +963,70 @@ const CHECKS: Record<string, Record<string, Check>> = {
           .virtualHosts[0].httpsMode,
         "nohttp",
       ),
+    "`HTTPS_METHOD=nohttp` (on the proxy)": () => {
+      resetContainers();
+      const said = container("b", {}, {
+        env: { VIRTUAL_HOST: "a.test", HTTPS_METHOD: "redirect" },
+      });
+      const unsaid = container("c", {}, { env: { VIRTUAL_HOST: "shared.test" } });
+      const { model } = buildModel([said, unsaid], {
+        compat: "nginx-proxy",
+        certificates: CERTS,
+        httpsMethod: "nohttp",
+      });
+      assert.deepEqual(
+        model.httpListeners[0].virtualHosts.map((v) => `${v.host} ${v.httpsMode}`),
+        ["a.test redirect", "shared.test nohttp"],
+      );
+    },
+    "`TRUST_DEFAULT_CERT=false` (on the proxy), `com.github.nginx-proxy.nginx-proxy.trust-default-cert=false`":
+      () => {
+        const withDefault = new Map([...CERTS, ["default", {
+          ...CERTS.get("a.test")!,
+          name: "default",
+        }]]);
+        const tlsOf = (labels: Record<string, string>, trustDefaultCert?: boolean) => {
+          resetContainers();
+          const c = container("b", labels, { env: { VIRTUAL_HOST: "b.test" } });
+          const { model } = buildModel([c], {
+            compat: "nginx-proxy",
+            certificates: withDefault,
+            trustDefaultCert,
+          });
+          const v = model.httpListeners[0].virtualHosts[0];
+          return `${v.tls?.name ?? "none"} ${v.refusedHttps ? "refused" : "served"}`;
+        };
+        assert.equal(tlsOf({}), "default served");
+        assert.equal(tlsOf({}, false), "none refused");
+        assert.equal(
+          tlsOf({ "com.github.nginx-proxy.nginx-proxy.trust-default-cert": "false" }),
+          "none refused",
+        );
+        assert.equal(
+          tlsOf({ "com.github.nginx-proxy.nginx-proxy.trust-default-cert": "true" }, false),
+          "default served",
+        );
+      },
+    "`ENABLE_HTTP_ON_MISSING_CERT=false` (on the proxy or a container)": () => {
+      const modeOf = (env: Record<string, string>, httpOnMissingCert?: boolean) => {
+        resetContainers();
+        const c = container("b", {}, { env: { VIRTUAL_HOST: "b.test", ...env } });
+        const { model } = buildModel([c], {
+          compat: "nginx-proxy",
+          certificates: CERTS,
+          httpOnMissingCert,
+        });
+        return model.httpListeners[0].virtualHosts[0].httpsMode;
+      };
+      assert.equal(modeOf({ HTTPS_METHOD: "nohttp" }), "noredirect");
+      assert.equal(modeOf({ HTTPS_METHOD: "nohttp" }, false), "nohttp");
+      assert.equal(
+        modeOf({ HTTPS_METHOD: "nohttp", ENABLE_HTTP_ON_MISSING_CERT: "false" }),
+        "nohttp",
+      );
+      assert.equal(modeOf({ ENABLE_HTTP_ON_MISSING_CERT: "true" }, false), "noredirect");
+      assert.equal(modeOf({}, false), "redirect");
+    },
     "`CERT_NAME=shared.test`": () =>
       assert.equal(
         compat({ VIRTUAL_HOST: "a.test", CERT_NAME: "shared.test" }, {}, CERTS).httpListeners[0]

@@ -166,6 +166,16 @@ export interface Service {
   acmeWebroot: "" | "true" | "false";
   /** `lbsync.nongetredirect`: the HTTPS redirect's status for non-GET requests; 0: the default. */
   nonGetRedirect: RedirectCode | 0;
+  /**
+   * `lbsync.trustdefaultcert`: a host of it without a certificate of its own is served over
+   * HTTPS with `default.crt`; `""`: `--trust-default-cert`.
+   */
+  trustDefaultCert: "" | "true" | "false";
+  /**
+   * `lbsync.httponmissingcert`: a host of it with no certificate to use stays on HTTP whatever
+   * `lbsync.https` says; `""`: `--http-on-missing-cert`.
+   */
+  httpOnMissingCert: "" | "true" | "false";
   /** `lbsync.servertokens`: nginx's `server_tokens` for its hosts; `""`: nginx's default. */
   serverTokens: "" | "on" | "off";
   /** `lbsync.access=internal`: only clients of the internal networks are served. */
@@ -314,6 +324,11 @@ export interface VirtualHost {
   /** HTTP answers 301 to HTTPS (`redirect` with a certificate), except ACME challenges. */
   redirectToHttps: boolean;
   /**
+   * No certificate to use, and not `nohttps`: nginx listens for it on the HTTPS port and
+   * refuses the handshake (`ssl_reject_handshake`), as nginx-proxy; not served over HTTPS.
+   */
+  refusedHttps: boolean;
+  /**
    * The directory HTTP requests for `/.well-known/acme-challenge/` are answered from
    * (`--acme-webroot`, for a host served over HTTP and HTTPS), `""` for none.
    */
@@ -349,6 +364,8 @@ export interface HttpsListener {
   redirectPort: string;
   /** The certificates in use, each once (HAProxy `crt` arguments; the default one first). */
   certificates: CertificateFiles[];
+  /** {@link certificates} is not empty: HAProxy binds the port only then (a bind needs one). */
+  hasCertificates: boolean;
   /** `default.crt`/`default.key`, for hosts without one of their own, if present. */
   defaultCertificate?: CertificateFiles;
   /** HAProxy keys of hosts that redirect HTTP to HTTPS, in groups of at most 50. */
@@ -663,6 +680,18 @@ export interface ModelOptions {
   acmeWebrootUnknownHosts?: boolean;
   /** The HTTPS redirect's status for non-GET requests, default 301 (`--non-get-redirect`). */
   nonGetRedirect?: RedirectCode;
+  /** How hosts with a certificate are served when their service does not say (`--https-method`). */
+  httpsMethod?: HttpsMode;
+  /**
+   * Hosts without a certificate of their own are served over HTTPS with `default.crt` when
+   * their service does not say (`--trust-default-cert`; default: with `--compat nginx-proxy`).
+   */
+  trustDefaultCert?: boolean;
+  /**
+   * A host with no certificate to use stays on HTTP when its service says `redirect` or
+   * `nohttp` (`--http-on-missing-cert`, default true, nginx-proxy's ENABLE_HTTP_ON_MISSING_CERT).
+   */
+  httpOnMissingCert?: boolean;
   /**
    * A host of the `--listen` port that takes the HTTP requests for hosts no service names
    * (nginx-proxy's `DEFAULT_HOST`), instead of the unknown-host answer.

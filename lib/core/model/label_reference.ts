@@ -78,6 +78,16 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
       "the status of the HTTPS redirect for OPTIONS, POST, PUT, PATCH and DELETE requests: `301`, `302`, `303`, `307`, `308`",
     default: "`--non-get-redirect` (301)",
   },
+  trustdefaultcert: {
+    meaning:
+      "`true` / `false`: its hosts without a certificate of their own are served over HTTPS with `default.crt` (nginx-proxy's `trust-default-cert` label)",
+    default: "`--trust-default-cert`",
+  },
+  httponmissingcert: {
+    meaning:
+      "`true` / `false`: with no certificate to use, its hosts stay on HTTP whatever their HTTPS mode says (nginx-proxy's `ENABLE_HTTP_ON_MISSING_CERT`)",
+    default: "`--http-on-missing-cert` (`true`)",
+  },
   servertokens: {
     meaning:
       "`off`: nginx's `Server` header for its hosts says `nginx` without the version (nginx)",
