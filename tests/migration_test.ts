@@ -1114,6 +1114,46 @@ const CHECKS: Record<string, Record<string, Check>> = {
         assert.match(text, new RegExp(`ssl_certificate_key ${dir}/a\\.test\\.key;`));
         assert.match(text, new RegExp(`ssl_certificate ${dir}/default\\.crt;`));
       }),
+    "`/etc/nginx/certs/HOST.ca.crt`, `HOST.crl.pem`, `ca.crt`, `ca.crl.pem` (mTLS)": () =>
+      inTempDir(async (dir) => {
+        const files = ["a.test.crt", "a.test.key", "a.test.ca.crt", "a.test.crl.pem", "ca.crt"];
+        for (const f of [...files, "ca.crl.pem", "b.test.crt", "b.test.key"]) {
+          await Deno.writeTextFile(`${dir}/${f}`, "x", { mode: 0o600 });
+        }
+        const found = await readCertificateDirectory(dir);
+        assert.deepEqual(found.warnings, []);
+        const { model } = buildModel([nginxProxied("a.test"), nginxProxied("b.test")], {
+          compat: "nginx-proxy",
+          certificates: found.certificates,
+          clientCertFiles: found.clientCertFiles,
+        });
+        const text = render(templates.nginx, model);
+        for (const f of ["a.test.ca.crt", "ca.crt"]) {
+          assert.match(
+            text,
+            new RegExp(`ssl_client_certificate ${dir}/${f.replaceAll(".", "\\.")};`),
+          );
+        }
+        for (const f of ["a.test.crl.pem", "ca.crl.pem"]) {
+          assert.match(text, new RegExp(`ssl_crl ${dir}/${f.replaceAll(".", "\\.")};`));
+        }
+        assert.equal(text.split("ssl_verify_client on;").length - 1, 2);
+      }),
+    "`com.github.nginx-proxy.nginx-proxy.ssl_verify_client=optional`": () => {
+      resetContainers();
+      const c = container("a", {
+        "com.github.nginx-proxy.nginx-proxy.ssl_verify_client": "optional",
+      }, {
+        env: { VIRTUAL_HOST: "a.test" },
+      });
+      const { model } = buildModel([c], {
+        compat: "nginx-proxy",
+        certificates: CERTS,
+        clientCertFiles: new Map([["ca.crt", { path: "/c/ca.crt", version: "1" }]]),
+      });
+      assert.equal(model.httpListeners[0].virtualHosts[0].clientCa?.verify, "optional");
+      assert.match(render(templates.nginx, model), /ssl_verify_client optional;/);
+    },
     "`/etc/nginx/htpasswd/HOST`, `HOST_SHA1(PATH)`": () =>
       inTempDir(async (dir) => {
         await Deno.writeTextFile(`${dir}/a.test`, "u:x\n");

@@ -176,6 +176,8 @@ export interface Service {
    * `lbsync.https` says; `""`: `--http-on-missing-cert`.
    */
   httpOnMissingCert: "" | "true" | "false";
+  /** `lbsync.sslverifyclient`: with a client CA, `optional` lets clients without a good certificate in; `""`: `on`. */
+  sslVerifyClient: "" | "on" | "optional";
   /** `lbsync.servertokens`: nginx's `server_tokens` for its hosts; `""`: nginx's default. */
   serverTokens: "" | "on" | "off";
   /** `lbsync.access=internal`: only clients of the internal networks are served. */
@@ -206,6 +208,24 @@ export type HttpsMode = "redirect" | "noredirect" | "nohttp" | "nohttps";
 
 /** An HTTP redirect status. */
 export type RedirectCode = 301 | 302 | 303 | 307 | 308;
+
+/** A client CA or revocation list of the certificate directory. */
+export interface ClientCertFile {
+  /** Absolute path (PEM). */
+  path: string;
+  /** A hash of its content, rendered beside it so a change reloads the balancer. */
+  version: string;
+}
+
+/** Mutual TLS for a host: the CA its clients' certificates must chain to, and the CRL. */
+export interface ClientVerification extends ClientCertFile {
+  /** nginx's `ssl_verify_client`: `on` (400 without a good one) or `optional` (`lbsync.sslverifyclient`). */
+  verify: "on" | "optional";
+  /** HAProxy's `verify` for the same: `required` or `optional`. */
+  haproxyVerify: "required" | "optional";
+  /** The revocation list, when there is one. */
+  crl?: ClientCertFile;
+}
 
 /** A certificate and its key in the certificate directory. */
 export interface CertificateFiles {
@@ -315,6 +335,8 @@ export interface VirtualHost {
   hasRootRoute: boolean;
   /** Its certificate, when HTTPS is on (`--cert-dir`) and one is found for it. */
   tls?: CertificateFiles;
+  /** Client certificates asked over HTTPS (`HOST.ca.crt`, else `ca.crt`, in `--cert-dir`). */
+  clientCa?: ClientVerification;
   /** How it is served: its service's `lbsync.https`, `nohttps` without a certificate. */
   httpsMode: HttpsMode;
   /** Served over HTTP (not `nohttp`). */
@@ -664,6 +686,12 @@ export interface ModelOptions {
    * listener with a certificate are served over HTTPS too.
    */
   certificates?: ReadonlyMap<string, CertificateFiles>;
+  /**
+   * The client CAs and revocation lists of the certificate directory, by file name
+   * (`HOST.ca.crt`, `HOST.crl.pem`, `ca.crt`, `ca.crl.pem`; a regex host's by its SHA-1), each
+   * with its path and version: nginx-proxy's mutual TLS.
+   */
+  clientCertFiles?: ReadonlyMap<string, ClientCertFile>;
   /** The HTTPS port, default 443 (`--https-listen`). */
   httpsListen?: number;
   /** `HOST:PORT` of lbsync's ACME challenge server (watch mode with ACME). */
@@ -773,6 +801,10 @@ export interface VirtualHostView extends
   routes: RouteView[];
   /** Its certificate's name, when it has one. */
   tls?: Pick<CertificateFiles, "name">;
+  /** The client CA it asks certificates of (nginx), when it has one. */
+  clientCa?: Pick<ClientVerification, "path" | "verify">;
+  /** nginx refuses its HTTPS handshake (no certificate to use). */
+  refusedHttps?: boolean;
 }
 
 /** What the reports read of a {@link Route}. */

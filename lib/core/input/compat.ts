@@ -40,6 +40,7 @@ const NGINX_PROXY_LABELS = {
   "com.github.nginx-proxy.nginx-proxy.keepalive": "keepalive",
   "com.github.nginx-proxy.nginx-proxy.non-get-redirect": "nongetredirect",
   "com.github.nginx-proxy.nginx-proxy.trust-default-cert": "trustdefaultcert",
+  "com.github.nginx-proxy.nginx-proxy.ssl_verify_client": "sslverifyclient",
 } as const;
 
 /** nginx's balancing directives as `lbsync.balance` names them; others stay as written. */

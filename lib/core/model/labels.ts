@@ -42,6 +42,7 @@ export interface ContainerLabels {
   nongetredirect?: RedirectCode;
   trustdefaultcert?: "true" | "false";
   httponmissingcert?: "true" | "false";
+  sslverifyclient?: "on" | "optional";
   servertokens?: "on" | "off";
   access?: "internal" | "external";
   balance?: Balance;
@@ -74,6 +75,7 @@ const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLab
   servertokens: (v) => parseChoice(v, ["on", "off"] as const),
   trustdefaultcert: (v) => parseChoice(v, ["true", "false"] as const),
   httponmissingcert: (v) => parseChoice(v, ["true", "false"] as const),
+  sslverifyclient: (v) => parseChoice(v, ["on", "optional"] as const),
   nongetredirect: (v) =>
     Number(parseChoice(v, ["301", "302", "303", "307", "308"] as const)) as RedirectCode,
   access: (v) => parseChoice(v, ["internal", "external"] as const),
@@ -105,6 +107,7 @@ export const LABEL_SUFFIX: Record<keyof ContainerLabels, string> = {
   nongetredirect: "nongetredirect",
   trustdefaultcert: "trustdefaultcert",
   httponmissingcert: "httponmissingcert",
+  sslverifyclient: "sslverifyclient",
   servertokens: "servertokens",
   access: "access",
   balance: "balance",

@@ -8,7 +8,16 @@
 import type { ModelSettings } from "./model_settings.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { bindings, groupsOf, hostOwner } from "./routing.ts";
-import type { CertificateFiles, HttpListener, Model, Service, VirtualHost } from "../types.ts";
+import { hostFileName } from "./operator_files.ts";
+import type {
+  CertificateFiles,
+  ClientCertFile,
+  ClientVerification,
+  HttpListener,
+  Model,
+  Service,
+  VirtualHost,
+} from "../types.ts";
 
 /** The name of the certificate for hosts without one of their own. */
 export const DEFAULT_CERTIFICATE = "default";
@@ -58,7 +67,14 @@ export function withHttps(
     const served = hostWithHttps(v, owner, certificates, options);
     const code = owner?.nonGetRedirect || options.nonGetRedirect || 301;
     const nonGet = served.redirectToHttps && code !== 301 ? { nonGetRedirect: code } : {};
-    return withAcmeWebroot({ ...served, ...nonGet }, owner, options);
+    const clientCa = served.httpsOn
+      ? clientCaOf(served, owner, options.clientCertFiles)
+      : undefined;
+    return withAcmeWebroot(
+      { ...served, ...nonGet, ...(clientCa ? { clientCa } : {}) },
+      owner,
+      options,
+    );
   });
   const served = virtualHosts.filter((v) => v.httpsOn);
   const defaultCertificate = certificates.get(DEFAULT_CERTIFICATE);
@@ -164,5 +180,29 @@ function hostWithHttps(
     httpsOn,
     redirectToHttps: https === "redirect",
     hsts: httpsOn ? owner?.hsts ?? "" : "",
+  };
+}
+
+/**
+ * nginx-proxy's mutual TLS: `HOST.ca.crt` (a regex host's by its SHA-1) with `HOST.crl.pem`,
+ * else the directory's `ca.crt` with `ca.crl.pem`; verified as `lbsync.sslverifyclient` says.
+ */
+function clientCaOf(
+  v: VirtualHost,
+  owner: Service | undefined,
+  files: ReadonlyMap<string, ClientCertFile> | undefined,
+): ClientVerification | undefined {
+  if (!files) return undefined;
+  const name = hostFileName(v);
+  const [ca, crl] = files.has(`${name}.ca.crt`)
+    ? [files.get(`${name}.ca.crt`)!, files.get(`${name}.crl.pem`)]
+    : [files.get("ca.crt"), files.get("ca.crl.pem")];
+  if (!ca) return undefined;
+  const optional = owner?.sslVerifyClient === "optional";
+  return {
+    ...ca,
+    verify: optional ? "optional" : "on",
+    haproxyVerify: optional ? "optional" : "required",
+    ...(crl ? { crl } : {}),
   };
 }
