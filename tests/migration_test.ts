@@ -1154,6 +1154,18 @@ const CHECKS: Record<string, Record<string, Check>> = {
       assert.equal(model.httpListeners[0].virtualHosts[0].clientCa?.verify, "optional");
       assert.match(render(templates.nginx, model), /ssl_verify_client optional;/);
     },
+    "a conf.d file of its own with `listen 80 default_server`": () => {
+      const { model } = buildModel([nginxProxied("a.test")], {
+        compat: "nginx-proxy",
+        certificates: CERTS,
+      });
+      const text = render(templates.nginx, model);
+      assert.doesNotMatch(text, /listen [^;]*default_server/);
+      // the servers for unknown hosts are the first of their ports
+      const first = text.indexOf("server_name _;");
+      assert.ok(first > 0 && first < text.indexOf("server_name a.test;"));
+      assert.ok(text.lastIndexOf("server_name _;") < text.indexOf("server_name a.test;"));
+    },
     "`/etc/nginx/htpasswd/HOST`, `HOST_SHA1(PATH)`": () =>
       inTempDir(async (dir) => {
         await Deno.writeTextFile(`${dir}/a.test`, "u:x\n");

@@ -3,8 +3,8 @@
  * `--compat nginx-proxy`, through real nginx with curl: `default.crt` serving the hosts
  * without a certificate of their own unless they (or `--trust-default-cert false`) do not trust
  * it, `--https-method` for every container that does not say, `ENABLE_HTTP_ON_MISSING_CERT`,
- * and the handshake refused where nginx-proxy refuses it (for a host without a certificate
- * to use, and on the HTTPS port with no certificate at all).
+ * the handshake refused where nginx-proxy refuses it (for a host without a certificate to use,
+ * and on the HTTPS port with no certificate at all), and an operator's own `default_server`.
  */
 import assert from "node:assert/strict";
 import { buildModel, type ContainerInfo, type ModelOptions, render, templates } from "../mod.ts";
@@ -49,6 +49,8 @@ interface Scenario {
   apps: { host: string; env?: Record<string, string>; labels?: Record<string, string> }[];
   /** URL (`http://HOST/`, `https://HOST/`, host's first label) -> answer. */
   want: Record<string, string>;
+  /** An operator's own server file loaded after lbsync's (`PORT`: the HTTP port). */
+  operatorConf?: string;
 }
 
 const UNTRUSTED = { "com.github.nginx-proxy.nginx-proxy.trust-default-cert": "false" };
@@ -177,6 +179,19 @@ const SCENARIOS: Record<string, Scenario> = {
       "https://unknown": "refused handshake",
     },
   },
+  // nginx-proxy's custom-fallback: a conf.d file of the operator's own with `listen 80
+  // default_server` loads beside lbsync's (no duplicate default server) and takes unknown hosts
+  "custom-fallback (an operator's default_server)": {
+    certs: [],
+    options: {},
+    apps: [{ host: "http-only", env: { HTTPS_METHOD: "nohttps" } }],
+    operatorConf:
+      "server {\n    server_name __;\n    listen PORT default_server;\n    return 418;\n}\n",
+    want: {
+      "http://unknown": "418",
+      "http://http-only": "200",
+    },
+  },
   "enable-http-on-missing-cert (false proxy-wide, true on some containers)": {
     certs: [],
     options: { httpOnMissingCert: false },
@@ -236,7 +251,8 @@ Deno.test({
           ...scenario.options,
         });
         assert.deepEqual(skipped, [], name);
-        const nginx = await startNginx({ http: render(templates.nginx, model) });
+        const operator = scenario.operatorConf?.replace("PORT", `127.0.0.1:${http}`) ?? "";
+        const nginx = await startNginx({ http: render(templates.nginx, model) + operator });
         try {
           const got: Record<string, string> = {};
           for (const url of Object.keys(scenario.want)) {

@@ -517,6 +517,12 @@ export interface Model {
   redirectSparesAcme: boolean;
   /** nginx's `server_tokens` in the default server: `off` under `--compat nginx-proxy`, else `""`. */
   defaultServerTokens: string;
+  /**
+   * nginx's servers for unknown hosts say no `default_server` (`--compat nginx-proxy`): they
+   * come first for their port, so nginx takes them as its default, and an operator's own
+   * `listen 80 default_server` file (nginx-proxy's conf.d convention) takes their place.
+   */
+  implicitDefaultServer: boolean;
   /** The networks `lbsync.access=internal` hosts answer (`--internal-networks`). */
   internalNetworks: string[];
   /** `--proxy-conf`: the operator's proxy settings, included instead of lbsync's headers. */

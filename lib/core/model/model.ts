@@ -307,6 +307,7 @@ function modelOf(table: RoutingTable, options: ModelSettings): Model {
     tlsOn: options.certificates !== undefined,
     acmeChallenge: options.acmeChallenge ?? "",
     defaultServerTokens: options.compat === "nginx-proxy" ? "off" : "",
+    implicitDefaultServer: options.compat === "nginx-proxy",
     redirectSparesAcme: options.compat !== "nginx-proxy" || !!options.acmeChallenge,
     acmeWebrootUnknownHosts: options.acmeWebrootUnknownHosts && !options.acmeChallenge
       ? options.acmeWebroot ?? ""
