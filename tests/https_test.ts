@@ -192,7 +192,8 @@ Deno.test({
       await haproxy.stop();
       running.pop();
 
-      // a default certificate: HTTPS for hosts without one answers as unknown hosts do
+      // a default certificate not trusted (lbsync's default): nginx refuses the handshake for a
+      // known host without a certificate, as nginx-proxy; HAProxy answers it as an unknown host
       await makeCertificates(dir, ["default"]);
       const withDefault = buildModel(containers, {
         listen: http,
@@ -209,7 +210,8 @@ Deno.test({
       for (const name of BALANCERS) {
         const balancer = await startBalancer(name, withDefault);
         running.push(balancer);
-        assert.deepEqual(await unknown(), ["404", "404", "200 a"], name);
+        const b = name === "nginx" ? "no answer" : "404";
+        assert.deepEqual(await unknown(), [b, "404", "200 a"], name);
         await balancer.stop();
         running.pop();
       }

@@ -963,6 +963,70 @@ const CHECKS: Record<string, Record<string, Check>> = {
           .virtualHosts[0].httpsMode,
         "nohttp",
       ),
+    "`HTTPS_METHOD=nohttp` (on the proxy)": () => {
+      resetContainers();
+      const said = container("b", {}, {
+        env: { VIRTUAL_HOST: "a.test", HTTPS_METHOD: "redirect" },
+      });
+      const unsaid = container("c", {}, { env: { VIRTUAL_HOST: "shared.test" } });
+      const { model } = buildModel([said, unsaid], {
+        compat: "nginx-proxy",
+        certificates: CERTS,
+        httpsMethod: "nohttp",
+      });
+      assert.deepEqual(
+        model.httpListeners[0].virtualHosts.map((v) => `${v.host} ${v.httpsMode}`),
+        ["a.test redirect", "shared.test nohttp"],
+      );
+    },
+    "`TRUST_DEFAULT_CERT=false` (on the proxy), `com.github.nginx-proxy.nginx-proxy.trust-default-cert=false`":
+      () => {
+        const withDefault = new Map([...CERTS, ["default", {
+          ...CERTS.get("a.test")!,
+          name: "default",
+        }]]);
+        const tlsOf = (labels: Record<string, string>, trustDefaultCert?: boolean) => {
+          resetContainers();
+          const c = container("b", labels, { env: { VIRTUAL_HOST: "b.test" } });
+          const { model } = buildModel([c], {
+            compat: "nginx-proxy",
+            certificates: withDefault,
+            trustDefaultCert,
+          });
+          const v = model.httpListeners[0].virtualHosts[0];
+          return `${v.tls?.name ?? "none"} ${v.refusedHttps ? "refused" : "served"}`;
+        };
+        assert.equal(tlsOf({}), "default served");
+        assert.equal(tlsOf({}, false), "none refused");
+        assert.equal(
+          tlsOf({ "com.github.nginx-proxy.nginx-proxy.trust-default-cert": "false" }),
+          "none refused",
+        );
+        assert.equal(
+          tlsOf({ "com.github.nginx-proxy.nginx-proxy.trust-default-cert": "true" }, false),
+          "default served",
+        );
+      },
+    "`ENABLE_HTTP_ON_MISSING_CERT=false` (on the proxy or a container)": () => {
+      const modeOf = (env: Record<string, string>, httpOnMissingCert?: boolean) => {
+        resetContainers();
+        const c = container("b", {}, { env: { VIRTUAL_HOST: "b.test", ...env } });
+        const { model } = buildModel([c], {
+          compat: "nginx-proxy",
+          certificates: CERTS,
+          httpOnMissingCert,
+        });
+        return model.httpListeners[0].virtualHosts[0].httpsMode;
+      };
+      assert.equal(modeOf({ HTTPS_METHOD: "nohttp" }), "noredirect");
+      assert.equal(modeOf({ HTTPS_METHOD: "nohttp" }, false), "nohttp");
+      assert.equal(
+        modeOf({ HTTPS_METHOD: "nohttp", ENABLE_HTTP_ON_MISSING_CERT: "false" }),
+        "nohttp",
+      );
+      assert.equal(modeOf({ ENABLE_HTTP_ON_MISSING_CERT: "true" }, false), "noredirect");
+      assert.equal(modeOf({}, false), "redirect");
+    },
     "`CERT_NAME=shared.test`": () =>
       assert.equal(
         compat({ VIRTUAL_HOST: "a.test", CERT_NAME: "shared.test" }, {}, CERTS).httpListeners[0]
@@ -1050,6 +1114,58 @@ const CHECKS: Record<string, Record<string, Check>> = {
         assert.match(text, new RegExp(`ssl_certificate_key ${dir}/a\\.test\\.key;`));
         assert.match(text, new RegExp(`ssl_certificate ${dir}/default\\.crt;`));
       }),
+    "`/etc/nginx/certs/HOST.ca.crt`, `HOST.crl.pem`, `ca.crt`, `ca.crl.pem` (mTLS)": () =>
+      inTempDir(async (dir) => {
+        const files = ["a.test.crt", "a.test.key", "a.test.ca.crt", "a.test.crl.pem", "ca.crt"];
+        for (const f of [...files, "ca.crl.pem", "b.test.crt", "b.test.key"]) {
+          await Deno.writeTextFile(`${dir}/${f}`, "x", { mode: 0o600 });
+        }
+        const found = await readCertificateDirectory(dir);
+        assert.deepEqual(found.warnings, []);
+        const { model } = buildModel([nginxProxied("a.test"), nginxProxied("b.test")], {
+          compat: "nginx-proxy",
+          certificates: found.certificates,
+          clientCertFiles: found.clientCertFiles,
+        });
+        const text = render(templates.nginx, model);
+        for (const f of ["a.test.ca.crt", "ca.crt"]) {
+          assert.match(
+            text,
+            new RegExp(`ssl_client_certificate ${dir}/${f.replaceAll(".", "\\.")};`),
+          );
+        }
+        for (const f of ["a.test.crl.pem", "ca.crl.pem"]) {
+          assert.match(text, new RegExp(`ssl_crl ${dir}/${f.replaceAll(".", "\\.")};`));
+        }
+        assert.equal(text.split("ssl_verify_client on;").length - 1, 2);
+      }),
+    "`com.github.nginx-proxy.nginx-proxy.ssl_verify_client=optional`": () => {
+      resetContainers();
+      const c = container("a", {
+        "com.github.nginx-proxy.nginx-proxy.ssl_verify_client": "optional",
+      }, {
+        env: { VIRTUAL_HOST: "a.test" },
+      });
+      const { model } = buildModel([c], {
+        compat: "nginx-proxy",
+        certificates: CERTS,
+        clientCertFiles: new Map([["ca.crt", { path: "/c/ca.crt", version: "1" }]]),
+      });
+      assert.equal(model.httpListeners[0].virtualHosts[0].clientCa?.verify, "optional");
+      assert.match(render(templates.nginx, model), /ssl_verify_client optional;/);
+    },
+    "a conf.d file of its own with `listen 80 default_server`": () => {
+      const { model } = buildModel([nginxProxied("a.test")], {
+        compat: "nginx-proxy",
+        certificates: CERTS,
+      });
+      const text = render(templates.nginx, model);
+      assert.doesNotMatch(text, /listen [^;]*default_server/);
+      // the servers for unknown hosts are the first of their ports
+      const first = text.indexOf("server_name _;");
+      assert.ok(first > 0 && first < text.indexOf("server_name a.test;"));
+      assert.ok(text.lastIndexOf("server_name _;") < text.indexOf("server_name a.test;"));
+    },
     "`/etc/nginx/htpasswd/HOST`, `HOST_SHA1(PATH)`": () =>
       inTempDir(async (dir) => {
         await Deno.writeTextFile(`${dir}/a.test`, "u:x\n");

@@ -64,7 +64,7 @@ Deno.test("tls: the model says per host how it is served, and what the HTTPS lis
   );
   assert.deepEqual(hosts, {
     "a.example.com": "redirect a.example.com http:true https:true max-age=600; includeSubDomains",
-    "b.test": "nohttps - http:true https:false",
+    "b.test": "noredirect - http:true https:false",
     "c.example.com": "nohttp example.com http:false https:true",
     "d.test": "nohttps other.org http:true https:false",
   });
@@ -106,7 +106,7 @@ Deno.test("tls: explain says how each host is served, and why a host stays on HT
   ], { certificates: CERTS });
   assert.deepEqual(explainRows(result).map((r) => r.reason), [
     "http a.example.com / on port 80; https a.example.com (certificate a.example.com, HTTP redirected)",
-    "http b.test / on port 80; b.test: HTTP only, no certificate b.test.crt",
+    "http b.test / on port 80; b.test: HTTP only, no certificate b.test.crt (nginx refuses its HTTPS handshake; HAProxy answers it as an unknown host)",
     "http c.example.com / on port 80; https c.example.com (certificate example.com, HTTPS only)",
     "http d.example.com / on port 80; d.example.com: HTTP only (lbsync.https=nohttps)",
   ]);

@@ -12,13 +12,14 @@
 #   --acme-webroot-unknown-hosts: acme-companion's challenge files, as nginx-proxy serves them
 #   NON_GET_REDIRECT --non-get-redirect, ENABLE_IPV6=true --enable-ipv6,
 #   PREFER_IPV6_NETWORK=true --prefer-ipv6, DEFAULT_ROOT --default-root,
-#   SHA1_UPSTREAM_NAME=true --sha1-upstream-names
+#   SHA1_UPSTREAM_NAME=true --sha1-upstream-names, HTTPS_METHOD --https-method,
+#   TRUST_DEFAULT_CERT --trust-default-cert, ENABLE_HTTP_ON_MISSING_CERT --http-on-missing-cert
 #   /etc/nginx/certs --cert-dir, /etc/nginx/vhost.d --vhost-dir, /etc/nginx/htpasswd
 #   --htpasswd-dir, /etc/nginx/proxy.conf --proxy-conf (mount them as for nginx-proxy)
 # and on each proxied container, by --compat nginx-proxy: VIRTUAL_HOST, VIRTUAL_PORT,
 # VIRTUAL_PATH, VIRTUAL_PROTO, HTTPS_METHOD, HSTS, CERT_NAME, NETWORK_ACCESS (see README).
 # nginx-proxy's other settings of the proxy container have no lbsync option: each one set is
-# named in a warning and ignored (HTTPS_METHOD and HSTS work on each container instead).
+# named in a warning and ignored (HSTS works on each container instead).
 #
 # SIGTERM or SIGINT stops lbsync (it finishes the apply in progress, 3 s at most) and nginx
 # (gracefully), then exits 0. If either exits by itself, the other is stopped and the container
@@ -39,10 +40,13 @@ args=(watch --compat nginx-proxy -t nginx -o /etc/nginx/conf.d/default.conf
 [ "${PREFER_IPV6_NETWORK:-false}" = "true" ] && args+=(--prefer-ipv6)
 args+=(--acme-webroot /usr/share/nginx/html)
 [ -n "${NON_GET_REDIRECT:-}" ] && args+=(--non-get-redirect "$NON_GET_REDIRECT")
+[ -n "${HTTPS_METHOD:-}" ] && args+=(--https-method "$HTTPS_METHOD")
+[ -n "${TRUST_DEFAULT_CERT:-}" ] && args+=(--trust-default-cert "$TRUST_DEFAULT_CERT")
+[ -n "${ENABLE_HTTP_ON_MISSING_CERT:-}" ] && args+=(--http-on-missing-cert "$ENABLE_HTTP_ON_MISSING_CERT")
 [ "${ACME_HTTP_CHALLENGE_LOCATION:-true}" = "false" ] && args+=(--acme-webroot-opt-in)
 [ "${ACME_HTTP_CHALLENGE_ACCEPT_UNKNOWN_HOST:-false}" = "true" ] && args+=(--acme-webroot-unknown-hosts)
-for name in HTTPS_METHOD HSTS SSL_POLICY ENABLE_HTTP2 ENABLE_HTTP3 RESOLVERS \
-  TRUST_DEFAULT_CERT DISABLE_ACCESS_LOGS LOG_FORMAT \
+for name in HSTS SSL_POLICY ENABLE_HTTP2 ENABLE_HTTP3 RESOLVERS \
+  DISABLE_ACCESS_LOGS LOG_FORMAT \
   LOG_FORMAT_ESCAPE LOG_JSON DHPARAM_BITS DHPARAM_GENERATION DHPARAM_SKIP; do
   [ -n "${!name:-}" ] &&
     echo "lbsync-nginx-proxy: warning: $name is not read (lbsync has no such setting)" >&2

@@ -122,9 +122,23 @@ function httpsOf(service: ServiceView, model: ModelView): string {
         : v.httpOn
         ? ", HTTP too"
         : ", HTTPS only";
-      parts.push(`https ${v.host} (certificate ${v.tls!.name}${how})`);
+      const client = v.clientCa
+        ? `, client certificates ${v.clientCa.verify === "optional" ? "asked" : "required"} by ${
+          v.clientCa.path.slice(v.clientCa.path.lastIndexOf("/") + 1)
+        } (nginx only: HAProxy does not ask)`
+        : "";
+      parts.push(`https ${v.host} (certificate ${v.tls!.name}${how}${client})`);
     } else if (v.tls) parts.push(`${v.host}: HTTP only (lbsync.https=nohttps)`);
-    else parts.push(`${v.host}: HTTP only, no certificate ${v.host.replace(/^\*\./, "")}.crt`);
+    else {
+      const refused = v.refusedHttps
+        ? " (nginx refuses its HTTPS handshake; HAProxy answers it as an unknown host)"
+        : "";
+      parts.push(
+        `${v.host}: ${v.httpOn ? "HTTP only" : "not served"}, no certificate ${
+          v.host.replace(/^\*\./, "")
+        }.crt${refused}`,
+      );
+    }
   }
   const shown = parts.length <= EXPLAIN_LIST_LIMIT ? parts : [
     ...parts.slice(0, EXPLAIN_LIST_LIMIT),

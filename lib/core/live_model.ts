@@ -109,6 +109,8 @@ export function liveModelJson(live: LiveModel): string {
           httpsOn: v.httpsOn,
           redirectToHttps: v.redirectToHttps,
           ...(v.tls ? { tls: { name: v.tls.name } } : {}),
+          ...(v.clientCa ? { clientCa: { path: v.clientCa.path, verify: v.clientCa.verify } } : {}),
+          ...(v.refusedHttps ? { refusedHttps: true } : {}),
           routes: v.routes.map(routeJson),
         })),
         defaultRoutes: l.defaultRoutes.map(routeJson),
@@ -249,6 +251,7 @@ function virtualHostOf(v: Fields, route: (f: Fields) => RouteView): VirtualHostV
     }
   }
   const tls = v.optional("tls");
+  const clientCa = v.optional("clientCa");
   return {
     host: v.text("host"),
     wildcard: v.boolean("wildcard"),
@@ -260,6 +263,15 @@ function virtualHostOf(v: Fields, route: (f: Fields) => RouteView): VirtualHostV
     httpsOn: v.boolean("httpsOn"),
     redirectToHttps: v.boolean("redirectToHttps"),
     ...(tls ? { tls: { name: tls.text("name") } } : {}),
+    ...(clientCa
+      ? {
+        clientCa: {
+          path: clientCa.text("path"),
+          verify: clientCa.text("verify") === "optional" ? "optional" as const : "on" as const,
+        },
+      }
+      : {}),
+    ...(v.optionalBoolean("refusedHttps") ? { refusedHttps: true } : {}),
     routes: v.list("routes", route),
   };
 }
@@ -310,6 +322,10 @@ class Fields {
 
   optionalText(key: string): string | undefined {
     return this.#value[key] === undefined ? undefined : this.text(key);
+  }
+
+  optionalBoolean(key: string): boolean | undefined {
+    return this.#value[key] === undefined ? undefined : this.boolean(key);
   }
 
   boolean(key: string): boolean {

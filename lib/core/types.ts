@@ -168,6 +168,18 @@ export interface Service {
   acmeWebroot: "" | "true" | "false";
   /** `lbsync.nongetredirect`: the HTTPS redirect's status for non-GET requests; 0: the default. */
   nonGetRedirect: RedirectCode | 0;
+  /**
+   * `lbsync.trustdefaultcert`: a host of it without a certificate of its own is served over
+   * HTTPS with `default.crt`; `""`: `--trust-default-cert`.
+   */
+  trustDefaultCert: "" | "true" | "false";
+  /**
+   * `lbsync.httponmissingcert`: a host of it with no certificate to use stays on HTTP whatever
+   * `lbsync.https` says; `""`: `--http-on-missing-cert`.
+   */
+  httpOnMissingCert: "" | "true" | "false";
+  /** `lbsync.sslverifyclient`: with a client CA, `optional` lets clients without a good certificate in; `""`: `on`. */
+  sslVerifyClient: "" | "on" | "optional";
   /** `lbsync.servertokens`: nginx's `server_tokens` for its hosts; `""`: nginx's default. */
   serverTokens: "" | "on" | "off";
   /** `lbsync.access=internal`: only clients of the internal networks are served. */
@@ -198,6 +210,24 @@ export type HttpsMode = "redirect" | "noredirect" | "nohttp" | "nohttps";
 
 /** An HTTP redirect status. */
 export type RedirectCode = 301 | 302 | 303 | 307 | 308;
+
+/** A client CA or revocation list of the certificate directory. */
+export interface ClientCertFile {
+  /** Absolute path (PEM). */
+  path: string;
+  /** A hash of its content, rendered beside it so a change reloads the balancer. */
+  version: string;
+}
+
+/** Mutual TLS for a host: the CA its clients' certificates must chain to, and the CRL. */
+export interface ClientVerification extends ClientCertFile {
+  /** nginx's `ssl_verify_client`: `on` (400 without a good one) or `optional` (`lbsync.sslverifyclient`). */
+  verify: "on" | "optional";
+  /** HAProxy's `verify` for the same: `required` or `optional`. */
+  haproxyVerify: "required" | "optional";
+  /** The revocation list, when there is one. */
+  crl?: ClientCertFile;
+}
 
 /** A certificate and its key in the certificate directory. */
 export interface CertificateFiles {
@@ -307,6 +337,8 @@ export interface VirtualHost {
   hasRootRoute: boolean;
   /** Its certificate, when HTTPS is on (`--cert-dir`) and one is found for it. */
   tls?: CertificateFiles;
+  /** Client certificates asked over HTTPS (`HOST.ca.crt`, else `ca.crt`, in `--cert-dir`). */
+  clientCa?: ClientVerification;
   /** How it is served: its service's `lbsync.https`, `nohttps` without a certificate. */
   httpsMode: HttpsMode;
   /** Served over HTTP (not `nohttp`). */
@@ -315,6 +347,11 @@ export interface VirtualHost {
   httpsOn: boolean;
   /** HTTP answers 301 to HTTPS (`redirect` with a certificate), except ACME challenges. */
   redirectToHttps: boolean;
+  /**
+   * No certificate to use, and not `nohttps`: nginx listens for it on the HTTPS port and
+   * refuses the handshake (`ssl_reject_handshake`), as nginx-proxy; not served over HTTPS.
+   */
+  refusedHttps: boolean;
   /**
    * The directory HTTP requests for `/.well-known/acme-challenge/` are answered from
    * (`--acme-webroot`, for a host served over HTTP and HTTPS), `""` for none.
@@ -351,6 +388,8 @@ export interface HttpsListener {
   redirectPort: string;
   /** The certificates in use, each once (HAProxy `crt` arguments; the default one first). */
   certificates: CertificateFiles[];
+  /** {@link certificates} is not empty: HAProxy binds the port only then (a bind needs one). */
+  hasCertificates: boolean;
   /** `default.crt`/`default.key`, for hosts without one of their own, if present. */
   defaultCertificate?: CertificateFiles;
   /** HAProxy keys of hosts that redirect HTTP to HTTPS, in groups of at most 50. */
@@ -458,6 +497,12 @@ export interface Model {
   redirectSparesAcme: boolean;
   /** nginx's `server_tokens` in the default server: `off` under `--compat nginx-proxy`, else `""`. */
   defaultServerTokens: string;
+  /**
+   * nginx's servers for unknown hosts say no `default_server` (`--compat nginx-proxy`): they
+   * come first for their port, so nginx takes them as its default, and an operator's own
+   * `listen 80 default_server` file (nginx-proxy's conf.d convention) takes their place.
+   */
+  implicitDefaultServer: boolean;
   /** The networks `lbsync.access=internal` hosts answer (`--internal-networks`). */
   internalNetworks: string[];
   /** `--proxy-conf`: the operator's proxy settings, included instead of lbsync's headers. */
@@ -627,6 +672,12 @@ export interface ModelOptions {
    * listener with a certificate are served over HTTPS too.
    */
   certificates?: ReadonlyMap<string, CertificateFiles>;
+  /**
+   * The client CAs and revocation lists of the certificate directory, by file name
+   * (`HOST.ca.crt`, `HOST.crl.pem`, `ca.crt`, `ca.crl.pem`; a regex host's by its SHA-1), each
+   * with its path and version: nginx-proxy's mutual TLS.
+   */
+  clientCertFiles?: ReadonlyMap<string, ClientCertFile>;
   /** The HTTPS port, default 443 (`--https-listen`). */
   httpsListen?: number;
   /** `HOST:PORT` of lbsync's ACME challenge server (watch mode with ACME). */
@@ -643,6 +694,18 @@ export interface ModelOptions {
   acmeWebrootUnknownHosts?: boolean;
   /** The HTTPS redirect's status for non-GET requests, default 301 (`--non-get-redirect`). */
   nonGetRedirect?: RedirectCode;
+  /** How hosts with a certificate are served when their service does not say (`--https-method`). */
+  httpsMethod?: HttpsMode;
+  /**
+   * Hosts without a certificate of their own are served over HTTPS with `default.crt` when
+   * their service does not say (`--trust-default-cert`; default: with `--compat nginx-proxy`).
+   */
+  trustDefaultCert?: boolean;
+  /**
+   * A host with no certificate to use stays on HTTP when its service says `redirect` or
+   * `nohttp` (`--http-on-missing-cert`, default true, nginx-proxy's ENABLE_HTTP_ON_MISSING_CERT).
+   */
+  httpOnMissingCert?: boolean;
   /**
    * A host of the `--listen` port that takes the HTTP requests for hosts no service names
    * (nginx-proxy's `DEFAULT_HOST`), instead of the unknown-host answer.
@@ -724,6 +787,10 @@ export interface VirtualHostView extends
   routes: RouteView[];
   /** Its certificate's name, when it has one. */
   tls?: Pick<CertificateFiles, "name">;
+  /** The client CA it asks certificates of (nginx), when it has one. */
+  clientCa?: Pick<ClientVerification, "path" | "verify">;
+  /** nginx refuses its HTTPS handshake (no certificate to use). */
+  refusedHttps?: boolean;
 }
 
 /** What the reports read of a {@link Route}. */

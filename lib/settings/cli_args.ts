@@ -317,6 +317,13 @@ function modelOptions(
         ] as const,
       ),
     ) as RedirectCode,
+    httpsMethod: values["https-method"] === undefined ? undefined : choice(
+      "--https-method",
+      values["https-method"],
+      ["redirect", "noredirect", "nohttp", "nohttps"] as const,
+    ),
+    trustDefaultCert: flagBoolean("--trust-default-cert", values["trust-default-cert"]),
+    httpOnMissingCert: flagBoolean("--http-on-missing-cert", values["http-on-missing-cert"]),
     httpsListen: values["https-listen"] === undefined
       ? undefined
       : port("--https-listen", values["https-listen"]),
@@ -686,6 +693,15 @@ function parseRegex(flag: string, source: string): RegExp {
 
 function port(flag: string, value: string): number {
   return integer(flag, value, 1, 65535);
+}
+
+/** A `true` / `false` flag value (nginx-proxy's spellings: `1`, `0`, any case); unset stays unset. */
+function flagBoolean(flag: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  const lower = value.trim().toLowerCase();
+  if (["true", "1", "t"].includes(lower)) return true;
+  if (["false", "0", "f"].includes(lower)) return false;
+  throw new UsageError(`Invalid ${flag} ${JSON.stringify(value)}: use true or false`);
 }
 
 function choice<T extends string>(flag: string, value: string, choices: readonly T[]): T {

@@ -344,6 +344,33 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       "the HTTPS redirect's status for OPTIONS, POST, PUT, PATCH and\nDELETE requests: 301 (default), 302, 303, 307 or 308 (per service:\nlbsync.nongetredirect; nginx-proxy's NON_GET_REDIRECT)",
   },
   {
+    name: "https-method",
+    type: "string",
+    value: "MODE",
+    section: "HTTPS",
+    commands: ALL,
+    help:
+      "how hosts are served when their service does not say (lbsync.https):\nredirect (default), noredirect, nohttp or nohttps (nginx-proxy's\nHTTPS_METHOD)",
+  },
+  {
+    name: "trust-default-cert",
+    type: "string",
+    value: "BOOL",
+    section: "HTTPS",
+    commands: ALL,
+    help:
+      "true: hosts without a certificate of their own are served over HTTPS\nwith default.crt (per service: lbsync.trustdefaultcert; default true\nwith --compat nginx-proxy, else false; nginx-proxy's TRUST_DEFAULT_CERT)",
+  },
+  {
+    name: "http-on-missing-cert",
+    type: "string",
+    value: "BOOL",
+    section: "HTTPS",
+    commands: ALL,
+    help:
+      "true (default): a host with no certificate to use stays on HTTP\nwhatever lbsync.https says (per service: lbsync.httponmissingcert;\nnginx-proxy's ENABLE_HTTP_ON_MISSING_CERT)",
+  },
+  {
     name: "acme-directory",
     type: "string",
     value: "URL",

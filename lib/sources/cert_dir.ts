@@ -6,13 +6,15 @@
  * @module
  */
 import { fileErrorReason, LbsyncError } from "../core/errors.ts";
-import type { CertificateFiles } from "../core/types.ts";
+import type { CertificateFiles, ClientCertFile } from "../core/types.ts";
 import { fileVersion } from "./file_version.ts";
 
 /** The certificates of a directory, and what is wrong with it. */
 export interface CertificateDirectory {
   /** Each usable pair by name. */
   certificates: Map<string, CertificateFiles>;
+  /** Client CAs and revocation lists by file name: `NAME.ca.crt`, `NAME.crl.pem`, `ca.crt`, `ca.crl.pem`. */
+  clientCertFiles: Map<string, ClientCertFile>;
   /** One line each: a key readable by others, a certificate without its key. */
   warnings: string[];
 }
@@ -40,8 +42,18 @@ export async function readCertificateDirectory(dir: string): Promise<Certificate
     );
   }
   const certificates = new Map<string, CertificateFiles>();
+  const clientCertFiles = new Map<string, ClientCertFile>();
   const warnings: string[] = [];
   for (const file of [...names].sort()) {
+    const client = /^(?:(.+)\.)?(ca\.crt|crl\.pem)$/.exec(file);
+    if (client) {
+      // a client CA or CRL: nginx-proxy's mutual TLS, for a host (or its SHA-1) or all
+      if (client[1] !== undefined && (!NAME.test(client[1]) || client[1].length > 253)) continue;
+      if (client[1] === undefined && client[2] === "crl.pem") continue;
+      const path = `${root}/${file}`;
+      clientCertFiles.set(file, { path, version: await fileVersion(path) });
+      continue;
+    }
     if (!file.endsWith(".crt")) continue;
     const name = file.slice(0, -4);
     if (!NAME.test(name) || name.length > 253) continue;
@@ -61,5 +73,5 @@ export async function readCertificateDirectory(dir: string): Promise<Certificate
     const version = await fileVersion(`${root}/${file}`);
     certificates.set(name, { name, certificate: `${root}/${file}`, key, version });
   }
-  return { certificates, warnings };
+  return { certificates, clientCertFiles, warnings };
 }

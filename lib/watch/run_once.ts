@@ -212,7 +212,9 @@ export async function directoryOptionsOf(
     : await readCertificateDirectory(options.certDir);
   return {
     options: {
-      ...(found ? { certificates: found.certificates } : {}),
+      ...(found
+        ? { certificates: found.certificates, clientCertFiles: found.clientCertFiles }
+        : {}),
       ...(operatorFiles ? { operatorFiles } : {}),
     },
     warnings: found?.warnings ?? [],

@@ -2,7 +2,8 @@
  * `--compat nginx-proxy`: containers configured for nginx-proxy by environment variables
  * (`VIRTUAL_HOST`, `VIRTUAL_PORT`, `VIRTUAL_PATH`, `VIRTUAL_DEST`; `HTTPS_METHOD`, `CERT_NAME`, `HSTS`;
  * `LETSENCRYPT_HOST`, whose hosts get certificates from `--acme-directory`;
- * `ACME_HTTP_CHALLENGE_LOCATION`, whether its challenges are answered from `--acme-webroot`)
+ * `ACME_HTTP_CHALLENGE_LOCATION`, whether its challenges are answered from `--acme-webroot`;
+ * `ENABLE_HTTP_ON_MISSING_CERT`)
  * become lbsync backends without labels.
  * Pure; the variables come from inspect objects (the Docker shell inspects each container
  * once in this mode).
@@ -30,6 +31,7 @@ export const COMPAT_ENV = [
   "ACME_HTTP_CHALLENGE_LOCATION",
   "SERVER_TOKENS",
   "EXTERNAL_HTTP_PORT",
+  "ENABLE_HTTP_ON_MISSING_CERT",
 ] as const;
 
 /** The labels nginx-proxy reads from a container, and the lbsync label each stands for. */
@@ -37,6 +39,8 @@ const NGINX_PROXY_LABELS = {
   "com.github.nginx-proxy.nginx-proxy.loadbalance": "balance",
   "com.github.nginx-proxy.nginx-proxy.keepalive": "keepalive",
   "com.github.nginx-proxy.nginx-proxy.non-get-redirect": "nongetredirect",
+  "com.github.nginx-proxy.nginx-proxy.trust-default-cert": "trustdefaultcert",
+  "com.github.nginx-proxy.nginx-proxy.ssl_verify_client": "sslverifyclient",
 } as const;
 
 /** nginx's balancing directives as `lbsync.balance` names them; others stay as written. */
@@ -179,7 +183,11 @@ function nginxProxyLabels(all: Record<string, string>): Record<string, string> {
   for (const [key, field] of Object.entries(NGINX_PROXY_LABELS)) {
     const value = all[key]?.trim().replace(/;$/, "").trim();
     if (value === undefined || value === "") continue;
-    labels[field] = field === "balance" ? BALANCE_OF[value] ?? value : value;
+    labels[field] = field === "balance"
+      ? BALANCE_OF[value] ?? value
+      : field === "trustdefaultcert"
+      ? goBoolean(value)
+      : value;
   }
   return labels;
 }
@@ -201,7 +209,20 @@ function httpsLabels(env: Record<string, string>): Record<string, string> {
   const challenge = env.ACME_HTTP_CHALLENGE_LOCATION?.trim().toLowerCase();
   if (challenge) labels.acmewebroot = challenge === "legacy" ? "true" : challenge;
   if (env.SERVER_TOKENS?.trim()) labels.servertokens = env.SERVER_TOKENS.trim();
+  const httpOnMissing = env.ENABLE_HTTP_ON_MISSING_CERT?.trim();
+  if (httpOnMissing) labels.httponmissingcert = goBoolean(httpOnMissing);
   return labels;
+}
+
+/**
+ * A boolean as nginx-proxy's template reads it (Go's `strconv.ParseBool`): `1`, `t`, `T`,
+ * `TRUE`, `true`, `True` and their `false` forms become `true` / `false`; anything else stays
+ * as written, so the label grammar refuses it with a reason.
+ */
+function goBoolean(value: string): string {
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(value)) return "true";
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(value)) return "false";
+  return value;
 }
 
 /**

@@ -78,6 +78,21 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
       "the status of the HTTPS redirect for OPTIONS, POST, PUT, PATCH and DELETE requests: `301`, `302`, `303`, `307`, `308`",
     default: "`--non-get-redirect` (301)",
   },
+  trustdefaultcert: {
+    meaning:
+      "`true` / `false`: its hosts without a certificate of their own are served over HTTPS with `default.crt` (nginx-proxy's `trust-default-cert` label)",
+    default: "`--trust-default-cert`",
+  },
+  httponmissingcert: {
+    meaning:
+      "`true` / `false`: with no certificate to use, its hosts stay on HTTP whatever their HTTPS mode says (nginx-proxy's `ENABLE_HTTP_ON_MISSING_CERT`)",
+    default: "`--http-on-missing-cert` (`true`)",
+  },
+  sslverifyclient: {
+    meaning:
+      "`on` / `optional`: with a client CA (`HOST.ca.crt` or `ca.crt` in `--cert-dir`), whether a client without a good certificate is answered 400 (`on`) or let in with `$ssl_client_verify` set (nginx-proxy's `ssl_verify_client` label)",
+    default: "`on`",
+  },
   servertokens: {
     meaning:
       "`off`: nginx's `Server` header for its hosts says `nginx` without the version (nginx)",

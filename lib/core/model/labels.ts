@@ -40,6 +40,9 @@ export interface ContainerLabels {
   acme?: boolean;
   acmewebroot?: "true" | "false";
   nongetredirect?: RedirectCode;
+  trustdefaultcert?: "true" | "false";
+  httponmissingcert?: "true" | "false";
+  sslverifyclient?: "on" | "optional";
   servertokens?: "on" | "off";
   access?: "internal" | "external";
   balance?: Balance;
@@ -70,6 +73,9 @@ const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLab
   acme: parseBoolean,
   acmewebroot: (v) => parseChoice(v, ["true", "false"] as const),
   servertokens: (v) => parseChoice(v, ["on", "off"] as const),
+  trustdefaultcert: (v) => parseChoice(v, ["true", "false"] as const),
+  httponmissingcert: (v) => parseChoice(v, ["true", "false"] as const),
+  sslverifyclient: (v) => parseChoice(v, ["on", "optional"] as const),
   nongetredirect: (v) =>
     Number(parseChoice(v, ["301", "302", "303", "307", "308"] as const)) as RedirectCode,
   access: (v) => parseChoice(v, ["internal", "external"] as const),
@@ -99,6 +105,9 @@ export const LABEL_SUFFIX: Record<keyof ContainerLabels, string> = {
   acme: "acme",
   acmewebroot: "acmewebroot",
   nongetredirect: "nongetredirect",
+  trustdefaultcert: "trustdefaultcert",
+  httponmissingcert: "httponmissingcert",
+  sslverifyclient: "sslverifyclient",
   servertokens: "servertokens",
   access: "access",
   balance: "balance",

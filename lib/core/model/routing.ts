@@ -336,6 +336,7 @@ function virtualHost(host: string, routes: Route[], index: number): VirtualHost 
     httpOn: true,
     httpsOn: false,
     redirectToHttps: false,
+    refusedHttps: false,
     acmeWebroot: "",
     nonGetRedirect: 0,
     serverTokens: "",

@@ -8,7 +8,16 @@
 import type { ModelSettings } from "./model_settings.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { bindings, groupsOf, hostOwner } from "./routing.ts";
-import type { CertificateFiles, HttpListener, Model, Service, VirtualHost } from "../types.ts";
+import { hostFileName } from "./operator_files.ts";
+import type {
+  CertificateFiles,
+  ClientCertFile,
+  ClientVerification,
+  HttpListener,
+  Model,
+  Service,
+  VirtualHost,
+} from "../types.ts";
 
 /** The name of the certificate for hosts without one of their own. */
 export const DEFAULT_CERTIFICATE = "default";
@@ -55,14 +64,22 @@ export function withHttps(
   const byName = new Map(services.map((s) => [s.name, s]));
   const virtualHosts = listener.virtualHosts.map((v) => {
     const owner = byName.get(hostOwner(v) ?? "");
-    const served = hostWithHttps(v, owner, certificates);
+    const served = hostWithHttps(v, owner, certificates, options);
     const code = owner?.nonGetRedirect || options.nonGetRedirect || 301;
     const nonGet = served.redirectToHttps && code !== 301 ? { nonGetRedirect: code } : {};
-    return withAcmeWebroot({ ...served, ...nonGet }, owner, options);
+    const clientCa = served.httpsOn
+      ? clientCaOf(served, owner, options.clientCertFiles)
+      : undefined;
+    return withAcmeWebroot(
+      { ...served, ...nonGet, ...(clientCa ? { clientCa } : {}) },
+      owner,
+      options,
+    );
   });
   const served = virtualHosts.filter((v) => v.httpsOn);
   const defaultCertificate = certificates.get(DEFAULT_CERTIFICATE);
-  if (served.length === 0 && !defaultCertificate) return { ...listener, virtualHosts };
+  // with a certificate directory the HTTPS port always listens, as nginx-proxy's: with no
+  // certificate to serve, nginx refuses the handshake there
   const port = options.httpsListen;
   const used = new Map<string, CertificateFiles>();
   if (defaultCertificate) used.set(defaultCertificate.name, defaultCertificate);
@@ -76,6 +93,7 @@ export function withHttps(
       ...bindings(port, options.listenAddress, options.enableIpv6),
       redirectPort: port === 443 ? "" : `:${port}`,
       certificates: [...used.values()],
+      hasCertificates: used.size > 0,
       defaultCertificate,
       redirectGroups: keys((v) => v.redirectToHttps),
       httpsOnlyGroups: keys((v) => !v.httpOn),
@@ -120,14 +138,39 @@ function withAcmeWebroot(
   return on ? { ...v, acmeWebroot: options.acmeWebroot! } : v;
 }
 
+/**
+ * How `v` is served, as nginx-proxy decides it: its own certificate (or its parent domain's,
+ * or `lbsync.cert`'s), else `default.crt` when its service trusts it; the service's
+ * `lbsync.https`, else `--https-method`. With no certificate to use, `redirect` and `nohttp`
+ * become `noredirect` unless `lbsync.httponmissingcert=false`, and nginx refuses the
+ * handshake for it unless it is `nohttps`.
+ */
 function hostWithHttps(
   v: VirtualHost,
   owner: Service | undefined,
   certificates: ReadonlyMap<string, CertificateFiles>,
+  options: ModelSettings,
 ): VirtualHost {
-  const tls = certificateFor(v.host, owner?.certName ?? "", certificates);
-  if (!tls) return v;
-  const https = owner?.https || DEFAULTS.httpsMode;
+  const own = certificateFor(v.host, owner?.certName ?? "", certificates);
+  const trustSaid = owner?.trustDefaultCert ?? "";
+  const trusted = trustSaid === ""
+    ? options.trustDefaultCert ?? options.compat === "nginx-proxy"
+    : trustSaid === "true";
+  // a regex host has no certificate of its own, but the default one serves it as any other
+  const tls = own ?? (trusted ? certificates.get(DEFAULT_CERTIFICATE) : undefined);
+  let https = owner?.https || options.httpsMethod || DEFAULTS.httpsMode;
+  if (!tls) {
+    const httpSaid = owner?.httpOnMissingCert ?? "";
+    const httpOnMissing = httpSaid === "" ? options.httpOnMissingCert ?? true : httpSaid === "true";
+    if (httpOnMissing && (https === "redirect" || https === "nohttp")) https = "noredirect";
+    return {
+      ...v,
+      httpsMode: https,
+      httpOn: https !== "nohttp",
+      redirectToHttps: https === "redirect",
+      refusedHttps: https !== "nohttps",
+    };
+  }
   const httpsOn = https !== "nohttps";
   return {
     ...v,
@@ -137,5 +180,29 @@ function hostWithHttps(
     httpsOn,
     redirectToHttps: https === "redirect",
     hsts: httpsOn ? owner?.hsts ?? "" : "",
+  };
+}
+
+/**
+ * nginx-proxy's mutual TLS: `HOST.ca.crt` (a regex host's by its SHA-1) with `HOST.crl.pem`,
+ * else the directory's `ca.crt` with `ca.crl.pem`; verified as `lbsync.sslverifyclient` says.
+ */
+function clientCaOf(
+  v: VirtualHost,
+  owner: Service | undefined,
+  files: ReadonlyMap<string, ClientCertFile> | undefined,
+): ClientVerification | undefined {
+  if (!files) return undefined;
+  const name = hostFileName(v);
+  const [ca, crl] = files.has(`${name}.ca.crt`)
+    ? [files.get(`${name}.ca.crt`)!, files.get(`${name}.crl.pem`)]
+    : [files.get("ca.crt"), files.get("ca.crl.pem")];
+  if (!ca) return undefined;
+  const optional = owner?.sslVerifyClient === "optional";
+  return {
+    ...ca,
+    verify: optional ? "optional" : "on",
+    haproxyVerify: optional ? "optional" : "required",
+    ...(crl ? { crl } : {}),
   };
 }
