@@ -190,6 +190,7 @@ Deno.test("operator files: no host name reaches a file outside the directories",
     dnsName: "",
     dnsPort: 0,
     scheme: "http" as const,
+    keepalive: 32,
   };
   const host = (name: string) => ({
     host: name,

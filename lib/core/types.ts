@@ -240,6 +240,11 @@ export interface Route {
   dnsPort: number;
   /** The service's {@link Service.scheme}: `http` or `https`. */
   scheme: "http" | "https";
+  /**
+   * The service's {@link Service.keepalive}; 0: its servers get `Connection: close`, as
+   * nginx-proxy's `keepalive=disabled` sends them.
+   */
+  keepalive: number;
   /** Basic authentication from the operator's htpasswd directory (`--htpasswd-dir`). */
   auth?: BasicAuth;
   /** The operator's `HOST_location` (or `default_location`) include (`--vhost-dir`). */

@@ -95,7 +95,7 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
   },
   keepalive: {
     meaning:
-      "idle connections nginx keeps to the servers, `auto` (twice its servers), or `disabled` (HAProxy: `http-reuse never`)",
+      "idle connections nginx keeps to the servers, `auto` (twice its servers), or `disabled`: a connection a request, the servers told `Connection: close` as nginx-proxy tells them (HAProxy: `http-reuse never`, `option http-server-close`)",
     default: "`32` (`auto` with `--compat nginx-proxy`)",
   },
   proto: {
