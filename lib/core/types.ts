@@ -249,6 +249,11 @@ export interface Route {
   auth?: BasicAuth;
   /** The operator's `HOST_location` (or `default_location`) include (`--vhost-dir`). */
   locationInclude?: OperatorFile;
+  /**
+   * The operator's `HOST_SHA1(PATH)_location_override` (for `/` also `HOST_location_override`,
+   * `--vhost-dir`): included in place of the route's whole `location` block, as nginx-proxy does.
+   */
+  locationOverride?: OperatorFile;
 }
 
 /** A file of the operator's that the balancer reads, with a version of its content. */
@@ -276,7 +281,8 @@ export interface OperatorFiles {
   htpasswd?: ReadonlyMap<string, string>;
   /**
    * The vhost directory (`--vhost-dir`): `HOST` and `default` server includes, `HOST_location`,
-   * `HOST_SHA1(PATH)_location` and `default_location` location includes.
+   * `HOST_SHA1(PATH)_location` and `default_location` location includes,
+   * `HOST_SHA1(PATH)_location_override` and `HOST_location_override` location overrides.
    */
   vhostDir?: string;
   /** Its files, by name. */
@@ -724,7 +730,10 @@ export interface VirtualHostView extends
 }
 
 /** What the reports read of a {@link Route}. */
-export type RouteView = Pick<Route, "path" | "dest" | "service" | "redirectFrom" | "auth">;
+export type RouteView = Pick<
+  Route,
+  "path" | "dest" | "service" | "redirectFrom" | "auth" | "locationOverride"
+>;
 
 /** A {@link ModelResult} with the model as the reports read it. */
 export interface ModelViewResult {

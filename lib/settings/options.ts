@@ -281,7 +281,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     section: "nginx-proxy's operator files (nginx targets)",
     commands: ALL,
     help:
-      "includes as nginx-proxy reads them: DIR/HOST (else DIR/default) in\nthe host's server, DIR/HOST_SHA1(PATH)_location, DIR/HOST_location\n(else DIR/default_location) in each location",
+      "includes as nginx-proxy reads them: DIR/HOST (else DIR/default) in\nthe host's server, DIR/HOST_SHA1(PATH)_location, DIR/HOST_location\n(else DIR/default_location) in each location, and in place of it\nDIR/HOST_SHA1(PATH)_location_override (for / also\nDIR/HOST_location_override)",
   },
   {
     name: "proxy-conf",
