@@ -15,6 +15,7 @@ import {
 } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { missing } from "./support/tools.ts";
+import { readOperatorFiles } from "../lib/sources/operator_files.ts";
 
 Deno.test({
   name:
@@ -101,3 +102,88 @@ Deno.test("internal access: NETWORK_ACCESS in compat mode, and a bad value is na
     'group vh0: label lbsync.vh0.access="sometimes": not one of internal, external',
   ]);
 });
+
+Deno.test({
+  name:
+    "internal access: the operator's network_internal.conf in internal hosts' locations, as nginx-proxy's test_internal",
+  ignore: missing("nginx"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    resetContainers();
+    const dir = await Deno.makeTempDir({ prefix: "lbsync-internal-" });
+    const conf = `${dir}/network_internal.conf`;
+    const web1 = backend("answer from port 81");
+    const web2 = backend("answer from port 82");
+    const listen = freePort();
+    const local = (port: number, env: Record<string, string>): ContainerInfo =>
+      container(`web${port}`, {}, {
+        env: { VIRTUAL_PORT: String(port), ...env },
+        networks: [{ name: "host", ip: "127.0.0.1", ipv6: "" }],
+        ports: [{ port, protocol: "tcp", published: [] }],
+      });
+    const containers = [
+      local(web1.port, { VIRTUAL_HOST: "web1.nginx-proxy.example", NETWORK_ACCESS: "internal" }),
+      local(web2.port, { VIRTUAL_HOST: "web2.nginx-proxy.example" }),
+    ];
+    /** What each host answers, and its X-network header, with this file and these networks. */
+    const answers = async (text: string, internalNetworks?: string[]) => {
+      await Deno.writeTextFile(conf, text);
+      const { model } = buildModel(containers, {
+        listen,
+        listenAddress: "127.0.0.1",
+        compat: "nginx-proxy",
+        internalNetworks,
+        operatorFiles: await readOperatorFiles({ networkInternalConf: conf }),
+      });
+      const nginx = await startBalancer("nginx", model);
+      try {
+        return await Promise.all(["web1", "web2"].map(async (name) => {
+          const r = await httpGet(listen, "/port", `${name}.nginx-proxy.example`);
+          const body = r.status === 200 ? ` ${r.body}` : "";
+          return `${name} ${r.status}${body} X-network=${r.headers.get("x-network") ?? "none"}`;
+        }));
+      } finally {
+        await nginx.stop();
+      }
+    };
+    try {
+      // nginx-proxy's test file: the header on the internal host only
+      assert.deepEqual(await answers(NGINX_PROXY_FILE), [
+        "web1 200 answer from port 81 X-network=internal",
+        "web2 200 answer from port 82 X-network=none",
+      ]);
+      // its allow list takes over from --internal-networks in the routes
+      assert.deepEqual(await answers(NGINX_PROXY_FILE, ["10.99.0.0/16"]), [
+        "web1 200 answer from port 81 X-network=internal",
+        "web2 200 answer from port 82 X-network=none",
+      ]);
+      assert.deepEqual(await answers("allow 10.99.0.0/16;\ndeny all;\n"), [
+        "web1 403 X-network=none",
+        "web2 200 answer from port 82 X-network=none",
+      ]);
+      // a file that allows nothing itself leaves lbsync's list in force
+      assert.deepEqual(await answers("add_header X-network internal;\n", ["10.99.0.0/16"]), [
+        "web1 403 X-network=none",
+        "web2 200 answer from port 82 X-network=none",
+      ]);
+    } finally {
+      await web1.close();
+      await web2.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+/** nginx-proxy's test/test_internal/network_internal.conf. */
+const NGINX_PROXY_FILE = `# Only allow traffic from internal clients
+allow 127.0.0.0/8;
+allow 10.0.0.0/8;
+allow 192.168.0.0/16;
+allow 172.16.0.0/12;
+allow fc00::/7; # IPv6 local address range
+deny all;
+
+# Dummy header for testing
+add_header X-network internal;
+`;

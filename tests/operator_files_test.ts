@@ -264,6 +264,17 @@ Deno.test("operator files: the CLI takes the directories for nginx and refuses t
     const haproxy = await lbsync([...args, "-t", "haproxy", "-o", "-"]);
     assert.equal(haproxy.code, 2);
     assert.match(haproxy.stderr, /--htpasswd-dir works with nginx targets/);
+    const internal = await lbsync([
+      ...args.slice(0, 3),
+      "--network-internal-conf",
+      `${root}/a.test`,
+      "-t",
+      "haproxy",
+      "-o",
+      "-",
+    ]);
+    assert.equal(internal.code, 2);
+    assert.match(internal.stderr, /--network-internal-conf works with nginx targets/);
     const bad = await lbsync([
       ...args.slice(0, 3),
       "--vhost-dir",

@@ -289,6 +289,19 @@ export interface OperatorFiles {
   vhost?: ReadonlyMap<string, string>;
   /** `--proxy-conf`: included in place of lbsync's proxy headers, when it exists. */
   proxyConf?: OperatorFile;
+  /** `--error-page`: the page of 50x answers to hosts no service names, when it exists. */
+  errorPage?: ErrorPage;
+  /**
+   * `--network-internal-conf` (nginx-proxy's `/etc/nginx/network_internal.conf`): included in
+   * the locations of `lbsync.access=internal` hosts in place of lbsync's allow list, when it exists.
+   */
+  networkInternalConf?: OperatorFile;
+}
+
+/** The operator's error page (nginx-proxy's `/usr/share/nginx/html/errors/50x.html`). */
+export interface ErrorPage extends OperatorFile {
+  /** Its size in bytes: HAProxy serves a page only as large as its buffer allows. */
+  bytes: number;
 }
 
 /** A host name served on a listener, with its routes, longest path first. */
@@ -493,6 +506,18 @@ export interface Model {
   internalNetworks: string[];
   /** `--proxy-conf`: the operator's proxy settings, included instead of lbsync's headers. */
   proxyConf?: OperatorFile;
+  /**
+   * `--error-page`: the body nginx answers hosts no service names with, when
+   * {@link unknownHostStatus} is a 50x (nginx-proxy's `errors/50x.html`); absent otherwise.
+   */
+  unknownHostPage?: OperatorFile;
+  /** {@link unknownHostPage} for HAProxy: absent too when the page is over 12 KiB (its buffer). */
+  haproxyUnknownHostPage?: OperatorFile;
+  /**
+   * `--network-internal-conf`: the operator's `network_internal.conf`, included in each route
+   * location of an `lbsync.access=internal` host (its allow and deny take over there).
+   */
+  networkInternalConf?: OperatorFile;
   /** nginx `server_names_hash_bucket_size` that fits the longest host name. */
   serverNamesHashBucketSize: number;
   /** nginx `server_names_hash_max_size` that fits every host name. */

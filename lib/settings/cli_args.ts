@@ -301,6 +301,8 @@ function modelOptions(
     htpasswdDir: configPath("--htpasswd-dir", values["htpasswd-dir"]),
     vhostDir: configPath("--vhost-dir", values["vhost-dir"]),
     proxyConf: configPath("--proxy-conf", values["proxy-conf"]),
+    networkInternalConf: configPath("--network-internal-conf", values["network-internal-conf"]),
+    errorPage: configPath("--error-page", values["error-page"]),
     acmeWebroot: configPath("--acme-webroot", values["acme-webroot"]),
     acmeWebrootOptIn: values["acme-webroot-opt-in"],
     acmeWebrootUnknownHosts: values["acme-webroot-unknown-hosts"],
@@ -438,6 +440,8 @@ function checkOperatorFiles(options: WatchOptions): void {
     ? "--vhost-dir"
     : options.proxyConf !== undefined
     ? "--proxy-conf"
+    : options.networkInternalConf !== undefined
+    ? "--network-internal-conf"
     : options.acmeWebroot !== undefined
     ? "--acme-webroot"
     : undefined;

@@ -293,6 +293,24 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       "included in place of lbsync's proxy headers when it exists\n(nginx-proxy's /etc/nginx/proxy.conf)",
   },
   {
+    name: "network-internal-conf",
+    type: "string",
+    value: "FILE",
+    section: "nginx-proxy's operator files (nginx targets)",
+    commands: ALL,
+    help:
+      "included in each location of lbsync.access=internal hosts in place\nof lbsync's allow list when it exists (nginx-proxy's\n/etc/nginx/network_internal.conf: allow, deny, add_header ...)",
+  },
+  {
+    name: "error-page",
+    type: "string",
+    value: "FILE",
+    section: "nginx-proxy's operator files (nginx targets)",
+    commands: ALL,
+    help:
+      "the HTML page of 50x answers to hosts no service names, when it\nexists (nginx-proxy's /usr/share/nginx/html/errors/50x.html);\nHAProxy too, a page of up to 12 KiB",
+  },
+  {
     name: "acme-webroot",
     type: "string",
     value: "DIR",

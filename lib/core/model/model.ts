@@ -32,6 +32,7 @@ import {
 import type {
   Balance,
   ContainerInfo,
+  ErrorPage,
   HttpListener,
   Model,
   ModelOptions,
@@ -292,9 +293,11 @@ function modelOf(table: RoutingTable, options: ModelSettings): Model {
       : "",
     internalNetworks: [...options.internalNetworks],
     ...(files?.proxyConf ? { proxyConf: files.proxyConf } : {}),
+    ...unknownHostPages(files?.errorPage, options),
+    ...(files?.networkInternalConf ? { networkInternalConf: files.networkInternalConf } : {}),
     ...serverNamesHash(hosts),
     haproxySocket: options.haproxySocket ?? "",
-    unknownHostStatus: options.compat === "nginx-proxy" ? 503 : 404,
+    unknownHostStatus: unknownHostStatusOf(options),
     nginxResolver: options.nginxDns ?? "",
     connectTimeout: `${options.connectTimeoutMs}ms`,
     trustDownstreamProxy: options.trustDownstreamProxy ?? false,
@@ -302,6 +305,33 @@ function modelOf(table: RoutingTable, options: ModelSettings): Model {
     generationHost: GENERATION_HOST,
     generationAllow: options.listenAddress ?? "",
   };
+}
+
+/** Statuses nginx-proxy's error page answers (`error_page 500 502 503 504`). */
+const ERROR_PAGE_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
+
+/** What HAProxy's `http-request return ... file` holds: its buffer, less room for headers. */
+const HAPROXY_PAGE_BYTES = 12 * 1024;
+
+/**
+ * `--error-page` as the model's answers to unknown hosts: only when that answer is a 50x
+ * (`--compat nginx-proxy`'s 503), as nginx-proxy's fallback server uses it.
+ */
+function unknownHostPages(
+  page: ErrorPage | undefined,
+  options: ModelSettings,
+): Pick<Model, "unknownHostPage" | "haproxyUnknownHostPage"> {
+  if (!page || !ERROR_PAGE_STATUSES.has(unknownHostStatusOf(options))) return {};
+  const file = { path: page.path, version: page.version };
+  return {
+    unknownHostPage: file,
+    ...(page.bytes <= HAPROXY_PAGE_BYTES ? { haproxyUnknownHostPage: file } : {}),
+  };
+}
+
+/** 404 for a host no service names, 503 under `--compat nginx-proxy` (its default server's). */
+function unknownHostStatusOf(options: ModelSettings): number {
+  return options.compat === "nginx-proxy" ? 503 : 404;
 }
 
 /** The default of {@link ModelOptions.namePrefix}. */
