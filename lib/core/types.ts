@@ -532,6 +532,11 @@ export interface Model {
   /** The DNS server nginx resolves services with (`--nginx-dns`), `""` when none. */
   nginxResolver: string;
   /**
+   * `--resolvers` (nginx-proxy's `RESOLVERS`): nginx's `resolver` for the whole http context,
+   * as nginx writes it (`8.8.8.8 [2001:db8::53] valid=30s`), `""` when none.
+   */
+  resolvers: string;
+  /**
    * The hash of the rendered text (16 hex digits), for a template to serve to lbsync so it can
    * confirm that a reload took. Rendered as a token that `render` replaces.
    */
@@ -684,6 +689,11 @@ export interface ModelOptions {
   internalNetworks?: readonly string[];
   /** The operator's htpasswd and vhost files and proxy.conf (nginx-proxy's conventions). */
   operatorFiles?: OperatorFiles;
+  /**
+   * nginx's DNS servers and `resolver` parameters (nginx-proxy's `RESOLVERS`), each as
+   * `parseResolvers` gives it: `["8.8.8.8", "[2001:db8::53]:5353", "valid=30s"]`.
+   */
+  resolvers?: readonly string[];
 }
 
 /** What {@link buildModel} returns. */

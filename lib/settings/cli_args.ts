@@ -13,6 +13,7 @@ import {
   parseCidr,
   parseInteger,
   parseName,
+  parseResolvers,
   SOCKET_PATH,
 } from "../core/util/grammar.ts";
 import { parseHeartbeat } from "../core/heartbeat.ts";
@@ -294,6 +295,7 @@ function modelOptions(
     internalNetworks: values["internal-networks"] === undefined
       ? undefined
       : networks(values["internal-networks"]),
+    resolvers: values.resolvers === undefined ? undefined : resolvers(values.resolvers),
     defaultHost: values["default-host"] === undefined
       ? undefined
       : hostFlag("--default-host", values["default-host"]),
@@ -559,6 +561,15 @@ function networks(value: string): string[] {
     throw new UsageError(
       `Invalid --internal-networks ${JSON.stringify(value)}: ${errorMessage(error)}`,
     );
+  }
+}
+
+/** `--resolvers`: nginx's DNS servers and `resolver` parameters. */
+function resolvers(value: string): string[] {
+  try {
+    return parseResolvers(value);
+  } catch (error) {
+    throw new UsageError(`Invalid --resolvers ${JSON.stringify(value)}: ${errorMessage(error)}`);
   }
 }
 

@@ -414,6 +414,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       "the clients hosts of lbsync.access=internal services answer\n(by default the loopback and private ranges, as nginx-proxy's)",
   },
   {
+    name: "resolvers",
+    type: "string",
+    value: "ADDR ...",
+    section: "Routing",
+    commands: ALL,
+    help:
+      "nginx's resolver for the http context (nginx-proxy's RESOLVERS):\nIPv4 or IPv6 addresses, with :PORT; valid=TIME, ipv4=on|off,\nipv6=on|off (e.g. \"8.8.8.8 [2001:db8::53]:5353 valid=30s\")",
+  },
+  {
     name: "connect-timeout",
     type: "string",
     value: "DUR",

@@ -299,6 +299,7 @@ function modelOf(table: RoutingTable, options: ModelSettings): Model {
     haproxySocket: options.haproxySocket ?? "",
     unknownHostStatus: unknownHostStatusOf(options),
     nginxResolver: options.nginxDns ?? "",
+    resolvers: (options.resolvers ?? []).join(" "),
     connectTimeout: `${options.connectTimeoutMs}ms`,
     trustDownstreamProxy: options.trustDownstreamProxy ?? false,
     generation: GENERATION_TOKEN,
