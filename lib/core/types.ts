@@ -552,6 +552,12 @@ export interface Model {
    * behind another proxy, nginx-proxy's `TRUST_DOWNSTREAM_PROXY`); false: replace them.
    */
   trustDownstreamProxy: boolean;
+  /**
+   * `--proxy-protocol` (nginx-proxy's `ENABLE_PROXY_PROTOCOL`): every connection to the http
+   * listeners starts with a PROXY header, whose client address and port the balancer takes
+   * (nginx `proxy_protocol` and `real_ip_header`, HAProxy `accept-proxy`).
+   */
+  proxyProtocol: boolean;
   /** The reserved host name the generation is served under (`lbsync-generation.invalid`). */
   generationHost: string;
   /** Besides loopback, the address allowed to read the generation (`--listen-address`), or `""`. */
@@ -632,6 +638,8 @@ export interface ModelOptions {
   connectTimeoutMs?: number;
   /** The model's `trustDownstreamProxy` (`--trust-downstream-proxy`), default false. */
   trustDownstreamProxy?: boolean;
+  /** The model's `proxyProtocol` (`--proxy-protocol`), default false. */
+  proxyProtocol?: boolean;
   /**
    * Listen on IPv6 too (`--enable-ipv6`, nginx-proxy's `ENABLE_IPV6`): nginx adds `[::]:PORT`,
    * HAProxy binds `:::PORT v4v6`; without `listenAddress` only.

@@ -327,6 +327,7 @@ function modelOptions(
     connectTimeoutMs: duration("--connect-timeout", values["connect-timeout"]),
     includeUnhealthy: values["include-unhealthy"],
     trustDownstreamProxy: values["trust-downstream-proxy"],
+    proxyProtocol: values["proxy-protocol"],
     enableIpv6: values["enable-ipv6"],
     preferIpv6: values["prefer-ipv6"],
     staticServices: config.services,

@@ -456,6 +456,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       "pass on the X-Forwarded-For, -Proto, -Host and -Port a client\nsends (a balancer behind another proxy; nginx-proxy's\nTRUST_DOWNSTREAM_PROXY); without it they are replaced",
   },
   {
+    name: "proxy-protocol",
+    type: "boolean",
+    section: "Routing",
+    commands: ALL,
+    help:
+      "every connection to the http listeners starts with a PROXY header\n(v1 or v2), whose client address and port the balancer takes\n(nginx-proxy's ENABLE_PROXY_PROTOCOL): let only proxies reach them",
+  },
+  {
     name: "template",
     short: "t",
     type: "string",

@@ -248,7 +248,14 @@ export function applyTargetsOf(rendered: RenderedTarget[], options: RunSettings)
     : address;
   return rendered
     .filter((t) => t.output !== "-")
-    .map((t) => ({ ...t, confirm: { hostname, port: options.listen } }));
+    .map((t) => ({
+      ...t,
+      confirm: {
+        hostname,
+        port: options.listen,
+        ...(options.proxyProtocol ? { proxyProtocol: true } : {}),
+      },
+    }));
 }
 
 /**

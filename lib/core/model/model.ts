@@ -302,6 +302,7 @@ function modelOf(table: RoutingTable, options: ModelSettings): Model {
     resolvers: (options.resolvers ?? []).join(" "),
     connectTimeout: `${options.connectTimeoutMs}ms`,
     trustDownstreamProxy: options.trustDownstreamProxy ?? false,
+    proxyProtocol: options.proxyProtocol ?? false,
     generation: GENERATION_TOKEN,
     generationHost: GENERATION_HOST,
     generationAllow: options.listenAddress ?? "",
