@@ -188,6 +188,7 @@ Deno.test("buildModel() keeps a service whose containers are all out, with no se
     dnsPort: 0,
     scheme: "http",
     keepalive: 32,
+    internalOnly: false,
   });
 });
 

@@ -191,6 +191,7 @@ Deno.test("operator files: no host name reaches a file outside the directories",
     dnsPort: 0,
     scheme: "http" as const,
     keepalive: 32,
+    internalOnly: false,
   };
   const host = (name: string) => ({
     host: name,

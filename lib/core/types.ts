@@ -245,6 +245,12 @@ export interface Route {
    * nginx-proxy's `keepalive=disabled` sends them.
    */
   keepalive: number;
+  /**
+   * The service's {@link Service.internalOnly}: the route answers only internal clients
+   * (nginx in its location, HAProxy in its backend), whatever its host's owner says, as
+   * nginx-proxy's `NETWORK_ACCESS` guards one path.
+   */
+  internalOnly: boolean;
   /** Basic authentication from the operator's htpasswd directory (`--htpasswd-dir`). */
   auth?: BasicAuth;
   /** The operator's `HOST_location` (or `default_location`) include (`--vhost-dir`). */

@@ -85,7 +85,7 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
   },
   access: {
     meaning:
-      "`internal`: only clients of `--internal-networks` are answered (others 403); `external`",
+      "`internal`: only clients of `--internal-networks` are answered (others 403): the service's routes, and the whole host when it is the host's service (its `/`, else its first route; not under `--compat nginx-proxy`, whose `NETWORK_ACCESS` guards its paths only); `external`",
     default: "`external`",
   },
   balance: {

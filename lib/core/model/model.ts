@@ -114,16 +114,24 @@ function withDefaultHost(listener: HttpListener, options: ModelSettings): HttpLi
 /**
  * The host-level settings of each virtual host's service (the one of its `/` route, else its
  * first): `lbsync.access=internal`, whose keys are listed for HAProxy, and
- * `lbsync.servertokens`.
+ * `lbsync.servertokens`. Under `--compat nginx-proxy` access stays with each route, as
+ * nginx-proxy's `NETWORK_ACCESS` guards the locations of its container only (each route of an
+ * internal service is guarded in either mode: {@link Route.internalOnly}).
  */
-function withOwnerSettings(listener: HttpListener, services: Service[]): HttpListener {
+function withOwnerSettings(
+  listener: HttpListener,
+  services: Service[],
+  options: ModelSettings,
+): HttpListener {
   const byName = new Map(services.map((s) => [s.name, s]));
+  const hostWide = options.compat !== "nginx-proxy";
   const virtualHosts = listener.virtualHosts.map((v) => {
     const owner = byName.get(hostOwner(v) ?? "");
-    if (!owner || (!owner.internalOnly && owner.serverTokens === "")) return v;
+    const internal = hostWide && !!owner?.internalOnly;
+    if (!owner || (!internal && owner.serverTokens === "")) return v;
     return {
       ...v,
-      internalOnly: v.internalOnly || owner.internalOnly,
+      internalOnly: v.internalOnly || internal,
       serverTokens: owner.serverTokens,
     };
   });
@@ -271,6 +279,7 @@ function modelOf(table: RoutingTable, options: ModelSettings): Model {
     const listener = withOwnerSettings(
       l.port === defaultPort ? withDefaultHost(withHttps(l, services, options), options) : l,
       services,
+      options,
     );
     return files ? withOperatorFiles(listener, files) : listener;
   });

@@ -264,6 +264,7 @@ function routeTo(service: Service): Route {
     dnsPort: service.dnsPort,
     scheme: service.scheme,
     keepalive: service.keepalive,
+    internalOnly: service.internalOnly,
   };
 }
 
