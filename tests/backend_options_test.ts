@@ -12,12 +12,24 @@ import {
   backend,
   BALANCERS,
   freePort,
+  headEcho,
+  rawRequest,
   startBalancer,
+  upgradeHead,
 } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { missing, requireTool, run } from "./support/tools.ts";
 
 const ignore = missing("nginx", "haproxy", "openssl");
+
+/** The head of a WebSocket handshake, as a browser sends it. */
+const WEBSOCKET = [
+  "Upgrade: websocket",
+  "Connection: Upgrade",
+  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+  "Sec-WebSocket-Version: 13",
+  "",
+].join("\r\n");
 
 function local(name: string, port: number, labels: Record<string, string>): ContainerInfo {
   return container(name, labels, {
@@ -90,6 +102,68 @@ Deno.test({
       answers: { counted: 10 },
       connections: 10,
     });
+  },
+});
+
+Deno.test({
+  name:
+    "backends: keep-alive disabled tells the servers Connection: close, as nginx-proxy's, on both balancers",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    resetContainers();
+    const echo = headEcho();
+    const listen = freePort();
+    const { model } = buildModel(
+      [
+        ["off.test", "disabled"],
+        ["auto.test", "auto"],
+        ["ten.test", "10"],
+      ].map(([host, keepalive]) =>
+        local(host.split(".")[0], echo.port, {
+          "lbsync.service": host.split(".")[0],
+          "lbsync.host": host,
+          "lbsync.keepalive": keepalive,
+        })
+      ),
+      { listen, listenAddress: "127.0.0.1" },
+    );
+    // what the server is told of the connection, and that the other proxy headers still go
+    const told = (head: string) =>
+      `${/^connection: *(.*)$/im.exec(head)?.[1] ?? "(none)"} real-ip=${
+        /^x-real-ip: *(.*)$/im.exec(head)?.[1]
+      }`;
+    const seen = async (host: string) => {
+      const r = await rawRequest(
+        listen,
+        `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      );
+      assert.equal(r.status, 200, r.body);
+      return told(r.body);
+    };
+    try {
+      for (const name of BALANCERS) {
+        const balancer = await startBalancer(name, model);
+        try {
+          assert.deepEqual(
+            [await seen("off.test"), await seen("auto.test"), await seen("ten.test")],
+            ["close real-ip=127.0.0.1", "(none) real-ip=127.0.0.1", "(none) real-ip=127.0.0.1"],
+            name,
+          );
+          // an upgrade is still an upgrade
+          const upgraded = await upgradeHead(
+            listen,
+            `GET / HTTP/1.1\r\nHost: off.test\r\n${WEBSOCKET}\r\n`,
+          );
+          assert.match(told(upgraded), /^upgrade /i, `${name}: upgrade`);
+        } finally {
+          await balancer.stop();
+        }
+      }
+    } finally {
+      await echo.close();
+    }
   },
 });
 
@@ -200,7 +274,7 @@ Deno.test("backends: the rendered directives, and nginx-proxy's labels read or r
   const haproxy = render(templates.haproxy, model);
   assert.match(
     haproxy,
-    /backend lc\.test\n {4}mode http\n {4}balance leastconn\n {4}http-reuse never\n/,
+    /backend lc\.test\n {4}mode http\n {4}balance leastconn\n.*\n {4}http-reuse never\n {4}option http-server-close\n/,
   );
   assert.match(haproxy, /server tls 10\.\S+ weight 1 ssl verify none/);
 });

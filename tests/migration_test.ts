@@ -954,8 +954,8 @@ const CHECKS: Record<string, Record<string, Check>> = {
     "`NETWORK_ACCESS=internal`": () =>
       assert.deepEqual(
         compat({ VIRTUAL_HOST: "a.test", NETWORK_ACCESS: "internal" }).httpListeners[0]
-          .internalGroups,
-        ["a.test"],
+          .virtualHosts.map((v) => v.routes.map((r) => `${v.host}${r.path} ${r.internalOnly}`)),
+        [["a.test/ true"]],
       ),
     "`HTTPS_METHOD=nohttp`": () =>
       assert.equal(
@@ -1194,6 +1194,76 @@ const CHECKS: Record<string, Record<string, Check>> = {
         assert.match(text, new RegExp(`include ${dir}/a\\.test; # --vhost-dir`));
         assert.match(text, new RegExp(`include ${dir}/a\\.test_location; # --vhost-dir`));
         assert.match(text, new RegExp(`include ${dir}/default; # --vhost-dir`));
+      }),
+    "`ENABLE_PROXY_PROTOCOL=true` (on the proxy)": () => {
+      const { model } = buildModel([nginxProxied("a.test")], {
+        ...options(["render", "--proxy-protocol", "--compat", "nginx-proxy"]).options,
+      });
+      assert.match(
+        render(templates.nginx, model),
+        /^ {4}listen 80(?: default_server)? proxy_protocol;$/m,
+      );
+      assert.match(render(templates.nginx, model), /^ {4}real_ip_header proxy_protocol;$/m);
+      assert.match(render(templates.haproxy, model), /^ {4}bind :80 accept-proxy$/m);
+    },
+    "`RESOLVERS=8.8.8.8` (on the proxy)": () => {
+      const { model } = buildModel([nginxProxied("a.test")], {
+        ...options(["render", "--resolvers", "8.8.8.8 2001:db8::53 valid=30s"]).options,
+      });
+      assert.match(
+        render(templates.nginx, model),
+        /^resolver 8\.8\.8\.8 \[2001:db8::53\] valid=30s;$/m,
+      );
+      assert.doesNotMatch(
+        render(templates.nginx, compat({ VIRTUAL_HOST: "a.test" })),
+        /^resolver /m,
+      );
+    },
+    "`/etc/nginx/vhost.d/HOST_location_override`": () =>
+      inTempDir(async (dir) => {
+        await Deno.writeTextFile(`${dir}/a.test_location_override`, "location / { return 418; }\n");
+        const operatorFiles = await readOperatorFiles({ vhostDir: dir });
+        const { model } = buildModel([nginxProxied("a.test")], {
+          compat: "nginx-proxy",
+          operatorFiles,
+        });
+        const text = render(templates.nginx, model);
+        assert.match(text, new RegExp(`include ${dir}/a\\.test_location_override; # --vhost-dir`));
+        assert.doesNotMatch(text, /location \/ \{\n\s+proxy_pass http:\/\/a\.test;/);
+      }),
+    "`/etc/nginx/network_internal.conf`": () =>
+      inTempDir(async (dir) => {
+        await Deno.writeTextFile(`${dir}/network_internal.conf`, "allow 10.0.0.0/8;\ndeny all;\n");
+        const file = `${dir}/network_internal.conf`;
+        const parsed = options(["render", "--network-internal-conf", file]).options;
+        assert.equal(parsed.networkInternalConf, file);
+        resetContainers();
+        const c = container("app", {}, {
+          env: { VIRTUAL_HOST: "a.test", NETWORK_ACCESS: "internal" },
+        });
+        const { model } = buildModel([c], {
+          compat: "nginx-proxy",
+          operatorFiles: await readOperatorFiles({ networkInternalConf: file }),
+        });
+        assert.match(
+          render(templates.nginx, model),
+          new RegExp(`location / \\{\n.*\n\\s+include ${file}; # --network-internal-conf`),
+        );
+      }),
+    "`/usr/share/nginx/html/errors/50x.html`": () =>
+      inTempDir(async (dir) => {
+        await Deno.writeTextFile(`${dir}/50x.html`, "<h1>maintenance</h1>\n");
+        const page = `${dir}/50x.html`;
+        assert.equal(options(["render", "--error-page", page]).options.errorPage, page);
+        const { model } = buildModel([nginxProxied("a.test")], {
+          compat: "nginx-proxy",
+          operatorFiles: await readOperatorFiles({ errorPage: page }),
+        });
+        assert.match(render(templates.nginx, model), new RegExp(`alias ${page}; # --error-page`));
+        assert.match(
+          render(templates.haproxy, model),
+          new RegExp(`return status 503 .* file ${page}`),
+        );
       }),
     "`/etc/nginx/proxy.conf`": () =>
       inTempDir(async (dir) => {

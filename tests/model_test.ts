@@ -187,6 +187,8 @@ Deno.test("buildModel() keeps a service whose containers are all out, with no se
     dnsName: "",
     dnsPort: 0,
     scheme: "http",
+    keepalive: 32,
+    internalOnly: false,
   });
 });
 

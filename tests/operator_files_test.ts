@@ -10,9 +10,9 @@ import { createHash } from "node:crypto";
 import { buildModel, render, templates } from "../mod.ts";
 import { readOperatorFiles } from "../lib/sources/operator_files.ts";
 import { withOperatorFiles } from "../lib/core/model/operator_files.ts";
-import { routeRequest } from "../lib/core/route_request.ts";
+import { formatRouteAnswer, routeRequest } from "../lib/core/route_request.ts";
 import { explainRows } from "../lib/core/explain.ts";
-import { freePort, rawRequest, startBalancer } from "./support/balancers.ts";
+import { backend, freePort, httpGet, rawRequest, startBalancer } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { missing, run } from "./support/tools.ts";
 import { lbsync } from "./support/cli.ts";
@@ -190,6 +190,8 @@ Deno.test("operator files: no host name reaches a file outside the directories",
     dnsName: "",
     dnsPort: 0,
     scheme: "http" as const,
+    keepalive: 32,
+    internalOnly: false,
   };
   const host = (name: string) => ({
     host: name,
@@ -263,6 +265,17 @@ Deno.test("operator files: the CLI takes the directories for nginx and refuses t
     const haproxy = await lbsync([...args, "-t", "haproxy", "-o", "-"]);
     assert.equal(haproxy.code, 2);
     assert.match(haproxy.stderr, /--htpasswd-dir works with nginx targets/);
+    const internal = await lbsync([
+      ...args.slice(0, 3),
+      "--network-internal-conf",
+      `${root}/a.test`,
+      "-t",
+      "haproxy",
+      "-o",
+      "-",
+    ]);
+    assert.equal(internal.code, 2);
+    assert.match(internal.stderr, /--network-internal-conf works with nginx targets/);
     const bad = await lbsync([
       ...args.slice(0, 3),
       "--vhost-dir",
@@ -310,6 +323,135 @@ Deno.test({
       );
     } finally {
       await watch.stop();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "operator files: a location override replaces the generated location, as nginx-proxy's test_location-override",
+  ignore: missing("nginx"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    resetContainers();
+    const root = await Deno.makeTempDir({ prefix: "lbsync-override-" });
+    const [p81, p82, p83] = [
+      "answer from port 81\n",
+      "answer from port 82\n",
+      "answer from port 83\n",
+    ]
+      .map((text) => backend(text));
+    const T = "nginx-proxy.test";
+    const explicit = ["explicit-root-nohash", "explicit-root-hash", "explicit-root-hash-and-nohash"]
+      .concat("explicit-nonroot", "proxied").map((h) => `${h}.${T}`);
+    const implicit = ["implicit-root-nohash", "implicit-root-hash", "implicit-root-hash-and-nohash"]
+      .map((h) => `${h}.${T}`);
+    const files: Record<string, string> = {
+      [`explicit-root-nohash.${T}_location_override`]: "location / {\n    return 418;\n}\n",
+      [`explicit-root-hash.${T}_${sha1("/")}_location_override`]: "location / { return 418; }\n",
+      [`explicit-root-hash-and-nohash.${T}_${sha1("/")}_location_override`]:
+        "# This file should trump the file without the hash.\nlocation / { return 418; }\n",
+      [`explicit-root-hash-and-nohash.${T}_location_override`]: "location / { return 503; }\n",
+      [`explicit-nonroot.${T}_${sha1("/foo/")}_location_override`]:
+        "location /foo/ {\n    return 418;\n}\n",
+      // the host's own name stands for / only: not for /foo/
+      [`explicit-nonroot.${T}_location_override`.replace("explicit-nonroot", "proxied")]:
+        `location / {\n    add_header X-Override proxied always;\n    proxy_pass http://proxied.${T};\n}\n`,
+      [`implicit-root-nohash.${T}_location_override`]: "location / { return 418; }\n",
+      [`implicit-root-hash.${T}_${sha1("/")}_location_override`]: "location / { return 418; }\n",
+      [`implicit-root-hash-and-nohash.${T}_${sha1("/")}_location_override`]:
+        "location / { return 418; }\n",
+      [`implicit-root-hash-and-nohash.${T}_location_override`]: "location / { return 503; }\n",
+      // augmenting files still apply where no override is
+      [`explicit-nonroot.${T}_location`]: "add_header X-Location kept always;\n",
+      // no default override: nginx-proxy has none
+      "default_location_override": "location / { return 500; }\n",
+    };
+    for (const [name, text] of Object.entries(files)) {
+      await Deno.writeTextFile(`${root}/${name}`, text);
+    }
+    const at = (port: number, env: Record<string, string>): ContainerInfo =>
+      container(`c${port}`, {}, {
+        env: { VIRTUAL_PORT: String(port), ...env },
+        networks: [{ name: "host", ip: "127.0.0.1", ipv6: "" }],
+        ports: [{ port, protocol: "tcp", published: [] }],
+      });
+    const listen = freePort();
+    const operatorFiles = await readOperatorFiles({ vhostDir: root });
+    const result = buildModel([
+      at(p81.port, { VIRTUAL_HOST: explicit.join(","), VIRTUAL_PATH: "/" }),
+      at(p82.port, { VIRTUAL_HOST: explicit.join(","), VIRTUAL_PATH: "/foo/", VIRTUAL_DEST: "/" }),
+      at(p83.port, { VIRTUAL_HOST: implicit.join(",") }),
+    ], { listen, listenAddress: "127.0.0.1", operatorFiles, compat: "nginx-proxy" });
+    const { model } = result;
+    const get = async (url: string) => {
+      const { host, pathname } = new URL(url);
+      const r = await httpGet(listen, pathname, host);
+      return `${r.status} ${r.status === 200 ? r.body : ""}`.trim();
+    };
+    const nginx = await startBalancer("nginx", model);
+    try {
+      const answers = {
+        "explicit-root-nohash/port": await get(`http://explicit-root-nohash.${T}/port`),
+        "explicit-root-nohash/foo/port": await get(`http://explicit-root-nohash.${T}/foo/port`),
+        "explicit-root-hash/port": await get(`http://explicit-root-hash.${T}/port`),
+        "explicit-root-hash/foo/port": await get(`http://explicit-root-hash.${T}/foo/port`),
+        "explicit-root-hash-and-nohash/port": await get(
+          `http://explicit-root-hash-and-nohash.${T}/port`,
+        ),
+        "explicit-root-hash-and-nohash/foo/port": await get(
+          `http://explicit-root-hash-and-nohash.${T}/foo/port`,
+        ),
+        "explicit-nonroot/port": await get(`http://explicit-nonroot.${T}/port`),
+        "explicit-nonroot/foo/port": await get(`http://explicit-nonroot.${T}/foo/port`),
+        "implicit-root-nohash/port": await get(`http://implicit-root-nohash.${T}/port`),
+        "implicit-root-hash/port": await get(`http://implicit-root-hash.${T}/port`),
+        "implicit-root-hash-and-nohash/port": await get(
+          `http://implicit-root-hash-and-nohash.${T}/port`,
+        ),
+      };
+      assert.deepEqual(answers, {
+        "explicit-root-nohash/port": "418",
+        "explicit-root-nohash/foo/port": "200 answer from port 82",
+        "explicit-root-hash/port": "418",
+        "explicit-root-hash/foo/port": "200 answer from port 82",
+        "explicit-root-hash-and-nohash/port": "418",
+        "explicit-root-hash-and-nohash/foo/port": "200 answer from port 82",
+        "explicit-nonroot/port": "200 answer from port 81",
+        "explicit-nonroot/foo/port": "418",
+        "implicit-root-nohash/port": "418",
+        "implicit-root-hash/port": "418",
+        "implicit-root-hash-and-nohash/port": "418",
+      });
+      // the operator's own location reaches the upstream named after the host, as in
+      // nginx-proxy's docs; the generated location's includes are gone with it
+      const proxied = await httpGet(listen, "/port", `proxied.${T}`);
+      assert.equal(`${proxied.status} ${proxied.body}`, "200 answer from port 81\n");
+      assert.equal(proxied.headers.get("x-override"), "proxied");
+      const kept = await httpGet(listen, "/port", `explicit-nonroot.${T}`);
+      assert.equal(kept.headers.get("x-location"), "kept");
+      // route and explain say the operator's file answers there
+      const query = { listen, host: `explicit-nonroot.${T}`, path: "/foo/port" };
+      assert.match(
+        formatRouteAnswer(routeRequest(model, query), query),
+        new RegExp(
+          `^override ${root}/explicit-nonroot\\.${T}_${sha1("/foo/")}_location_override replaces`,
+          "m",
+        ),
+      );
+      const plain = { listen, host: `explicit-nonroot.${T}`, path: "/port" };
+      assert.doesNotMatch(formatRouteAnswer(routeRequest(model, plain), plain), /override/);
+      const reasons = explainRows(result).map((r) => r.reason).join("\n");
+      assert.match(
+        reasons,
+        new RegExp(`; location explicit-nonroot\\.${T}/foo/ replaced by its override`),
+      );
+      assert.doesNotMatch(reasons, new RegExp(`location explicit-nonroot\\.${T}/ `));
+    } finally {
+      await nginx.stop();
+      for (const b of [p81, p82, p83]) await b.close();
       await Deno.remove(root, { recursive: true });
     }
   },

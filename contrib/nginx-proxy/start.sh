@@ -14,8 +14,12 @@
 #   PREFER_IPV6_NETWORK=true --prefer-ipv6, DEFAULT_ROOT --default-root,
 #   SHA1_UPSTREAM_NAME=true --sha1-upstream-names, HTTPS_METHOD --https-method,
 #   TRUST_DEFAULT_CERT --trust-default-cert, ENABLE_HTTP_ON_MISSING_CERT --http-on-missing-cert
+#   ENABLE_PROXY_PROTOCOL=true --proxy-protocol, RESOLVERS --resolvers (unset: the nameservers
+#   of /etc/resolv.conf, as nginx-proxy's entrypoint finds them, scoped IPv6 ones left out)
 #   /etc/nginx/certs --cert-dir, /etc/nginx/vhost.d --vhost-dir, /etc/nginx/htpasswd
-#   --htpasswd-dir, /etc/nginx/proxy.conf --proxy-conf (mount them as for nginx-proxy)
+#   --htpasswd-dir, /etc/nginx/proxy.conf --proxy-conf, /etc/nginx/network_internal.conf
+#   --network-internal-conf, /usr/share/nginx/html/errors/50x.html --error-page (mount them as
+#   for nginx-proxy)
 # and on each proxied container, by --compat nginx-proxy: VIRTUAL_HOST, VIRTUAL_PORT,
 # VIRTUAL_PATH, VIRTUAL_PROTO, HTTPS_METHOD, HSTS, CERT_NAME, NETWORK_ACCESS (see README).
 # nginx-proxy's other settings of the proxy container have no lbsync option: each one set is
@@ -29,7 +33,9 @@ set -u
 args=(watch --compat nginx-proxy -t nginx -o /etc/nginx/conf.d/default.conf
   --check-cmd "nginx -t -q" --reload-cmd "nginx -s reload"
   --cert-dir /etc/nginx/certs --vhost-dir /etc/nginx/vhost.d
-  --htpasswd-dir /etc/nginx/htpasswd --proxy-conf /etc/nginx/proxy.conf)
+  --htpasswd-dir /etc/nginx/htpasswd --proxy-conf /etc/nginx/proxy.conf
+  --network-internal-conf /etc/nginx/network_internal.conf
+  --error-page /usr/share/nginx/html/errors/50x.html)
 [ -n "${DEFAULT_HOST:-}" ] && args+=(--default-host "$DEFAULT_HOST")
 [ -n "${HTTP_PORT:-}" ] && args+=(--listen "$HTTP_PORT")
 [ -n "${HTTPS_PORT:-}" ] && args+=(--https-listen "$HTTPS_PORT")
@@ -38,6 +44,12 @@ args=(watch --compat nginx-proxy -t nginx -o /etc/nginx/conf.d/default.conf
 [ -n "${DEFAULT_ROOT:-}" ] && args+=(--default-root "$DEFAULT_ROOT")
 [ "${SHA1_UPSTREAM_NAME:-false}" = "true" ] && args+=(--sha1-upstream-names)
 [ "${PREFER_IPV6_NETWORK:-false}" = "true" ] && args+=(--prefer-ipv6)
+[ "${ENABLE_PROXY_PROTOCOL:-false}" = "true" ] && args+=(--proxy-protocol)
+# nginx-proxy's entrypoint: RESOLVERS as given, else the nameservers of /etc/resolv.conf (an
+# IPv6 one bracketed; nginx takes no scoped one)
+resolvers=${RESOLVERS:-$(awk '$1 == "nameserver" && $2 !~ /%/ {
+  print ($2 ~ ":") ? "[" $2 "]" : $2 }' ORS=' ' /etc/resolv.conf 2>/dev/null)}
+[ -n "${resolvers// /}" ] && args+=(--resolvers "$resolvers")
 args+=(--acme-webroot /usr/share/nginx/html)
 [ -n "${NON_GET_REDIRECT:-}" ] && args+=(--non-get-redirect "$NON_GET_REDIRECT")
 [ -n "${HTTPS_METHOD:-}" ] && args+=(--https-method "$HTTPS_METHOD")
@@ -45,8 +57,7 @@ args+=(--acme-webroot /usr/share/nginx/html)
 [ -n "${ENABLE_HTTP_ON_MISSING_CERT:-}" ] && args+=(--http-on-missing-cert "$ENABLE_HTTP_ON_MISSING_CERT")
 [ "${ACME_HTTP_CHALLENGE_LOCATION:-true}" = "false" ] && args+=(--acme-webroot-opt-in)
 [ "${ACME_HTTP_CHALLENGE_ACCEPT_UNKNOWN_HOST:-false}" = "true" ] && args+=(--acme-webroot-unknown-hosts)
-for name in HSTS SSL_POLICY ENABLE_HTTP2 ENABLE_HTTP3 RESOLVERS \
-  DISABLE_ACCESS_LOGS LOG_FORMAT \
+for name in HSTS SSL_POLICY ENABLE_HTTP2 ENABLE_HTTP3 DISABLE_ACCESS_LOGS LOG_FORMAT \
   LOG_FORMAT_ESCAPE LOG_JSON DHPARAM_BITS DHPARAM_GENERATION DHPARAM_SKIP; do
   [ -n "${!name:-}" ] &&
     echo "lbsync-nginx-proxy: warning: $name is not read (lbsync has no such setting)" >&2

@@ -16,6 +16,8 @@ export interface GenerationAddress {
   hostname: string;
   /** The balancer's default http port. */
   port: number;
+  /** The port takes a PROXY header first (`--proxy-protocol`): lbsync sends `PROXY UNKNOWN`. */
+  proxyProtocol?: boolean;
 }
 
 /**
@@ -95,7 +97,11 @@ const BINDING_MS = 1000;
 /** Answers in a row that confirm a generation. */
 export const CONFIRMATIONS = 3;
 
-/** `GET /` with `Host: GENERATION_HOST` on a fresh connection; the body of a 200. */
+/**
+ * `GET /` with `Host: GENERATION_HOST` on a fresh connection; the body of a 200. Behind
+ * `proxyProtocol` the request follows `PROXY UNKNOWN`, which tells the balancer to take the
+ * connection's own addresses (loopback, which it serves the generation to).
+ */
 export async function readGenerationOverHttp(
   at: GenerationAddress,
   timeoutMs: number,
@@ -108,7 +114,11 @@ export async function readGenerationOverHttp(
   const timer = setTimeout(() => conn.close(), timeoutMs);
   try {
     await conn.write(
-      new TextEncoder().encode(`GET / HTTP/1.0\r\nHost: ${GENERATION_HOST}\r\n\r\n`),
+      new TextEncoder().encode(
+        `${
+          at.proxyProtocol ? "PROXY UNKNOWN\r\n" : ""
+        }GET / HTTP/1.0\r\nHost: ${GENERATION_HOST}\r\n\r\n`,
+      ),
     );
     const text = await new Response(conn.readable).text();
     const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];

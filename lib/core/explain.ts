@@ -57,7 +57,7 @@ export function explainRows(
     // how traffic reaches the service: the same for each of its servers
     const routes = routesOf(service);
     const tls = httpsOf(service, result.model) + authOf(service, result.model) +
-      destOf(service, result.model);
+      overrideOf(service, result.model) + destOf(service, result.model);
     for (const server of service.servers) {
       rows.push({
         name: server.name,
@@ -155,6 +155,21 @@ function authOf(service: ServiceView, model: ModelView): string {
     if (r?.auth) guarded.add(`${route.host}${r.path}`);
   }
   return guarded.size === 0 ? "" : `; basic auth ${bounded([...guarded].sort(), ", ")}`;
+}
+
+/**
+ * With `--vhost-dir`, the service's routes whose location the operator's override replaces:
+ * `; location a.test/ replaced by its override`.
+ */
+function overrideOf(service: ServiceView, model: ModelView): string {
+  const replaced = new Set<string>();
+  for (const route of service.routes) {
+    const r = listenerRouteOf(service, route, model);
+    if (r?.locationOverride) replaced.add(`${route.host}${r.path}`);
+  }
+  return replaced.size === 0
+    ? ""
+    : `; location ${bounded([...replaced].sort(), ", ")} replaced by its override`;
 }
 
 /** With `lbsync.dest`: `; path /app/ sent as /` (nginx-proxy's `VIRTUAL_DEST`). */

@@ -143,6 +143,9 @@ function routeJson(r: RouteView): RouteView {
     ...(r.auth
       ? { auth: { path: r.auth.path, version: r.auth.version, realm: r.auth.realm } }
       : {}),
+    ...(r.locationOverride
+      ? { locationOverride: { path: r.locationOverride.path, version: r.locationOverride.version } }
+      : {}),
   };
 }
 
@@ -176,6 +179,7 @@ export function parseLiveModel(text: string): LiveModel {
   };
   const route = (f: Fields): RouteView => {
     const auth = f.optional("auth");
+    const override = f.optional("locationOverride");
     return {
       path: f.text("path"),
       dest: f.optionalText("dest") ?? "",
@@ -189,6 +193,9 @@ export function parseLiveModel(text: string): LiveModel {
             realm: auth.text("realm"),
           },
         }
+        : {}),
+      ...(override
+        ? { locationOverride: { path: override.text("path"), version: override.text("version") } }
         : {}),
     };
   };

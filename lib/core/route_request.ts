@@ -26,7 +26,14 @@
 import { locationFor } from "./model/default_root.ts";
 import { compileHostRegex, type HostRegex, matchHostRegex } from "./util/host_regex.ts";
 import { escapeControls } from "./util/escape.ts";
-import type { BasicAuth, ModelView, Service, ServiceView } from "./types.ts";
+import type {
+  BasicAuth,
+  ModelView,
+  OperatorFile,
+  RouteView,
+  Service,
+  ServiceView,
+} from "./types.ts";
 
 /** A request to route: the listening port, the `Host` header (absent: none), the raw path. */
 export interface RouteQuery {
@@ -62,6 +69,11 @@ export type RouteAnswer<S extends ServiceView = Service> =
     upstreamPath?: string;
     /** Basic authentication the route asks for first (`--htpasswd-dir`): 401 without it. */
     auth?: BasicAuth;
+    /**
+     * The operator's location override (`--vhost-dir`): its directives answer in place of the
+     * route's location, so where the request goes is the file's to say.
+     */
+    locationOverride?: OperatorFile;
   }
   /** No route: 404 on a known host, `unknownHostStatus` (404, 503 for nginx-proxy) else. */
   | { kind: "not-found"; host: string; path: string; status: number }
@@ -131,7 +143,7 @@ export function routeRequest<S extends ServiceView>(
   }
   const service = model.services.find((s) => s.name === route.service)!;
   const upstreamPath = route.dest ? route.dest + path.slice(route.path.length) : undefined;
-  return routed(service, vhost?.host ?? "", route.path, route.auth, upstreamPath);
+  return routed(service, vhost?.host ?? "", route.path, route, upstreamPath);
 }
 
 /**
@@ -174,9 +186,10 @@ function routed<S extends ServiceView>(
   service: S,
   host: string,
   path: string,
-  auth?: BasicAuth,
+  files: Pick<RouteView, "auth" | "locationOverride"> = {},
   upstreamPath?: string,
 ): RouteAnswer<S> {
+  const { auth, locationOverride } = files;
   const primary = service.servers.filter((s) => !s.backup);
   return {
     kind: "routed",
@@ -185,6 +198,7 @@ function routed<S extends ServiceView>(
     path,
     servers: primary.length > 0 ? primary : service.servers,
     ...(auth ? { auth } : {}),
+    ...(locationOverride ? { locationOverride } : {}),
     ...(upstreamPath !== undefined ? { upstreamPath } : {}),
   };
 }
@@ -283,6 +297,9 @@ export function formatRouteAnswer(
     `service  ${s.name}`,
     `route    ${s.mode === "tcp" ? `tcp port ${query.listen}` : routeText(answer)}`,
     ...(answer.upstreamPath !== undefined ? [`upstream ${answer.upstreamPath}`] : []),
+    ...(answer.locationOverride
+      ? [`override ${answer.locationOverride.path} replaces the location: its directives answer`]
+      : []),
     ...(answer.auth
       ? [`auth     basic, users of ${answer.auth.path} (401 without credentials)`]
       : []),

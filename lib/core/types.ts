@@ -272,10 +272,26 @@ export interface Route {
   dnsPort: number;
   /** The service's {@link Service.scheme}: `http` or `https`. */
   scheme: "http" | "https";
+  /**
+   * The service's {@link Service.keepalive}; 0: its servers get `Connection: close`, as
+   * nginx-proxy's `keepalive=disabled` sends them.
+   */
+  keepalive: number;
+  /**
+   * The service's {@link Service.internalOnly}: the route answers only internal clients
+   * (nginx in its location, HAProxy in its backend), whatever its host's owner says, as
+   * nginx-proxy's `NETWORK_ACCESS` guards one path.
+   */
+  internalOnly: boolean;
   /** Basic authentication from the operator's htpasswd directory (`--htpasswd-dir`). */
   auth?: BasicAuth;
   /** The operator's `HOST_location` (or `default_location`) include (`--vhost-dir`). */
   locationInclude?: OperatorFile;
+  /**
+   * The operator's `HOST_SHA1(PATH)_location_override` (for `/` also `HOST_location_override`,
+   * `--vhost-dir`): included in place of the route's whole `location` block, as nginx-proxy does.
+   */
+  locationOverride?: OperatorFile;
 }
 
 /** A file of the operator's that the balancer reads, with a version of its content. */
@@ -303,13 +319,27 @@ export interface OperatorFiles {
   htpasswd?: ReadonlyMap<string, string>;
   /**
    * The vhost directory (`--vhost-dir`): `HOST` and `default` server includes, `HOST_location`,
-   * `HOST_SHA1(PATH)_location` and `default_location` location includes.
+   * `HOST_SHA1(PATH)_location` and `default_location` location includes,
+   * `HOST_SHA1(PATH)_location_override` and `HOST_location_override` location overrides.
    */
   vhostDir?: string;
   /** Its files, by name. */
   vhost?: ReadonlyMap<string, string>;
   /** `--proxy-conf`: included in place of lbsync's proxy headers, when it exists. */
   proxyConf?: OperatorFile;
+  /** `--error-page`: the page of 50x answers to hosts no service names, when it exists. */
+  errorPage?: ErrorPage;
+  /**
+   * `--network-internal-conf` (nginx-proxy's `/etc/nginx/network_internal.conf`): included in
+   * the locations of `lbsync.access=internal` hosts in place of lbsync's allow list, when it exists.
+   */
+  networkInternalConf?: OperatorFile;
+}
+
+/** The operator's error page (nginx-proxy's `/usr/share/nginx/html/errors/50x.html`). */
+export interface ErrorPage extends OperatorFile {
+  /** Its size in bytes: HAProxy serves a page only as large as its buffer allows. */
+  bytes: number;
 }
 
 /** A host name served on a listener, with its routes, longest path first. */
@@ -507,6 +537,18 @@ export interface Model {
   internalNetworks: string[];
   /** `--proxy-conf`: the operator's proxy settings, included instead of lbsync's headers. */
   proxyConf?: OperatorFile;
+  /**
+   * `--error-page`: the body nginx answers hosts no service names with, when
+   * {@link unknownHostStatus} is a 50x (nginx-proxy's `errors/50x.html`); absent otherwise.
+   */
+  unknownHostPage?: OperatorFile;
+  /** {@link unknownHostPage} for HAProxy: absent too when the page is over 12 KiB (its buffer). */
+  haproxyUnknownHostPage?: OperatorFile;
+  /**
+   * `--network-internal-conf`: the operator's `network_internal.conf`, included in each route
+   * location of an `lbsync.access=internal` host (its allow and deny take over there).
+   */
+  networkInternalConf?: OperatorFile;
   /** nginx `server_names_hash_bucket_size` that fits the longest host name. */
   serverNamesHashBucketSize: number;
   /** nginx `server_names_hash_max_size` that fits every host name. */
@@ -534,6 +576,11 @@ export interface Model {
   /** The DNS server nginx resolves services with (`--nginx-dns`), `""` when none. */
   nginxResolver: string;
   /**
+   * `--resolvers` (nginx-proxy's `RESOLVERS`): nginx's `resolver` for the whole http context,
+   * as nginx writes it (`8.8.8.8 [2001:db8::53] valid=30s`), `""` when none.
+   */
+  resolvers: string;
+  /**
    * The hash of the rendered text (16 hex digits), for a template to serve to lbsync so it can
    * confirm that a reload took. Rendered as a token that `render` replaces.
    */
@@ -549,6 +596,12 @@ export interface Model {
    * behind another proxy, nginx-proxy's `TRUST_DOWNSTREAM_PROXY`); false: replace them.
    */
   trustDownstreamProxy: boolean;
+  /**
+   * `--proxy-protocol` (nginx-proxy's `ENABLE_PROXY_PROTOCOL`): every connection to the http
+   * listeners starts with a PROXY header, whose client address and port the balancer takes
+   * (nginx `proxy_protocol` and `real_ip_header`, HAProxy `accept-proxy`).
+   */
+  proxyProtocol: boolean;
   /** The reserved host name the generation is served under (`lbsync-generation.invalid`). */
   generationHost: string;
   /** Besides loopback, the address allowed to read the generation (`--listen-address`), or `""`. */
@@ -629,6 +682,8 @@ export interface ModelOptions {
   connectTimeoutMs?: number;
   /** The model's `trustDownstreamProxy` (`--trust-downstream-proxy`), default false. */
   trustDownstreamProxy?: boolean;
+  /** The model's `proxyProtocol` (`--proxy-protocol`), default false. */
+  proxyProtocol?: boolean;
   /**
    * Under `--compat nginx-proxy`, name each upstream by the SHA-1 of its host (and `-` and the
    * SHA-1 of its path), as nginx-proxy's `SHA1_UPSTREAM_NAME=true` (`--sha1-upstream-names`).
@@ -715,6 +770,11 @@ export interface ModelOptions {
   internalNetworks?: readonly string[];
   /** The operator's htpasswd and vhost files and proxy.conf (nginx-proxy's conventions). */
   operatorFiles?: OperatorFiles;
+  /**
+   * nginx's DNS servers and `resolver` parameters (nginx-proxy's `RESOLVERS`), each as
+   * `parseResolvers` gives it: `["8.8.8.8", "[2001:db8::53]:5353", "valid=30s"]`.
+   */
+  resolvers?: readonly string[];
 }
 
 /** What {@link buildModel} returns. */
@@ -794,7 +854,10 @@ export interface VirtualHostView extends
 }
 
 /** What the reports read of a {@link Route}. */
-export type RouteView = Pick<Route, "path" | "dest" | "service" | "redirectFrom" | "auth">;
+export type RouteView = Pick<
+  Route,
+  "path" | "dest" | "service" | "redirectFrom" | "auth" | "locationOverride"
+>;
 
 /** A {@link ModelResult} with the model as the reports read it. */
 export interface ModelViewResult {

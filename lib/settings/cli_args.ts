@@ -13,6 +13,7 @@ import {
   parseCidr,
   parseInteger,
   parseName,
+  parseResolvers,
   SOCKET_PATH,
 } from "../core/util/grammar.ts";
 import { parseHeartbeat } from "../core/heartbeat.ts";
@@ -294,6 +295,7 @@ function modelOptions(
     internalNetworks: values["internal-networks"] === undefined
       ? undefined
       : networks(values["internal-networks"]),
+    resolvers: values.resolvers === undefined ? undefined : resolvers(values.resolvers),
     defaultHost: values["default-host"] === undefined
       ? undefined
       : hostFlag("--default-host", values["default-host"]),
@@ -301,6 +303,8 @@ function modelOptions(
     htpasswdDir: configPath("--htpasswd-dir", values["htpasswd-dir"]),
     vhostDir: configPath("--vhost-dir", values["vhost-dir"]),
     proxyConf: configPath("--proxy-conf", values["proxy-conf"]),
+    networkInternalConf: configPath("--network-internal-conf", values["network-internal-conf"]),
+    errorPage: configPath("--error-page", values["error-page"]),
     acmeWebroot: configPath("--acme-webroot", values["acme-webroot"]),
     acmeWebrootOptIn: values["acme-webroot-opt-in"],
     acmeWebrootUnknownHosts: values["acme-webroot-unknown-hosts"],
@@ -330,6 +334,7 @@ function modelOptions(
     connectTimeoutMs: duration("--connect-timeout", values["connect-timeout"]),
     includeUnhealthy: values["include-unhealthy"],
     trustDownstreamProxy: values["trust-downstream-proxy"],
+    proxyProtocol: values["proxy-protocol"],
     enableIpv6: values["enable-ipv6"],
     sha1UpstreamNames: values["sha1-upstream-names"],
     defaultRoot: values["default-root"],
@@ -447,6 +452,8 @@ function checkOperatorFiles(options: WatchOptions): void {
     ? "--vhost-dir"
     : options.proxyConf !== undefined
     ? "--proxy-conf"
+    : options.networkInternalConf !== undefined
+    ? "--network-internal-conf"
     : options.acmeWebroot !== undefined
     ? "--acme-webroot"
     : undefined;
@@ -564,6 +571,15 @@ function networks(value: string): string[] {
     throw new UsageError(
       `Invalid --internal-networks ${JSON.stringify(value)}: ${errorMessage(error)}`,
     );
+  }
+}
+
+/** `--resolvers`: nginx's DNS servers and `resolver` parameters. */
+function resolvers(value: string): string[] {
+  try {
+    return parseResolvers(value);
+  } catch (error) {
+    throw new UsageError(`Invalid --resolvers ${JSON.stringify(value)}: ${errorMessage(error)}`);
   }
 }
 

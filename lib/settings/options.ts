@@ -281,7 +281,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     section: "nginx-proxy's operator files (nginx targets)",
     commands: ALL,
     help:
-      "includes as nginx-proxy reads them: DIR/HOST (else DIR/default) in\nthe host's server, DIR/HOST_SHA1(PATH)_location, DIR/HOST_location\n(else DIR/default_location) in each location",
+      "includes as nginx-proxy reads them: DIR/HOST (else DIR/default) in\nthe host's server, DIR/HOST_SHA1(PATH)_location, DIR/HOST_location\n(else DIR/default_location) in each location, and in place of it\nDIR/HOST_SHA1(PATH)_location_override (for / also\nDIR/HOST_location_override)",
   },
   {
     name: "proxy-conf",
@@ -291,6 +291,24 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     commands: ALL,
     help:
       "included in place of lbsync's proxy headers when it exists\n(nginx-proxy's /etc/nginx/proxy.conf)",
+  },
+  {
+    name: "network-internal-conf",
+    type: "string",
+    value: "FILE",
+    section: "nginx-proxy's operator files (nginx targets)",
+    commands: ALL,
+    help:
+      "included in each location of lbsync.access=internal hosts in place\nof lbsync's allow list when it exists (nginx-proxy's\n/etc/nginx/network_internal.conf: allow, deny, add_header ...)",
+  },
+  {
+    name: "error-page",
+    type: "string",
+    value: "FILE",
+    section: "nginx-proxy's operator files (nginx targets)",
+    commands: ALL,
+    help:
+      "the HTML page of 50x answers to hosts no service names, when it\nexists (nginx-proxy's /usr/share/nginx/html/errors/50x.html);\nHAProxy too, a page of up to 12 KiB",
   },
   {
     name: "acme-webroot",
@@ -423,6 +441,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       "the clients hosts of lbsync.access=internal services answer\n(by default the loopback and private ranges, as nginx-proxy's)",
   },
   {
+    name: "resolvers",
+    type: "string",
+    value: "ADDR ...",
+    section: "Routing",
+    commands: ALL,
+    help:
+      "nginx's resolver for the http context (nginx-proxy's RESOLVERS):\nIPv4 or IPv6 addresses, with :PORT; valid=TIME, ipv4=on|off,\nipv6=on|off (e.g. \"8.8.8.8 [2001:db8::53]:5353 valid=30s\")",
+  },
+  {
     name: "connect-timeout",
     type: "string",
     value: "DUR",
@@ -471,6 +498,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     commands: ALL,
     help:
       "pass on the X-Forwarded-For, -Proto, -Host and -Port a client\nsends (a balancer behind another proxy; nginx-proxy's\nTRUST_DOWNSTREAM_PROXY); without it they are replaced",
+  },
+  {
+    name: "proxy-protocol",
+    type: "boolean",
+    section: "Routing",
+    commands: ALL,
+    help:
+      "every connection to the http listeners starts with a PROXY header\n(v1 or v2), whose client address and port the balancer takes\n(nginx-proxy's ENABLE_PROXY_PROTOCOL): let only proxies reach them",
   },
   {
     name: "template",

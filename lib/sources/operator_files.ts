@@ -17,6 +17,10 @@ export interface OperatorFilePaths {
   vhostDir?: string;
   /** nginx-proxy's `/etc/nginx/proxy.conf`. */
   proxyConf?: string;
+  /** nginx-proxy's `/usr/share/nginx/html/errors/50x.html`. */
+  errorPage?: string;
+  /** nginx-proxy's `/etc/nginx/network_internal.conf`. */
+  networkInternalConf?: string;
 }
 
 /** A name the model may pick: no `/`, no leading dot, nothing a config would misread. */
@@ -24,15 +28,18 @@ const FILE_NAME = /^[A-Za-z0-9*][A-Za-z0-9*._-]{0,300}$/;
 
 /**
  * Reads the operator's files: each directory's regular files by name (others ignored), and
- * `proxyConf` when it exists. `undefined` when no path is set.
+ * `proxyConf`, `errorPage` and `networkInternalConf` when they exist. `undefined` when no path
+ * is set.
  *
  * @throws {LbsyncError} when a directory cannot be read
  */
 export async function readOperatorFiles(
   paths: OperatorFilePaths,
 ): Promise<OperatorFiles | undefined> {
-  const { htpasswdDir, vhostDir, proxyConf } = paths;
-  if (htpasswdDir === undefined && vhostDir === undefined && proxyConf === undefined) {
+  const { htpasswdDir, vhostDir, proxyConf, errorPage, networkInternalConf } = paths;
+  if (
+    [htpasswdDir, vhostDir, proxyConf, errorPage, networkInternalConf].every((p) => p === undefined)
+  ) {
     return undefined;
   }
   const files: OperatorFiles = {};
@@ -47,6 +54,17 @@ export async function readOperatorFiles(
   if (proxyConf !== undefined) {
     const version = await fileVersion(proxyConf);
     if (version !== "") files.proxyConf = { path: proxyConf, version };
+  }
+  if (networkInternalConf !== undefined) {
+    const version = await fileVersion(networkInternalConf);
+    if (version !== "") files.networkInternalConf = { path: networkInternalConf, version };
+  }
+  if (errorPage !== undefined) {
+    const version = await fileVersion(errorPage);
+    const bytes = version === "" ? 0 : (await Deno.stat(errorPage).catch(() => undefined))?.size;
+    if (version !== "" && bytes !== undefined) {
+      files.errorPage = { path: errorPage, version, bytes };
+    }
   }
   return files;
 }

@@ -10,7 +10,12 @@ import { buildReadyModel, type BusyPortProbe, ReadinessGate } from "./readiness.
 import { localPortProbe } from "../apply/confirm_reload.ts";
 import { DockerEngine, type EngineFailure, listEngines } from "../sources/docker.ts";
 import { resolveEndpoints } from "../sources/docker_endpoint.ts";
-import { denoFileReader, type FileReader, readContainerFiles } from "../sources/files.ts";
+import {
+  denoFileReader,
+  type FileReader,
+  readContainerFiles,
+  readInputFile,
+} from "../sources/files.ts";
 import { readCertificateDirectory } from "../sources/cert_dir.ts";
 import { readOperatorFiles } from "../sources/operator_files.ts";
 import { SwarmManagers } from "../sources/swarm_managers.ts";
@@ -210,6 +215,14 @@ export async function directoryOptionsOf(
   const found = options.certDir === undefined
     ? undefined
     : await readCertificateDirectory(options.certDir);
+  const warnings = [...(found?.warnings ?? [])];
+  // the operator's file is the whole of an internal route's access rule, as in nginx-proxy
+  const internal = operatorFiles?.networkInternalConf;
+  if (internal && !/^\s*deny\s/m.test(await readInputFile(internal.path).catch(() => "deny "))) {
+    warnings.push(
+      `--network-internal-conf ${internal.path} denies no client: the routes of lbsync.access=internal services answer every client`,
+    );
+  }
   return {
     options: {
       ...(found
@@ -217,7 +230,7 @@ export async function directoryOptionsOf(
         : {}),
       ...(operatorFiles ? { operatorFiles } : {}),
     },
-    warnings: found?.warnings ?? [],
+    warnings,
   };
 }
 
@@ -250,7 +263,14 @@ export function applyTargetsOf(rendered: RenderedTarget[], options: RunSettings)
     : address;
   return rendered
     .filter((t) => t.output !== "-")
-    .map((t) => ({ ...t, confirm: { hostname, port: options.listen } }));
+    .map((t) => ({
+      ...t,
+      confirm: {
+        hostname,
+        port: options.listen,
+        ...(options.proxyProtocol ? { proxyProtocol: true } : {}),
+      },
+    }));
 }
 
 /**

@@ -397,7 +397,10 @@ export class Watcher {
       dir !== undefined && path.startsWith(`${absolute(dir)!.replace(/\/+$/, "")}/`);
     if (inDirectory(o.certDir)) {
       this.#scheduler.batch({ reason: "certificates" }); // every pass reads the directory
-    } else if (inDirectory(o.htpasswdDir) || inDirectory(o.vhostDir) || path === o.proxyConf) {
+    } else if (
+      inDirectory(o.htpasswdDir) || inDirectory(o.vhostDir) ||
+      [o.proxyConf, o.networkInternalConf, o.errorPage].includes(path)
+    ) {
       this.#scheduler.batch({ reason: "operator files" }); // every pass reads them
     } else if (path === absolute(o.configPath)) {
       this.#scheduler.batch({ config: true, templates: true, reason: "files" });
@@ -414,8 +417,16 @@ export class Watcher {
     const files = (o.fromFiles ?? []).filter((f) => f !== "-");
     const dirs = [o.certDir, o.htpasswdDir, o.vhostDir].filter((d) => d !== undefined)
       .map((d) => `${d.replace(/\/+$/, "")}/`);
-    const proxyConf = o.proxyConf ? [o.proxyConf] : [];
-    return [...templates, ...files, ...(o.configPath ? [o.configPath] : []), ...dirs, ...proxyConf];
+    const operatorFiles = [o.proxyConf, o.networkInternalConf, o.errorPage].filter((f) =>
+      f !== undefined
+    );
+    return [
+      ...templates,
+      ...files,
+      ...(o.configPath ? [o.configPath] : []),
+      ...dirs,
+      ...operatorFiles,
+    ];
   }
 
   /** One pass; resolves with why it failed to apply, if it did. */

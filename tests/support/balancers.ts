@@ -294,6 +294,100 @@ export function backend(name: string, delayMs = 0): TestBackend {
   return { port: server.addr.port, inFlight: () => inFlight, close: () => server.shutdown() };
 }
 
+/** A backend that answers each request with the head it received, byte for byte. */
+export interface HeadEcho {
+  port: number;
+  close: () => Promise<void>;
+}
+
+/**
+ * A raw TCP backend on 127.0.0.1 whose answer body is the request's head as it arrived, so a
+ * test sees every header the balancer sent, hop-by-hop ones (`Connection`) included. One
+ * request a connection, then it closes; an `Upgrade` request is answered 101 and its head,
+ * with the blank line that ends it, sent through the tunnel (see {@link upgradeHead}).
+ */
+export function headEcho(): HeadEcho {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open = new Set<Deno.Conn>();
+  const answer = async (conn: Deno.Conn) => {
+    open.add(conn);
+    try {
+      const buf = new Uint8Array(16_384);
+      let head = "";
+      while (!head.includes("\r\n\r\n")) {
+        const n = await conn.read(buf);
+        if (n === null) return;
+        head += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      const body = new TextEncoder().encode(head.slice(0, head.indexOf("\r\n\r\n")));
+      // an upgrade is switched, and the head is the first the tunnel carries back
+      await conn.write(new TextEncoder().encode(
+        /^upgrade:/im.test(head)
+          ? "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+          : `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+      ));
+      await conn.write(body);
+      if (/^upgrade:/im.test(head)) await conn.write(new TextEncoder().encode("\r\n\r\n"));
+    } catch {
+      /* the balancer went away */
+    } finally {
+      open.delete(conn);
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+  };
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) answer(conn);
+    } catch { /* closed */ }
+  })();
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    async close() {
+      listener.close();
+      for (const conn of open) {
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      }
+      await accepting;
+    },
+  };
+}
+
+/**
+ * Sends an upgrade `request` to 127.0.0.1:`port` and returns the head a {@link headEcho}
+ * backend got, read from the tunnel (HAProxy keeps the client's side open after the server
+ * closes a tunnel, so the read stops at the head's end, not at the close).
+ */
+export async function upgradeHead(
+  port: number,
+  request: string,
+  timeoutMs = 5000,
+): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const timer = setTimeout(() => conn.close(), timeoutMs);
+  try {
+    await conn.write(new TextEncoder().encode(request));
+    let text = "";
+    const buf = new Uint8Array(16_384);
+    while (text.split("\r\n\r\n").length < 3) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    const [status, tunnel] = text.split("\r\n\r\n");
+    if (!/^HTTP\/1\.1 101 /.test(status)) throw new Error(`not switched: ${text.slice(0, 200)}`);
+    return tunnel;
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch { /* closed by the timer */ }
+  }
+}
+
 /** Resolves once `fn` is true, polling every 100 ms; throws after `ms`. */
 export async function eventually(fn: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
   const end = Date.now() + ms;

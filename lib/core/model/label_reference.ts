@@ -100,7 +100,7 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
   },
   access: {
     meaning:
-      "`internal`: only clients of `--internal-networks` are answered (others 403); `external`",
+      "`internal`: only clients of `--internal-networks` are answered (others 403): the service's routes, and the whole host when it is the host's service (its `/`, else its first route; not under `--compat nginx-proxy`, whose `NETWORK_ACCESS` guards its paths only); `external`",
     default: "`external`",
   },
   balance: {
@@ -110,7 +110,7 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
   },
   keepalive: {
     meaning:
-      "idle connections nginx keeps to the servers, `auto` (twice its servers), or `disabled` (HAProxy: `http-reuse never`)",
+      "idle connections nginx keeps to the servers, `auto` (twice its servers), or `disabled`: a connection a request, the servers told `Connection: close` as nginx-proxy tells them (HAProxy: `http-reuse never`, `option http-server-close`)",
     default: "`32` (`auto` with `--compat nginx-proxy`)",
   },
   proto: {

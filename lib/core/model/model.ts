@@ -34,6 +34,7 @@ import {
 import type {
   Balance,
   ContainerInfo,
+  ErrorPage,
   HttpListener,
   Model,
   ModelOptions,
@@ -115,16 +116,24 @@ function withDefaultHost(listener: HttpListener, options: ModelSettings): HttpLi
 /**
  * The host-level settings of each virtual host's service (the one of its `/` route, else its
  * first): `lbsync.access=internal`, whose keys are listed for HAProxy, and
- * `lbsync.servertokens`.
+ * `lbsync.servertokens`. Under `--compat nginx-proxy` access stays with each route, as
+ * nginx-proxy's `NETWORK_ACCESS` guards the locations of its container only (each route of an
+ * internal service is guarded in either mode: {@link Route.internalOnly}).
  */
-function withOwnerSettings(listener: HttpListener, services: Service[]): HttpListener {
+function withOwnerSettings(
+  listener: HttpListener,
+  services: Service[],
+  options: ModelSettings,
+): HttpListener {
   const byName = new Map(services.map((s) => [s.name, s]));
+  const hostWide = options.compat !== "nginx-proxy";
   const virtualHosts = listener.virtualHosts.map((v) => {
     const owner = byName.get(hostOwner(v) ?? "");
-    if (!owner || (!owner.internalOnly && owner.serverTokens === "")) return v;
+    const internal = hostWide && !!owner?.internalOnly;
+    if (!owner || (!internal && owner.serverTokens === "")) return v;
     return {
       ...v,
-      internalOnly: v.internalOnly || owner.internalOnly,
+      internalOnly: v.internalOnly || internal,
       serverTokens: owner.serverTokens,
     };
   });
@@ -313,6 +322,7 @@ function modelOf(table: RoutingTable, options: ModelSettings): Model {
     const listener = withOwnerSettings(
       l.port === defaultPort ? withDefaultHost(withHttps(l, services, options), options) : l,
       services,
+      options,
     );
     return files ? withOperatorFiles(listener, files) : listener;
   });
@@ -336,17 +346,48 @@ function modelOf(table: RoutingTable, options: ModelSettings): Model {
       : "",
     internalNetworks: [...options.internalNetworks],
     ...(files?.proxyConf ? { proxyConf: files.proxyConf } : {}),
+    ...unknownHostPages(files?.errorPage, options),
+    ...(files?.networkInternalConf ? { networkInternalConf: files.networkInternalConf } : {}),
     ...serverNamesHash(hosts),
     haproxySocket: options.haproxySocket ?? "",
-    unknownHostStatus: options.compat === "nginx-proxy" ? 503 : 404,
+    unknownHostStatus: unknownHostStatusOf(options),
     ...unknownPathAnswer(options.defaultRoot),
     nginxResolver: options.nginxDns ?? "",
+    resolvers: (options.resolvers ?? []).join(" "),
     connectTimeout: `${options.connectTimeoutMs}ms`,
     trustDownstreamProxy: options.trustDownstreamProxy ?? false,
+    proxyProtocol: options.proxyProtocol ?? false,
     generation: GENERATION_TOKEN,
     generationHost: GENERATION_HOST,
     generationAllow: options.listenAddress ?? "",
   };
+}
+
+/** Statuses nginx-proxy's error page answers (`error_page 500 502 503 504`). */
+const ERROR_PAGE_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
+
+/** What HAProxy's `http-request return ... file` holds: its buffer, less room for headers. */
+const HAPROXY_PAGE_BYTES = 12 * 1024;
+
+/**
+ * `--error-page` as the model's answers to unknown hosts: only when that answer is a 50x
+ * (`--compat nginx-proxy`'s 503), as nginx-proxy's fallback server uses it.
+ */
+function unknownHostPages(
+  page: ErrorPage | undefined,
+  options: ModelSettings,
+): Pick<Model, "unknownHostPage" | "haproxyUnknownHostPage"> {
+  if (!page || !ERROR_PAGE_STATUSES.has(unknownHostStatusOf(options))) return {};
+  const file = { path: page.path, version: page.version };
+  return {
+    unknownHostPage: file,
+    ...(page.bytes <= HAPROXY_PAGE_BYTES ? { haproxyUnknownHostPage: file } : {}),
+  };
+}
+
+/** 404 for a host no service names, 503 under `--compat nginx-proxy` (its default server's). */
+function unknownHostStatusOf(options: ModelSettings): number {
+  return options.compat === "nginx-proxy" ? 503 : 404;
 }
 
 /** The default of {@link ModelOptions.namePrefix}. */

@@ -7,7 +7,7 @@
 import { DEFAULTS } from "../defaults.ts";
 import { ConfigError } from "../errors.ts";
 import { parseDefaultRoot } from "./default_root.ts";
-import { parseIp } from "../util/grammar.ts";
+import { parseIp, parseResolvers } from "../util/grammar.ts";
 import type { ModelOptions } from "../types.ts";
 
 /** The options with a default, filled in. */
@@ -69,6 +69,14 @@ function validate(options: ModelOptions): void {
   };
   if (options.hostIp !== undefined) check("host IP", () => parseIp(options.hostIp!));
   if (options.defaultRoot !== undefined) parseDefaultRoot(options.defaultRoot);
+  if (options.resolvers !== undefined) {
+    const given = options.resolvers.join(" ");
+    check("resolvers", () => {
+      if (parseResolvers(given).join(" ") !== given) {
+        throw new Error("not as parseResolvers writes them");
+      }
+    });
+  }
   if (options.listenAddress !== undefined) {
     check("listen address", () => parseIp(options.listenAddress!));
   }

@@ -39,7 +39,8 @@ function firstFound(
 
 /**
  * The listener with the operator's files applied to each virtual host: the server include
- * (`HOST`, else `default`), and per route the location include (`HOST_SHA1(PATH)_location`,
+ * (`HOST`, else `default`), and per route the location override (`HOST_SHA1(PATH)_location_override`,
+ * for `/` also `HOST_location_override`), the location include (`HOST_SHA1(PATH)_location`,
  * `HOST_location`, else `default_location`) and basic auth (`HOST_SHA1(PATH)`, else `HOST`).
  */
 export function withOperatorFiles(listener: HttpListener, files: OperatorFiles): HttpListener {
@@ -64,6 +65,18 @@ function routeWithFiles(r: Route, v: VirtualHost, name: string, files: OperatorF
   const pathHash = sha1(r.path);
   const out: Route = { ...r };
   if (files.vhostDir) {
+    // nginx-proxy's override replaces the whole location block: the host's own name stands
+    // for its `/` only, and there is no default one
+    const override = firstFound(files.vhost, [
+      `${name}_${pathHash}_location_override`,
+      ...(r.path === "/" ? [`${name}_location_override`] : []),
+    ]);
+    if (override) {
+      out.locationOverride = {
+        path: includePath(files.vhostDir, override.name),
+        version: override.version,
+      };
+    }
     const names = [`${name}_${pathHash}_location`, `${name}_location`, "default_location"];
     const found = firstFound(files.vhost, names);
     if (found) {

@@ -263,6 +263,8 @@ function routeTo(service: Service): Route {
     dnsName: service.dnsName,
     dnsPort: service.dnsPort,
     scheme: service.scheme,
+    keepalive: service.keepalive,
+    internalOnly: service.internalOnly,
   };
 }
 

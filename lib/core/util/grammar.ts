@@ -231,6 +231,77 @@ export function parseCidr(value: string): string {
   return `${address}/${Number(bits)}`;
 }
 
+/** nginx's `resolver` parameters lbsync passes on, and the values each takes. */
+const RESOLVER_PARAMETERS: Record<string, RegExp> = {
+  valid: /^(?:[0-9]{1,6}[smhd])+$|^[0-9]{1,9}$/,
+  ipv4: /^(?:on|off)$/,
+  ipv6: /^(?:on|off)$/,
+};
+
+/**
+ * The DNS servers of nginx's `resolver` (nginx-proxy's `RESOLVERS`), space- or
+ * comma-separated: IPv4 addresses (`8.8.8.8`, `10.0.0.2:5353`), IPv6 ones (`2001:db8::53`,
+ * `[::1]:5353`), and the parameters `valid=TIME`, `ipv4=on|off`, `ipv6=on|off`. Returned as
+ * nginx writes them (an IPv6 address in brackets), addresses first.
+ *
+ * @example
+ * ```ts
+ * import { parseResolvers } from "./grammar.ts";
+ * console.log(parseResolvers("8.8.8.8 2001:db8::53 valid=30s")); // [ "8.8.8.8", "[2001:db8::53]", "valid=30s" ]
+ * ```
+ */
+export function parseResolvers(value: string): string[] {
+  guardLength(value);
+  const addresses: string[] = [];
+  const parameters = new Map<string, string>();
+  for (const token of value.split(/[\s,]+/).filter((t) => t !== "")) {
+    const parameter = /^([a-z0-9_]+)=(.*)$/.exec(token);
+    if (parameter) {
+      const [, name, given] = parameter;
+      const grammar = RESOLVER_PARAMETERS[name];
+      if (!Object.hasOwn(RESOLVER_PARAMETERS, name) || !grammar.test(given)) {
+        throw new LabelError(
+          `${quote(token)}: the parameters are valid=TIME (30s, 5m), ipv4=on|off, ipv6=on|off`,
+        );
+      }
+      if (parameters.has(name)) throw new LabelError(`${name}= is given twice`);
+      parameters.set(name, token);
+    } else addresses.push(resolverAddress(token));
+  }
+  if (addresses.length === 0) throw new LabelError("names no DNS server address");
+  return [...addresses, ...parameters.values()];
+}
+
+/** One DNS server address of {@link parseResolvers}, as nginx writes it. */
+function resolverAddress(token: string): string {
+  if (token.includes("%")) {
+    throw new LabelError(`${quote(token)}: nginx takes no scoped IPv6 address`);
+  }
+  const bracketed = /^\[([^\]]+)\](?::([0-9]{1,5}))?$/.exec(token);
+  const v4 = /^([0-9.]+)(?::([0-9]{1,5}))?$/.exec(token);
+  const [ip, port] = bracketed
+    ? [bracketed[1], bracketed[2]]
+    : v4
+    ? [v4[1], v4[2]]
+    : [token, undefined];
+  let address: string;
+  try {
+    address = parseIp(ip);
+  } catch {
+    throw new LabelError(
+      `${quote(token)} is not a DNS server address: use IPV4, IPV4:PORT, IPV6 or [IPV6]:PORT`,
+    );
+  }
+  if (port !== undefined && !isPort(Number(port))) {
+    throw new LabelError(`${quote(token)}: the port must be 1..65535`);
+  }
+  if (!bracketed && !v4 && !address.includes(":")) {
+    throw new LabelError(`${quote(token)} is not a DNS server address`);
+  }
+  const host = address.includes(":") ? `[${address}]` : address;
+  return port === undefined ? host : `${host}:${Number(port)}`;
+}
+
 /** True when `ip` is an IPv6 address. */
 export function isIpv6(ip: string): boolean {
   try {
