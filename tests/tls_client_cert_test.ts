@@ -12,6 +12,7 @@ import { sha1 } from "../lib/core/util/sha1.ts";
 import { freePort, startNginx } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { makeCertificate } from "./support/certificates.ts";
+import { curl } from "./support/curl.ts";
 import { missing, requireTool, run } from "./support/tools.ts";
 
 const ignore = missing("nginx", "openssl", "curl");
@@ -66,27 +67,10 @@ async function clientCa(dir: string, name: string): Promise<void> {
   await openssl(dir, ["ca", ...ca, "-gencrl", "-out", `${name}.crl`]);
 }
 
-/** nginx's status for `url` with the client certificate `client` (`DIR/NAME.crt`), or none. */
+/** nginx's status for `url` with the client certificate `client`, and what it says of it. */
 async function ask(url: string, port: number, client?: string): Promise<string> {
-  const host = new URL(url).hostname;
-  const r = await run([
-    requireTool("curl"),
-    "-s",
-    "--insecure",
-    "--max-time",
-    "5",
-    "--resolve",
-    `${host}:${port}:127.0.0.1`,
-    ...(client ? ["--cert", `${client}.crt`, "--key", `${client}.key`] : []),
-    "-o",
-    "-",
-    "-w",
-    " %{http_code}",
-    url,
-  ]);
-  assert.equal(r.code, 0, `curl ${url}: exit ${r.code} ${r.stderr}`);
-  return r.stdout.trim().split(" ").pop()! +
-    (r.stdout.includes("verify=") ? ` ${/verify=(\S+)/.exec(r.stdout)![1]}` : "");
+  const { status, body } = await curl(url, port, client);
+  return status + (body.includes("verify=") ? ` ${/verify=(\S+)/.exec(body)![1]}` : "");
 }
 
 Deno.test({

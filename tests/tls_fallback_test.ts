@@ -12,32 +12,15 @@ import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
 import { freePort, startNginx } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { makeCertificate } from "./support/certificates.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
+import { curl } from "./support/curl.ts";
+import { missing } from "./support/tools.ts";
 
 const ignore = missing("nginx", "openssl", "curl");
 const D = "nginx-proxy.test";
 
 /** What curl got: the status, `301`, or `refused handshake` when TLS did not start. */
 async function ask(url: string, port: number): Promise<string> {
-  const host = new URL(url).hostname;
-  const r = await run([
-    requireTool("curl"),
-    "-s",
-    "--insecure",
-    "--max-time",
-    "5",
-    "--resolve",
-    `${host}:${port}:127.0.0.1`,
-    "-o",
-    "/dev/null",
-    "-w",
-    "%{http_code}",
-    url,
-  ]);
-  // 35: the TLS handshake failed (nginx's ssl_reject_handshake); 7 would be no listener
-  if (r.code === 35) return "refused handshake";
-  assert.equal(r.code, 0, `curl ${url}: exit ${r.code} ${r.stderr}`);
-  return r.stdout;
+  return (await curl(url, port)).status;
 }
 
 interface Scenario {

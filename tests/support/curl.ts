@@ -1,0 +1,44 @@
+/**
+ * curl against a balancer on 127.0.0.1, for what Deno's fetch cannot show: a refused TLS
+ * handshake, and a client certificate per request.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { requireTool, run } from "./tools.ts";
+
+/** What curl got for `url`, its host resolved to 127.0.0.1:`port`. */
+export interface CurlAnswer {
+  /** The status (`200`), or `refused handshake` when TLS did not start. */
+  status: string;
+  /** The body. */
+  body: string;
+}
+
+/**
+ * GET `url` (certificates not verified), with the client certificate `client`
+ * (`DIR/NAME.crt` and `.key`) when given; bounded by 5 s.
+ */
+export async function curl(url: string, port: number, client?: string): Promise<CurlAnswer> {
+  const host = new URL(url).hostname;
+  const r = await run([
+    requireTool("curl"),
+    "-s",
+    "--insecure",
+    "--max-time",
+    "5",
+    "--resolve",
+    `${host}:${port}:127.0.0.1`,
+    ...(client ? ["--cert", `${client}.crt`, "--key", `${client}.key`] : []),
+    "-o",
+    "-",
+    "-w",
+    "\n%{http_code}",
+    url,
+  ]);
+  // 35: the TLS handshake failed (nginx's ssl_reject_handshake); 7 would be no listener
+  if (r.code === 35) return { status: "refused handshake", body: "" };
+  assert.equal(r.code, 0, `curl ${url}: exit ${r.code} ${r.stderr}`);
+  const at = r.stdout.lastIndexOf("\n");
+  return { status: r.stdout.slice(at + 1), body: r.stdout.slice(0, at) };
+}
