@@ -137,11 +137,12 @@ Deno.test({
     const twoNetworks = container("web3", {}, {
       env: { VIRTUAL_HOST: "web3.np.test" },
       // the backend listens on 127.0.0.1 only: the second network's address would not answer
-      // as a Swarm engine lists them (unsorted), with the routing mesh, which is never taken
+      // sorted by name, as every engine input gives them, with Swarm's routing mesh first,
+      // which is never taken
       networks: [
         { name: "ingress", ip: "127.0.0.3", ipv6: "" },
-        { name: "net3b", ip: "127.0.0.2", ipv6: "" },
         { name: "net3a", ip: "127.0.0.1", ipv6: "" },
+        { name: "net3b", ip: "127.0.0.2", ipv6: "" },
       ],
       ports: [{ port: web.port, protocol: "tcp", published: [] }],
     });
@@ -167,7 +168,7 @@ Deno.test({
     // without compat the choice is the operator's: lbsync.network or --network
     assert.match(
       buildModel([{ ...twoNetworks, labels: { "lbsync.enable": "true" } }]).skipped[0].reason,
-      /on several networks \(ingress, net3b, net3a\): choose one with lbsync.network/,
+      /on several networks \(ingress, net3a, net3b\): choose one with lbsync.network/,
     );
   },
 });

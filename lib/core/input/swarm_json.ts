@@ -10,6 +10,7 @@
  */
 import { arr, isObject, type Json, labelsOf, obj, str } from "../util/json_access.ts";
 import { isPort } from "../util/grammar.ts";
+import { compare } from "../util/compare.ts";
 import type { ContainerInfo, ContainerNetwork, ContainerPort } from "../types.ts";
 
 /** What a manager answered. */
@@ -92,7 +93,7 @@ function fromTask(
     labels: labelsOf(spec.Labels),
     state: taskState(str(status.State), node),
     health: "none",
-    networks: arr(task.NetworksAttachments).filter(isObject).map((a) => network(a)),
+    networks: byName(arr(task.NetworksAttachments).filter(isObject).map((a) => network(a))),
     networkMode: "swarm",
     ports,
     created: Date.parse(str(task.CreatedAt)) || 0,
@@ -107,11 +108,13 @@ function fromService(
 ): ContainerInfo {
   const spec = obj(service.Spec);
   const endpoint = obj(service.Endpoint);
-  const networks: ContainerNetwork[] = arr(endpoint.VirtualIPs).filter(isObject).map((v) => ({
-    name: networkNames.get(str(v.NetworkID)) || str(v.NetworkID).slice(0, 12),
-    ip: str(v.Addr).split("/")[0],
-    ipv6: "",
-  }));
+  const networks = byName(
+    arr(endpoint.VirtualIPs).filter(isObject).map((v) => ({
+      name: networkNames.get(str(v.NetworkID)) || str(v.NetworkID).slice(0, 12),
+      ip: str(v.Addr).split("/")[0],
+      ipv6: "",
+    })),
+  );
   return {
     id: str(service.ID),
     name: str(spec.Name),
@@ -171,4 +174,9 @@ function portsOf(service: Json, taskPorts: unknown[], nodeAddr: string): Contain
     }
   }
   return [...ports.values()].filter((p) => isPort(p.port)).sort((a, b) => a.port - b.port);
+}
+
+/** Networks sorted by name, as {@link ContainerInfo.networks} promises. */
+function byName(networks: ContainerNetwork[]): ContainerNetwork[] {
+  return networks.sort((a, b) => compare(a.name, b.name));
 }

@@ -5,7 +5,6 @@
  */
 import { LabelError } from "../errors.ts";
 import { isPort, parseIp, quote } from "../util/grammar.ts";
-import { compare } from "../util/compare.ts";
 import type { AddressMode, ContainerInfo, PortBinding } from "../types.ts";
 
 /** Where a container is reached. */
@@ -58,10 +57,9 @@ function networkEndpoint(c: ContainerInfo, options: EndpointOptions): Endpoint {
     }
     network = found;
   } else if (c.networks.length > 1 && options.firstNetwork) {
-    // the first by name, the same on every run; never Swarm's routing mesh, as nginx-proxy
-    const usable = c.networks.filter((n) => (n.ip || n.ipv6) && n.name !== "ingress")
-      .sort((a, b) => compare(a.name, b.name));
-    network = usable[0] ?? network;
+    // the first by name (networks come sorted), the same on every run; never Swarm's routing
+    // mesh, as nginx-proxy
+    network = c.networks.find((n) => (n.ip || n.ipv6) && n.name !== "ingress") ?? network;
   } else if (c.networks.length > 1) {
     throw new LabelError(
       `on several networks (${names.join(", ")}): choose one with lbsync.network`,

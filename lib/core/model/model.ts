@@ -14,6 +14,7 @@ import { compare } from "../util/compare.ts";
 import { pushTo } from "../util/multimap.ts";
 import type { SkipCode } from "../errors.ts";
 import { sha1 } from "../util/sha1.ts";
+import { RESERVED_NAME_PREFIX } from "../util/grammar.ts";
 import { haproxyLocation, parseDefaultRoot } from "./default_root.ts";
 import { finalizeModelOptions, type ModelSettings } from "./model_settings.ts";
 import { KEEPALIVE_AUTO, type LabelMemo } from "./labels.ts";
@@ -228,9 +229,6 @@ function unknownPathAnswer(defaultRoot: string | undefined) {
   };
 }
 
-/** The prefix no service name can start with (see `parseName`). */
-const RESERVED_PREFIX = "lbsync_";
-
 /** The upstream / backend name of a service (see {@link ModelSettings.hostNamedBackends}). */
 function backendName(name: string, options: ModelSettings): string {
   // a regex host's name is its SHA-1 under compat already, as nginx-proxy's
@@ -284,7 +282,7 @@ function uniqueBackends(candidates: RoutingCandidate[], options: ModelSettings):
   for (const { service } of byAge) {
     const own = service.backend.toLowerCase();
     if (taken.has(own) && service.backend !== `${options.namePrefix}${service.name}`) {
-      service.backend = `${RESERVED_PREFIX}${service.name}`;
+      service.backend = `${RESERVED_NAME_PREFIX}${service.name}`;
     }
     taken.add(service.backend.toLowerCase());
   }

@@ -197,6 +197,9 @@ export function parseChoice<T extends string>(value: string, choices: readonly T
   throw new LabelError(`not one of ${choices.join(", ")}`);
 }
 
+/** The prefix no name may start with: lbsync's own upstreams and backends are named with it. */
+export const RESERVED_NAME_PREFIX = "lbsync_";
+
 /**
  * A name used as an nginx upstream, HAProxy backend or server name: letters, digits,
  * `_`, `.`, `-`, starting with a letter or digit, at most 128 characters.
@@ -207,7 +210,9 @@ export function parseName(value: string): string {
       "not a name: use A-Z a-z 0-9 _ . - (starting with a letter or digit, at most 128)",
     );
   }
-  if (value.startsWith("lbsync_")) throw new LabelError("names starting with lbsync_ are reserved");
+  if (value.startsWith(RESERVED_NAME_PREFIX)) {
+    throw new LabelError(`names starting with ${RESERVED_NAME_PREFIX} are reserved`);
+  }
   return value;
 }
 
