@@ -2,15 +2,19 @@
  * One-shot end to end, side by side with docker-gen: the real `lbsync render` process, and
  * `docker-gen` when `DOCKER_GEN` names a binary (with `NGINX_PROXY_TMPL`, nginx-proxy's
  * nginx.tmpl), against one fake engine API (bench/fake_docker_api.ts) with N containers.
- * Whole-process wall time and peak RSS from `/usr/bin/time`, medians of 5 interleaved runs;
+ * Whole-process wall time and peak RSS (`/usr/bin/time`), medians of 5 interleaved runs;
  * requests per run counted by the fake API. Then the targets, each met or not.
- * Run: deno task bench:oneshot   (DOCKER_GEN=... NGINX_PROXY_TMPL=... for the comparison)
+ * Run: deno task bench:oneshot   (DOCKER_GEN=... NGINX_PROXY_TMPL=... for the comparison;
+ * LBSYNC_V8_FLAGS=... to try other V8 flags than the installed command's; SIZES=10,5000)
  */
 import { FakeDockerApi } from "./fake_docker_api.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const RUNS = 5;
-const SIZES = [10, 1_000, 5_000];
+const SIZES = (Deno.env.get("SIZES") ?? "10,1000,5000").split(",").map(Number);
+/** The installed command's V8 flags (deno.json's `install` task). */
+const V8_FLAGS = Deno.env.get("LBSYNC_V8_FLAGS") ??
+  "--max-semi-space-size=1,--no-concurrent-recompilation";
 const dockerGen = Deno.env.get("DOCKER_GEN");
 const dockerGenTemplate = Deno.env.get("NGINX_PROXY_TMPL");
 
@@ -19,17 +23,20 @@ interface Sample {
   rssKb: number;
 }
 
-/** Runs `command` under `/usr/bin/time -f "%e %M"`: wall seconds and peak RSS in KB. */
+/**
+ * Runs `command` under `/usr/bin/time -f "%M"` for its peak RSS in KB; the wall time is taken
+ * around it here, to the millisecond (time's own `%e` has 10 ms steps).
+ */
 async function measure(command: string[]): Promise<Sample> {
+  const started = performance.now();
   const r = await new Deno.Command("/usr/bin/time", {
-    args: ["-f", "%e %M", ...command],
+    args: ["-f", "%M", ...command],
     stdout: "null",
     stderr: "piped",
   }).output();
   const err = new TextDecoder().decode(r.stderr).trim().split("\n");
   if (r.code !== 0) throw new Error(`${command.join(" ")}: ${err.join(" ")}`);
-  const [seconds, kb] = err.at(-1)!.split(" ").map(Number);
-  return { ms: seconds * 1000, rssKb: kb };
+  return { ms: performance.now() - started, rssKb: Number(err.at(-1)) };
 }
 
 function median(values: number[]): number {
@@ -49,8 +56,7 @@ try {
         Deno.execPath(),
         "run",
         "--allow-all",
-        // as `deno task install` runs it: a young generation of 1 MB keeps the heap small
-        "--v8-flags=--max-semi-space-size=1",
+        `--v8-flags=${V8_FLAGS}`,
         `${root}cli.ts`,
         "render",
         "-q",
@@ -89,7 +95,13 @@ try {
     }
     await api.close();
   }
-  const version = await measure([Deno.execPath(), "run", `${root}cli.ts`, "--version"]);
+  const version = await measure([
+    Deno.execPath(),
+    "run",
+    `--v8-flags=${V8_FLAGS}`,
+    `${root}cli.ts`,
+    "--version",
+  ]);
   results.set("lbsync --version", { ms: version.ms, mb: version.rssKb / 1024, requests: 0 });
 } finally {
   await Deno.remove(dir, { recursive: true });

@@ -19,7 +19,7 @@ const LAYERS = [
   "cli",
 ];
 /** Packages the pure core may use: none of them does I/O. */
-const CORE_PACKAGES = ["npm:mustache@", "npm:diff@", "node:crypto"];
+const CORE_PACKAGES = ["npm:diff@", "node:crypto"];
 /** What pure code never touches. */
 const IMPURE =
   /\bDeno\.|\bfetch\(|\bsetTimeout\b|\bsetInterval\b|\bDate\.now\b|new Date\(\)|\bperformance\.now\b|\bMath\.random\b/;

@@ -38,20 +38,20 @@ function loadedBy(entry: string): string[] {
 
 const url = (path: string) => `file://${ROOT}/${path}`;
 
-Deno.test("--version and help load the argument parser and little else", () => {
+Deno.test("--version and help load the argument parser and little else, and no npm or node: module", () => {
   const loaded = loadedBy(graph.roots[0]);
   assert.ok(loaded.length <= 30, `${loaded.length} modules: ${loaded.join(" ")}`);
   const heavy = loaded.filter((m) =>
-    /^(lib\/(watch|apply|serve|acme|haproxy)\/|lib\/sources\/(engine_client|docker|store|etcd_client)\.ts|npm:|node:crypto)/
+    /^(lib\/(watch|apply|serve|acme|haproxy)\/|lib\/sources\/(engine_client|docker|store|etcd_client)\.ts|npm:|node:)/
       .test(m)
   );
   assert.deepEqual(heavy, []);
 });
 
-Deno.test("the one-shot commands load neither watch mode's servers nor ACME nor the differ, the HAProxy runtime client, the etcd client (only with --store) or the reports", () => {
+Deno.test("the one-shot commands load neither watch mode's servers nor ACME nor the differ, the HAProxy runtime client, the etcd client (only with --store) or the reports, and no npm or node: module (each would start Deno's Node compatibility layer)", () => {
   const loaded = loadedBy(url("lib/cli/commands.ts"));
   const unwanted = loaded.filter((m) =>
-    /^(lib\/(serve|acme|haproxy)\/|lib\/cli\/(watch|store)_command\.ts|lib\/sources\/(store|etcd_client)\.ts|lib\/watch\/store_follower\.ts|lib\/core\/util\/diff\.ts|lib\/core\/(explain|route_request)\.ts|npm:(acme-client|diff)|node:(crypto|https|dgram))/
+    /^(lib\/(serve|acme|haproxy)\/|lib\/cli\/(watch|store)_command\.ts|lib\/sources\/(store|etcd_client)\.ts|lib\/watch\/store_follower\.ts|lib\/core\/util\/diff\.ts|lib\/core\/(explain|route_request)\.ts|npm:|node:)/
       .test(m)
   );
   assert.deepEqual(unwanted, []);

@@ -6,12 +6,12 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { ConfigError, errorMessage, fileErrorReason, UsageError } from "../core/errors.ts";
 import { parseStaticServices } from "../core/input/static_services.ts";
 import { servicesOfEntries, storeKey } from "../core/input/store_entries.ts";
 import { isObject, parseJson } from "../core/util/json_access.ts";
-import { OPTION_SPECS } from "../settings/options.ts";
+import { closestOption, OPTION_SPECS } from "../settings/options.ts";
+import { parseArgv } from "../settings/argv.ts";
 import { storeOptionsOf } from "../settings/cli_args.ts";
 import { openStore, type StoreOptions } from "../sources/store.ts";
 import type { CliIo } from "./cli_io.ts";
@@ -22,10 +22,7 @@ export const STORE_USAGE =
   "lbsync store export --store URL        the store's services, as a config file's services";
 
 /** The `--store*` options, as the option table declares them. */
-const STORE_OPTIONS = Object.fromEntries(
-  OPTION_SPECS.filter((o) => o.name === "store" || o.name.startsWith("store-"))
-    .map((o) => [o.name, { type: o.type }]),
-) as Record<string, { type: "string" }>;
+const STORE_OPTIONS = OPTION_SPECS.filter((o) => o.name === "store" || o.name.startsWith("store-"));
 
 /**
  * Runs `lbsync store ARGS`; returns the exit code (0, 1 when the store fails, 2 for usage).
@@ -77,7 +74,7 @@ function parseStoreArgs(
 ): { action: string; file?: string; options: StoreOptions } {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: STORE_OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgv(args, STORE_OPTIONS, closestOption);
   } catch (error) {
     throw new UsageError(`${errorMessage(error)}\n${STORE_USAGE}`);
   }

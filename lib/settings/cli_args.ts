@@ -4,7 +4,6 @@
  * @module
  */
 import { DEFAULTS } from "../core/defaults.ts";
-import { parseArgs } from "node:util";
 import { parseDuration } from "../core/util/duration.ts";
 import { errorMessage, UsageError } from "../core/errors.ts";
 import {
@@ -25,9 +24,10 @@ import type { StoreOptions } from "../sources/store.ts";
 import { parsePortMappings } from "../core/model/select.ts";
 import type { RouteQuery } from "../core/route_request.ts";
 import { closestOption, type CommandName, COMMANDS, findOption, OPTION_SPECS } from "./options.ts";
+import { type ArgvToken as Token, parseArgv } from "./argv.ts";
 
 /**
- * What parseArgs gives for the option table: a string, strings or a flag per option, as
+ * What the tokenizer gives for the option table: a string, strings or a flag per option, as
  * its spec says; each value goes through its own parser below.
  */
 // deno-lint-ignore no-explicit-any
@@ -54,7 +54,7 @@ function helpTopic(extra: string[]): CommandName | undefined {
 function checkApplicable(command: CommandName, tokens: Token[]): void {
   for (const token of tokens) {
     if (token.kind !== "option") continue;
-    const spec = findOption(token.name!);
+    const spec = findOption(token.name);
     if (spec && !spec.commands.includes(command)) {
       throw new UsageError(
         `--${spec.name} works with ${spec.commands.join(", ")}, not ${command}`,
@@ -76,7 +76,7 @@ const WITH_FROM_STATUS = new Set([
 /** With `--from-status`, an option that would shape a model of this run is a usage error. */
 function checkFromStatus(tokens: Token[]): void {
   for (const token of tokens) {
-    const spec = token.kind === "option" ? findOption(token.name!) : undefined;
+    const spec = token.kind === "option" ? findOption(token.name) : undefined;
     if (spec && !WITH_FROM_STATUS.has(spec.name)) {
       throw new UsageError(
         `--${spec.name} does not go with --from-status: the watch's own settings made its model`,
@@ -110,14 +110,6 @@ function statusUrl(value: string): string {
   return url.origin;
 }
 
-/** parseArgs' message for an unknown option, with the closest known one. */
-function unknownOption(message: string): string {
-  const unknown = /^Unknown option '([^']+)'/.exec(message);
-  if (!unknown) return message.replace(/\. To specify.*$/, "");
-  const near = closestOption(unknown[1]);
-  return `Unknown option ${unknown[1]}${near ? `; did you mean --${near}?` : ""} (see --help)`;
-}
-
 /** Log output settings. */
 export interface LogSettings {
   format: "text" | "json";
@@ -142,18 +134,6 @@ export type Command =
     /** `--config FILE`, read by the caller, whose settings come before these arguments. */
     configPath?: string;
   };
-
-/** `node:util` parseArgs options, from the one option table. */
-const OPTIONS = Object.fromEntries(
-  OPTION_SPECS.map((o) => [
-    o.name,
-    {
-      type: o.type,
-      ...(o.short ? { short: o.short } : {}),
-      ...(o.multiple ? { multiple: true } : {}),
-    },
-  ]),
-) as Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
 
 /**
  * Parses `lbsync` arguments. `env` supplies `DOCKER_HOST`, `DOCKER_TLS_VERIFY` and
@@ -233,22 +213,7 @@ export function parseCommandLine(
 
 /** The arguments as tokens, positionals and option values; an unknown option is a usage error. */
 function tokenize(args: string[]): { positionals: string[]; tokens: Token[]; values: Values } {
-  try {
-    const parsed = parseArgs({
-      args,
-      options: OPTIONS,
-      allowPositionals: true,
-      strict: true,
-      tokens: true,
-    });
-    return {
-      positionals: parsed.positionals,
-      tokens: parsed.tokens,
-      values: parsed.values as Values,
-    };
-  } catch (error) {
-    throw new UsageError(unknownOption(errorMessage(error)));
-  }
+  return parseArgv(args, OPTION_SPECS, closestOption);
 }
 
 /** Where containers come from: engines, files, Swarm. */
@@ -678,8 +643,6 @@ function duration(flag: string, value: string | undefined): number | undefined {
     throw new UsageError(`Invalid ${flag}: ${errorMessage(error)}`);
   }
 }
-
-type Token = { kind: string; name?: string; value?: string };
 
 /** `-t` starts a target, the next `-o` gives its output; a `-t` without `-o` prints. */
 function pairTargets(tokens: Token[]): Target[] {

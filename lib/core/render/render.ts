@@ -4,7 +4,7 @@
  * @module
  */
 // @deno-types="npm:@types/mustache@^4.2.5"
-import Mustache from "npm:mustache@^4.2.0";
+import Mustache from "../vendor/mustache.mjs";
 import { ConfigError, errorMessage } from "../errors.ts";
 import { stampGeneration } from "../util/generation.ts";
 import type { Model } from "../types.ts";
