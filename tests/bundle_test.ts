@@ -49,7 +49,7 @@ Deno.test({
       const explain = await deno([
         `--allow-read=${S}`,
         `--allow-write=${S}`,
-        `--allow-net=unix:${S},docker`,
+        `--allow-net=unix:${S}`,
         "lbsync.js",
         "explain",
         "--docker",

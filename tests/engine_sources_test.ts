@@ -277,7 +277,7 @@ Deno.test({
 });
 
 Deno.test("no npm package stands between lbsync and an engine", async () => {
-  // the Engine API client is lbsync's own, on Deno's fetch: the module graph of the CLI holds
+  // the Engine API client is lbsync's own, on Deno's sockets: the module graph of the CLI holds
   // no Docker client package (dockerode and docker-modem once cost 250 ms and 40 MB per start)
   const info = await run([Deno.execPath(), "info", "--json", `${ROOT}/cli.ts`]);
   assert.equal(info.code, 0, info.stderr);

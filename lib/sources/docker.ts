@@ -1,6 +1,6 @@
 /**
  * Containers from Docker Engines through lbsync's own Engine API client
- * (`engine_client.ts`, on Deno's fetch).
+ * (`engine_client.ts`, on Deno's sockets).
  *
  * One discovery pass makes exactly one request per engine, `GET /containers/json?all=1`:
  * the summaries carry names, labels, ports, networks, state and health (in `Status`).

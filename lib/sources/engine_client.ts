@@ -1,8 +1,9 @@
 /**
- * A small Docker Engine API client on Deno's own `fetch`: unix sockets, plain TCP and TLS
- * with client certificates (`Deno.createHttpClient`). Every exchange is bounded: the answer's
- * headers and body share one deadline, a body has a size limit, and the event stream's lines
- * have a length limit; a caller's signal aborts any of them at once.
+ * A small Docker Engine API client on Deno's own sockets: unix sockets, plain TCP and TLS with
+ * client certificates (`Deno.connect`, `Deno.connectTls`), one HTTP/1.1 exchange per
+ * connection (./http1.ts). Every exchange is bounded: the connection, the answer's head and
+ * body share one deadline, a body has a size limit, and the event stream's lines have a length
+ * limit; a caller's signal aborts any of them at once.
  *
  * API versions: a request goes to the path the engine serves by default (its own version)
  * until the first answer's `Api-Version` header names it; later requests pin the lower of
@@ -14,7 +15,8 @@ import { ConfigError, fileErrorReason } from "../core/errors.ts";
 import type { DockerEndpoint } from "./docker_endpoint.ts";
 import { isObject, parseJson } from "../core/util/json_access.ts";
 import { joinBytes } from "../core/util/bytes.ts";
-import { describeTransportError, formatBytes, formatMs, readBody } from "./http_exchange.ts";
+import { describeTransportError, formatBytes, formatMs } from "./http_exchange.ts";
+import { exchange, type Http1Answer, HttpExchangeError, readAllChunks } from "./http1.ts";
 import { DEFAULTS } from "../core/defaults.ts";
 
 /** The newest Engine API version whose answers lbsync knows. */
@@ -61,9 +63,9 @@ export type EngineQuery = Record<
   string | number | boolean | Record<string, unknown> | undefined
 >;
 
-/** One Engine API endpoint, with the HTTP client made on first use. */
+/** One Engine API endpoint; its TLS files are read on first use. */
 export class EngineClient {
-  #http: Promise<Deno.HttpClient> | undefined;
+  #tls: Promise<TlsPem> | undefined;
   #version: string | undefined;
   #server = "";
   /** The bounds of every exchange, defaults filled in. */
@@ -111,8 +113,8 @@ export class EngineClient {
     const deadline = this.#deadline(signal);
     try {
       const response = await this.#fetch(method, path, query, deadline.signal);
-      const body = await readBody(response, this.limits.maxBodyBytes, deadline.signal, engineError);
-      if (response.ok || response.status === 304) return body;
+      const body = await this.#readBody(response);
+      if (isOk(response) || response.status === 304) return body;
       throw new EngineRequestError(
         describeStatus(response.status, body),
         response.status,
@@ -139,16 +141,11 @@ export class EngineClient {
     opened: () => void = () => {},
   ): AsyncGenerator<Record<string, unknown>> {
     const headers = this.#deadline(signal);
-    let response: Response;
+    let response: Http1Answer;
     try {
       response = await this.#fetch("GET", "/events", query, headers.signal);
-      if (!response.ok) {
-        const body = await readBody(
-          response,
-          this.limits.maxBodyBytes,
-          headers.signal,
-          engineError,
-        );
+      if (!isOk(response)) {
+        const body = await this.#readBody(response);
         throw new EngineRequestError(describeStatus(response.status, body), response.status);
       }
     } catch (error) {
@@ -157,28 +154,28 @@ export class EngineClient {
       headers.clear();
     }
     opened();
-    const reader = response.body!.getReader();
+    const body = response.body;
     const lines = new LineSplitter(this.limits.maxEventLineBytes);
-    const stop = () => reader.cancel().catch(() => {});
+    const stop = () => body.cancel();
     signal.addEventListener("abort", stop, { once: true });
     try {
       while (true) {
-        let chunk: ReadableStreamReadResult<Uint8Array>;
+        let chunk: Uint8Array | null;
         try {
-          chunk = await reader.read();
+          chunk = await body.read();
         } catch (error) {
           if (signal.aborted) return;
           throw this.#failure(error, signal);
         }
-        if (chunk.done) return;
-        for (const line of lines.push(chunk.value)) {
+        if (chunk === null) return;
+        for (const line of lines.push(chunk)) {
           const event = parseEventLine(line);
           if (event) yield event;
         }
       }
     } finally {
       signal.removeEventListener("abort", stop);
-      await reader.cancel().catch(() => {});
+      body.cancel();
     }
   }
 
@@ -187,11 +184,12 @@ export class EngineClient {
     return this.#server;
   }
 
-  /** Closes the HTTP client's pooled connections. */
-  async close(): Promise<void> {
-    const http = this.#http;
-    this.#http = undefined;
-    if (http) (await http.catch(() => undefined))?.close();
+  /**
+   * Ends the client's use of its endpoint. Each exchange has its own connection, closed with
+   * its answer, so nothing is held between requests; kept for callers that close clients.
+   */
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   async #fetch(
@@ -199,10 +197,17 @@ export class EngineClient {
     path: string,
     query: EngineQuery,
     signal: AbortSignal,
-  ): Promise<Response> {
-    this.#http ??= createHttpClient(this.endpoint);
-    const client = await this.#http;
-    const response = await fetch(this.#url(path, query), { method, client, signal });
+  ): Promise<Http1Answer> {
+    const conn = await this.#connect(signal);
+    const e = this.endpoint;
+    const host = e.socketPath
+      ? "docker"
+      : `${e.host!.includes(":") ? `[${e.host}]` : e.host}:${e.port}`;
+    const response = await exchange(
+      conn,
+      { method, target: this.#target(path, query), host },
+      signal,
+    );
     this.#server ||= response.headers.get("server") ?? "";
     const version = response.headers.get("api-version");
     if (this.#version === undefined && version && /^\d+\.\d+$/.test(version)) {
@@ -211,18 +216,48 @@ export class EngineClient {
     return response;
   }
 
-  #url(path: string, query: EngineQuery): string {
+  /** A connection to the engine, or the signal's reason when it aborts first. */
+  async #connect(signal: AbortSignal): Promise<Deno.Conn> {
     const e = this.endpoint;
-    const base = e.socketPath
-      ? "http://docker"
-      : `${e.protocol}://${e.host!.includes(":") ? `[${e.host}]` : e.host}:${e.port}`;
+    let opening: Promise<Deno.Conn>;
+    if (e.socketPath) opening = Deno.connect({ transport: "unix", path: e.socketPath });
+    else if (e.protocol !== "https") opening = Deno.connect({ hostname: e.host!, port: e.port! });
+    else {
+      this.#tls ??= readTls(e);
+      const tls = await this.#tls;
+      opening = Deno.connectTls({ hostname: e.host!, port: e.port!, ...tls }).then(async (conn) => {
+        await conn.handshake();
+        return conn;
+      });
+    }
+    return await untilAborted(opening, signal);
+  }
+
+  /** The body of an answer, within the size limit. */
+  async #readBody(response: Http1Answer): Promise<string> {
+    const limit = this.limits.maxBodyBytes;
+    if ((response.contentLength ?? 0) > limit) {
+      response.body.cancel();
+      throw engineError(
+        `the answer is over ${formatBytes(limit)} (${response.contentLength} bytes)`,
+      );
+    }
+    const bytes = await readAllChunks(
+      response.body,
+      limit,
+      () => engineError(`the answer is over ${formatBytes(limit)}`),
+    );
+    return decoder.decode(bytes);
+  }
+
+  #target(path: string, query: EngineQuery): string {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) {
       if (value === undefined) continue;
       params.set(key, typeof value === "object" ? JSON.stringify(value) : String(value));
     }
     const search = params.size > 0 ? `?${params}` : "";
-    return `${base}${this.#version ? `/v${this.#version}` : ""}${path}${search}`;
+    return `${this.#version ? `/v${this.#version}` : ""}${path}${search}`;
   }
 
   /** A signal that aborts at the deadline or with `outer`; `clear()` stops the timer. */
@@ -245,7 +280,9 @@ export class EngineClient {
         ? reason
         : new EngineRequestError("stopped", undefined, { cause: error });
     }
-    const reason = describeTransportError(error, PERMISSION_DENIED);
+    const reason = error instanceof HttpExchangeError
+      ? error.message
+      : describeTransportError(error, PERMISSION_DENIED);
     return new EngineRequestError(reason, undefined, { cause: error });
   }
 }
@@ -309,21 +346,38 @@ function parseEventLine(line: Uint8Array): Record<string, unknown> | undefined {
   }
 }
 
-async function createHttpClient(endpoint: DockerEndpoint): Promise<Deno.HttpClient> {
-  if (endpoint.socketPath) {
-    return Deno.createHttpClient({ proxy: { transport: "unix", path: endpoint.socketPath } });
+/** An answer with a 2xx status. */
+function isOk(response: Http1Answer): boolean {
+  return response.status >= 200 && response.status < 300;
+}
+
+/**
+ * `opening`, or the signal's reason when it aborts first; a connection that opens after that
+ * is closed.
+ */
+function untilAborted(opening: Promise<Deno.Conn>, signal: AbortSignal): Promise<Deno.Conn> {
+  if (signal.aborted) {
+    opening.then((conn) => conn.close(), () => {});
+    return Promise.reject(signal.reason);
   }
-  if (endpoint.protocol !== "https") return Deno.createHttpClient({});
-  const tls = await readTls(endpoint);
-  return Deno.createHttpClient({
-    ...(tls.ca ? { caCerts: [tls.ca] } : {}),
-    ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
+  return new Promise((resolve, reject) => {
+    const abort = () => {
+      opening.then((conn) => conn.close(), () => {});
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", abort, { once: true });
+    opening.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
   });
 }
 
-async function readTls(
-  endpoint: DockerEndpoint,
-): Promise<{ ca?: string; cert?: string; key?: string }> {
+/** The PEM texts of an endpoint's TLS files, as `Deno.connectTls` takes them. */
+interface TlsPem {
+  caCerts?: string[];
+  cert?: string;
+  key?: string;
+}
+
+async function readTls(endpoint: DockerEndpoint): Promise<TlsPem> {
   const out: { ca?: string; cert?: string; key?: string } = {};
   for (const kind of ["ca", "cert", "key"] as const) {
     const path = endpoint.tls?.[kind];
@@ -337,7 +391,10 @@ async function readTls(
       });
     }
   }
-  return out;
+  return {
+    ...(out.ca ? { caCerts: [out.ca] } : {}),
+    ...(out.cert && out.key ? { cert: out.cert, key: out.key } : {}),
+  };
 }
 
 /** The engine's error answer in a few words. */

@@ -1,6 +1,6 @@
 /**
- * What every HTTP client of lbsync's shares (the Engine API client, the reader of a watch's
- * status listener): a body read within a size limit, and a failed exchange in a few words.
+ * What lbsync's HTTP clients share (the Engine API client, the etcd client, the reader of a
+ * watch's status listener): a body read within a size limit, and a failed exchange in a few words.
  *
  * @module
  */

@@ -28,7 +28,7 @@ export function countingProxy(dir: string, target: string): CountingProxy {
         const counted = new TransformStream<Uint8Array, Uint8Array>({
           transform(chunk, controller) {
             for (const m of decoder.decode(chunk, { stream: true }).matchAll(REQUEST_LINE)) {
-              // Deno's fetch over a unix socket sends the absolute form: record the path
+              // a client may send the absolute form (`GET http://docker/...`): record the path
               requests.push(m[1].replace(/ https?:\/\/[^/]+/, " "));
             }
             controller.enqueue(chunk);

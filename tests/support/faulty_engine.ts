@@ -49,7 +49,7 @@ export function faultyEngine(dir: string, faults: Record<string, Fault>): Faulty
 
   async function answer(conn: Deno.Conn): Promise<void> {
     const head = await readHead(conn);
-    // Deno's fetch over a unix socket sends the absolute form (`GET http://docker/...`)
+    // a client may send the absolute form (`GET http://docker/...`)
     const target = (head.split(" ")[1] ?? "").replace(/^https?:\/\/[^/]+/, "");
     const path = target.split("?")[0].replace(/^\/v[0-9.]+/, "");
     requests.push(path);
