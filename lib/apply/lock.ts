@@ -10,6 +10,7 @@
 import { DEFAULTS } from "../core/defaults.ts";
 import { ApplyError, errorMessage, isNotFound } from "../core/errors.ts";
 import { dirname } from "./write_file.ts";
+import { deadline } from "../sources/deadline.ts";
 
 /** A held lock. */
 export interface Lock {
@@ -44,12 +45,12 @@ export async function acquireLock(output: string, options: LockOptions = {}): Pr
     if (isNotFound(error)) return { release: () => Promise.resolve() };
     throw new ApplyError(`Cannot lock ${output}: ${errorMessage(error)}`, { cause: error });
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const wait = deadline(timeoutMs, undefined, () => new Error("late"));
   const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
+    wait.signal.addEventListener("abort", () => resolve(false), { once: true });
   });
   const locked = file.lock(true).then(() => true as const);
-  const got = await Promise.race([locked, late]).finally(() => clearTimeout(timer));
+  const got = await Promise.race([locked, late]).finally(() => wait.clear());
   if (!got) {
     // the pending flock holds the file open until it returns, then lets go of it
     file.close();

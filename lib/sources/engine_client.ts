@@ -17,6 +17,7 @@ import { isObject, parseJson } from "../core/util/json_access.ts";
 import { joinBytes } from "../core/util/bytes.ts";
 import { describeTransportError, formatBytes, formatMs } from "./http_exchange.ts";
 import { exchange, type Http1Answer, HttpExchangeError, readAllChunks } from "./http1.ts";
+import { type Deadline, deadline } from "./deadline.ts";
 import { DEFAULTS } from "../core/defaults.ts";
 
 /** The newest Engine API version whose answers lbsync knows. */
@@ -261,15 +262,9 @@ export class EngineClient {
   }
 
   /** A signal that aborts at the deadline or with `outer`; `clear()` stops the timer. */
-  #deadline(outer?: AbortSignal): { signal: AbortSignal; clear(): void } {
-    const timeout = new AbortController();
+  #deadline(outer?: AbortSignal): Deadline {
     const ms = this.limits.timeoutMs;
-    const timer = setTimeout(
-      () => timeout.abort(new EngineRequestError(`timed out after ${formatMs(ms)}`)),
-      ms,
-    );
-    const signal = outer ? AbortSignal.any([outer, timeout.signal]) : timeout.signal;
-    return { signal, clear: () => clearTimeout(timer) };
+    return deadline(ms, outer, () => new EngineRequestError(`timed out after ${formatMs(ms)}`));
   }
 
   #failure(error: unknown, signal: AbortSignal): Error {
