@@ -8,6 +8,8 @@ import Mustache from "../vendor/mustache.mjs";
 import { ConfigError, errorMessage } from "../errors.ts";
 import { stampGeneration } from "../util/generation.ts";
 import type { Model } from "../types.ts";
+import { type TemplateName, templates } from "./templates.ts";
+import { PARSED_TEMPLATES } from "./parsed_templates.ts";
 
 /** Options of {@link render}. */
 export interface RenderOptions {
@@ -17,6 +19,37 @@ export interface RenderOptions {
   partials?: Record<string, string>;
   /** Fields the template sees beside the model's (what the output's place decides). */
   extra?: Record<string, unknown>;
+}
+
+/**
+ * Puts the stored parse of a built-in template in mustache.js's cache on its first use, so that
+ * `Mustache.parse` never runs for one (its key is mustache.js's: the template and its tags).
+ * A stored parse that does not fit the template's text is not used.
+ */
+function primeParse(template: string): void {
+  for (const name of Object.keys(templates) as TemplateName[]) {
+    if (primed.has(name) || template !== templates[name]) continue;
+    primed.add(name);
+    const tokens = JSON.parse(PARSED_TEMPLATES[name]) as Token[];
+    // the cache holds token arrays (its type in @types/mustache says string)
+    if (fits(tokens, template)) Mustache.templateCache!.set(`${template}:{{:}}`, tokens as never);
+  }
+}
+const primed = new Set<TemplateName>();
+
+/** A mustache.js token: type, value, start, end, then a section's tokens and its end. */
+export type Token = [string, string, number, number, Token[]?, number?];
+
+/**
+ * True when every token's text is where it says in `template` (a text as it is, a tag holding
+ * its name): a stored parse of that very text.
+ */
+export function fits(tokens: Token[], template: string): boolean {
+  return tokens.every(([type, value, start, end, children]) => {
+    const text = template.slice(start, end);
+    const here = type === "text" ? text === value : text.includes(value);
+    return here && (children === undefined || fits(children, template));
+  });
 }
 
 // A configuration file is not HTML: no escaping. Every value in the model has passed a
@@ -38,6 +71,7 @@ const config = { escape: (text: unknown) => String(text) };
  */
 export function render(template: string, model: Model, options: RenderOptions = {}): string {
   try {
+    primeParse(template);
     const view = options.extra ? { ...model, ...options.extra } : model;
     return stampGeneration(Mustache.render(template, view, options.partials ?? {}, config));
   } catch (error) {
@@ -55,6 +89,7 @@ export function render(template: string, model: Model, options: RenderOptions = 
  */
 export function parseTemplate(template: string, name = "(inline)"): void {
   try {
+    primeParse(template);
     Mustache.parse(template);
   } catch (error) {
     throw new ConfigError(`Cannot parse template ${name}: ${errorMessage(error)}`, {
