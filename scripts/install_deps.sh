@@ -17,7 +17,7 @@ deno --version | head -n 1 >&2
 
 pkg_ok() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 missing=()
-for p in nginx libnginx-mod-stream haproxy docker.io podman busybox-static wrk curl jq openssl pebble stress-ng iproute2 util-linux mmdebstrap docker-compose systemd etcd-server etcd-client; do
+for p in nginx libnginx-mod-stream haproxy docker.io podman uidmap slirp4netns busybox-static wrk curl jq openssl pebble stress-ng iproute2 util-linux mmdebstrap docker-compose systemd etcd-server etcd-client; do
   pkg_ok "$p" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
