@@ -93,7 +93,7 @@ async function parseWithConfig(args: string[], io: CliIo): Promise<Command> {
     throw new ConfigError(`Cannot read config ${path}: ${why}`);
   }
   const config = parseConfigFile(text, path);
-  return parseCommandLine([...config.args, ...args], io.env(), config);
+  return parseCommandLine(args, io.env(), config);
 }
 
 if (import.meta.main) {

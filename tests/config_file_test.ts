@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { parseConfigFile } from "../lib/settings/config_file.ts";
+import { parseCommandLine } from "../lib/settings/cli_args.ts";
 import { eventually } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
 import { ROOT } from "./support/fixtures.ts";
@@ -7,7 +8,7 @@ import { dockerOk, ENGINE_SOCK, engineMissing, Scenario } from "./support/engine
 
 const EXAMPLE = `${ROOT}/examples/containers.json`;
 
-Deno.test("parseConfigFile() turns settings into arguments and reads targets", () => {
+Deno.test("parseConfigFile() reads settings as the options' values, and targets", () => {
   const config = parseConfigFile(
     JSON.stringify({
       docker: ["unix:///a.sock", "tcp://b:2375"],
@@ -31,17 +32,12 @@ Deno.test("parseConfigFile() turns settings into arguments and reads targets", (
     }),
     "lbsync.json",
   );
-  assert.deepEqual(config.args, [
-    "--docker",
-    "unix:///a.sock",
-    "--docker",
-    "tcp://b:2375",
-    "--listen",
-    "8080",
-    "--include-unhealthy",
-    "--backup-dir",
-    "/var/backups/lbsync",
-  ]);
+  assert.deepEqual(config.values, {
+    docker: ["unix:///a.sock", "tcp://b:2375"],
+    listen: "8080",
+    "include-unhealthy": true,
+    "backup-dir": "/var/backups/lbsync",
+  });
   assert.deepEqual(config.targets, [
     {
       template: "nginx",
@@ -294,4 +290,22 @@ Deno.test("a config nested without bound is refused naming the file, not a stack
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a config file's values come under the command line's: a flag wins, lists join", () => {
+  const config = parseConfigFile(
+    JSON.stringify({ docker: ["unix:///a.sock"], "label-prefix": "app", heartbeat: "1s" }),
+    "lbsync.json",
+  );
+  const command = parseCommandLine(
+    ["watch", "--docker", "unix:///b.sock", "--heartbeat", "2s", "-t", "nginx", "-o", "-"],
+    {},
+    config,
+  );
+  assert.ok(command.command === "watch");
+  assert.deepEqual(command.options.docker?.urls, ["unix:///a.sock", "unix:///b.sock"]);
+  assert.equal(command.options.labelPrefix, "app");
+  const flagOnly = parseCommandLine(["watch", "--heartbeat", "2s", "-t", "nginx", "-o", "-"]);
+  assert.ok(flagOnly.command === "watch");
+  assert.deepEqual(command.options.heartbeat, flagOnly.options.heartbeat);
 });

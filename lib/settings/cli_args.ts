@@ -25,6 +25,7 @@ import { parsePortMappings } from "../core/model/select.ts";
 import type { RouteQuery } from "../core/route_request.ts";
 import { closestOption, type CommandName, COMMANDS, findOption, OPTION_SPECS } from "./options.ts";
 import { type ArgvToken as Token, parseArgv } from "./argv.ts";
+import type { OptionValue } from "./config_file.ts";
 
 /**
  * What the tokenizer gives for the option table: a string, strings or a flag per option, as
@@ -151,10 +152,12 @@ export type Command =
 export function parseCommandLine(
   args: string[],
   env: Record<string, string | undefined> = {},
-  config: { targets?: Target[]; services?: StaticService[] } = {},
+  config: { values?: Record<string, OptionValue>; targets?: Target[]; services?: StaticService[] } =
+    {},
   now: () => number = Date.now,
 ): Command {
-  const { positionals, tokens, values } = tokenize(args);
+  const { positionals, tokens, values: given } = tokenize(args);
+  const values = withConfigValues(given, config.values ?? {});
   const [command, ...extra] = positionals;
   if (command === "help") return { command: "help", topic: helpTopic(extra) };
   if (values.help) return { command: "help", topic: isCommand(command) ? command : undefined };
@@ -212,6 +215,17 @@ export function parseCommandLine(
 }
 
 /** The arguments as tokens, positionals and option values; an unknown option is a usage error. */
+/** The command line's values over a config file's; a repeatable option's lists joined. */
+function withConfigValues(given: Values, config: Record<string, OptionValue>): Values {
+  const values: Values = { ...config, ...given };
+  for (const [name, value] of Object.entries(config)) {
+    if (Array.isArray(value) && Array.isArray(given[name])) {
+      values[name] = [...value, ...given[name]];
+    }
+  }
+  return values;
+}
+
 function tokenize(args: string[]): { positionals: string[]; tokens: Token[]; values: Values } {
   return parseArgv(args, OPTION_SPECS, closestOption);
 }

@@ -1,6 +1,7 @@
 /**
  * `--config FILE`: the same settings as the command line, as JSON, plus several targets
- * each with its own check and reload. Pure: text in, arguments and targets out.
+ * each with its own check and reload. Pure: text in, the options' values (as the command-line
+ * tokenizer gives them, for the one option parser) and the targets out.
  *
  * @example
  * ```json
@@ -36,10 +37,16 @@ export const CONFIG_SETTINGS: Readonly<Record<string, "string" | "strings" | "bo
     ]),
   );
 
-/** Arguments equivalent to a config file, and its targets. */
+/** An option's value as given: a string, the strings of a repeatable option, or a flag. */
+export type OptionValue = string | string[] | true;
+
+/** A config file's settings, and its targets. */
 export interface ConfigContents {
-  /** Command-line arguments for the settings (command-line flags given later win). */
-  args: string[];
+  /**
+   * The options' values by option name, as the command line would give them (its flags win;
+   * a repeatable option's values come before the command line's).
+   */
+  values: Record<string, OptionValue>;
   /** Targets, each with its own check and reload. */
   targets: Target[];
   /** Static services: fixed servers, validated. */
@@ -61,7 +68,7 @@ export function parseConfigFile(text: string, file: string): ConfigContents {
     throw new ConfigError(`Invalid config ${file}: not valid JSON (${(error as Error).message})`);
   }
   if (!isObject(json)) throw fail("$", "expected an object");
-  const args: string[] = [];
+  const values: Record<string, OptionValue> = {};
   let targets: Target[] = [];
   let services: StaticService[] = [];
   for (const [key, value] of Object.entries(json)) {
@@ -78,23 +85,23 @@ export function parseConfigFile(text: string, file: string): ConfigContents {
     if (kind === undefined) throw fail(path, "unknown setting");
     if (kind === "boolean") {
       if (typeof value !== "boolean") throw fail(path, "expected true or false");
-      if (value) args.push(`--${key}`);
+      if (value) values[key] = true;
     } else if (kind === "strings") {
       const list = Array.isArray(value) ? value : [value];
-      list.forEach((v, i) => {
+      values[key] = list.map((v, i) => {
         if (typeof v !== "string") {
           throw fail(Array.isArray(value) ? `${path}[${i}]` : path, "expected a string");
         }
-        args.push(`--${key}`, v);
+        return v;
       });
     } else {
       if (typeof value !== "string" && typeof value !== "number") {
         throw fail(path, "expected a string or a number");
       }
-      args.push(`--${key}`, String(value));
+      values[key] = String(value);
     }
   }
-  return { args, targets, services };
+  return { values, targets, services };
 }
 
 function parseTargets(value: unknown, fail: (path: string, why: string) => ConfigError): Target[] {
