@@ -929,6 +929,28 @@ const CHECKS: Record<string, Record<string, Check>> = {
         /is not a key: value/,
       );
     },
+    "`EXTERNAL_HTTPS_PORT=8443`, `external_https_port: 8443`": () => {
+      for (
+        const vars of [
+          { VIRTUAL_HOST: "a.test", EXTERNAL_HTTPS_PORT: "8443" } as Record<string, string>,
+          { VIRTUAL_HOST_MULTIPORTS: "a.test:\n  external_https_port: 8443" },
+        ]
+      ) {
+        const model = compat(vars, {}, CERTS);
+        const answer = routeRequest(model, { listen: 80, host: "a.test", path: "/x?y" });
+        assert.deepEqual(answer, { kind: "redirect", location: "https://a.test:8443/x?y" });
+        assert.equal(
+          routeRequest(model, { listen: 8443, tls: true, host: "a.test" }).kind,
+          "routed",
+        );
+        assert.equal(
+          routeRequest(model, { listen: 443, tls: true, host: "a.test" }).kind,
+          "not-found",
+        );
+        assert.match(render(templates.nginx, model), /listen 8443 ssl;/);
+        assert.match(render(templates.haproxy, model), /bind :8443 ssl .* name lbsync-https-8443/);
+      }
+    },
     "`upstream a.test` (named after the host)": () => {
       const nginx = render(templates.nginx, compat({ VIRTUAL_HOST: "a.test" }));
       assert.match(nginx, /^upstream a\.test \{$/m);

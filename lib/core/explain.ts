@@ -127,7 +127,11 @@ function httpsOf(service: ServiceView, model: ModelView): string {
           v.clientCa.path.slice(v.clientCa.path.lastIndexOf("/") + 1)
         } (nginx only: HAProxy does not ask)`
         : "";
-      parts.push(`https ${v.host} (certificate ${v.tls!.name}${how}${client})`);
+      // a port of its own (lbsync.httpslisten): the host is served over HTTPS there only
+      const own = v.httpsBind && v.httpsBind.port !== listener!.httpsPorts?.[0]
+        ? ` on port ${v.httpsBind.port}`
+        : "";
+      parts.push(`https ${v.host}${own} (certificate ${v.tls!.name}${how}${client})`);
     } else if (v.tls) parts.push(`${v.host}: HTTP only (lbsync.https=nohttps)`);
     else {
       const refused = v.refusedHttps

@@ -111,9 +111,11 @@ export function liveModelJson(live: LiveModel): string {
           ...(v.tls ? { tls: { name: v.tls.name } } : {}),
           ...(v.clientCa ? { clientCa: { path: v.clientCa.path, verify: v.clientCa.verify } } : {}),
           ...(v.refusedHttps ? { refusedHttps: true } : {}),
+          ...(v.httpsBind ? { httpsBind: { port: v.httpsBind.port } } : {}),
           routes: v.routes.map(routeJson),
         })),
         defaultRoutes: l.defaultRoutes.map(routeJson),
+        ...(l.httpsPorts ? { httpsPorts: l.httpsPorts } : {}),
       })),
       tcpListeners: model.tcpListeners.map((l) => ({ port: l.port, service: l.service.name })),
       tlsOn: model.tlsOn,
@@ -205,6 +207,7 @@ export function parseLiveModel(text: string): LiveModel {
       port: l.port("port"),
       virtualHosts: l.list("virtualHosts", (v) => virtualHostOf(v, route)),
       defaultRoutes: l.list("defaultRoutes", route),
+      ...(l.has("httpsPorts") ? { httpsPorts: l.ports("httpsPorts") } : {}),
     })),
     tcpListeners: m.list(
       "tcpListeners",
@@ -259,6 +262,7 @@ function virtualHostOf(v: Fields, route: (f: Fields) => RouteView): VirtualHostV
   }
   const tls = v.optional("tls");
   const clientCa = v.optional("clientCa");
+  const httpsBind = v.optional("httpsBind");
   return {
     host: v.text("host"),
     wildcard: v.boolean("wildcard"),
@@ -279,6 +283,7 @@ function virtualHostOf(v: Fields, route: (f: Fields) => RouteView): VirtualHostV
       }
       : {}),
     ...(v.optionalBoolean("refusedHttps") ? { refusedHttps: true } : {}),
+    ...(httpsBind ? { httpsBind: { port: httpsBind.port("port") } } : {}),
     routes: v.list("routes", route),
   };
 }
@@ -341,6 +346,11 @@ class Fields {
 
   port(key: string): number {
     return this.#get(key, isPort, "a port (1-65535)");
+  }
+
+  ports(key: string): number[] {
+    const v = this.#get(key, Array.isArray, "an array");
+    return v.map((x, i) => isPort(x) ? x : this.fail(`${key}[${i}]`, "expected a port (1-65535)"));
   }
 
   integer(key: string, min: number, max: number): number {

@@ -17,6 +17,10 @@
  *   (`http://a.test/x`) must name the host the `Host` header names (as the Host rule reads
  *   both), else it is a bad request, then routes as that host. Routing and forwarding then
  *   use one host in both balancers.
+ * - HTTPS (`tls`): a host is known on its HTTPS port only (`--https-listen`, else its own
+ *   `lbsync.httpslisten`), with no default host or default routes; over HTTP a host that
+ *   redirects to HTTPS answers 301 to `https://HOST[:PORT]` and the target, except ACME
+ *   challenges.
  * - A host with routes but none for the path, or no route at all: not found (404).
  * - A path equal to a proxied route's prefix without its trailing slash (`/api` when only
  *   `/api/` is routed) answers 301 to the prefix: nginx's rule, which HAProxy follows.
@@ -39,6 +43,8 @@ import type {
 export interface RouteQuery {
   /** Port the request arrives on. */
   listen: number;
+  /** True for a request over TLS (`https://`): `listen` is then an HTTPS port. */
+  tls?: boolean;
   /** The `Host` header as sent; `undefined` when the request has none. */
   host?: string;
   /**
@@ -112,7 +118,9 @@ export function routeRequest<S extends ServiceView>(
   if (typeof target !== "string") return target;
   const path = normalizePath(target.split("?")[0]);
   if (path === null) return { kind: "bad-request", reason: "invalid path" };
-  const listener = model.httpListeners.find((l) => l.port === query.listen);
+  const listener = model.httpListeners.find((l) =>
+    query.tls ? l.httpsPorts?.includes(query.listen) : l.port === query.listen
+  );
   if (!listener) return { kind: "not-found", host, path, status: model.unknownHostStatus };
   const named = host === ""
     ? undefined
@@ -125,11 +133,21 @@ export function routeRequest<S extends ServiceView>(
         ? host.startsWith(v.matchValue)
         : host === v.host
     );
-  // a host served over HTTPS only is unknown here; unknown hosts go to --default-host
-  const vhost = named?.httpOn !== false && named
+  // over HTTPS a host is known on its own HTTPS port only, and there is no default host
+  // or default route; over HTTP a host served over HTTPS only is unknown, and unknown hosts
+  // go to --default-host
+  const vhost = query.tls
+    ? (named?.httpsOn && named.httpsBind?.port === query.listen ? named : undefined)
+    : named?.httpOn !== false && named
     ? named
     : listener.virtualHosts.find((v) => v.isDefault);
-  const routes = vhost ? vhost.routes : listener.defaultRoutes;
+  const toHttps = !query.tls && vhost?.redirectToHttps && vhost.httpsBind &&
+    !path.startsWith("/.well-known/acme-challenge/");
+  if (toHttps) {
+    const port = vhost.httpsBind!.port === 443 ? "" : `:${vhost.httpsBind!.port}`;
+    return { kind: "redirect", location: `https://${host}${port}${target}` };
+  }
+  const routes = vhost ? vhost.routes : query.tls ? [] : listener.defaultRoutes;
   const redirect = routes.find((r) => r.redirectFrom === path);
   if (redirect) return { kind: "redirect", location: redirect.path };
   const route = routes.find((r) => path.startsWith(r.path));

@@ -13,6 +13,8 @@ export interface CurlAnswer {
   status: string;
   /** The body. */
   body: string;
+  /** The `Location` of a redirect, `""` for none. */
+  location: string;
 }
 
 /**
@@ -33,12 +35,12 @@ export async function curl(url: string, port: number, client?: string): Promise<
     "-o",
     "-",
     "-w",
-    "\n%{http_code}",
+    "\n%{redirect_url}\n%{http_code}",
     url,
   ]);
   // 35: the TLS handshake failed (nginx's ssl_reject_handshake); 7 would be no listener
-  if (r.code === 35) return { status: "refused handshake", body: "" };
+  if (r.code === 35) return { status: "refused handshake", body: "", location: "" };
   assert.equal(r.code, 0, `curl ${url}: exit ${r.code} ${r.stderr}`);
-  const at = r.stdout.lastIndexOf("\n");
-  return { status: r.stdout.slice(at + 1), body: r.stdout.slice(0, at) };
+  const [status, location, ...body] = r.stdout.split("\n").reverse();
+  return { status, location, body: body.reverse().join("\n") };
 }

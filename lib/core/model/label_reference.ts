@@ -45,6 +45,11 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
     meaning: "port the balancer listens on for this service (required for tcp)",
     default: "`--listen` (80)",
   },
+  httpslisten: {
+    meaning:
+      "with a certificate (`--cert-dir`): the port its hosts are served on over HTTPS, and their HTTP redirect's (nginx-proxy's `EXTERNAL_HTTPS_PORT`); hosts of the `--listen` port only",
+    default: "`--https-listen` (443)",
+  },
   network: { meaning: "network whose address to use", default: "`--network`" },
   health: { meaning: "HTTP path for health checks and readiness", default: "none" },
   rollover: {

@@ -31,6 +31,7 @@ export interface ContainerLabels {
   backup?: boolean;
   mode?: ServiceMode;
   listen?: number;
+  httpslisten?: number;
   network?: string;
   health?: string;
   rollover?: boolean;
@@ -64,6 +65,7 @@ const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLab
   backup: parseBoolean,
   mode: (v) => parseChoice(v, ["http", "tcp"] as const),
   listen: parsePort,
+  httpslisten: parsePort,
   network: parseName,
   health: parseHealthPath,
   rollover: parseBoolean,
@@ -96,6 +98,7 @@ export const LABEL_SUFFIX: Record<keyof ContainerLabels, string> = {
   backup: "backup",
   mode: "mode",
   listen: "listen",
+  httpslisten: "httpslisten",
   network: "network",
   health: "health",
   rollover: "rollover",
