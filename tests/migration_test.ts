@@ -897,6 +897,17 @@ const CHECKS: Record<string, Record<string, Check>> = {
       assert.equal(routeRequest(model, { listen: 80, host: "re12.rx.test" }).kind, "routed");
       assert.equal(routeRequest(model, { listen: 80, host: "re.rx.test" }).kind, "not-found");
     },
+    "`VIRTUAL_PATH=~ ^/v[0-9]+/` (a regex)": () => {
+      const model = compat({ VIRTUAL_HOST: "a.test", VIRTUAL_PATH: "~ ^/v[0-9]+/" });
+      const to = (path: string) => routeRequest(model, { listen: 80, host: "a.test", path }).kind;
+      assert.deepEqual(["/v1/x", "/v22/", "/V1/x"].map(to), ["routed", "routed", "not-found"]);
+      assert.match(render(templates.nginx, model), /location ~ \^\/v\[0-9\]\+\/ \{/);
+      assert.match(render(templates.haproxy, model), /-m reg '\^\/v\[0-9\]\+\/'/);
+      assert.match(
+        compatOut({ VIRTUAL_HOST: "a.test", VIRTUAL_PATH: "~ ^/(a+)+$" }),
+        /not a path regex: a group repeats with \+/,
+      );
+    },
     "`VIRTUAL_PROTO=https`": () =>
       assert.equal(
         compat({ VIRTUAL_HOST: "a.test", VIRTUAL_PROTO: "https" }).services[0].scheme,

@@ -9,6 +9,7 @@
  */
 import { errorMessage, type SettingName, type SkipCode, StatusError } from "./errors.ts";
 import { compileHostRegex } from "./util/host_regex.ts";
+import { compilePathRegex, pathRegexSource } from "./util/path_regex.ts";
 import { isPort } from "./util/grammar.ts";
 import { isObject, type Json, parseJson } from "./util/json_access.ts";
 import type {
@@ -182,6 +183,14 @@ export function parseLiveModel(text: string): LiveModel {
   const route = (f: Fields): RouteView => {
     const auth = f.optional("auth");
     const override = f.optional("locationOverride");
+    const regex = pathRegexSource(f.text("path"));
+    if (regex !== "") {
+      try {
+        compilePathRegex(regex);
+      } catch (error) {
+        f.fail("path", `not a path regex: ${errorMessage(error)}`);
+      }
+    }
     return {
       path: f.text("path"),
       dest: f.optionalText("dest") ?? "",

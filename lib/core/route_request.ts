@@ -29,6 +29,7 @@
  */
 import { locationFor } from "./model/default_root.ts";
 import { compileHostRegex, type HostRegex, matchHostRegex } from "./util/host_regex.ts";
+import { compilePathRegex, matchPathRegex, pathRegexSource } from "./util/path_regex.ts";
 import { escapeControls } from "./util/escape.ts";
 import type {
   BasicAuth,
@@ -150,7 +151,13 @@ export function routeRequest<S extends ServiceView>(
   const routes = vhost ? vhost.routes : query.tls ? [] : listener.defaultRoutes;
   const redirect = routes.find((r) => r.redirectFrom === path);
   if (redirect) return { kind: "redirect", location: redirect.path };
-  const route = routes.find((r) => path.startsWith(r.path));
+  // regex routes sort first: tried in order on the path's bytes, then the longest prefix
+  let bytes: string | null | undefined;
+  const route = routes.find((r) => {
+    if (!r.path.startsWith("~")) return path.startsWith(r.path);
+    bytes ??= normalizePathBytes(target.split("?")[0]);
+    return bytes !== null && matchPathRegex(pathRegex(pathRegexSource(r.path)), bytes);
+  });
   if (!route && vhost && model.unknownPathLocation) {
     const location = locationFor(model.unknownPathLocation, host, target);
     return { kind: "redirect", location, status: model.unknownPathStatus };
@@ -160,7 +167,9 @@ export function routeRequest<S extends ServiceView>(
     return { kind: "not-found", host, path, status };
   }
   const service = model.services.find((s) => s.name === route.service)!;
-  const upstreamPath = route.dest ? route.dest + path.slice(route.path.length) : undefined;
+  const upstreamPath = route.dest && !route.path.startsWith("~")
+    ? route.dest + path.slice(route.path.length)
+    : undefined;
   return routed(service, vhost?.host ?? "", route.path, route, upstreamPath);
 }
 
@@ -189,16 +198,20 @@ function requestTarget(
 
 const regexes = new Map<string, HostRegex>();
 
-/** A host regex, compiled once (the grammar let only ones of the dialect through). */
-function hostRegex(source: string): HostRegex {
-  let re = regexes.get(source);
+/** A regex compiled once by `compile` (the grammar let only ones of the dialect through). */
+function compiled(source: string, compile: (source: string) => HostRegex): HostRegex {
+  const key = `${compile === compileHostRegex ? "h" : "p"}${source}`;
+  let re = regexes.get(key);
   if (!re) {
-    re = compileHostRegex(source);
+    re = compile(source);
     if (regexes.size >= 256) regexes.clear();
-    regexes.set(source, re);
+    regexes.set(key, re);
   }
   return re;
 }
+
+const hostRegex = (source: string) => compiled(source, compileHostRegex);
+const pathRegex = (source: string) => compiled(source, compilePathRegex);
 
 function routed<S extends ServiceView>(
   service: S,
@@ -254,8 +267,21 @@ export function normalizeHost(header: string | undefined): string | null {
  * ```
  */
 export function normalizePath(raw: string): string | null {
-  const decoded = percentDecode(raw);
-  if (decoded === null) return null;
+  const bytes = percentDecode(raw);
+  return bytes === null ? null : resolveSegments(textOf(bytes));
+}
+
+/**
+ * The path {@link normalizePath} gives, one character per byte of it (its UTF-8, as the
+ * balancers hold it): what a path regex is matched against.
+ */
+export function normalizePathBytes(raw: string): string | null {
+  const bytes = percentDecode(raw);
+  return bytes === null ? null : resolveSegments(byteText(bytes));
+}
+
+/** `//` merged, `.` and `..` resolved (`null` above the root). */
+function resolveSegments(decoded: string): string | null {
   const trailing = /\/(?:\.\.?)?$/.test(decoded);
   const stack: string[] = [];
   for (const segment of decoded.split("/")) {
@@ -267,14 +293,15 @@ export function normalizePath(raw: string): string | null {
   return "/" + stack.join("/") + (trailing ? "/" : "");
 }
 
-/** Decodes every `%XX` once (bytes, then UTF-8 where valid, else Latin-1 per byte). */
-function percentDecode(raw: string): string | null {
-  if (!raw.includes("%")) return raw;
+/** The bytes of `raw` with every `%XX` decoded once; `null` for a bad or `%00` escape. */
+function percentDecode(raw: string): Uint8Array | null {
   const bytes: number[] = [];
+  const encoder = new TextEncoder();
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
     if (c !== 0x25) {
-      bytes.push(...new TextEncoder().encode(raw[i]));
+      if (c < 0x80) bytes.push(c);
+      else bytes.push(...encoder.encode(raw[i]));
       continue;
     }
     const hex = raw.slice(i + 1, i + 3);
@@ -282,11 +309,25 @@ function percentDecode(raw: string): string | null {
     bytes.push(parseInt(hex, 16));
     i += 2;
   }
+  return new Uint8Array(bytes);
+}
+
+/** Decoded bytes as text: UTF-8 where valid, else Latin-1 per byte. */
+function textOf(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array(bytes));
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    return String.fromCharCode(...bytes);
+    return byteText(bytes);
   }
+}
+
+/** One character per byte. */
+function byteText(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 4096) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  }
+  return text;
 }
 
 /**

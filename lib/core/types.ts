@@ -248,8 +248,14 @@ export interface CertificateFiles {
 
 /** One route inside a virtual host: a path prefix and the service behind it. */
 export interface Route {
-  /** Path prefix. */
+  /** Path prefix, or `~REGEX` for a path regex. */
   path: string;
+  /**
+   * The regex of a `~REGEX` path (nginx `location ~`, HAProxy `-m reg`), `""` for a prefix. A
+   * host's regex routes are tried first, in order, the first match wins, as nginx tries its
+   * regex locations; then the longest prefix.
+   */
+  pathRegex: string;
   /** The service's {@link Service.dest}: what replaces `path` upstream, `""` for nothing. */
   dest: string;
   /** nginx's regex of `path`, for the rewrite of a route found by DNS; `""` without `dest`. */

@@ -32,7 +32,11 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
     meaning: "comma-separated host names (`*.example.com`, `~REGEX` allowed)",
     default: "none: the default route",
   },
-  path: { meaning: "path prefix routed to the service", default: "`/`" },
+  path: {
+    meaning:
+      "path prefix routed to the service, or `~REGEX` (case-sensitive, in lbsync's [path dialect](routing.md), tried before prefixes as nginx's regex locations)",
+    default: "`/`",
+  },
   dest: {
     meaning:
       "path that replaces the `path` prefix in the request sent to the servers (`/app/x` as `/x` with `path=/app/`, `dest=/`)",

@@ -15,6 +15,7 @@ import {
   parseName,
   parsePath,
   parsePort,
+  parseRoutePath,
   quote,
 } from "../util/grammar.ts";
 import type { Balance, HttpsMode, RedirectCode, ServiceMode } from "../types.ts";
@@ -59,7 +60,7 @@ const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLab
   service: parseName,
   port: parsePort,
   hosts: parseHosts,
-  path: parsePath,
+  path: parseRoutePath,
   dest: (v) => v === "" ? "" : parsePath(v),
   weight: (v) => parseInteger(v, 1, 256),
   backup: parseBoolean,

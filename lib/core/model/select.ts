@@ -272,6 +272,12 @@ function serviceSettings(
       },
     );
   }
+  if (labels.path?.startsWith("~") && labels.dest) {
+    // nginx takes no URI in the proxy_pass of a regex location
+    throw new LabelError(
+      `${options.labelPrefix}.dest needs a path prefix, not the regex ${labels.path}`,
+    );
+  }
   return {
     container: c,
     service,
