@@ -26,6 +26,7 @@ import { readOr, WatchProcess } from "./support/watch_process.ts";
 import { requireTool, run } from "./support/tools.ts";
 import { compatEnv } from "../lib/core/input/compat.ts";
 import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
+import { renderTargets } from "../lib/apply/targets.ts";
 import { readOperatorFiles } from "../lib/sources/operator_files.ts";
 import { freePort, rawRequest } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
@@ -1171,6 +1172,29 @@ const CHECKS: Record<string, Record<string, Check>> = {
           assert.match(text, new RegExp(`ssl_crl ${dir}/${f.replaceAll(".", "\\.")};`));
         }
         assert.equal(text.split("ssl_verify_client on;").length - 1, 2);
+        // HAProxy: a crt-list line per host with its CA and CRL, 400 as nginx answers
+        const [target] = renderTargets([{
+          template: "haproxy",
+          output: `${dir}/haproxy.cfg`,
+          text: templates.haproxy,
+        }], model);
+        const list = target.companions![0].content;
+        for (
+          const [host, ca, crl] of [["a.test", "a.test.ca", "a.test.crl"], [
+            "b.test",
+            "ca",
+            "ca.crl",
+          ]]
+        ) {
+          assert.match(
+            list,
+            new RegExp(
+              `\\[ca-file ${dir}/${ca}\\.crt crl-file ${dir}/${crl}\\.pem verify optional\\] ${host}\n`,
+            ),
+          );
+        }
+        assert.match(target.content, / crt-list \S+ ca-ignore-err all crt-ignore-err all/);
+        assert.match(target.content, /deny deny_status 400 if .* !\{ ssl_c_used \}/);
       }),
     "`com.github.nginx-proxy.nginx-proxy.ssl_verify_client=optional`": () => {
       resetContainers();

@@ -225,8 +225,6 @@ export interface ClientCertFile {
 export interface ClientVerification extends ClientCertFile {
   /** nginx's `ssl_verify_client`: `on` (400 without a good one) or `optional` (`lbsync.sslverifyclient`). */
   verify: "on" | "optional";
-  /** HAProxy's `verify` for the same: `required` or `optional`. */
-  haproxyVerify: "required" | "optional";
   /** The revocation list, when there is one. */
   crl?: ClientCertFile;
 }
@@ -446,6 +444,16 @@ export interface HttpsListener {
   defaultCertificate?: CertificateFiles;
   /** HAProxy keys of hosts that redirect HTTP to HTTPS, in groups of at most 50, by port. */
   redirectGroups: { keys: string; redirectPort: string }[];
+  /**
+   * True when a host asks client certificates (`clientCa`): HAProxy's binds then take a
+   * crt-list (each such host's CA on its own line, by SNI) and let a failed verification
+   * through to the HTTP rules, which answer 400 as nginx does.
+   */
+  hasClientCa: boolean;
+  /** HAProxy keys of the hosts that ask client certificates, in groups of at most 50. */
+  clientCaGroups: string[];
+  /** Those of them that answer 400 without one (`ssl_verify_client on`), in groups of 50. */
+  requiredClientCaGroups: string[];
   /** HAProxy keys of hosts served over HTTPS only, in groups of at most 50. */
   httpsOnlyGroups: string[];
   /** HAProxy keys of hosts not served over HTTPS, in groups of at most 50. */

@@ -19,10 +19,15 @@ export interface CurlAnswer {
 
 /**
  * GET `url` (certificates not verified), with the client certificate `client`
- * (`DIR/NAME.crt` and `.key`) when given; bounded by 5 s.
+ * (`DIR/NAME.crt` and `.key`) and a `Host` header other than the URL's when given; bounded by 5 s.
  */
-export async function curl(url: string, port: number, client?: string): Promise<CurlAnswer> {
-  const host = new URL(url).hostname;
+export async function curl(
+  url: string,
+  port: number,
+  client?: string,
+  host?: string,
+): Promise<CurlAnswer> {
+  const name = new URL(url).hostname;
   const r = await run([
     requireTool("curl"),
     "-s",
@@ -30,8 +35,9 @@ export async function curl(url: string, port: number, client?: string): Promise<
     "--max-time",
     "5",
     "--resolve",
-    `${host}:${port}:127.0.0.1`,
+    `${name}:${port}:127.0.0.1`,
     ...(client ? ["--cert", `${client}.crt`, "--key", `${client}.key`] : []),
+    ...(host ? ["-H", `Host: ${host}`] : []),
     "-o",
     "-",
     "-w",

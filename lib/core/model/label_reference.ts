@@ -99,7 +99,7 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
   },
   sslverifyclient: {
     meaning:
-      "`on` / `optional`: with a client CA (`HOST.ca.crt` or `ca.crt` in `--cert-dir`), whether a client without a good certificate is answered 400 (`on`) or let in with `$ssl_client_verify` set (nginx-proxy's `ssl_verify_client` label)",
+      "`on` / `optional`: with a client CA (`HOST.ca.crt` or `ca.crt` in `--cert-dir`), whether a client without a certificate is answered 400 (`on`) or let in with `$ssl_client_verify` set for nginx snippets (`optional`; one that does not verify is 400 either way; nginx-proxy's `ssl_verify_client` label); nginx and HAProxy alike, but HAProxy asks none of a regex host",
     default: "`on`",
   },
   servertokens: {

@@ -115,6 +115,9 @@ export function withHttps(
         keys((v) => v.redirectToHttps && onPort(b)(v))
           .map((group) => ({ keys: group, redirectPort: b.redirectPort }))
       ),
+      hasClientCa: served.some((v) => v.clientCa),
+      clientCaGroups: keys((v) => v.clientCa !== undefined),
+      requiredClientCaGroups: keys((v) => v.clientCa?.verify === "on"),
       httpsOnlyGroups: keys((v) => !v.httpOn),
       httpOnlyGroups: keys((v) => !v.httpsOn),
       hstsHosts: served.filter((v) => v.hsts !== "").map((v) => ({ key: v.key, hsts: v.hsts })),
@@ -125,6 +128,22 @@ export function withHttps(
       ),
     },
   };
+}
+
+/**
+ * True when HAProxy can ask a host's client certificates: a crt-list line is chosen by SNI
+ * filters, which are names or `*.` wildcards, so not for a regex, a wildcard at the end or an
+ * address (HAProxy asks those none, and answers 400 where one is required).
+ *
+ * @example
+ * ```ts
+ * import { clientCaBySni } from "./tls.ts";
+ * const v = { host: "~^a\\.test$", regex: true, suffixWildcard: false };
+ * console.log(clientCaBySni({ ...v, host: "a.test", regex: false }), clientCaBySni(v)); // true false
+ * ```
+ */
+export function clientCaBySni(v: Pick<VirtualHost, "host" | "regex" | "suffixWildcard">): boolean {
+  return !v.regex && !v.suffixWildcard && !/^\[|^[0-9.]+$/.test(v.host);
 }
 
 /**
@@ -223,7 +242,6 @@ function clientCaOf(
   return {
     ...ca,
     verify: optional ? "optional" : "on",
-    haproxyVerify: optional ? "optional" : "required",
     ...(crl ? { crl } : {}),
   };
 }
