@@ -10,7 +10,8 @@ import { routeQuery } from "../lib/settings/cli_args.ts";
 import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
 import { backend, BALANCERS, freePort, startBalancer } from "./support/balancers.ts";
 import { makeCertificate } from "./support/certificates.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
+import { container, containerSummaries, resetContainers } from "./support/fixtures.ts";
+import { lbsync } from "./support/cli.ts";
 import { curl } from "./support/curl.ts";
 import { missing } from "./support/tools.ts";
 
@@ -23,6 +24,28 @@ function routed(model: Model, url: string): string {
   if (answer.kind === "redirect") return `${answer.status ?? 301} ${answer.location}`;
   return String(answer.kind === "not-found" ? answer.status : 400);
 }
+
+Deno.test("lbsync.httpslisten of a host on another HTTP port: a warning says it has no effect", () => {
+  resetContainers();
+  const certificate = {
+    name: "c.test",
+    certificate: "/c/c.test.crt",
+    key: "/c/c.test.key",
+    version: "",
+  };
+  const { model, warnings } = buildModel([
+    container("c", {
+      "lbsync.service": "c",
+      "lbsync.host": "c.test",
+      "lbsync.listen": "8080",
+      "lbsync.httpslisten": "8443",
+    }),
+  ], { certificates: new Map([["c.test", certificate]]) });
+  assert.deepEqual(warnings, [
+    "service c: lbsync.httpslisten=8443 has no effect: HTTPS serves the hosts of port 80 (--listen) only, and its hosts are on port 8080",
+  ]);
+  assert.equal(model.httpListeners.find((l) => l.port === 8080)?.httpsListener, undefined);
+});
 
 Deno.test("compat: EXTERNAL_HTTPS_PORT and external_https_port become lbsync.httpslisten", () => {
   resetContainers();
@@ -136,6 +159,51 @@ Deno.test({
       }
     } finally {
       await Promise.all([...backends.values()].map((b) => b.close()));
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "lbsync route https://HOST:PORT/ routes over HTTPS on that port; http:// answers the redirect",
+  ignore: missing("openssl"),
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "lbsync-route-https-" });
+    try {
+      await makeCertificate(dir, "a.test");
+      const source = `${dir}/containers.json`;
+      await Deno.writeTextFile(
+        source,
+        containerSummaries([{
+          name: "a-1",
+          ip: "10.0.0.2",
+          labels: { "lbsync.service": "a", "lbsync.host": "a.test", "lbsync.port": "8080" },
+        }, {
+          name: "b-1",
+          ip: "10.0.0.3",
+          labels: {
+            "lbsync.service": "b",
+            "lbsync.host": "b.test",
+            "lbsync.port": "8080",
+            "lbsync.cert": "a.test",
+            "lbsync.httpslisten": "8443",
+          },
+        }]),
+      );
+      const route = (url: string) =>
+        lbsync(["route", url, "--from-file", source, "--cert-dir", dir, "-q"]);
+      const answers = await Promise.all(
+        ["https://b.test:8443/x", "https://b.test/x", "https://a.test/x", "http://b.test/x?y"]
+          .map(route),
+      );
+      assert.deepEqual(answers.map((a) => [a.code, a.stdout.split("\n")[0]]), [
+        [0, "service  b"],
+        [0, "404 not found: no route for host b.test path /x on port 443"],
+        [0, "service  a"],
+        [0, "301 moved permanently: to https://b.test:8443/x?y"],
+      ]);
+    } finally {
       await Deno.remove(dir, { recursive: true });
     }
   },

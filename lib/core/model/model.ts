@@ -77,6 +77,13 @@ export function buildModel(containers: ContainerInfo[], given: ModelOptions = {}
   });
   for (const claim of table.lost) warnings.push(`service ${claim.service}: ${claim.reason}`);
   const model = modelOf(table, options);
+  for (const s of options.certificates ? model.httpServices : []) {
+    if (s.httpsListen > 0 && s.listen !== options.listen) {
+      warnings.push(
+        `service ${s.name}: ${options.labelPrefix}.httpslisten=${s.httpsListen} has no effect: HTTPS serves the hosts of port ${options.listen} (--listen) only, and its hosts are on port ${s.listen}`,
+      );
+    }
+  }
   const defaultListener = model.httpListeners.find((l) => l.port === (options.listen));
   if (options.defaultHost !== undefined && !defaultListener?.hasDefaultHost) {
     warnings.push(
