@@ -26,6 +26,7 @@ import { readOr, WatchProcess } from "./support/watch_process.ts";
 import { requireTool, run } from "./support/tools.ts";
 import { compatEnv } from "../lib/core/input/compat.ts";
 import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
+import { renderTargets } from "../lib/apply/targets.ts";
 import { readOperatorFiles } from "../lib/sources/operator_files.ts";
 import { freePort, rawRequest } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
@@ -897,6 +898,17 @@ const CHECKS: Record<string, Record<string, Check>> = {
       assert.equal(routeRequest(model, { listen: 80, host: "re12.rx.test" }).kind, "routed");
       assert.equal(routeRequest(model, { listen: 80, host: "re.rx.test" }).kind, "not-found");
     },
+    "`VIRTUAL_PATH=~ ^/v[0-9]+/` (a regex)": () => {
+      const model = compat({ VIRTUAL_HOST: "a.test", VIRTUAL_PATH: "~ ^/v[0-9]+/" });
+      const to = (path: string) => routeRequest(model, { listen: 80, host: "a.test", path }).kind;
+      assert.deepEqual(["/v1/x", "/v22/", "/V1/x"].map(to), ["routed", "routed", "not-found"]);
+      assert.match(render(templates.nginx, model), /location ~ \^\/v\[0-9\]\+\/ \{/);
+      assert.match(render(templates.haproxy, model), /-m reg '\^\/v\[0-9\]\+\/'/);
+      assert.match(
+        compatOut({ VIRTUAL_HOST: "a.test", VIRTUAL_PATH: "~ ^/(a+)+$" }),
+        /not a path regex: a group repeats with \+/,
+      );
+    },
     "`VIRTUAL_PROTO=https`": () =>
       assert.equal(
         compat({ VIRTUAL_HOST: "a.test", VIRTUAL_PROTO: "https" }).services[0].scheme,
@@ -928,6 +940,28 @@ const CHECKS: Record<string, Record<string, Check>> = {
         compatOut({ VIRTUAL_HOST_MULTIPORTS: "a.test\nb.test:" }),
         /is not a key: value/,
       );
+    },
+    "`EXTERNAL_HTTPS_PORT=8443`, `external_https_port: 8443`": () => {
+      for (
+        const vars of [
+          { VIRTUAL_HOST: "a.test", EXTERNAL_HTTPS_PORT: "8443" } as Record<string, string>,
+          { VIRTUAL_HOST_MULTIPORTS: "a.test:\n  external_https_port: 8443" },
+        ]
+      ) {
+        const model = compat(vars, {}, CERTS);
+        const answer = routeRequest(model, { listen: 80, host: "a.test", path: "/x?y" });
+        assert.deepEqual(answer, { kind: "redirect", location: "https://a.test:8443/x?y" });
+        assert.equal(
+          routeRequest(model, { listen: 8443, tls: true, host: "a.test" }).kind,
+          "routed",
+        );
+        assert.equal(
+          routeRequest(model, { listen: 443, tls: true, host: "a.test" }).kind,
+          "not-found",
+        );
+        assert.match(render(templates.nginx, model), /listen 8443 ssl;/);
+        assert.match(render(templates.haproxy, model), /bind :8443 ssl .* name lbsync-https-8443/);
+      }
     },
     "`upstream a.test` (named after the host)": () => {
       const nginx = render(templates.nginx, compat({ VIRTUAL_HOST: "a.test" }));
@@ -1138,6 +1172,29 @@ const CHECKS: Record<string, Record<string, Check>> = {
           assert.match(text, new RegExp(`ssl_crl ${dir}/${f.replaceAll(".", "\\.")};`));
         }
         assert.equal(text.split("ssl_verify_client on;").length - 1, 2);
+        // HAProxy: a crt-list line per host with its CA and CRL, 400 as nginx answers
+        const [target] = renderTargets([{
+          template: "haproxy",
+          output: `${dir}/haproxy.cfg`,
+          text: templates.haproxy,
+        }], model);
+        const list = target.companions![0].content;
+        for (
+          const [host, ca, crl] of [["a.test", "a.test.ca", "a.test.crl"], [
+            "b.test",
+            "ca",
+            "ca.crl",
+          ]]
+        ) {
+          assert.match(
+            list,
+            new RegExp(
+              `\\[ca-file ${dir}/${ca}\\.crt crl-file ${dir}/${crl}\\.pem verify optional\\] ${host}\n`,
+            ),
+          );
+        }
+        assert.match(target.content, / crt-list \S+ ca-ignore-err all crt-ignore-err all/);
+        assert.match(target.content, /deny deny_status 400 if .* !\{ ssl_c_used \}/);
       }),
     "`com.github.nginx-proxy.nginx-proxy.ssl_verify_client=optional`": () => {
       resetContainers();

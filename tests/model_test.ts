@@ -177,6 +177,7 @@ Deno.test("buildModel() keeps a service whose containers are all out, with no se
   assert.equal(model.services[0].hasServers, false);
   assert.deepEqual(model.httpListeners[0].virtualHosts[0].routes[0], {
     path: "/",
+    pathRegex: "",
     dest: "",
     destPattern: "",
     service: "web",

@@ -8,7 +8,12 @@ import assert from "node:assert/strict";
 import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
 import { backend, freePort, rawRequest, startHaproxy, startNginx } from "./support/balancers.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
-import { expectedAnswer, generateCorpus, requestText } from "./support/routing_corpus.ts";
+import {
+  answerClass,
+  expectedAnswer,
+  generateCorpus,
+  requestText,
+} from "./support/routing_corpus.ts";
 import { missing, updatingGoldens } from "./support/tools.ts";
 
 const GOLDEN = new URL("./golden/routing/corpus.tsv", import.meta.url);
@@ -69,13 +74,6 @@ function fixture(ports: Ports, port: (name: string) => number): ContainerInfo[] 
     svc("cache", { "lbsync.mode": "tcp", "lbsync.listen": String(ports.tcp2) }),
     svc("dbclash", { "lbsync.mode": "tcp", "lbsync.listen": String(ports.tcp1) }),
   ];
-}
-
-/** The answer class of a response: the body of a 200, `301 LOCATION-PATH`, or the status. */
-function answerClass(status: number, body: string, location: string | undefined): string {
-  if (status === 200) return body.trim();
-  if (status === 301) return `301 ${(location ?? "").replace(/^https?:\/\/[^/]+/, "")}`;
-  return String(status);
 }
 
 async function inBatches<T, R>(items: T[], size: number, fn: (item: T) => Promise<R>) {

@@ -6,16 +6,17 @@
  * label's `optional` lets clients in and leaves `$ssl_client_verify` to a vhost.d snippet.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
+import { buildModel, type ContainerInfo, explainRows, render, templates } from "../mod.ts";
 import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
 import { sha1 } from "../lib/core/util/sha1.ts";
-import { freePort, startNginx } from "./support/balancers.ts";
+import { freePort, startHaproxy, startNginx } from "./support/balancers.ts";
+import { renderTargets } from "../lib/apply/targets.ts";
 import { container, resetContainers } from "./support/fixtures.ts";
 import { makeCertificate } from "./support/certificates.ts";
 import { curl } from "./support/curl.ts";
 import { missing, requireTool, run } from "./support/tools.ts";
 
-const ignore = missing("nginx", "openssl", "curl");
+const ignore = missing("nginx", "haproxy", "openssl", "curl");
 const D = "nginx-proxy.tld";
 
 async function openssl(dir: string, args: string[]): Promise<void> {
@@ -67,15 +68,9 @@ async function clientCa(dir: string, name: string): Promise<void> {
   await openssl(dir, ["ca", ...ca, "-gencrl", "-out", `${name}.crl`]);
 }
 
-/** nginx's status for `url` with the client certificate `client`, and what it says of it. */
-async function ask(url: string, port: number, client?: string): Promise<string> {
-  const { status, body } = await curl(url, port, client);
-  return status + (body.includes("verify=") ? ` ${/verify=(\S+)/.exec(body)![1]}` : "");
-}
-
 Deno.test({
   name:
-    "tls client certificates: HOST.ca.crt with HOST.crl.pem, else ca.crt with ca.crl.pem, and ssl_verify_client=optional, through real nginx",
+    "tls client certificates: HOST.ca.crt with HOST.crl.pem, else ca.crt with ca.crl.pem, and ssl_verify_client=optional, through real nginx and real HAProxy",
   ignore,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -92,6 +87,8 @@ Deno.test({
       await Deno.mkdir(certs);
       await Deno.mkdir(vhost);
       await makeCertificate(certs, D); // serves every *.nginx-proxy.tld host
+      // HAProxy picks a certificate by SNI: the default one answers names the others lack
+      await makeCertificate(certs, "default");
       await clientCa(dir, "host-ca");
       await clientCa(dir, "global-ca");
       const regex = `~^mtls-regex\\.nginx-proxy\\.tld$`;
@@ -144,48 +141,94 @@ Deno.test({
         },
       });
       assert.deepEqual(skipped, []);
-      const nginx = await startNginx({ http: render(templates.nginx, model) });
-      try {
+      const cases: [string, string | undefined, string?][] = [
+        [`mtls-enabled.${D}`, undefined],
+        [`mtls-enabled.${D}`, "host-ca-good"],
+        [`mtls-enabled.${D}`, "host-ca-revoked"],
+        [`mtls-enabled.${D}`, "global-ca-good"],
+        [`global-mtls-enabled.${D}`, undefined],
+        [`global-mtls-enabled.${D}`, "global-ca-good"],
+        [`global-mtls-enabled.${D}`, "global-ca-revoked"],
+        [`global-mtls-enabled.${D}`, "host-ca-good"],
+        [`mtls-regex.${D}`, undefined],
+        [`mtls-regex.${D}`, "host-ca-good"],
+        [`mtls-regex.${D}`, "host-ca-revoked"],
+        [`mtls-optional.${D}`, undefined],
+        [`mtls-optional.${D}`, "host-ca-good"],
+        [`mtls-optional.${D}`, "global-ca-good"],
+        // the handshake for one host (its CA verified the certificate), the request for another
+        [`mtls-optional.${D}`, "host-ca-good", `mtls-enabled.${D}`],
+        [`mtls-enabled.${D}`, "host-ca-good", `MTLS-enabled.${D}.`],
+      ];
+      const nginxAnswers = {
+        [`mtls-enabled.${D} no certificate`]: "400",
+        [`mtls-enabled.${D} host-ca-good`]: "200",
+        [`mtls-enabled.${D} host-ca-revoked`]: "400",
+        [`mtls-enabled.${D} global-ca-good`]: "400",
+        [`global-mtls-enabled.${D} no certificate`]: "400",
+        [`global-mtls-enabled.${D} global-ca-good`]: "200",
+        [`global-mtls-enabled.${D} global-ca-revoked`]: "400",
+        [`global-mtls-enabled.${D} host-ca-good`]: "400",
+        [`mtls-regex.${D} no certificate`]: "400",
+        [`mtls-regex.${D} host-ca-good`]: "200",
+        [`mtls-regex.${D} host-ca-revoked`]: "400",
+        [`mtls-optional.${D} no certificate`]: "403 NONE",
+        [`mtls-optional.${D} host-ca-good`]: "200",
+        [`mtls-optional.${D} global-ca-good`]: "400",
+        [`mtls-optional.${D} host-ca-good as mtls-enabled.${D}`]: "421",
+        [`mtls-enabled.${D} host-ca-good as MTLS-enabled.${D}.`]: "200",
+      };
+      const ask = async (https: number) => {
         const got: Record<string, string> = {};
-        const cases: [string, string | undefined][] = [
-          [`mtls-enabled.${D}`, undefined],
-          [`mtls-enabled.${D}`, "host-ca-good"],
-          [`mtls-enabled.${D}`, "host-ca-revoked"],
-          [`mtls-enabled.${D}`, "global-ca-good"],
-          [`global-mtls-enabled.${D}`, undefined],
-          [`global-mtls-enabled.${D}`, "global-ca-good"],
-          [`global-mtls-enabled.${D}`, "global-ca-revoked"],
-          [`global-mtls-enabled.${D}`, "host-ca-good"],
-          [`mtls-regex.${D}`, undefined],
-          [`mtls-regex.${D}`, "host-ca-good"],
-          [`mtls-regex.${D}`, "host-ca-revoked"],
-          [`mtls-optional.${D}`, undefined],
-          [`mtls-optional.${D}`, "host-ca-good"],
-        ];
-        for (const [host, client] of cases) {
-          got[`${host} ${client ?? "no certificate"}`] = await ask(
+        for (const [host, client, header] of cases) {
+          const { status, body } = await curl(
             `https://${host}:${https}/`,
             https,
             client && `${dir}/${client}`,
+            header && `${header}:${https}`,
           );
+          const key = `${host} ${client ?? "no certificate"}${header ? ` as ${header}` : ""}`;
+          got[key] = status + (body.includes("verify=") ? ` ${/verify=(\S+)/.exec(body)![1]}` : "");
         }
-        assert.deepEqual(got, {
-          [`mtls-enabled.${D} no certificate`]: "400",
-          [`mtls-enabled.${D} host-ca-good`]: "200",
-          [`mtls-enabled.${D} host-ca-revoked`]: "400",
-          [`mtls-enabled.${D} global-ca-good`]: "400",
-          [`global-mtls-enabled.${D} no certificate`]: "400",
-          [`global-mtls-enabled.${D} global-ca-good`]: "200",
-          [`global-mtls-enabled.${D} global-ca-revoked`]: "400",
-          [`global-mtls-enabled.${D} host-ca-good`]: "400",
-          [`mtls-regex.${D} no certificate`]: "400",
-          [`mtls-regex.${D} host-ca-good`]: "200",
-          [`mtls-regex.${D} host-ca-revoked`]: "400",
-          [`mtls-optional.${D} no certificate`]: "403 NONE",
-          [`mtls-optional.${D} host-ca-good`]: "200",
-        });
+        return got;
+      };
+      const reasons = explainRows({ model, skipped, warnings: [] }).map((r) => r.reason).join("\n");
+      assert.match(
+        reasons,
+        new RegExp(`client certificates required by mtls-enabled\\.${D}\\.ca\\.crt\\)`),
+      );
+      assert.match(
+        reasons,
+        /client certificates required by \w+\.ca\.crt \(HAProxy asks none of this host: answers 400\)/,
+      );
+      assert.doesNotMatch(reasons, /nginx only/);
+      const nginx = await startNginx({ http: render(templates.nginx, model) });
+      try {
+        assert.deepEqual(await ask(https), nginxAnswers, "nginx");
       } finally {
         await nginx.stop();
+      }
+      // HAProxy: the crt-list beside the output carries each host's CA and CRL
+      const [target] = renderTargets([{
+        template: "haproxy",
+        output: `${dir}/haproxy.cfg`,
+        text: templates.haproxy,
+      }], model);
+      const [list] = target.companions ?? [];
+      assert.ok(list, "a crt-list");
+      assert.match(list.content, /\[ca-file \S+mtls-enabled\.nginx-proxy\.tld\.ca\.crt crl-file /);
+      await Deno.writeTextFile(list.path, list.content);
+      const haproxy = await startHaproxy(target.content);
+      try {
+        assert.deepEqual(await ask(https), {
+          ...nginxAnswers,
+          // no vhost.d snippet in HAProxy: optional lets the client in, as nginx without one
+          [`mtls-optional.${D} no certificate`]: "200",
+          // an SNI filter names hosts, not regexes: no certificate is asked, so none is there
+          [`mtls-regex.${D} host-ca-good`]: "400",
+        }, "HAProxy");
+      } finally {
+        await haproxy.stop();
       }
     } finally {
       await app.shutdown();

@@ -76,7 +76,7 @@ Deno.test("tls: the model says per host how it is served, and what the HTTPS lis
     "a.example.com",
     "example.com",
   ]);
-  assert.deepEqual(https.redirectGroups, ["a.example.com"]);
+  assert.deepEqual(https.redirectGroups, [{ keys: "a.example.com", redirectPort: ":8443" }]);
   assert.deepEqual(https.httpsOnlyGroups, ["c.example.com"]);
   assert.deepEqual(https.httpOnlyGroups, ["b.test d.test"]);
   assert.equal(model.hasHttps, true);

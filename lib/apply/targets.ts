@@ -8,6 +8,7 @@ import { readInputFile } from "../sources/files.ts";
 import { ConfigError, fileErrorReason } from "../core/errors.ts";
 import { parseTemplate, render } from "../core/render/render.ts";
 import { isTemplateName, templates } from "../core/render/templates.ts";
+import { crtListText, needsCrtList } from "../core/render/crt_list.ts";
 import type { Model } from "../core/types.ts";
 
 /** One output: a template and the file it renders to (`-` = standard output). */
@@ -136,14 +137,11 @@ export function renderTargets(targets: LoadedTarget[], model: Model): RenderedTa
 
 /**
  * The crt-list beside `output` for a model whose HTTPS listener has more certificates than a
- * `bind` line holds: the default certificate first, each with its version in a comment (a
- * renewed certificate changes the list, so its name, so the config). None for `-`.
+ * `bind` line holds, or a host that asks client certificates (`crt_list.ts`). None for `-`.
  */
 function crtListOf(model: Model, output: string): Companion | undefined {
-  const certificates = model.httpListeners.flatMap((l) => l.httpsListener?.certificates ?? []);
-  if (output === "-" || certificates.length <= HAPROXY_CRT_WORDS_LIMIT) return undefined;
-  // a comment has a line of its own: words after a path are SNI filters to HAProxy
-  const content = certificates.map((c) => `# version ${c.version}\n${c.certificate}\n`).join("");
+  if (output === "-" || !needsCrtList(model, HAPROXY_CRT_WORDS_LIMIT)) return undefined;
+  const content = crtListText(model);
   const hash = sha1(content).slice(0, 16);
   return { path: `${crtListPrefix(output)}${hash}`, content };
 }

@@ -30,7 +30,11 @@ export async function runCommand(
     if (command.command === "route") {
       const { result, listen } = await reportModel(command, io, log);
       const { formatRouteAnswer, routeRequest } = await import("../core/route_request.ts");
-      const query = { ...command.route!, listen: command.route!.listen ?? listen };
+      // https:// without a port: the HTTPS port of the default listener's hosts
+      const https = command.route!.tls
+        ? result.model.httpListeners.find((l) => l.port === listen)?.httpsPorts?.[0] ?? 443
+        : listen;
+      const query = { ...command.route!, listen: command.route!.listen ?? https };
       const answer = routeRequest(result.model, query);
       io.stdout(
         command.format === "json"

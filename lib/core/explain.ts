@@ -6,7 +6,14 @@
 import { escapeControls } from "./util/escape.ts";
 import { compare } from "./util/compare.ts";
 import { describeHint, type SettingName, type SkipCode } from "./errors.ts";
-import type { ModelView, ModelViewResult, ServiceRoute, ServiceView } from "./types.ts";
+import { clientCaBySni } from "./model/tls.ts";
+import type {
+  ModelView,
+  ModelViewResult,
+  ServiceRoute,
+  ServiceView,
+  VirtualHostView,
+} from "./types.ts";
 
 /**
  * A candidate container's state: `in` (receives traffic on some route), `backup` (will, when
@@ -122,12 +129,12 @@ function httpsOf(service: ServiceView, model: ModelView): string {
         : v.httpOn
         ? ", HTTP too"
         : ", HTTPS only";
-      const client = v.clientCa
-        ? `, client certificates ${v.clientCa.verify === "optional" ? "asked" : "required"} by ${
-          v.clientCa.path.slice(v.clientCa.path.lastIndexOf("/") + 1)
-        } (nginx only: HAProxy does not ask)`
+      const client = v.clientCa ? clientCertificates(v, v.clientCa) : "";
+      // a port of its own (lbsync.httpslisten): the host is served over HTTPS there only
+      const own = v.httpsBind && v.httpsBind.port !== listener!.httpsPorts?.[0]
+        ? ` on port ${v.httpsBind.port}`
         : "";
-      parts.push(`https ${v.host} (certificate ${v.tls!.name}${how}${client})`);
+      parts.push(`https ${v.host}${own} (certificate ${v.tls!.name}${how}${client})`);
     } else if (v.tls) parts.push(`${v.host}: HTTP only (lbsync.https=nohttps)`);
     else {
       const refused = v.refusedHttps
@@ -145,6 +152,24 @@ function httpsOf(service: ServiceView, model: ModelView): string {
     `and ${parts.length - EXPLAIN_LIST_LIMIT} more hosts`,
   ];
   return shown.map((p) => `; ${p}`).join("");
+}
+
+/**
+ * How a host asks client certificates: `, client certificates required by a.test.ca.crt`. HAProxy
+ * asks them by SNI, which names hosts only: for a regex (or a wildcard at the end) it asks none.
+ */
+function clientCertificates(
+  v: VirtualHostView,
+  ca: NonNullable<VirtualHostView["clientCa"]>,
+): string {
+  const optional = ca.verify === "optional";
+  const file = ca.path.slice(ca.path.lastIndexOf("/") + 1);
+  const haproxy = clientCaBySni(v)
+    ? ""
+    : optional
+    ? " (HAProxy asks none of this host: lets clients in unverified)"
+    : " (HAProxy asks none of this host: answers 400)";
+  return `, client certificates ${optional ? "asked" : "required"} by ${file}${haproxy}`;
 }
 
 /** With `--htpasswd-dir`, the service's routes that ask for basic auth: `; basic auth a.test/api`. */

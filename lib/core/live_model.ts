@@ -9,6 +9,7 @@
  */
 import { errorMessage, type SettingName, type SkipCode, StatusError } from "./errors.ts";
 import { compileHostRegex } from "./util/host_regex.ts";
+import { compilePathRegex, pathRegexSource } from "./util/path_regex.ts";
 import { isPort } from "./util/grammar.ts";
 import { isObject, type Json, parseJson } from "./util/json_access.ts";
 import type {
@@ -111,9 +112,11 @@ export function liveModelJson(live: LiveModel): string {
           ...(v.tls ? { tls: { name: v.tls.name } } : {}),
           ...(v.clientCa ? { clientCa: { path: v.clientCa.path, verify: v.clientCa.verify } } : {}),
           ...(v.refusedHttps ? { refusedHttps: true } : {}),
+          ...(v.httpsBind ? { httpsBind: { port: v.httpsBind.port } } : {}),
           routes: v.routes.map(routeJson),
         })),
         defaultRoutes: l.defaultRoutes.map(routeJson),
+        ...(l.httpsPorts ? { httpsPorts: l.httpsPorts } : {}),
       })),
       tcpListeners: model.tcpListeners.map((l) => ({ port: l.port, service: l.service.name })),
       tlsOn: model.tlsOn,
@@ -180,6 +183,14 @@ export function parseLiveModel(text: string): LiveModel {
   const route = (f: Fields): RouteView => {
     const auth = f.optional("auth");
     const override = f.optional("locationOverride");
+    const regex = pathRegexSource(f.text("path"));
+    if (regex !== "") {
+      try {
+        compilePathRegex(regex);
+      } catch (error) {
+        f.fail("path", `not a path regex: ${errorMessage(error)}`);
+      }
+    }
     return {
       path: f.text("path"),
       dest: f.optionalText("dest") ?? "",
@@ -205,6 +216,7 @@ export function parseLiveModel(text: string): LiveModel {
       port: l.port("port"),
       virtualHosts: l.list("virtualHosts", (v) => virtualHostOf(v, route)),
       defaultRoutes: l.list("defaultRoutes", route),
+      ...(l.has("httpsPorts") ? { httpsPorts: l.ports("httpsPorts") } : {}),
     })),
     tcpListeners: m.list(
       "tcpListeners",
@@ -259,6 +271,7 @@ function virtualHostOf(v: Fields, route: (f: Fields) => RouteView): VirtualHostV
   }
   const tls = v.optional("tls");
   const clientCa = v.optional("clientCa");
+  const httpsBind = v.optional("httpsBind");
   return {
     host: v.text("host"),
     wildcard: v.boolean("wildcard"),
@@ -279,6 +292,7 @@ function virtualHostOf(v: Fields, route: (f: Fields) => RouteView): VirtualHostV
       }
       : {}),
     ...(v.optionalBoolean("refusedHttps") ? { refusedHttps: true } : {}),
+    ...(httpsBind ? { httpsBind: { port: httpsBind.port("port") } } : {}),
     routes: v.list("routes", route),
   };
 }
@@ -341,6 +355,11 @@ class Fields {
 
   port(key: string): number {
     return this.#get(key, isPort, "a port (1-65535)");
+  }
+
+  ports(key: string): number[] {
+    const v = this.#get(key, Array.isArray, "an array");
+    return v.map((x, i) => isPort(x) ? x : this.fail(`${key}[${i}]`, "expected a port (1-65535)"));
   }
 
   integer(key: string, min: number, max: number): number {

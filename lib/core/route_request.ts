@@ -17,6 +17,10 @@
  *   (`http://a.test/x`) must name the host the `Host` header names (as the Host rule reads
  *   both), else it is a bad request, then routes as that host. Routing and forwarding then
  *   use one host in both balancers.
+ * - HTTPS (`tls`): a host is known on its HTTPS port only (`--https-listen`, else its own
+ *   `lbsync.httpslisten`), with no default host or default routes; over HTTP a host that
+ *   redirects to HTTPS answers 301 to `https://HOST[:PORT]` and the target, except ACME
+ *   challenges.
  * - A host with routes but none for the path, or no route at all: not found (404).
  * - A path equal to a proxied route's prefix without its trailing slash (`/api` when only
  *   `/api/` is routed) answers 301 to the prefix: nginx's rule, which HAProxy follows.
@@ -25,6 +29,7 @@
  */
 import { locationFor } from "./model/default_root.ts";
 import { compileHostRegex, type HostRegex, matchHostRegex } from "./util/host_regex.ts";
+import { compilePathRegex, matchPathRegex, pathRegexSource } from "./util/path_regex.ts";
 import { escapeControls } from "./util/escape.ts";
 import type {
   BasicAuth,
@@ -39,6 +44,8 @@ import type {
 export interface RouteQuery {
   /** Port the request arrives on. */
   listen: number;
+  /** True for a request over TLS (`https://`): `listen` is then an HTTPS port. */
+  tls?: boolean;
   /** The `Host` header as sent; `undefined` when the request has none. */
   host?: string;
   /**
@@ -112,7 +119,9 @@ export function routeRequest<S extends ServiceView>(
   if (typeof target !== "string") return target;
   const path = normalizePath(target.split("?")[0]);
   if (path === null) return { kind: "bad-request", reason: "invalid path" };
-  const listener = model.httpListeners.find((l) => l.port === query.listen);
+  const listener = model.httpListeners.find((l) =>
+    query.tls ? l.httpsPorts?.includes(query.listen) : l.port === query.listen
+  );
   if (!listener) return { kind: "not-found", host, path, status: model.unknownHostStatus };
   const named = host === ""
     ? undefined
@@ -125,14 +134,30 @@ export function routeRequest<S extends ServiceView>(
         ? host.startsWith(v.matchValue)
         : host === v.host
     );
-  // a host served over HTTPS only is unknown here; unknown hosts go to --default-host
-  const vhost = named?.httpOn !== false && named
+  // over HTTPS a host is known on its own HTTPS port only, and there is no default host
+  // or default route; over HTTP a host served over HTTPS only is unknown, and unknown hosts
+  // go to --default-host
+  const vhost = query.tls
+    ? (named?.httpsOn && named.httpsBind?.port === query.listen ? named : undefined)
+    : named?.httpOn !== false && named
     ? named
     : listener.virtualHosts.find((v) => v.isDefault);
-  const routes = vhost ? vhost.routes : listener.defaultRoutes;
+  const toHttps = !query.tls && vhost?.redirectToHttps && vhost.httpsBind &&
+    !path.startsWith("/.well-known/acme-challenge/");
+  if (toHttps) {
+    const port = vhost.httpsBind!.port === 443 ? "" : `:${vhost.httpsBind!.port}`;
+    return { kind: "redirect", location: `https://${host}${port}${target}` };
+  }
+  const routes = vhost ? vhost.routes : query.tls ? [] : listener.defaultRoutes;
   const redirect = routes.find((r) => r.redirectFrom === path);
   if (redirect) return { kind: "redirect", location: redirect.path };
-  const route = routes.find((r) => path.startsWith(r.path));
+  // regex routes sort first: tried in order on the path's bytes, then the longest prefix
+  let bytes: string | null | undefined;
+  const route = routes.find((r) => {
+    if (!r.path.startsWith("~")) return path.startsWith(r.path);
+    bytes ??= normalizePathBytes(target.split("?")[0]);
+    return bytes !== null && matchPathRegex(pathRegex(pathRegexSource(r.path)), bytes);
+  });
   if (!route && vhost && model.unknownPathLocation) {
     const location = locationFor(model.unknownPathLocation, host, target);
     return { kind: "redirect", location, status: model.unknownPathStatus };
@@ -142,7 +167,9 @@ export function routeRequest<S extends ServiceView>(
     return { kind: "not-found", host, path, status };
   }
   const service = model.services.find((s) => s.name === route.service)!;
-  const upstreamPath = route.dest ? route.dest + path.slice(route.path.length) : undefined;
+  const upstreamPath = route.dest && !route.path.startsWith("~")
+    ? route.dest + path.slice(route.path.length)
+    : undefined;
   return routed(service, vhost?.host ?? "", route.path, route, upstreamPath);
 }
 
@@ -171,16 +198,20 @@ function requestTarget(
 
 const regexes = new Map<string, HostRegex>();
 
-/** A host regex, compiled once (the grammar let only ones of the dialect through). */
-function hostRegex(source: string): HostRegex {
-  let re = regexes.get(source);
+/** A regex compiled once by `compile` (the grammar let only ones of the dialect through). */
+function compiled(source: string, compile: (source: string) => HostRegex): HostRegex {
+  const key = `${compile === compileHostRegex ? "h" : "p"}${source}`;
+  let re = regexes.get(key);
   if (!re) {
-    re = compileHostRegex(source);
+    re = compile(source);
     if (regexes.size >= 256) regexes.clear();
-    regexes.set(source, re);
+    regexes.set(key, re);
   }
   return re;
 }
+
+const hostRegex = (source: string) => compiled(source, compileHostRegex);
+const pathRegex = (source: string) => compiled(source, compilePathRegex);
 
 function routed<S extends ServiceView>(
   service: S,
@@ -236,8 +267,21 @@ export function normalizeHost(header: string | undefined): string | null {
  * ```
  */
 export function normalizePath(raw: string): string | null {
-  const decoded = percentDecode(raw);
-  if (decoded === null) return null;
+  const bytes = percentDecode(raw);
+  return bytes === null ? null : resolveSegments(textOf(bytes));
+}
+
+/**
+ * The path {@link normalizePath} gives, one character per byte of it (its UTF-8, as the
+ * balancers hold it): what a path regex is matched against.
+ */
+export function normalizePathBytes(raw: string): string | null {
+  const bytes = percentDecode(raw);
+  return bytes === null ? null : resolveSegments(byteText(bytes));
+}
+
+/** `//` merged, `.` and `..` resolved (`null` above the root). */
+function resolveSegments(decoded: string): string | null {
   const trailing = /\/(?:\.\.?)?$/.test(decoded);
   const stack: string[] = [];
   for (const segment of decoded.split("/")) {
@@ -249,14 +293,15 @@ export function normalizePath(raw: string): string | null {
   return "/" + stack.join("/") + (trailing ? "/" : "");
 }
 
-/** Decodes every `%XX` once (bytes, then UTF-8 where valid, else Latin-1 per byte). */
-function percentDecode(raw: string): string | null {
-  if (!raw.includes("%")) return raw;
+/** The bytes of `raw` with every `%XX` decoded once; `null` for a bad or `%00` escape. */
+function percentDecode(raw: string): Uint8Array | null {
   const bytes: number[] = [];
+  const encoder = new TextEncoder();
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
     if (c !== 0x25) {
-      bytes.push(...new TextEncoder().encode(raw[i]));
+      if (c < 0x80) bytes.push(c);
+      else bytes.push(...encoder.encode(raw[i]));
       continue;
     }
     const hex = raw.slice(i + 1, i + 3);
@@ -264,11 +309,25 @@ function percentDecode(raw: string): string | null {
     bytes.push(parseInt(hex, 16));
     i += 2;
   }
+  return new Uint8Array(bytes);
+}
+
+/** Decoded bytes as text: UTF-8 where valid, else Latin-1 per byte. */
+function textOf(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array(bytes));
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    return String.fromCharCode(...bytes);
+    return byteText(bytes);
   }
+}
+
+/** One character per byte. */
+function byteText(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 4096) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  }
+  return text;
 }
 
 /**

@@ -182,6 +182,8 @@ export interface Service {
   sslVerifyClient: "" | "on" | "optional";
   /** `lbsync.servertokens`: nginx's `server_tokens` for its hosts; `""`: nginx's default. */
   serverTokens: "" | "on" | "off";
+  /** `lbsync.httpslisten`: the HTTPS port of its hosts; 0: `--https-listen`. */
+  httpsListen: number;
   /** `lbsync.access=internal`: only clients of the internal networks are served. */
   internalOnly: boolean;
   /** `lbsync.balance`: how requests spread over the servers (HAProxy's name). */
@@ -223,8 +225,6 @@ export interface ClientCertFile {
 export interface ClientVerification extends ClientCertFile {
   /** nginx's `ssl_verify_client`: `on` (400 without a good one) or `optional` (`lbsync.sslverifyclient`). */
   verify: "on" | "optional";
-  /** HAProxy's `verify` for the same: `required` or `optional`. */
-  haproxyVerify: "required" | "optional";
   /** The revocation list, when there is one. */
   crl?: ClientCertFile;
 }
@@ -246,8 +246,14 @@ export interface CertificateFiles {
 
 /** One route inside a virtual host: a path prefix and the service behind it. */
 export interface Route {
-  /** Path prefix. */
+  /** Path prefix, or `~REGEX` for a path regex. */
   path: string;
+  /**
+   * The regex of a `~REGEX` path (nginx `location ~`, HAProxy `-m reg`), `""` for a prefix. A
+   * host's regex routes are tried first, in order, the first match wins, as nginx tries its
+   * regex locations; then the longest prefix.
+   */
+  pathRegex: string;
   /** The service's {@link Service.dest}: what replaces `path` upstream, `""` for nothing. */
   dest: string;
   /** nginx's regex of `path`, for the rewrite of a route found by DNS; `""` without `dest`. */
@@ -375,6 +381,11 @@ export interface VirtualHost {
   httpOn: boolean;
   /** Served over HTTPS (a certificate, and not `nohttps`). */
   httpsOn: boolean;
+  /**
+   * The HTTPS port it is served (or refused) on, when the listener has HTTPS: `--https-listen`,
+   * else its service's `lbsync.httpslisten` (nginx-proxy's `EXTERNAL_HTTPS_PORT`).
+   */
+  httpsBind?: HttpsBind;
   /** HTTP answers 301 to HTTPS (`redirect` with a certificate), except ACME challenges. */
   redirectToHttps: boolean;
   /**
@@ -416,14 +427,33 @@ export interface HttpsListener {
   haproxyBind: string;
   /** `:PORT` for redirects to a port other than 443, else `""`. */
   redirectPort: string;
+  /**
+   * Every HTTPS port of the listener's hosts, `port` first, then the hosts' own
+   * (`lbsync.httpslisten`) ascending: nginx's fallback server and HAProxy's binds.
+   */
+  binds: HttpsBind[];
+  /** True when some host has an HTTPS port of its own (HAProxy then matches hosts by port). */
+  hasOwnPorts: boolean;
+  /** HAProxy keys of the hosts served over HTTPS on each port, in groups of at most 50. */
+  portGroups: { name: string; keys: string }[];
   /** The certificates in use, each once (HAProxy `crt` arguments; the default one first). */
   certificates: CertificateFiles[];
   /** {@link certificates} is not empty: HAProxy binds the port only then (a bind needs one). */
   hasCertificates: boolean;
   /** `default.crt`/`default.key`, for hosts without one of their own, if present. */
   defaultCertificate?: CertificateFiles;
-  /** HAProxy keys of hosts that redirect HTTP to HTTPS, in groups of at most 50. */
-  redirectGroups: string[];
+  /** HAProxy keys of hosts that redirect HTTP to HTTPS, in groups of at most 50, by port. */
+  redirectGroups: { keys: string; redirectPort: string }[];
+  /**
+   * True when a host asks client certificates (`clientCa`): HAProxy's binds then take a
+   * crt-list (each such host's CA on its own line, by SNI) and let a failed verification
+   * through to the HTTP rules, which answer 400 as nginx does.
+   */
+  hasClientCa: boolean;
+  /** HAProxy keys of the hosts that ask client certificates, in groups of at most 50. */
+  clientCaGroups: string[];
+  /** Those of them that answer 400 without one (`ssl_verify_client on`), in groups of 50. */
+  requiredClientCaGroups: string[];
   /** HAProxy keys of hosts served over HTTPS only, in groups of at most 50. */
   httpsOnlyGroups: string[];
   /** HAProxy keys of hosts not served over HTTPS, in groups of at most 50. */
@@ -431,7 +461,23 @@ export interface HttpsListener {
   /** Hosts with a Strict-Transport-Security value. */
   hstsHosts: { key: string; hsts: string }[];
   /** Hosts that redirect non-GET requests with another status than 301. */
-  nonGetRedirects: { key: string; code: RedirectCode }[];
+  nonGetRedirects: { key: string; code: RedirectCode; redirectPort: string }[];
+}
+
+/** One HTTPS port: its `listen` and `bind` arguments, and what a redirect to it appends. */
+export interface HttpsBind {
+  /** Port number. */
+  port: number;
+  /** nginx `listen` argument: `443` or `127.0.0.1:443`. */
+  nginxListen: string;
+  /** nginx's second `listen`, for IPv6; `""` when none. */
+  nginxListen6: string;
+  /** HAProxy `bind` argument. */
+  haproxyBind: string;
+  /** `:PORT` for a port other than 443, else `""`. */
+  redirectPort: string;
+  /** The HAProxy name of the bind (`lbsync-https-PORT`), which host rules match on. */
+  name: string;
 }
 
 /** An HTTP listening port with its virtual hosts and default routes. */
@@ -467,6 +513,8 @@ export interface HttpListener {
   hasDefaultRootRoute: boolean;
   /** Its HTTPS side, when HTTPS is on and some host of it has a certificate. */
   httpsListener?: HttpsListener;
+  /** The ports of {@link HttpsListener.binds}, when HTTPS is on. */
+  httpsPorts?: number[];
   /** True when a virtual host takes the HTTP requests for unknown hosts (`--default-host`). */
   hasDefaultHost: boolean;
   /** That virtual host's key, `""` when none. */
@@ -827,6 +875,8 @@ export interface HttpListenerView {
   virtualHosts: VirtualHostView[];
   /** Routes of services without a host, longest path first. */
   defaultRoutes: RouteView[];
+  /** The HTTPS ports of its hosts (see {@link HttpsListener.binds}), when HTTPS is on. */
+  httpsPorts?: number[];
 }
 
 /** What the reports read of a {@link VirtualHost}. */
@@ -851,6 +901,8 @@ export interface VirtualHostView extends
   clientCa?: Pick<ClientVerification, "path" | "verify">;
   /** nginx refuses its HTTPS handshake (no certificate to use). */
   refusedHttps?: boolean;
+  /** The HTTPS port it is served on, when HTTPS is on. */
+  httpsBind?: Pick<HttpsBind, "port">;
 }
 
 /** What the reports read of a {@link Route}. */

@@ -479,7 +479,8 @@ export type RouteTarget = Omit<RouteQuery, "listen"> & { listen?: number };
 
 /**
  * The request of `lbsync route URL`: `http://HOST[:PORT]/PATH?QUERY` (the path as written:
- * no normalization here, that is the rule under test) or `tcp://[HOST]:PORT`.
+ * no normalization here, that is the rule under test), `https://...` (over TLS: `PORT` is an
+ * HTTPS port) or `tcp://[HOST]:PORT`.
  */
 export function routeQuery(url: string | undefined): RouteTarget {
   if (url === undefined) throw new UsageError("route needs a URL, e.g. http://example.com/api");
@@ -495,7 +496,8 @@ export function routeQuery(url: string | undefined): RouteTarget {
     if (listen === undefined) throw bad();
     return { listen };
   }
-  return { listen, host: host === "" ? undefined : host, path: path ?? "/" };
+  const tls = scheme.toLowerCase() === "https" ? { tls: true } : {};
+  return { listen, host: host === "" ? undefined : host, path: path ?? "/", ...tls };
 }
 
 /** `--ports LIST`. */

@@ -13,14 +13,21 @@ export interface CurlAnswer {
   status: string;
   /** The body. */
   body: string;
+  /** The `Location` of a redirect, `""` for none. */
+  location: string;
 }
 
 /**
  * GET `url` (certificates not verified), with the client certificate `client`
- * (`DIR/NAME.crt` and `.key`) when given; bounded by 5 s.
+ * (`DIR/NAME.crt` and `.key`) and a `Host` header other than the URL's when given; bounded by 5 s.
  */
-export async function curl(url: string, port: number, client?: string): Promise<CurlAnswer> {
-  const host = new URL(url).hostname;
+export async function curl(
+  url: string,
+  port: number,
+  client?: string,
+  host?: string,
+): Promise<CurlAnswer> {
+  const name = new URL(url).hostname;
   const r = await run([
     requireTool("curl"),
     "-s",
@@ -28,17 +35,18 @@ export async function curl(url: string, port: number, client?: string): Promise<
     "--max-time",
     "5",
     "--resolve",
-    `${host}:${port}:127.0.0.1`,
+    `${name}:${port}:127.0.0.1`,
     ...(client ? ["--cert", `${client}.crt`, "--key", `${client}.key`] : []),
+    ...(host ? ["-H", `Host: ${host}`] : []),
     "-o",
     "-",
     "-w",
-    "\n%{http_code}",
+    "\n%{redirect_url}\n%{http_code}",
     url,
   ]);
   // 35: the TLS handshake failed (nginx's ssl_reject_handshake); 7 would be no listener
-  if (r.code === 35) return { status: "refused handshake", body: "" };
+  if (r.code === 35) return { status: "refused handshake", body: "", location: "" };
   assert.equal(r.code, 0, `curl ${url}: exit ${r.code} ${r.stderr}`);
-  const at = r.stdout.lastIndexOf("\n");
-  return { status: r.stdout.slice(at + 1), body: r.stdout.slice(0, at) };
+  const [status, location, ...body] = r.stdout.split("\n").reverse();
+  return { status, location, body: body.reverse().join("\n") };
 }

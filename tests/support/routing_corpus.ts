@@ -140,6 +140,13 @@ export function expectedAnswer(model: Model, listen: number, request: CorpusRequ
   }
 }
 
+/** The answer class of a response: the body of a 200, `301 LOCATION-PATH`, or the status. */
+export function answerClass(status: number, body: string, location: string | undefined): string {
+  if (status === 200) return body.trim();
+  if (status === 301) return `301 ${(location ?? "").replace(/^https?:\/\/[^/]+/, "")}`;
+  return String(status);
+}
+
 /** The raw HTTP request for a corpus entry. */
 export function requestText(request: CorpusRequest): string {
   if (request.host === null) {

@@ -31,6 +31,7 @@ export const COMPAT_ENV = [
   "ACME_HTTP_CHALLENGE_LOCATION",
   "SERVER_TOKENS",
   "EXTERNAL_HTTP_PORT",
+  "EXTERNAL_HTTPS_PORT",
   "ENABLE_HTTP_ON_MISSING_CERT",
 ] as const;
 
@@ -119,6 +120,7 @@ export function withNginxProxyLabels(c: ContainerInfo, prefix: string): Containe
     if (route.dest) derived[`${group}.dest`] = route.dest;
     if (route.proto) derived[`${group}.proto`] = route.proto;
     if (route.listen) derived[`${group}.listen`] = route.listen;
+    if (route.httpsListen) derived[`${group}.httpslisten`] = route.httpsListen;
     if (letsencrypt.has(route.host.toLowerCase())) derived[`${group}.acme`] = "true";
   });
   return { ...c, labels: { ...c.labels, ...derived } };
@@ -133,6 +135,8 @@ interface VirtualRoute {
   proto?: string;
   /** The port the host is served on (`EXTERNAL_HTTP_PORT`, `external_http_port`). */
   listen?: string;
+  /** Its HTTPS port (`EXTERNAL_HTTPS_PORT`, `external_https_port`). */
+  httpsListen?: string;
 }
 
 /**
@@ -155,6 +159,7 @@ function virtualRoutes(c: ContainerInfo): VirtualRoute[] {
         dest: settings.dest,
         proto: settings.proto ?? "http",
         listen: host.externalHttpPort,
+        httpsListen: host.externalHttpsPort,
       }))
     );
   }
@@ -167,6 +172,7 @@ function virtualRoutes(c: ContainerInfo): VirtualRoute[] {
     dest: env.VIRTUAL_DEST?.trim() || undefined,
     // nginx-proxy's per-container HTTP port: the host is served on that port instead
     listen: env.EXTERNAL_HTTP_PORT?.trim() || undefined,
+    httpsListen: env.EXTERNAL_HTTPS_PORT?.trim() || undefined,
   };
   return list.split(",").map((h) => h.trim()).filter((h) => h !== "")
     .map((host) => ({ host, ...route }));

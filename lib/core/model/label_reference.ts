@@ -32,7 +32,11 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
     meaning: "comma-separated host names (`*.example.com`, `~REGEX` allowed)",
     default: "none: the default route",
   },
-  path: { meaning: "path prefix routed to the service", default: "`/`" },
+  path: {
+    meaning:
+      "path prefix routed to the service, or `~REGEX` (case-sensitive, in lbsync's [path dialect](routing.md), tried before prefixes as nginx's regex locations)",
+    default: "`/`",
+  },
   dest: {
     meaning:
       "path that replaces the `path` prefix in the request sent to the servers (`/app/x` as `/x` with `path=/app/`, `dest=/`)",
@@ -44,6 +48,11 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
   listen: {
     meaning: "port the balancer listens on for this service (required for tcp)",
     default: "`--listen` (80)",
+  },
+  httpslisten: {
+    meaning:
+      "with a certificate (`--cert-dir`): the port its hosts are served on over HTTPS, and their HTTP redirect's (nginx-proxy's `EXTERNAL_HTTPS_PORT`); hosts of the `--listen` port only",
+    default: "`--https-listen` (443)",
   },
   network: { meaning: "network whose address to use", default: "`--network`" },
   health: { meaning: "HTTP path for health checks and readiness", default: "none" },
@@ -90,7 +99,7 @@ export const LABEL_REFERENCE: Record<keyof ContainerLabels, LabelReference> = {
   },
   sslverifyclient: {
     meaning:
-      "`on` / `optional`: with a client CA (`HOST.ca.crt` or `ca.crt` in `--cert-dir`), whether a client without a good certificate is answered 400 (`on`) or let in with `$ssl_client_verify` set (nginx-proxy's `ssl_verify_client` label)",
+      "`on` / `optional`: with a client CA (`HOST.ca.crt` or `ca.crt` in `--cert-dir`), whether a client without a certificate is answered 400 (`on`) or let in with `$ssl_client_verify` set for nginx snippets (`optional`; one that does not verify is 400 either way; nginx-proxy's `ssl_verify_client` label); nginx and HAProxy alike, but HAProxy asks none of a regex host",
     default: "`on`",
   },
   servertokens: {

@@ -15,6 +15,7 @@ import {
   parseName,
   parsePath,
   parsePort,
+  parseRoutePath,
   quote,
 } from "../util/grammar.ts";
 import type { Balance, HttpsMode, RedirectCode, ServiceMode } from "../types.ts";
@@ -31,6 +32,7 @@ export interface ContainerLabels {
   backup?: boolean;
   mode?: ServiceMode;
   listen?: number;
+  httpslisten?: number;
   network?: string;
   health?: string;
   rollover?: boolean;
@@ -58,12 +60,13 @@ const PARSERS: { [K in keyof ContainerLabels]-?: (value: string) => ContainerLab
   service: parseName,
   port: parsePort,
   hosts: parseHosts,
-  path: parsePath,
+  path: parseRoutePath,
   dest: (v) => v === "" ? "" : parsePath(v),
   weight: (v) => parseInteger(v, 1, 256),
   backup: parseBoolean,
   mode: (v) => parseChoice(v, ["http", "tcp"] as const),
   listen: parsePort,
+  httpslisten: parsePort,
   network: parseName,
   health: parseHealthPath,
   rollover: parseBoolean,
@@ -96,6 +99,7 @@ export const LABEL_SUFFIX: Record<keyof ContainerLabels, string> = {
   backup: "backup",
   mode: "mode",
   listen: "listen",
+  httpslisten: "httpslisten",
   network: "network",
   health: "health",
   rollover: "rollover",

@@ -77,6 +77,13 @@ export function buildModel(containers: ContainerInfo[], given: ModelOptions = {}
   });
   for (const claim of table.lost) warnings.push(`service ${claim.service}: ${claim.reason}`);
   const model = modelOf(table, options);
+  for (const s of options.certificates ? model.httpServices : []) {
+    if (s.httpsListen > 0 && s.listen !== options.listen) {
+      warnings.push(
+        `service ${s.name}: ${options.labelPrefix}.httpslisten=${s.httpsListen} has no effect: HTTPS serves the hosts of port ${options.listen} (--listen) only, and its hosts are on port ${s.listen}`,
+      );
+    }
+  }
   const defaultListener = model.httpListeners.find((l) => l.port === (options.listen));
   if (options.defaultHost !== undefined && !defaultListener?.hasDefaultHost) {
     warnings.push(
@@ -417,6 +424,7 @@ const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
   httpOnMissingCert: "httponmissingcert",
   sslVerifyClient: "sslverifyclient",
   serverTokens: "servertokens",
+  httpsListen: "httpslisten",
   internalOnly: "access",
   balance: "balance",
   keepalive: "keepalive",
@@ -506,6 +514,7 @@ function buildService(
     httpOnMissingCert: oldest.httpOnMissingCert,
     sslVerifyClient: oldest.sslVerifyClient,
     serverTokens: oldest.serverTokens,
+    httpsListen: oldest.httpsListen,
     internalOnly: oldest.internalOnly,
     ...balanceOf(name, oldest.balance, servers, warnings),
     keepalive: oldest.keepalive === KEEPALIVE_AUTO ? 2 * servers.length : oldest.keepalive,
@@ -630,6 +639,7 @@ function staticMembers(options: ModelSettings): Map<string, Member[]> {
         httpOnMissingCert: "",
         sslVerifyClient: "",
         serverTokens: "",
+        httpsListen: 0,
         internalOnly: false,
         balance: "roundrobin",
         keepalive: DEFAULTS.keepalive,

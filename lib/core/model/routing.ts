@@ -14,6 +14,7 @@
 import { formatEndpoint } from "./address.ts";
 import { compare } from "../util/compare.ts";
 import { pushTo } from "../util/multimap.ts";
+import { pathRegexSource } from "../util/path_regex.ts";
 import type {
   HttpListener,
   Route,
@@ -252,6 +253,7 @@ function since(c: RoutingCandidate): string {
 function routeTo(service: Service): Route {
   return {
     path: service.path,
+    pathRegex: pathRegexSource(service.path),
     dest: service.dest,
     // (?s): a %0A in the path is a newline there, and `.` must take it too
     destPattern: service.dest && `(?s)^${service.path.replace(/[.*+]/g, "\\$&")}(.*)$`,
@@ -357,7 +359,8 @@ function withRedirects(routes: Route[]): Route[] {
   return routes.map((r) => {
     const from = r.path.slice(0, -1);
     const proxied = r.hasServers || r.dnsPort > 0;
-    return r.path.endsWith("/") && from !== "" && proxied && !paths.has(from)
+    return r.pathRegex === "" && r.path.endsWith("/") && from !== "" && proxied &&
+        !paths.has(from)
       ? { ...r, redirectFrom: from }
       : r;
   });
@@ -376,8 +379,14 @@ function byHostName(a: string, b: string): number {
   return compare(a, b);
 }
 
-/** Longest path first, so a prefix never shadows a longer one. */
+/**
+ * Regex paths first, sorted (nginx tries its regex locations before the longest prefix, in the
+ * order written, and HAProxy's rules and `route` take this order); then the longest prefix
+ * first, so a prefix never shadows a longer one.
+ */
 function byPathPrecedence(a: Route, b: Route): number {
+  const regex = Number(b.pathRegex !== "") - Number(a.pathRegex !== "");
+  if (regex !== 0 || a.pathRegex !== "") return regex || compare(a.path, b.path);
   return b.path.length - a.path.length || compare(a.path, b.path);
 }
 

@@ -42,6 +42,7 @@ export const SERVICE_LEVEL = [
   "httpOnMissingCert",
   "sslVerifyClient",
   "serverTokens",
+  "httpsListen",
   "internalOnly",
   "balance",
   "keepalive",
@@ -271,6 +272,12 @@ function serviceSettings(
       },
     );
   }
+  if (labels.path?.startsWith("~") && labels.dest) {
+    // nginx takes no URI in the proxy_pass of a regex location
+    throw new LabelError(
+      `${options.labelPrefix}.dest needs a path prefix, not the regex ${labels.path}`,
+    );
+  }
   return {
     container: c,
     service,
@@ -291,6 +298,7 @@ function serviceSettings(
     httpOnMissingCert: labels.httponmissingcert ?? "",
     sslVerifyClient: labels.sslverifyclient ?? "",
     serverTokens: labels.servertokens ?? "",
+    httpsListen: labels.httpslisten ?? 0,
     internalOnly: labels.access === "internal",
     balance: labels.balance ?? "roundrobin",
     keepalive: labels.keepalive ?? DEFAULTS.keepalive,

@@ -14,6 +14,7 @@ import type {
   ClientCertFile,
   ClientVerification,
   HttpListener,
+  HttpsBind,
   Model,
   Service,
   VirtualHost,
@@ -62,6 +63,11 @@ export function withHttps(
   const certificates = options.certificates;
   if (!certificates) return listener;
   const byName = new Map(services.map((s) => [s.name, s]));
+  const bindOf = (port: number): HttpsBind => ({
+    ...bindings(port, options.listenAddress, options.enableIpv6),
+    redirectPort: port === 443 ? "" : `:${port}`,
+    name: `lbsync-https-${port}`,
+  });
   const virtualHosts = listener.virtualHosts.map((v) => {
     const owner = byName.get(hostOwner(v) ?? "");
     const served = hostWithHttps(v, owner, certificates, options);
@@ -70,8 +76,9 @@ export function withHttps(
     const clientCa = served.httpsOn
       ? clientCaOf(served, owner, options.clientCertFiles)
       : undefined;
+    const httpsBind = bindOf(owner?.httpsListen || options.httpsListen);
     return withAcmeWebroot(
-      { ...served, ...nonGet, ...(clientCa ? { clientCa } : {}) },
+      { ...served, ...nonGet, httpsBind, ...(clientCa ? { clientCa } : {}) },
       owner,
       options,
     );
@@ -81,29 +88,62 @@ export function withHttps(
   // with a certificate directory the HTTPS port always listens, as nginx-proxy's: with no
   // certificate to serve, nginx refuses the handshake there
   const port = options.httpsListen;
+  const own = virtualHosts.filter((v) => v.httpsOn || v.refusedHttps)
+    .map((v) => v.httpsBind!.port).filter((p) => p !== port);
+  const binds = [port, ...[...new Set(own)].sort((a, b) => a - b)].map(bindOf);
   const used = new Map<string, CertificateFiles>();
   if (defaultCertificate) used.set(defaultCertificate.name, defaultCertificate);
   for (const v of served) used.set(v.tls!.name, v.tls!);
   const keys = (test: (v: VirtualHost) => boolean) =>
     groupsOf(virtualHosts.filter(test).map((v) => v.key));
+  const onPort = (b: HttpsBind) => (v: VirtualHost) => v.httpsBind!.port === b.port;
   return {
     ...listener,
     virtualHosts,
+    httpsPorts: binds.map((b) => b.port),
     httpsListener: {
-      ...bindings(port, options.listenAddress, options.enableIpv6),
-      redirectPort: port === 443 ? "" : `:${port}`,
+      ...binds[0],
+      binds,
+      hasOwnPorts: binds.length > 1,
+      portGroups: binds.flatMap((b) =>
+        keys((v) => v.httpsOn && onPort(b)(v)).map((group) => ({ name: b.name, keys: group }))
+      ),
       certificates: [...used.values()],
       hasCertificates: used.size > 0,
       defaultCertificate,
-      redirectGroups: keys((v) => v.redirectToHttps),
+      redirectGroups: binds.flatMap((b) =>
+        keys((v) => v.redirectToHttps && onPort(b)(v))
+          .map((group) => ({ keys: group, redirectPort: b.redirectPort }))
+      ),
+      hasClientCa: served.some((v) => v.clientCa),
+      clientCaGroups: keys((v) => v.clientCa !== undefined),
+      requiredClientCaGroups: keys((v) => v.clientCa?.verify === "on"),
       httpsOnlyGroups: keys((v) => !v.httpOn),
       httpOnlyGroups: keys((v) => !v.httpsOn),
       hstsHosts: served.filter((v) => v.hsts !== "").map((v) => ({ key: v.key, hsts: v.hsts })),
       nonGetRedirects: virtualHosts.flatMap((v) =>
-        v.nonGetRedirect === 0 ? [] : [{ key: v.key, code: v.nonGetRedirect }]
+        v.nonGetRedirect === 0
+          ? []
+          : [{ key: v.key, code: v.nonGetRedirect, redirectPort: v.httpsBind!.redirectPort }]
       ),
     },
   };
+}
+
+/**
+ * True when HAProxy can ask a host's client certificates: a crt-list line is chosen by SNI
+ * filters, which are names or `*.` wildcards, so not for a regex, a wildcard at the end or an
+ * address (HAProxy asks those none, and answers 400 where one is required).
+ *
+ * @example
+ * ```ts
+ * import { clientCaBySni } from "./tls.ts";
+ * const v = { host: "~^a\\.test$", regex: true, suffixWildcard: false };
+ * console.log(clientCaBySni({ ...v, host: "a.test", regex: false }), clientCaBySni(v)); // true false
+ * ```
+ */
+export function clientCaBySni(v: Pick<VirtualHost, "host" | "regex" | "suffixWildcard">): boolean {
+  return !v.regex && !v.suffixWildcard && !/^\[|^[0-9.]+$/.test(v.host);
 }
 
 /**
@@ -202,7 +242,6 @@ function clientCaOf(
   return {
     ...ca,
     verify: optional ? "optional" : "on",
-    haproxyVerify: optional ? "optional" : "required",
     ...(crl ? { crl } : {}),
   };
 }

@@ -9,6 +9,7 @@
  * @module
  */
 import { compileHostRegex, HostRegexError } from "./host_regex.ts";
+import { compilePathRegex, pathRegexSource } from "./path_regex.ts";
 import { LabelError } from "../errors.ts";
 
 // One DNS label: letters, digits, inner hyphens (length checked apart: no backtracking).
@@ -150,6 +151,33 @@ export function parsePath(value: string): string {
     throw new LabelError("has a . or .. segment: requests are matched with them resolved");
   }
   return decoded;
+}
+
+/**
+ * The path of a route: a prefix ({@link parsePath}), or `~REGEX` (nginx's case-sensitive regex
+ * location; `~ REGEX`, nginx-proxy's spelling, is the same) in the path dialect
+ * (`path_regex.ts`), kept as written (nginx-proxy names its files by the SHA-1 of it). `~*`
+ * (case-insensitive) is outside the dialect.
+ */
+export function parseRoutePath(value: string): string {
+  if (!value.startsWith("~")) return parsePath(value);
+  guardLength(value);
+  if (value.startsWith("~*")) {
+    throw new LabelError(
+      "not a path regex: ~* (without case) is outside the dialect; write ~ with classes such as [Aa]",
+    );
+  }
+  const source = pathRegexSource(value);
+  if (source.length === 0 || source.length > 255) {
+    throw new LabelError("not a path regex: 1 to 255 characters after ~");
+  }
+  try {
+    compilePathRegex(source);
+  } catch (error) {
+    if (!(error instanceof HostRegexError)) throw error;
+    throw new LabelError(`not a path regex: ${error.message} of the regex`);
+  }
+  return value;
 }
 
 /** A health check path: like {@link parsePath}, with `?` and `&` for a query string. */

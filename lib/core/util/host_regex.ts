@@ -17,16 +17,20 @@
  *   position of that repeat, each as long as the pattern: `O(n * m)` for a host of `n`
  *   characters and a pattern of `m`.
  *
- * `route` matches with {@link matchHostRegex}, which simulates the positions in one pass.
+ * `route` matches with {@link matchHostRegex}, which simulates the positions in one pass. The
+ * characters are a {@link RegexFlavor}: this file's is the hosts'; `path_regex.ts` gives the
+ * same structure and rule path characters, case-sensitive.
  *
  * @module
  */
 
 /** A set of characters: bit `c` for character code `c` < 128, bit 128 for every other one. */
-type CharSet = bigint;
+export type CharSet = bigint;
 
-const ALL: CharSet = (1n << 129n) - 1n;
-const bit = (code: number): CharSet => 1n << BigInt(code < 128 ? code : 128);
+/** Every character. */
+export const ALL: CharSet = (1n << 129n) - 1n;
+/** The set of one character (every character >= 128 is one member). */
+export const bit = (code: number): CharSet => 1n << BigInt(code < 128 ? code : 128);
 const rangeSet = (from: number, to: number): CharSet => {
   let set = 0n;
   for (let c = from; c <= to; c++) set |= bit(c);
@@ -34,6 +38,39 @@ const rangeSet = (from: number, to: number): CharSet => {
 };
 /** `.`: every character but a line break (hosts hold none). */
 const ANY: CharSet = ALL & ~bit(10) & ~bit(13);
+
+/**
+ * What a dialect takes besides the shared structure: its literal characters, its escapes, what
+ * `.` and a negated class match, and whether upper case is refused (hosts are lowercased
+ * first). The host dialect is the default; `path_regex.ts` defines the path one.
+ */
+export interface RegexFlavor {
+  /** What the pattern is of, in messages: `hosts`, `paths`. */
+  readonly subject: string;
+  /** One literal character outside a class. */
+  readonly literal: RegExp;
+  /** One literal character inside a class (ranges aside). */
+  readonly classLiteral: RegExp;
+  /** The characters that may follow `\`. */
+  readonly escapes: string;
+  /** Upper-case letters are refused (the subject is matched lowercased). */
+  readonly lowerCaseOnly: boolean;
+  /** The characters `.` takes. */
+  readonly any: CharSet;
+  /** The characters a negated class never takes. */
+  readonly negatedExcludes: CharSet;
+}
+
+/** The host dialect's characters. */
+export const HOST_FLAVOR: RegexFlavor = {
+  subject: "hosts",
+  literal: /[a-z0-9-]/,
+  classLiteral: /[a-z0-9.-]/,
+  escapes: ".-",
+  lowerCaseOnly: true,
+  any: ANY,
+  negatedExcludes: bit(10) | bit(13),
+};
 
 /** Parsed pattern nodes. */
 type Node =
@@ -74,13 +111,15 @@ export class HostRegexError extends Error {}
  *
  * @throws {HostRegexError} naming what is outside the dialect
  */
-export function compileHostRegex(source: string): HostRegex {
+export function compileHostRegex(source: string, flavor: RegexFlavor = HOST_FLAVOR): HostRegex {
   if (!source.startsWith("^")) {
-    throw new HostRegexError("must start with ^ (a host regex is anchored)");
+    throw new HostRegexError(
+      `must start with ^ (a ${flavor.subject.slice(0, -1)} regex is anchored)`,
+    );
   }
   const anchoredEnd = source.endsWith("$") && !source.endsWith("\\$");
   const body = source.slice(1, anchoredEnd ? -1 : undefined);
-  const parser = new Parser(body);
+  const parser = new Parser(body, flavor);
   const root = parser.sequence(true);
   if (parser.at < body.length) throw parser.error(`unexpected ${JSON.stringify(body[parser.at])}`);
   return glushkov(source, root, anchoredEnd);
@@ -110,7 +149,7 @@ export function matchHostRegex(re: HostRegex, host: string): boolean {
 
 class Parser {
   at = 0;
-  constructor(readonly text: string) {}
+  constructor(readonly text: string, readonly flavor: RegexFlavor) {}
 
   error(why: string): HostRegexError {
     return new HostRegexError(`${why} at position ${this.at + 2}`); // 1-based, after ^
@@ -169,30 +208,37 @@ class Parser {
     const c = this.text[this.at];
     if (c === ".") {
       this.at++;
-      return ANY;
+      return this.flavor.any;
     }
     if (c === "[") return this.characterClass();
     if (c === "\\") return bit(this.escape().charCodeAt(0));
     if (c === "^" || c === "$") throw this.error(`${c} inside the pattern (only at its ends)`);
     if (c === "*" || c === "+" || c === "?") throw this.error(`${c} repeats nothing`);
-    if (/[A-Z]/.test(c)) {
-      throw this.error(`upper-case ${c} (hosts are matched lowercased: write ${c.toLowerCase()})`);
+    this.refuseUpperCase(c);
+    if (!this.flavor.literal.test(c)) {
+      throw this.error(`${JSON.stringify(c)} is outside the dialect`);
     }
-    if (!/[a-z0-9-]/.test(c)) throw this.error(`${JSON.stringify(c)} is outside the dialect`);
     this.at++;
     return bit(c.charCodeAt(0));
   }
 
-  /** `\.` or `\-`: the only escapes, read alike by JavaScript, PCRE2 and nginx's parser. */
+  /** `\.`, `\-` (and for paths `\*`, `\+`): read alike by JavaScript, PCRE2 and nginx's parser. */
   escape(): string {
     const e = this.text[this.at + 1];
-    if (e !== "." && e !== "-") {
+    if (e === undefined || !this.flavor.escapes.includes(e)) {
+      const list = [...this.flavor.escapes].map((x) => `\\${x}`).join(", ");
       throw this.error(
-        `\\${e ?? ""} is outside the dialect (the escapes are \\. and \\-; classes: [0-9])`,
+        `\\${e ?? ""} is outside the dialect (the escapes are ${list}; classes: [0-9])`,
       );
     }
     this.at += 2;
     return e;
+  }
+
+  refuseUpperCase(c: string): void {
+    if (this.flavor.lowerCaseOnly && /[A-Z]/.test(c)) {
+      throw this.error(`upper-case ${c} (hosts are matched lowercased: write ${c.toLowerCase()})`);
+    }
   }
 
   characterClass(): CharSet {
@@ -210,8 +256,15 @@ class Parser {
         this.at++;
         const to = this.classChar();
         const sameKind = (/[a-z]/.test(from) && /[a-z]/.test(to)) ||
+          (/[A-Z]/.test(from) && /[A-Z]/.test(to)) ||
           (/[0-9]/.test(from) && /[0-9]/.test(to));
-        if (!sameKind || to < from) throw this.error(`range ${from}-${to} (use a-z or 0-9 ranges)`);
+        if (!sameKind || to < from) {
+          throw this.error(
+            `range ${from}-${to} (use a-z${
+              this.flavor.lowerCaseOnly ? "" : ", A-Z"
+            } or 0-9 ranges)`,
+          );
+        }
         set |= rangeSet(from.charCodeAt(0), to.charCodeAt(0));
       } else set |= bit(from.charCodeAt(0));
       members++;
@@ -219,16 +272,16 @@ class Parser {
     if (this.text[this.at] !== "]") throw this.error("unclosed [");
     if (members === 0) throw this.error("an empty class");
     this.at++;
-    return negated ? ALL & ~set & ~bit(10) & ~bit(13) : set;
+    return negated ? ALL & ~set & ~this.flavor.negatedExcludes : set;
   }
 
   classChar(): string {
     const c = this.text[this.at];
     if (c === "\\") return this.escape();
-    if (/[A-Z]/.test(c)) {
-      throw this.error(`upper-case ${c} (hosts are matched lowercased: write ${c.toLowerCase()})`);
+    this.refuseUpperCase(c);
+    if (c === undefined || !this.flavor.classLiteral.test(c)) {
+      throw this.error(`${JSON.stringify(c)} in a class`);
     }
-    if (!/[a-z0-9.-]/.test(c)) throw this.error(`${JSON.stringify(c)} in a class`);
     this.at++;
     return c;
   }
