@@ -16,7 +16,7 @@ import {
 import { container, resetContainers } from "./support/fixtures.ts";
 import { missing } from "./support/tools.ts";
 import { readOperatorFiles } from "../lib/sources/operator_files.ts";
-import { directoryOptionsOf } from "../lib/watch/run_once.ts";
+import { readDirectoryInputs } from "../lib/watch/model_pass.ts";
 
 Deno.test({
   name:
@@ -185,17 +185,17 @@ Deno.test({
         "web2 200 answer from port 82 X-network=none",
       ]);
       // the file is the whole rule, as nginx-proxy's: one that denies no one lets all in
-      // (lbsync warns: see directoryOptionsOf)
+      // (lbsync warns: see readDirectoryInputs)
       assert.deepEqual(await answers("add_header X-network internal;\n", ["10.99.0.0/16"]), [
         "web1 200 answer from port 81 X-network=internal",
         "web2 200 answer from port 82 X-network=none",
       ]);
-      const warned = await directoryOptionsOf({ networkInternalConf: conf });
+      const warned = await readDirectoryInputs({ networkInternalConf: conf });
       assert.deepEqual(warned.warnings, [
         `--network-internal-conf ${conf} denies no client: the routes of lbsync.access=internal services answer every client`,
       ]);
       await Deno.writeTextFile(conf, NGINX_PROXY_FILE);
-      assert.deepEqual((await directoryOptionsOf({ networkInternalConf: conf })).warnings, []);
+      assert.deepEqual((await readDirectoryInputs({ networkInternalConf: conf })).warnings, []);
     } finally {
       await web1.close();
       await web2.close();

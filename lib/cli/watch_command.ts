@@ -6,7 +6,7 @@
  */
 import { ConfigError, fileErrorReason } from "../core/errors.ts";
 import type { Logger } from "./log.ts";
-import { type discover, usesEngines } from "../watch/run_once.ts";
+import { type discover, usesEngines } from "../watch/discovery.ts";
 import {
   describeUnlisted,
   fanOut,

@@ -3,29 +3,27 @@
  *
  * @module
  */
-import { DEFAULTS } from "../core/defaults.ts";
-import { type ApplyReport, type ApplyTarget, applyTargets } from "../apply/apply.ts";
+import { type ApplyReport, applyTargets } from "../apply/apply.ts";
 import type { HaproxyRuntime } from "../haproxy/runtime_apply.ts";
-import { buildReadyModel, type BusyPortProbe, ReadinessGate } from "./readiness.ts";
-import { localPortProbe } from "../apply/confirm_reload.ts";
-import { DockerEngine, type EngineFailure, listEngines } from "../sources/docker.ts";
-import { resolveEndpoints } from "../sources/docker_endpoint.ts";
-import {
-  denoFileReader,
-  type FileReader,
-  readContainerFiles,
-  readInputFile,
-} from "../sources/files.ts";
-import { readCertificateDirectory } from "../sources/cert_dir.ts";
-import { readOperatorFiles } from "../sources/operator_files.ts";
-import { SwarmManagers } from "../sources/swarm_managers.ts";
-import { loadTargets, type RenderedTarget, renderTargets, type Target } from "../apply/targets.ts";
-import type { ContainerInfo, ModelOptions, ModelResult } from "../core/types.ts";
+import type { EngineFailure } from "../sources/docker.ts";
+import { denoFileReader, type FileReader } from "../sources/files.ts";
+import { loadTargets, type RenderedTarget, renderTargets } from "../apply/targets.ts";
+import type { ContainerInfo, ModelResult } from "../core/types.ts";
 import { finalizeRunOptions, type RunSettings } from "./run_settings.ts";
 import type { RunOptions } from "./run_options.ts";
-import type { StoreServices } from "../core/input/store_entries.ts";
+import { discover, type Discovery } from "./discovery.ts";
+import {
+  buildPassModel,
+  busyPortProbe,
+  probeTimeout,
+  readDirectoryInputs,
+  readStoreServices,
+} from "./model_pass.ts";
+import { fileTargetsOf, notifierOf } from "./apply_pass.ts";
+import { ReadinessGate } from "./readiness.ts";
 
 export type { RunOptions } from "./run_options.ts";
+export { discover, type Discovery } from "./discovery.ts";
 
 /** A rendered target and whether its output file changed. */
 export interface TargetOutcome extends RenderedTarget {
@@ -55,62 +53,6 @@ export type RunIo = FileReader;
 /** Reads through Deno's file APIs. */
 export const denoRunIo: RunIo = denoFileReader;
 
-/** Containers of every source, and the engines that failed (with `allowPartial`). */
-export interface Discovery {
-  /** Every container of every source. */
-  containers: ContainerInfo[];
-  /** Engines that did not answer (only with `allowPartial`). */
-  failures: EngineFailure[];
-  /** Ids of the containers read from files (not probed for readiness). */
-  fromFiles: Set<string>;
-  /** A Swarm read through several managers: the one that answered. */
-  manager?: string;
-}
-
-/** True when a run reads Docker Engines: some are named, or no file is given. */
-export function usesEngines(options: RunOptions): boolean {
-  return (options.docker?.urls?.length ?? 0) > 0 || (options.fromFiles ?? []).length === 0;
-}
-
-/**
- * Lists the containers of every configured source: the files, and the engines when any
- * are named or no file is given.
- *
- * @throws {ConfigError} for a bad endpoint or TLS file
- * @throws {DockerError} when a source cannot be read
- */
-export async function discover(
-  options: RunOptions,
-  io: FileReader = denoRunIo,
-): Promise<Discovery> {
-  const files = options.fromFiles ?? [];
-  const useDocker = usesEngines(options);
-  const managers = useDocker ? swarmManagersOf(options) : undefined;
-  const [fromFiles, fromDocker] = await Promise.all([
-    files.length > 0 ? readContainerFiles(files, io) : [],
-    managers
-      ? managers.list().then((containers) => ({ containers, failures: [] }))
-      : useDocker
-      ? listEngines(dockerEngines(options), { allowPartial: options.allowPartial })
-      : { containers: [], failures: [] },
-  ]);
-  return {
-    containers: [...fromFiles, ...fromDocker.containers],
-    failures: fromDocker.failures,
-    fromFiles: new Set(fromFiles.map((c) => c.id)),
-    ...(managers ? { manager: managers.current.endpoint.url } : {}),
-  };
-}
-
-/**
- * Several engines in Swarm mode are the managers of one swarm, read as one source; `undefined`
- * for one engine or without Swarm mode.
- */
-export function swarmManagersOf(options: RunOptions): SwarmManagers | undefined {
-  if (!options.swarm || (options.docker?.urls?.length ?? 0) < 2) return undefined;
-  return new SwarmManagers(dockerEngines(options));
-}
-
 /**
  * Discovers containers, builds the model, renders every target, then writes each output
  * whose bytes changed. Templates are loaded and parsed before any source is read, and all
@@ -131,11 +73,11 @@ export async function runOnce(given: RunOptions, io: RunIo = denoRunIo): Promise
   const loaded = await loadTargets(options.targets ?? [], io.readTextFile);
   const { result, discovery } = await passModel(options, io);
   const rendered = renderTargets(loaded, result.model);
-  const files = applyTargetsOf(rendered, options);
+  const files = fileTargetsOf(rendered, options);
   const haproxy = await haproxyRuntimeFor(files, options.drainTimeoutMs);
   const apply = await applyTargets(files, {
     ...options.apply,
-    notify: notifier(options),
+    notify: notifierOf(options),
     haproxy,
   });
   await haproxy?.settled();
@@ -158,10 +100,10 @@ async function haproxyRuntimeFor(
 }
 
 /**
- * The model of one pass: the one path of `render`, `explain` and `route`, so that what the
- * reports say is what `render` writes. Discovers the containers, probes the new ones (waiting
- * up to `readyTimeoutMs` for them) and the ports others hold, reads the operator's directories
- * (certificates, htpasswd and vhost files), and builds.
+ * The model of one pass of `render`, `explain` and `route`, so that what the reports say is
+ * what `render` writes: discovers the containers, reads the model's other inputs once (the
+ * operator's directories, the store, the ports others hold), and builds by the path watch
+ * mode builds by ({@link buildPassModel}), waiting up to `readyTimeoutMs` for new containers.
  *
  * @throws {ConfigError} for a bad endpoint or TLS file
  * @throws {DockerError} when a source cannot be read
@@ -171,139 +113,15 @@ export async function passModel(
   io: FileReader = denoRunIo,
 ): Promise<{ result: ModelResult; discovery: Discovery }> {
   const discovery = await discover(options, io);
-  const gate = new ReadinessGate({ probeTimeoutMs: probeTimeout(options) });
-  const probe = await portProbeOf(options.targets ?? [], options);
-  const directories = await directoryOptionsOf(options);
-  const stored = await storeServicesOf(options);
-  const result = await buildReadyModel(
-    discovery.containers,
-    {
-      ...options,
-      ...directories.options,
-      ...(stored ? { staticServices: stored.services } : {}),
-    },
-    gate,
-    options.readyTimeoutMs,
-    discovery.fromFiles,
-    probe,
-  );
-  result.warnings.push(...directories.warnings, ...(stored?.warnings ?? []));
+  const inputs = {
+    busyPorts: await busyPortProbe(options.targets ?? [], options),
+    directories: await readDirectoryInputs(options),
+    stored: await readStoreServices(options),
+  };
+  const result = await buildPassModel(discovery.containers, options, inputs, {
+    gate: new ReadinessGate({ probeTimeoutMs: probeTimeout(options) }),
+    waitMs: options.readyTimeoutMs,
+    fromFiles: discovery.fromFiles,
+  });
   return { result, discovery };
-}
-
-/**
- * The static services of `--store`, read once (its client loads only then).
- *
- * @throws {StoreError} when no member of the store answers
- */
-async function storeServicesOf(options: RunOptions): Promise<StoreServices | undefined> {
-  if (options.store === undefined) return undefined;
-  const { readStore } = await import("../sources/store.ts");
-  return await readStore(options.store);
-}
-
-/**
- * What the model reads from the operator's directories, as model options: the certificates of
- * `certDir`, the htpasswd and vhost files and `proxyConf`; with the warnings about them.
- *
- * @throws {LbsyncError} when a directory cannot be read
- */
-export async function directoryOptionsOf(
-  options: RunOptions,
-): Promise<{ options: Partial<ModelOptions>; warnings: string[] }> {
-  const operatorFiles = await readOperatorFiles(options);
-  const found = options.certDir === undefined
-    ? undefined
-    : await readCertificateDirectory(options.certDir);
-  const warnings = [...(found?.warnings ?? [])];
-  // the operator's file is the whole of an internal route's access rule, as in nginx-proxy
-  const internal = operatorFiles?.networkInternalConf;
-  if (internal && !/^\s*deny\s/m.test(await readInputFile(internal.path).catch(() => "deny "))) {
-    warnings.push(
-      `--network-internal-conf ${internal.path} denies no client: the routes of lbsync.access=internal services answer every client`,
-    );
-  }
-  return {
-    options: {
-      ...(found
-        ? { certificates: found.certificates, clientCertFiles: found.clientCertFiles }
-        : {}),
-      ...(operatorFiles ? { operatorFiles } : {}),
-    },
-    warnings,
-  };
-}
-
-/**
- * The Docker Engines of `options`: its `docker` endpoints (else `DOCKER_HOST`, else the
- * default socket), each with the request timeout, Swarm mode and inspection it asks for.
- */
-export function dockerEngines(options: RunOptions): DockerEngine[] {
-  return resolveEndpoints(options.docker).map((endpoint) =>
-    new DockerEngine(
-      endpoint,
-      options.dockerTimeoutMs,
-      options.swarm,
-      options.compat === "nginx-proxy",
-    )
-  );
-}
-
-/**
- * The rendered targets that go to files, each with where its balancer serves the generation
- * of the file it runs: the default http listener, on loopback unless the balancer listens on
- * one address only.
- */
-export function applyTargetsOf(rendered: RenderedTarget[], options: RunSettings): ApplyTarget[] {
-  const address = options.listenAddress;
-  const hostname = address === undefined || address === "0.0.0.0"
-    ? "127.0.0.1"
-    : address === "::"
-    ? "::1"
-    : address;
-  return rendered
-    .filter((t) => t.output !== "-")
-    .map((t) => ({
-      ...t,
-      confirm: {
-        hostname,
-        port: options.listen,
-        ...(options.proxyProtocol ? { proxyProtocol: true } : {}),
-      },
-    }));
-}
-
-/**
- * The busy-port probe of a run: only when lbsync reloads a balancer itself (a file target
- * with a reload command), since only then is the balancer on this host; never in a dry run.
- */
-export async function portProbeOf(
-  targets: Target[],
-  options: RunSettings,
-): Promise<BusyPortProbe> {
-  const reloaded = targets.filter((t) => t.output !== "-" && t.reload);
-  if (reloaded.length === 0 || options.apply?.dryRun) return () => new Map();
-  const live = await Promise.all(
-    reloaded.map((t) => Deno.readTextFile(t.output).catch(() => "")),
-  );
-  return localPortProbe(live, options.listen, options.listenAddress);
-}
-
-/** One probe's bound: 2 s, or less when the ready timeout is shorter. */
-export function probeTimeout(options: RunSettings): number {
-  return Math.max(
-    100,
-    Math.min(DEFAULTS.probeTimeoutMs, options.readyTimeoutMs),
-  );
-}
-
-/** The `notify` step of an apply: signal a container when `--signal-container` is set. */
-export function notifier(options: RunOptions): (() => Promise<string>) | undefined {
-  const target = options.signalContainer;
-  if (!target) return undefined;
-  return async () => {
-    const [endpoint] = resolveEndpoints(options.docker);
-    await new DockerEngine(endpoint, options.dockerTimeoutMs).signal(target.name, target.signal);
-    return `sent ${target.signal} to container ${target.name}`;
-  };
 }

@@ -21,19 +21,18 @@ import { HaproxyRuntime } from "../haproxy/runtime_apply.ts";
 import { type Clock, systemClock, type TimerId } from "./clock.ts";
 import { dockerSource, type EngineSource, swarmSource } from "./engine_source.ts";
 import { type FileWatcher, watchFiles } from "./file_watch.ts";
-import { buildReadyModel, type BusyPortProbe, type Prober, ReadinessGate } from "./readiness.ts";
+import { type BusyPortProbe, type Prober, ReadinessGate } from "./readiness.ts";
 import { retireDelay, Retirements } from "./retirements.ts";
+import type { RunOptions } from "./run_options.ts";
+import { dockerEngines, swarmManagersOf, usesEngines } from "./discovery.ts";
 import {
-  applyTargetsOf,
-  directoryOptionsOf,
-  dockerEngines,
-  notifier,
-  portProbeOf,
+  buildPassModel,
+  busyPortProbe,
+  type DirectoryInputs,
   probeTimeout,
-  type RunOptions,
-  swarmManagersOf,
-  usesEngines,
-} from "./run_once.ts";
+  readDirectoryInputs,
+} from "./model_pass.ts";
+import { fileTargetsOf, notifierOf } from "./apply_pass.ts";
 import { Scheduler, type WatchActivity, type Work } from "./scheduler.ts";
 import { readContainerFiles } from "../sources/files.ts";
 import {
@@ -205,7 +204,7 @@ export class Watcher {
   readonly #createdAt = new Map<string, number>();
   #fileContainers: ContainerInfo[] = [];
   #fileIds = new Set<string>();
-  #lastDirectories: Awaited<ReturnType<typeof directoryOptionsOf>> = { options: {}, warnings: [] };
+  #lastDirectories: DirectoryInputs = { options: {}, warnings: [] };
   #targets: LoadedTarget[] = [];
   #goodTargets: LoadedTarget[] = [];
   #stopped = false;
@@ -565,32 +564,20 @@ export class Watcher {
   > {
     const containers = [...this.#fileContainers, ...[...this.#containers.values()].flat()]
       .map((c) => this.#refine(c));
-    const probe = this.#deps.busyPorts ?? await portProbeOf(this.#targets, this.#options);
-    const directories = await this.#directories();
-    const stored = this.#deps.store?.current();
-    const build = async (list: ContainerInfo[]) => {
-      const result = await buildReadyModel(
-        list,
-        {
-          ...this.#options,
-          ...directories.options,
-          ...(stored ? { staticServices: stored.services } : {}),
-        },
-        this.#gate,
-        0,
-        this.#fileIds,
-        probe,
-      );
-      result.warnings.push(...directories.warnings, ...(stored?.warnings ?? []));
-      return result;
+    const inputs = {
+      busyPorts: this.#deps.busyPorts ?? await busyPortProbe(this.#targets, this.#options),
+      directories: await this.#directories(),
+      stored: this.#deps.store?.current(),
     };
+    const readiness = { gate: this.#gate, waitMs: 0, fromFiles: this.#fileIds };
+    const build = (list: ContainerInfo[]) => buildPassModel(list, this.#options, inputs, readiness);
     return { result: await build(containers), containers, build };
   }
 
   /** The operator's directories now; one that cannot be read keeps what was last read. */
-  async #directories(): Promise<Awaited<ReturnType<typeof directoryOptionsOf>>> {
+  async #directories(): Promise<DirectoryInputs> {
     try {
-      this.#lastDirectories = await directoryOptionsOf(this.#options);
+      this.#lastDirectories = await readDirectoryInputs(this.#options);
     } catch (error) {
       this.#observer.error?.(`${errorMessage(error)} (keeping what was last read)`);
     }
@@ -618,9 +605,9 @@ export class Watcher {
         build,
         apply: (candidate, verify) => {
           this.#observer.built?.(candidate);
-          return applyTargets(applyTargetsOf(this.#render(candidate), this.#options), {
+          return applyTargets(fileTargetsOf(this.#render(candidate), this.#options), {
             ...this.#options.apply,
-            notify: notifier(this.#options),
+            notify: notifierOf(this.#options),
             haproxy: this.#haproxy,
             checkUnchanged: verify,
           });
