@@ -115,6 +115,7 @@ export {
   type Prober,
   type ProbeResult,
   ReadinessGate,
+  type ReadyModelSettings,
 } from "./lib/watch/readiness.ts";
 export type { RuntimeApplier, RuntimeOutcome } from "./lib/apply/runtime.ts";
 export { HaproxyRuntime, type RuntimeSettings } from "./lib/haproxy/runtime_apply.ts";

@@ -21,7 +21,7 @@ Deno.test("a container that fails its probe stays out, with the reason; once rea
     container("new", { "lbsync.service": "web", "lbsync.health": "/health" }),
     container("plain", { "lbsync.service": "other" }),
   ];
-  const first = await buildReadyModel(cs, {}, gate);
+  const first = await buildReadyModel(cs, {}, { gate });
   assert.deepEqual(first.model.services.find((s) => s.name === "web")!.servers.map((s) => s.name), [
     "old",
   ]);
@@ -33,7 +33,7 @@ Deno.test("a container that fails its probe stays out, with the reason; once rea
 
   healthy = true;
   probes.length = 0;
-  const second = await buildReadyModel(cs, {}, gate);
+  const second = await buildReadyModel(cs, {}, { gate });
   assert.deepEqual(
     second.model.services.find((s) => s.name === "web")!.servers.map((s) => s.name),
     ["new", "old"],
@@ -51,12 +51,12 @@ Deno.test("buildReadyModel() waits up to its limit for a new container to pass",
       ),
   );
   const cs = [container("slow", { "lbsync.service": "web", "lbsync.health": "/" })];
-  const result = await buildReadyModel(cs, {}, gate, 2000);
+  const result = await buildReadyModel(cs, {}, { gate, waitMs: 2000 });
   assert.equal(result.model.services[0].servers.length, 1);
   assert.equal(calls, 3);
   const never = new ReadinessGate({}, () => Promise.resolve({ ready: false, reason: "never" }));
   const started = Date.now();
-  const out = await buildReadyModel(cs, {}, never, 300);
+  const out = await buildReadyModel(cs, {}, { gate: never, waitMs: 300 });
   assert.ok(Date.now() - started < 1000);
   assert.equal(out.skipped[0].reason, "not ready: never");
 });
@@ -64,7 +64,7 @@ Deno.test("buildReadyModel() waits up to its limit for a new container to pass",
 Deno.test("containers from files are not probed", async () => {
   const gate = new ReadinessGate({}, () => Promise.reject(new Error("must not probe")));
   const cs = [container("f", { "lbsync.service": "web", "lbsync.health": "/" })];
-  const result = await buildReadyModel(cs, {}, gate, 0, new Set([cs[0].id]));
+  const result = await buildReadyModel(cs, {}, { gate, fromFiles: new Set([cs[0].id]) });
   assert.equal(result.model.services[0].servers.length, 1);
 });
 

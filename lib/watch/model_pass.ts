@@ -15,7 +15,7 @@ import { readOperatorFiles } from "../sources/operator_files.ts";
 import type { Target } from "../apply/targets.ts";
 import type { ContainerInfo, ModelOptions, ModelResult } from "../core/types.ts";
 import type { StoreServices } from "../core/input/store_entries.ts";
-import { buildReadyModel, type BusyPortProbe, type ReadinessGate } from "./readiness.ts";
+import { buildReadyModel, type BusyPortProbe, type ReadyModelSettings } from "./readiness.ts";
 import type { RunSettings } from "./run_settings.ts";
 import type { RunOptions } from "./run_options.ts";
 
@@ -35,13 +35,7 @@ export interface PassInputs {
 }
 
 /** How long a pass waits for new containers to get ready, and which are not probed. */
-export interface PassReadiness {
-  gate: ReadinessGate;
-  /** Up to this long (ms) for new containers to pass their probes. */
-  waitMs: number;
-  /** Ids of containers read from files: lbsync may not reach them, so they are not probed. */
-  fromFiles: ReadonlySet<string>;
-}
+export type PassReadiness = Omit<ReadyModelSettings, "busyPorts">;
 
 /**
  * The model of `containers` with the settings and inputs of a pass: readiness, the ports
@@ -61,10 +55,7 @@ export async function buildPassModel(
       ...inputs.directories.options,
       ...(inputs.stored ? { staticServices: inputs.stored.services } : {}),
     },
-    readiness.gate,
-    readiness.waitMs,
-    readiness.fromFiles,
-    inputs.busyPorts,
+    { ...readiness, busyPorts: inputs.busyPorts },
   );
   result.warnings.push(...inputs.directories.warnings, ...(inputs.stored?.warnings ?? []));
   return result;

@@ -7,6 +7,7 @@
  */
 import { DEFAULTS } from "../core/defaults.ts";
 import { buildModel } from "../core/model/model.ts";
+import { type Clock, systemClock } from "./clock.ts";
 import type {
   ContainerInfo,
   Model,
@@ -133,26 +134,41 @@ export class ReadinessGate {
   }
 }
 
+/** How {@link buildReadyModel} treats readiness. */
+export interface ReadyModelSettings {
+  /** The probes, and what they found of the containers before. */
+  gate: ReadinessGate;
+  /** Up to this long (ms) for new containers to pass their probes (default 0: no wait). */
+  waitMs?: number;
+  /** Ids of containers read from files: lbsync may not reach them, so they are not probed. */
+  fromFiles?: ReadonlySet<string>;
+  /** Which listen ports other processes hold (default none). */
+  busyPorts?: BusyPortProbe;
+  /** Time and timers for the wait (default the system's). */
+  clock?: Clock;
+}
+
 /**
  * Builds the model with readiness: containers that need a probe and fail it are left out
  * with the reason. Waits up to `waitMs` (probing every 250 ms) for new containers to pass.
  * Only containers listed from an engine are probed: `--from-file` snapshots describe
- * containers lbsync may not reach.
+ * containers lbsync may not reach. Services asking for a port another process holds are
+ * refused.
  */
 export async function buildReadyModel(
   containers: ContainerInfo[],
   options: ModelOptions,
-  gate: ReadinessGate,
-  waitMs = 0,
-  fromFiles: ReadonlySet<string> = new Set(),
-  busyPorts: BusyPortProbe = () => new Map(),
+  readiness: ReadyModelSettings,
 ): Promise<ModelResult> {
+  const { gate, waitMs = 0, fromFiles = new Set(), busyPorts = () => new Map() } = readiness;
+  const clock = readiness.clock ?? systemClock;
   const first = buildModel(containers, options);
   const probeable = (id: string) => !fromFiles.has(id);
   let notReady = await gate.check(first, probeable);
-  const deadline = Date.now() + waitMs;
-  while (notReady.size > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))));
+  const deadline = clock.now() + waitMs;
+  while (notReady.size > 0 && clock.now() < deadline) {
+    const ms = Math.min(250, Math.max(0, deadline - clock.now()));
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
     notReady = await gate.check(first, probeable);
   }
   const ready = notReady.size === 0 ? first : buildModel(containers, { ...options, notReady });

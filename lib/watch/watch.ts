@@ -569,7 +569,7 @@ export class Watcher {
       directories: await this.#directories(),
       stored: this.#deps.store?.current(),
     };
-    const readiness = { gate: this.#gate, waitMs: 0, fromFiles: this.#fileIds };
+    const readiness = { gate: this.#gate, fromFiles: this.#fileIds, clock: this.#clock };
     const build = (list: ContainerInfo[]) => buildPassModel(list, this.#options, inputs, readiness);
     return { result: await build(containers), containers, build };
   }
