@@ -286,6 +286,30 @@ async function nginxProxyImage(image: string): Promise<void> {
     // DEFAULT_HOST, and no Debian default site claiming the requests of unknown hosts
     assert.equal((await httpGet(port, "/", `unknown-${s.tag}.test`)).body.trim(), vh.id);
     assert.equal(await dockerOk(["exec", proxy, "ls", "-A", "/etc/nginx/sites-enabled"]), "");
+    // nginx-proxy's Diffie-Hellman setup: RFC 7919's 4096-bit group by default, in the config
+    await dockerOk([
+      "exec",
+      proxy,
+      "cmp",
+      "/app/dhparam/ffdhe4096.pem",
+      "/etc/nginx/dhparam/dhparam.pem",
+    ]);
+    assert.match(
+      await dockerOk(["exec", proxy, "cat", "/etc/nginx/conf.d/default.conf"]),
+      /^ssl_dhparam \/etc\/nginx\/dhparam\/dhparam\.pem; # version [0-9a-f]+$/m,
+    );
+    // and a group it does not know stops the container before anything starts
+    const refused = await docker([
+      "run",
+      "--rm",
+      "--label",
+      `lbsync-test=${s.tag}`,
+      "-e",
+      "DHPARAM_BITS=1024",
+      image,
+    ]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /Unsupported DHPARAM_BITS size: 1024\. Use: 2048, 3072, or 4096/);
 
     const stopping = Date.now();
     await dockerOk(["stop", "-t", "10", proxy]);

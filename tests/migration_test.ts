@@ -30,7 +30,7 @@ import { renderTargets } from "../lib/apply/targets.ts";
 import { readOperatorFiles } from "../lib/sources/operator_files.ts";
 import { freePort, rawRequest } from "./support/balancers.ts";
 import { lbsync } from "./support/cli.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
+import { container, resetContainers, ROOT } from "./support/fixtures.ts";
 
 const MIGRATION = await Deno.readTextFile(new URL("../docs/migration.md", import.meta.url));
 
@@ -1333,6 +1333,37 @@ const CHECKS: Record<string, Record<string, Check>> = {
         const text = render(templates.nginx, model);
         assert.match(text, new RegExp(`include ${dir}/proxy\\.conf; # --proxy-conf`));
         assert.doesNotMatch(text, /proxy_set_header X-Forwarded-Ssl/);
+      }),
+    "`/etc/nginx/dhparam/dhparam.pem`, `DHPARAM_BITS`, `DHPARAM_SKIP`, `CERT.dhparam.pem`": () =>
+      inTempDir(async (dir) => {
+        await Deno.writeTextFile(`${dir}/dhparam.pem`, "-----BEGIN DH PARAMETERS-----\n");
+        assert.equal(
+          options(["render", "--dhparam", `${dir}/dhparam.pem`]).options.dhparam,
+          `${dir}/dhparam.pem`,
+        );
+        const operatorFiles = await readOperatorFiles({ dhparam: `${dir}/dhparam.pem` });
+        const certificates = new Map([["a.test", {
+          name: "a.test",
+          certificate: `${dir}/a.test.crt`,
+          key: `${dir}/a.test.key`,
+          version: "1",
+          dhparam: { path: `${dir}/a.test.dhparam.pem`, version: "2" },
+        }]]);
+        const { model } = buildModel([nginxProxied("a.test")], {
+          compat: "nginx-proxy",
+          operatorFiles,
+          certificates,
+        });
+        const nginx = render(templates.nginx, model);
+        assert.match(nginx, new RegExp(`^ssl_dhparam ${dir}/dhparam\\.pem; # version`, "m"));
+        assert.match(nginx, new RegExp(`^ {4}ssl_dhparam ${dir}/a\\.test\\.dhparam\\.pem;`, "m"));
+        assert.match(
+          render(templates.haproxy, model),
+          new RegExp(`ssl-dh-param-file ${dir}/dhparam`),
+        );
+        // the image's setup: tests/container_image_test.ts
+        const start = await Deno.readTextFile(`${ROOT}/contrib/nginx-proxy/start.sh`);
+        assert.match(start, /--dhparam \/etc\/nginx\/dhparam\/dhparam\.pem/);
       }),
     "unknown host: 503": () =>
       assert.equal(

@@ -19,7 +19,9 @@
 #   /etc/nginx/certs --cert-dir, /etc/nginx/vhost.d --vhost-dir, /etc/nginx/htpasswd
 #   --htpasswd-dir, /etc/nginx/proxy.conf --proxy-conf, /etc/nginx/network_internal.conf
 #   --network-internal-conf, /usr/share/nginx/html/errors/50x.html --error-page (mount them as
-#   for nginx-proxy)
+#   for nginx-proxy), /etc/nginx/dhparam/dhparam.pem --dhparam: RFC 7919's group of DHPARAM_BITS
+#   (2048, 3072 or 4096, the default) copied there unless a file is mounted, none with
+#   DHPARAM_SKIP=true (or the older DHPARAM_GENERATION=false)
 # and on each proxied container, by --compat nginx-proxy: VIRTUAL_HOST, VIRTUAL_PORT,
 # VIRTUAL_PATH, VIRTUAL_PROTO, HTTPS_METHOD, HSTS, CERT_NAME, NETWORK_ACCESS (see README).
 # nginx-proxy's other settings of the proxy container have no lbsync option: each one set is
@@ -35,7 +37,8 @@ args=(watch --compat nginx-proxy -t nginx -o /etc/nginx/conf.d/default.conf
   --cert-dir /etc/nginx/certs --vhost-dir /etc/nginx/vhost.d
   --htpasswd-dir /etc/nginx/htpasswd --proxy-conf /etc/nginx/proxy.conf
   --network-internal-conf /etc/nginx/network_internal.conf
-  --error-page /usr/share/nginx/html/errors/50x.html)
+  --error-page /usr/share/nginx/html/errors/50x.html
+  --dhparam /etc/nginx/dhparam/dhparam.pem)
 [ -n "${DEFAULT_HOST:-}" ] && args+=(--default-host "$DEFAULT_HOST")
 [ -n "${HTTP_PORT:-}" ] && args+=(--listen "$HTTP_PORT")
 [ -n "${HTTPS_PORT:-}" ] && args+=(--https-listen "$HTTPS_PORT")
@@ -58,11 +61,36 @@ args+=(--acme-webroot /usr/share/nginx/html)
 [ "${ACME_HTTP_CHALLENGE_LOCATION:-true}" = "false" ] && args+=(--acme-webroot-opt-in)
 [ "${ACME_HTTP_CHALLENGE_ACCEPT_UNKNOWN_HOST:-false}" = "true" ] && args+=(--acme-webroot-unknown-hosts)
 for name in HSTS SSL_POLICY ENABLE_HTTP2 ENABLE_HTTP3 DISABLE_ACCESS_LOGS LOG_FORMAT \
-  LOG_FORMAT_ESCAPE LOG_JSON DHPARAM_BITS DHPARAM_GENERATION DHPARAM_SKIP; do
+  LOG_FORMAT_ESCAPE LOG_JSON; do
   [ -n "${!name:-}" ] &&
     echo "lbsync-nginx-proxy: warning: $name is not read (lbsync has no such setting)" >&2
 done
 mkdir -p /etc/nginx/certs
+
+# nginx-proxy's spellings of a yes and a no
+is_true() { case "${1,,}" in true | 1 | yes | on) return 0 ;; *) return 1 ;; esac; }
+is_false() { case "${1,,}" in false | 0 | no | off) return 0 ;; *) return 1 ;; esac; }
+
+# The Diffie-Hellman parameters nginx-proxy's users expect, with its messages (its tests read
+# them): an operator's own file wins; DHPARAM_SKIP leaves DHE ciphers off
+setup_dhparam() {
+  local file=/etc/nginx/dhparam/dhparam.pem bits=${DHPARAM_BITS:-4096}
+  if [ -f "$file" ]; then
+    echo 'Warning: A custom dhparam.pem file was provided. Best practice is to use standardized RFC7919 DHE groups instead.' >&2
+  elif is_true "${DHPARAM_SKIP:-false}"; then
+    echo 'Skipping Diffie-Hellman parameters setup.'
+  elif is_false "${DHPARAM_GENERATION:-true}"; then
+    echo 'Warning: The DHPARAM_GENERATION environment variable is deprecated, please consider using DHPARAM_SKIP set to true instead.' >&2
+    echo 'Skipping Diffie-Hellman parameters setup.'
+  elif ! [[ $bits =~ ^(2048|3072|4096)$ ]]; then
+    echo "ERROR: Unsupported DHPARAM_BITS size: ${bits}. Use: 2048, 3072, or 4096 (default)." >&2
+    exit 1
+  else
+    echo 'Setting up DH Parameters..'
+    mkdir -p /etc/nginx/dhparam && cp "/app/dhparam/ffdhe${bits}.pem" "$file"
+  fi
+}
+setup_dhparam
 
 nginx=
 lbsync=

@@ -242,6 +242,8 @@ export interface CertificateFiles {
    * path, so a renewed certificate changes the config and the balancer reloads it.
    */
   version: string;
+  /** `NAME.dhparam.pem` beside it: the Diffie-Hellman parameters of its hosts (nginx). */
+  dhparam?: OperatorFile;
 }
 
 /** One route inside a virtual host: a path prefix and the service behind it. */
@@ -333,6 +335,8 @@ export interface OperatorFiles {
   vhost?: ReadonlyMap<string, string>;
   /** `--proxy-conf`: included in place of lbsync's proxy headers, when it exists. */
   proxyConf?: OperatorFile;
+  /** `--dhparam`: the Diffie-Hellman parameters of DHE ciphers, when it exists. */
+  dhparam?: OperatorFile;
   /** `--error-page`: the page of 50x answers to hosts no service names, when it exists. */
   errorPage?: ErrorPage;
   /**
@@ -585,6 +589,8 @@ export interface Model {
   internalNetworks: string[];
   /** `--proxy-conf`: the operator's proxy settings, included instead of lbsync's headers. */
   proxyConf?: OperatorFile;
+  /** `--dhparam`: the Diffie-Hellman parameters of every HTTPS listener (when it exists). */
+  dhparam?: OperatorFile;
   /**
    * `--error-page`: the body nginx answers hosts no service names with, when
    * {@link unknownHostStatus} is a 50x (nginx-proxy's `errors/50x.html`); absent otherwise.

@@ -282,6 +282,7 @@ function modelOptions(
     htpasswdDir: configPath("--htpasswd-dir", values["htpasswd-dir"]),
     vhostDir: configPath("--vhost-dir", values["vhost-dir"]),
     proxyConf: configPath("--proxy-conf", values["proxy-conf"]),
+    dhparam: configPath("--dhparam", values.dhparam),
     networkInternalConf: configPath("--network-internal-conf", values["network-internal-conf"]),
     errorPage: configPath("--error-page", values["error-page"]),
     acmeWebroot: configPath("--acme-webroot", values["acme-webroot"]),

@@ -293,6 +293,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       "included in place of lbsync's proxy headers when it exists\n(nginx-proxy's /etc/nginx/proxy.conf)",
   },
   {
+    name: "dhparam",
+    type: "string",
+    value: "FILE",
+    section: "nginx-proxy's operator files (nginx targets)",
+    commands: ALL,
+    help:
+      "Diffie-Hellman parameters for DHE ciphers, when it exists (nginx\nssl_dhparam, HAProxy ssl-dh-param-file; nginx-proxy's\n/etc/nginx/dhparam/dhparam.pem); CERT.dhparam.pem in --cert-dir for\none certificate's hosts (nginx)",
+  },
+  {
     name: "network-internal-conf",
     type: "string",
     value: "FILE",

@@ -1,7 +1,8 @@
 /**
  * The certificate directory (`--cert-dir`), laid out as nginx-proxy keeps it: `NAME.crt`
  * (the certificate and its chain) beside `NAME.key` (its private key), `NAME` a host name
- * or `default`.
+ * or `default`; `NAME.dhparam.pem` beside them gives its hosts their Diffie-Hellman
+ * parameters.
  *
  * @module
  */
@@ -71,7 +72,17 @@ export async function readCertificateDirectory(dir: string): Promise<Certificate
       );
     }
     const version = await fileVersion(`${root}/${file}`);
-    certificates.set(name, { name, certificate: `${root}/${file}`, key, version });
+    const dhparamPath = `${root}/${name}.dhparam.pem`;
+    const dhparam = names.has(`${name}.dhparam.pem`)
+      ? { path: dhparamPath, version: await fileVersion(dhparamPath) }
+      : undefined;
+    certificates.set(name, {
+      name,
+      certificate: `${root}/${file}`,
+      key,
+      version,
+      ...(dhparam?.version ? { dhparam } : {}),
+    });
   }
   return { certificates, clientCertFiles, warnings };
 }

@@ -17,6 +17,8 @@ export interface OperatorFilePaths {
   vhostDir?: string;
   /** nginx-proxy's `/etc/nginx/proxy.conf`. */
   proxyConf?: string;
+  /** nginx-proxy's `/etc/nginx/dhparam/dhparam.pem`. */
+  dhparam?: string;
   /** nginx-proxy's `/usr/share/nginx/html/errors/50x.html`. */
   errorPage?: string;
   /** nginx-proxy's `/etc/nginx/network_internal.conf`. */
@@ -28,7 +30,7 @@ const FILE_NAME = /^[A-Za-z0-9*][A-Za-z0-9*._-]{0,300}$/;
 
 /**
  * Reads the operator's files: each directory's regular files by name (others ignored), and
- * `proxyConf`, `errorPage` and `networkInternalConf` when they exist. `undefined` when no path
+ * `proxyConf`, `dhparam`, `errorPage` and `networkInternalConf` when they exist. `undefined` when no path
  * is set.
  *
  * @throws {LbsyncError} when a directory cannot be read
@@ -36,9 +38,10 @@ const FILE_NAME = /^[A-Za-z0-9*][A-Za-z0-9*._-]{0,300}$/;
 export async function readOperatorFiles(
   paths: OperatorFilePaths,
 ): Promise<OperatorFiles | undefined> {
-  const { htpasswdDir, vhostDir, proxyConf, errorPage, networkInternalConf } = paths;
+  const { htpasswdDir, vhostDir, proxyConf, dhparam, errorPage, networkInternalConf } = paths;
   if (
-    [htpasswdDir, vhostDir, proxyConf, errorPage, networkInternalConf].every((p) => p === undefined)
+    [htpasswdDir, vhostDir, proxyConf, dhparam, errorPage, networkInternalConf]
+      .every((p) => p === undefined)
   ) {
     return undefined;
   }
@@ -54,6 +57,10 @@ export async function readOperatorFiles(
   if (proxyConf !== undefined) {
     const version = await fileVersion(proxyConf);
     if (version !== "") files.proxyConf = { path: proxyConf, version };
+  }
+  if (dhparam !== undefined) {
+    const version = await fileVersion(dhparam);
+    if (version !== "") files.dhparam = { path: dhparam, version };
   }
   if (networkInternalConf !== undefined) {
     const version = await fileVersion(networkInternalConf);

@@ -47,6 +47,8 @@ export interface RunOptions extends ModelOptions {
   vhostDir?: string;
   /** The proxy settings file (nginx-proxy's `/etc/nginx/proxy.conf`), used when it exists. */
   proxyConf?: string;
+  /** `--dhparam`: Diffie-Hellman parameters, when the file exists. */
+  dhparam?: string;
   /** nginx-proxy's `/etc/nginx/network_internal.conf`, used when it exists. */
   networkInternalConf?: string;
   /** nginx-proxy's `/usr/share/nginx/html/errors/50x.html`, used when it exists. */

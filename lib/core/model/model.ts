@@ -351,6 +351,7 @@ function modelOf(table: RoutingTable, options: ModelSettings): Model {
       : "",
     internalNetworks: [...options.internalNetworks],
     ...(files?.proxyConf ? { proxyConf: files.proxyConf } : {}),
+    ...(files?.dhparam ? { dhparam: files.dhparam } : {}),
     ...unknownHostPages(files?.errorPage, options),
     ...(files?.networkInternalConf ? { networkInternalConf: files.networkInternalConf } : {}),
     ...serverNamesHash(hosts),
