@@ -7,7 +7,7 @@
  * Needs the test engine (scripts/engine_start.sh), nginx, haproxy and wrk.
  *
  * No dockerd restart in the churn: without `--live-restore` it stops every backend (the
- * reconnect itself is tests/watch_reconnect_test.ts). Each balancer runs twice: with reloads, and reload-free (HAProxy's runtime API through
+ * reconnect itself is tests/engine/watch_reconnect_test.ts). Each balancer runs twice: with reloads, and reload-free (HAProxy's runtime API through
  * `--haproxy-socket`, nginx's resolver through `--nginx-dns`).
  *
  *   deno task bench:soak                       # 15 minutes on each balancer, in each mode

@@ -2,13 +2,13 @@
  * The ACME manager's timing on a fake clock, with a fake ACME server (certificates signed
  * here): the backoff after failures, the hourly bound on orders, renewal at two thirds of a
  * certificate's lifetime, hosts no longer wanted. The real exchange with an ACME server is
- * tests/acme_test.ts (pebble).
+ * tests/acme/certificates_test.ts (pebble).
  */
 import assert from "node:assert/strict";
 import forge from "npm:node-forge@1.3.1";
-import { AcmeManager, type IssuedCertificate } from "../lib/acme/acme_manager.ts";
-import type { ChallengeServer } from "../lib/acme/challenge_server.ts";
-import { FakeClock } from "./support/fake_clock.ts";
+import { AcmeManager, type IssuedCertificate } from "./acme_manager.ts";
+import type { ChallengeServer } from "./challenge_server.ts";
+import { FakeClock } from "../../tests/support/fake_clock.ts";
 
 const DAY = 86_400_000;
 const KEYS = forge.pki.rsa.generateKeyPair(1024); // one key for every certificate: signing is fast

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { applyTargets, confirmGeneration } from "../mod.ts";
-import { busyNewPorts, listenPortsOf } from "../lib/apply/confirm_reload.ts";
+import { applyTargets, confirmGeneration } from "../../mod.ts";
+import { busyNewPorts, listenPortsOf } from "./confirm_reload.ts";
 
 const NEW = "0000000000000002";
 const OLD = "0000000000000001";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createLogger } from "../lib/cli/log.ts";
-import { lbsync } from "./support/cli.ts";
+import { createLogger } from "./log.ts";
+import { lbsync } from "../../tests/support/cli.ts";
 
 Deno.test("text logs escape control characters: a newline cannot forge a log line", () => {
   const lines: string[] = [];

@@ -1,9 +1,9 @@
 /** `explain` on hostile input: every cell escaped, every list bounded. */
 import assert from "node:assert/strict";
-import { buildModel } from "../mod.ts";
-import { EXPLAIN_LIST_LIMIT, explainRows, formatExplainTable } from "../lib/core/explain.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { lbsync } from "./support/cli.ts";
+import { buildModel } from "../../mod.ts";
+import { EXPLAIN_LIST_LIMIT, explainRows, formatExplainTable } from "./explain.ts";
+import { container, resetContainers } from "../../tests/support/fixtures.ts";
+import { lbsync } from "../../tests/support/cli.ts";
 
 Deno.test("explain escapes line breaks, NUL, C1 and bidirectional controls in every cell", async () => {
   resetContainers();

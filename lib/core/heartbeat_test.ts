@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { addEvent, type Batch, closesAt, parseHeartbeat } from "../lib/core/heartbeat.ts";
+import { addEvent, type Batch, closesAt, parseHeartbeat } from "./heartbeat.ts";
 
 Deno.test("parseHeartbeat() reads MIN[:MAX]", () => {
   assert.deepEqual(parseHeartbeat("500ms:2s"), { minMs: 500, maxMs: 2000 });

@@ -4,14 +4,14 @@
  * and whatever else comes back is one line naming the URL and why.
  */
 import assert from "node:assert/strict";
-import { buildModel, type RouteAnswer, routeRequest } from "../mod.ts";
-import { explainRows } from "../lib/core/explain.ts";
-import { liveModelJson, parseLiveModel } from "../lib/core/live_model.ts";
-import type { ModelView, ServiceView } from "../lib/core/types.ts";
-import { readLiveModel } from "../lib/sources/watch_status.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { generateCorpus } from "./support/routing_corpus.ts";
-import { freePort } from "./support/balancers.ts";
+import { buildModel, type RouteAnswer, routeRequest } from "../../mod.ts";
+import { explainRows } from "./explain.ts";
+import { liveModelJson, parseLiveModel } from "./live_model.ts";
+import type { ModelView, ServiceView } from "./types.ts";
+import { readLiveModel } from "../sources/watch_status.ts";
+import { container, resetContainers } from "../../tests/support/fixtures.ts";
+import { generateCorpus } from "../../tests/support/routing_corpus.ts";
+import { freePort } from "../../tests/support/balancers.ts";
 
 /** Every kind of route, host and state the reports tell apart. */
 function richResult() {

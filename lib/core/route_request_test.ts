@@ -8,11 +8,11 @@ import {
   routeRequest,
   stampGeneration,
   templates,
-} from "../mod.ts";
-import { lbsync } from "./support/cli.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
+} from "../../mod.ts";
+import { lbsync } from "../../tests/support/cli.ts";
+import { container, resetContainers } from "../../tests/support/fixtures.ts";
 
-const EXAMPLE = new URL("../examples/containers.json", import.meta.url).pathname;
+const EXAMPLE = new URL("../../examples/containers.json", import.meta.url).pathname;
 
 Deno.test("normalizePath() decodes, merges // and resolves . and .. as nginx does", () => {
   const cases: [string, string | null][] = [

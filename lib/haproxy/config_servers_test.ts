@@ -3,11 +3,11 @@
  * answers, on text captured from HAProxy 2.6.
  */
 import assert from "node:assert/strict";
-import { planServerChanges } from "../lib/haproxy/config_servers.ts";
-import { runtimeOptions } from "../lib/haproxy/runtime_apply.ts";
-import { parseServersState, parseSessions } from "../lib/haproxy/runtime_api.ts";
-import { buildModel, render, templates } from "../mod.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
+import { planServerChanges } from "./config_servers.ts";
+import { runtimeOptions } from "./runtime_apply.ts";
+import { parseServersState, parseSessions } from "./runtime_api.ts";
+import { buildModel, render, templates } from "../../mod.ts";
+import { container, resetContainers } from "../../tests/support/fixtures.ts";
 
 function haproxy(...names: [string, Record<string, string>?][]): string {
   resetContainers();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { WatchStats } from "../lib/serve/watch_stats.ts";
-import { passBoundMs } from "../lib/watch/watch.ts";
+import { WatchStats } from "./watch_stats.ts";
+import { passBoundMs } from "../watch/watch.ts";
 
 Deno.test("watch stats count failed applies by the step that failed, not by their text", () => {
   const stats = new WatchStats();

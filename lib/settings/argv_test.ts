@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { parseArgs } from "node:util";
 import fc from "fast-check";
-import { type ArgvOption, parseArgv } from "../lib/settings/argv.ts";
-import { UsageError } from "../lib/core/errors.ts";
+import { type ArgvOption, parseArgv } from "./argv.ts";
+import { UsageError } from "../core/errors.ts";
 
 const OPTIONS: ArgvOption[] = [
   { name: "template", short: "t", type: "string", multiple: true },

@@ -1,16 +1,16 @@
 /** The one option table: parser, config file and help agree with it (docs/cli.md is made from it). */
 import assert from "node:assert/strict";
-import { CONFIG_SETTINGS } from "../lib/settings/config_file.ts";
-import { helpText } from "../lib/settings/help.ts";
-import { COMMANDS, flagOf, OPTION_SPECS } from "../lib/settings/options.ts";
-import { buildModel } from "../lib/core/model/model.ts";
-import { explainRows } from "../lib/core/explain.ts";
-import { container } from "./support/fixtures.ts";
-import { finalizeModelOptions } from "../lib/core/model/model_settings.ts";
-import { finalizeRunOptions, finalizeWatchOptions } from "../lib/watch/run_settings.ts";
-import { lbsync } from "./support/cli.ts";
-import { DEFAULTS } from "../lib/core/defaults.ts";
-import { formatDuration, parseDuration } from "../lib/core/util/duration.ts";
+import { CONFIG_SETTINGS } from "./config_file.ts";
+import { helpText } from "./help.ts";
+import { COMMANDS, flagOf, OPTION_SPECS } from "./options.ts";
+import { buildModel } from "../core/model/model.ts";
+import { explainRows } from "../core/explain.ts";
+import { container } from "../../tests/support/fixtures.ts";
+import { finalizeModelOptions } from "../core/model/model_settings.ts";
+import { finalizeRunOptions, finalizeWatchOptions } from "../watch/run_settings.ts";
+import { lbsync } from "../../tests/support/cli.ts";
+import { DEFAULTS } from "../core/defaults.ts";
+import { formatDuration, parseDuration } from "../core/util/duration.ts";
 
 Deno.test("every option is in the general help, and in each command's help exactly where it applies", () => {
   const all = helpText();

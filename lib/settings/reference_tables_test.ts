@@ -3,11 +3,11 @@
  * exactly as `deno task docs` writes it, and names every option and every label.
  */
 import assert from "node:assert/strict";
-import { referenceTables, withTable } from "../lib/settings/reference_tables.ts";
-import { OPTION_SPECS } from "../lib/settings/options.ts";
-import { LABEL_NAMES } from "../lib/core/model/labels.ts";
+import { referenceTables, withTable } from "./reference_tables.ts";
+import { OPTION_SPECS } from "./options.ts";
+import { LABEL_NAMES } from "../core/model/labels.ts";
 
-const ROOT = new URL("../", import.meta.url);
+const ROOT = new URL("../../", import.meta.url);
 
 for (const table of referenceTables()) {
   Deno.test(`${table.file}: the ${table.marker} table is current (deno task docs)`, async () => {

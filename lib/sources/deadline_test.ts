@@ -3,8 +3,8 @@
  * an outer signal's reason before it, and a cleared deadline that keeps no process alive.
  */
 import assert from "node:assert/strict";
-import { deadline } from "../lib/sources/deadline.ts";
-import { ROOT } from "./support/fixtures.ts";
+import { deadline } from "./deadline.ts";
+import { ROOT } from "../../tests/support/fixtures.ts";
 
 const aborted = (signal: AbortSignal) =>
   new Promise<unknown>((resolve) => {

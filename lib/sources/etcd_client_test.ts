@@ -5,8 +5,8 @@
  * each failure one line naming the member.
  */
 import assert from "node:assert/strict";
-import { EtcdClient, StoreError, toBase64 } from "../lib/sources/etcd_client.ts";
-import { freePort } from "./support/balancers.ts";
+import { EtcdClient, StoreError, toBase64 } from "./etcd_client.ts";
+import { freePort } from "../../tests/support/balancers.ts";
 
 type Handler = (
   path: string,

@@ -2,7 +2,7 @@
  * The HTTP/1.1 exchange under the Engine API client (lib/sources/http1.ts), against answers
  * written byte for byte by a unix-socket peer in the test: every framing an engine may use,
  * answers split at every byte, and the malformed or oversized answers a hostile peer can send,
- * each refused with its reason. The real engines are in tests/engine_*_test.ts.
+ * each refused with its reason. The real engines are in tests/engine/.
  */
 import assert from "node:assert/strict";
 import {
@@ -11,7 +11,7 @@ import {
   HttpExchangeError,
   MAX_HEAD_BYTES,
   readAllChunks,
-} from "../lib/sources/http1.ts";
+} from "./http1.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -1,12 +1,12 @@
 /**
  * Several managers of one Swarm are one source: read from the manager in use, the next when it
  * fails, never merged. Fake engines stand for managers here (the failures are injected); the
- * real cluster is tests/swarm_cluster_test.ts.
+ * real cluster is tests/swarm/cluster_test.ts.
  */
 import assert from "node:assert/strict";
-import { SwarmManagers } from "../lib/sources/swarm_managers.ts";
-import type { DockerEngine } from "../lib/sources/docker.ts";
-import { container } from "./support/fixtures.ts";
+import { SwarmManagers } from "./swarm_managers.ts";
+import type { DockerEngine } from "./docker.ts";
+import { container } from "../../tests/support/fixtures.ts";
 
 function fakeManager(url: string, state: { up: boolean }, calls: string[]): DockerEngine {
   return {

@@ -1,8 +1,8 @@
 /** Readiness before traffic and rollover: the pure rules, with probes played by a fake. */
 import assert from "node:assert/strict";
-import { buildModel, explainRows } from "../mod.ts";
-import { buildReadyModel, type Prober, ReadinessGate } from "../lib/watch/readiness.ts";
-import { container } from "./support/fixtures.ts";
+import { buildModel, explainRows } from "../../mod.ts";
+import { buildReadyModel, type Prober, ReadinessGate } from "./readiness.ts";
+import { container } from "../../tests/support/fixtures.ts";
 
 Deno.test("a container that fails its probe stays out, with the reason; once ready it is remembered", async () => {
   let healthy = false;

@@ -4,9 +4,9 @@
  * reads in full before anything changes; events a full read already had are ignored.
  */
 import assert from "node:assert/strict";
-import { STORE_RETRY_MS, StoreFollower } from "../lib/watch/store_follower.ts";
-import { type StoreEntry, StoreError, type StoreEvent } from "../lib/sources/etcd_client.ts";
-import { FakeClock } from "./support/fake_clock.ts";
+import { STORE_RETRY_MS, StoreFollower } from "./store_follower.ts";
+import { type StoreEntry, StoreError, type StoreEvent } from "../sources/etcd_client.ts";
+import { FakeClock } from "../../tests/support/fake_clock.ts";
 
 const value = (port: number) => JSON.stringify({ servers: [{ host: "10.0.0.1", port }] });
 const entry = (name: string, port: number, rev: number): StoreEntry => ({

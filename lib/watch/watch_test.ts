@@ -6,11 +6,11 @@
  * rules say.
  */
 import assert from "node:assert/strict";
-import type { ContainerInfo, EngineSource, ProbeResult, WatchOptions } from "../mod.ts";
-import { Watcher } from "../mod.ts";
-import type { EventHandlers } from "../lib/sources/event_stream.ts";
-import { FakeClock } from "./support/fake_clock.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
+import type { ContainerInfo, EngineSource, ProbeResult, WatchOptions } from "../../mod.ts";
+import { Watcher } from "../../mod.ts";
+import type { EventHandlers } from "../sources/event_stream.ts";
+import { FakeClock } from "../../tests/support/fake_clock.ts";
+import { container, resetContainers } from "../../tests/support/fixtures.ts";
 
 /** An engine whose containers and events the test sets. */
 class FakeEngine implements EngineSource {

@@ -8,11 +8,11 @@
  */
 import assert from "node:assert/strict";
 import forge from "npm:node-forge@1.3.1";
-import { backend, eventually, freePort, startReloadable } from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
-import { containerSummaries, ROOT } from "./support/fixtures.ts";
-import { cleanUp, missing, requireTool, run } from "./support/tools.ts";
-import { readOr, WatchProcess } from "./support/watch_process.ts";
+import { backend, eventually, freePort, startReloadable } from "../support/balancers.ts";
+import { lbsync } from "../support/cli.ts";
+import { containerSummaries, ROOT } from "../support/fixtures.ts";
+import { cleanUp, missing, requireTool, run } from "../support/tools.ts";
+import { readOr, WatchProcess } from "../support/watch_process.ts";
 
 const ignore = missing("nginx", "haproxy", "curl", "openssl", "pebble", "pebble-challtestsrv");
 

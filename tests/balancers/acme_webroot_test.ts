@@ -7,13 +7,13 @@
  * own tests: the file (200), the HTTPS redirect (301) or the backend.
  */
 import assert from "node:assert/strict";
-import { buildModel, render, templates } from "../mod.ts";
-import type { ModelOptions } from "../mod.ts";
-import { freePort, rawRequest, startNginx } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { lbsync } from "./support/cli.ts";
-import { missing } from "./support/tools.ts";
-import { makeCertificate } from "./support/certificates.ts";
+import { buildModel, render, templates } from "../../mod.ts";
+import type { ModelOptions } from "../../mod.ts";
+import { freePort, rawRequest, startNginx } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { lbsync } from "../support/cli.ts";
+import { missing } from "../support/tools.ts";
+import { makeCertificate } from "../support/certificates.ts";
 
 const CHALLENGE = "/.well-known/acme-challenge/test-filename";
 const TOKEN = "challenge-file-content";
@@ -134,7 +134,7 @@ Deno.test("--acme-webroot is refused with an haproxy target: HAProxy serves no f
   const r = await lbsync([
     "render",
     "--from-file",
-    new URL("../examples/containers.json", import.meta.url).pathname,
+    new URL("../../examples/containers.json", import.meta.url).pathname,
     "--acme-webroot",
     "/tmp",
     "-t",

@@ -10,17 +10,17 @@ import {
   deleteService,
   putServer,
   putService,
-} from "../lib/serve/admin/config_edits.ts";
+} from "../../lib/serve/admin/config_edits.ts";
 import {
   answerSet,
   backend,
   eventually,
   freePort,
   startManagedNginx,
-} from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
-import { missing } from "./support/tools.ts";
-import { WatchProcess } from "./support/watch_process.ts";
+} from "../support/balancers.ts";
+import { lbsync } from "../support/cli.ts";
+import { missing } from "../support/tools.ts";
+import { WatchProcess } from "../support/watch_process.ts";
 
 Deno.test("admin edits: put and delete services and servers, with the file's validation", () => {
   let doc: Record<string, unknown> = { listen: 8080 };

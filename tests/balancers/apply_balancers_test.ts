@@ -4,7 +4,7 @@
  * one is written, checked and reloaded.
  */
 import assert from "node:assert/strict";
-import { backupLocation, listBackups } from "../lib/apply/backup.ts";
+import { backupLocation, listBackups } from "../../lib/apply/backup.ts";
 import {
   answerSet,
   backend,
@@ -12,9 +12,9 @@ import {
   freePort,
   httpGet,
   nginxMainConf,
-} from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
-import { missing, requireTool, run, waitForExit } from "./support/tools.ts";
+} from "../support/balancers.ts";
+import { lbsync } from "../support/cli.ts";
+import { missing, requireTool, run, waitForExit } from "../support/tools.ts";
 
 /** Docker inspect JSON for host-network containers serving on the given ports. */
 function containersJson(ports: number[]): string {
@@ -180,7 +180,7 @@ Deno.test({
       await eventually(async () => (await bodies(listen, 1)).has("v1"));
       const live = await Deno.readFile(out);
 
-      const { templates } = await import("../mod.ts");
+      const { templates } = await import("../../mod.ts");
       await Deno.writeTextFile(
         `${dir}/bad.mustache`,
         templates.haproxy + "\nbackend broken\n    server s1 127.0.0.1:notaport\n",

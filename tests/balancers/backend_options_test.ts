@@ -5,7 +5,7 @@
  * (`loadbalance`, `keepalive`) read or refused with a reason.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
+import { buildModel, type ContainerInfo, render, templates } from "../../mod.ts";
 import {
   answerCounts,
   answerSet,
@@ -16,9 +16,9 @@ import {
   rawRequest,
   startBalancer,
   upgradeHead,
-} from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
+} from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing, requireTool, run } from "../support/tools.ts";
 
 const ignore = missing("nginx", "haproxy", "openssl");
 

@@ -5,7 +5,7 @@
  * is not routed is a warning.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, routeRequest } from "../mod.ts";
+import { buildModel, type ContainerInfo, routeRequest } from "../../mod.ts";
 import {
   backend,
   BALANCERS,
@@ -13,9 +13,9 @@ import {
   rawRequest,
   startBalancer,
   type TestBackend,
-} from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
+} from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
 
 Deno.test({
   name: "default host: unknown hosts reach it through nginx and HAProxy, as routeRequest says",

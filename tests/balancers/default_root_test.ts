@@ -12,10 +12,10 @@ import {
   render,
   routeRequest,
   templates,
-} from "../mod.ts";
-import { BALANCERS, freePort, rawRequest, startBalancer } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
+} from "../../mod.ts";
+import { BALANCERS, freePort, rawRequest, startBalancer } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
 
 function proxied(name: string, port: number, env: Record<string, string>): ContainerInfo {
   return container(name, {}, {

@@ -5,16 +5,16 @@
  * of the same host without `dest` keeps its path, and `routeRequest` names the path sent.
  */
 import assert from "node:assert/strict";
-import { buildModel, explainRows, type Model, render, routeRequest, templates } from "../mod.ts";
+import { buildModel, explainRows, type Model, render, routeRequest, templates } from "../../mod.ts";
 import {
   BALANCERS,
   freePort,
   haproxyCheck,
   rawRequest,
   startBalancer,
-} from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
+} from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
 
 /** A backend that answers every request with its request line (what the balancer sent). */
 function requestLineEcho(): { port: number; close: () => Promise<void> } {

@@ -12,16 +12,16 @@ import {
   parseQuery,
   RCODE,
   udpLimit,
-} from "../lib/serve/dns/dns_packet.ts";
-import { dnsFields, dnsRecords } from "../lib/core/model/dns_names.ts";
-import { RateLimiter, serveDns } from "../lib/serve/dns/dns_server.ts";
-import { NGINX_DNS_CACHE_MS, retireDelay } from "../lib/watch/retirements.ts";
-import { buildModel, render, templates } from "../mod.ts";
-import { freePort, httpGet, nginxCheck, startNginx } from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
-import { query, udpAsk } from "./support/dns_client.ts";
+} from "../../lib/serve/dns/dns_packet.ts";
+import { dnsFields, dnsRecords } from "../../lib/core/model/dns_names.ts";
+import { RateLimiter, serveDns } from "../../lib/serve/dns/dns_server.ts";
+import { NGINX_DNS_CACHE_MS, retireDelay } from "../../lib/watch/retirements.ts";
+import { buildModel, render, templates } from "../../mod.ts";
+import { freePort, httpGet, nginxCheck, startNginx } from "../support/balancers.ts";
+import { lbsync } from "../support/cli.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
+import { query, udpAsk } from "../support/dns_client.ts";
 
 /** Header fields and answer addresses of a reply. */
 function decode(

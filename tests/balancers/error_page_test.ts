@@ -4,13 +4,13 @@
  * asks, through real nginx and real HAProxy; a known host's answers stay its own.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
-import { readOperatorFiles } from "../lib/sources/operator_files.ts";
-import { BALANCERS, freePort, httpGet, startBalancer } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
-import { lbsync } from "./support/cli.ts";
-import { readOr, WatchProcess } from "./support/watch_process.ts";
+import { buildModel, type ContainerInfo, render, templates } from "../../mod.ts";
+import { readOperatorFiles } from "../../lib/sources/operator_files.ts";
+import { BALANCERS, freePort, httpGet, startBalancer } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
+import { lbsync } from "../support/cli.ts";
+import { readOr, WatchProcess } from "../support/watch_process.ts";
 
 /** nginx-proxy's test page, test/test_custom-error-page/50x.html. */
 const MAINTENANCE = `<!DOCTYPE html>

@@ -5,15 +5,15 @@
  * real nginx and real HAProxy with curl; `lbsync route` gives every request the same answer.
  */
 import assert from "node:assert/strict";
-import { buildModel, explainRows, type Model, routeRequest } from "../mod.ts";
-import { routeQuery } from "../lib/settings/cli_args.ts";
-import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
-import { backend, BALANCERS, freePort, startBalancer } from "./support/balancers.ts";
-import { makeCertificate } from "./support/certificates.ts";
-import { container, containerSummaries, resetContainers } from "./support/fixtures.ts";
-import { lbsync } from "./support/cli.ts";
-import { curl } from "./support/curl.ts";
-import { missing } from "./support/tools.ts";
+import { buildModel, explainRows, type Model, routeRequest } from "../../mod.ts";
+import { routeQuery } from "../../lib/settings/cli_args.ts";
+import { readCertificateDirectory } from "../../lib/sources/cert_dir.ts";
+import { backend, BALANCERS, freePort, startBalancer } from "../support/balancers.ts";
+import { makeCertificate } from "../support/certificates.ts";
+import { container, containerSummaries, resetContainers } from "../support/fixtures.ts";
+import { lbsync } from "../support/cli.ts";
+import { curl } from "../support/curl.ts";
+import { missing } from "../support/tools.ts";
 
 const D = "nginx-proxy.test";
 

@@ -6,10 +6,10 @@
  * (nginx-proxy's TRUST_DOWNSTREAM_PROXY) the X-Forwarded-* it sends passed on.
  */
 import assert from "node:assert/strict";
-import { buildModel } from "../mod.ts";
-import { BALANCERS, freePort, rawRequest, startBalancer } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
+import { buildModel } from "../../mod.ts";
+import { BALANCERS, freePort, rawRequest, startBalancer } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
 
 const SHOWN = [
   "host",

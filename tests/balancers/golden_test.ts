@@ -3,13 +3,13 @@
  * `haproxy -c`. Regenerate with `UPDATE_GOLDEN=1 deno task test`.
  */
 import assert from "node:assert/strict";
-import { buildModel, containersFromDockerApi, render, templates } from "../mod.ts";
-import { explainRows, formatExplainTable } from "../lib/core/explain.ts";
-import { flagOf } from "../lib/settings/options.ts";
-import type { ContainerInfo, ModelOptions } from "../lib/core/types.ts";
-import { haproxyCheck, nginxCheck } from "./support/balancers.ts";
-import { container, fixtureContainers, resetContainers, ROOT } from "./support/fixtures.ts";
-import { missing, updatingGoldens } from "./support/tools.ts";
+import { buildModel, containersFromDockerApi, render, templates } from "../../mod.ts";
+import { explainRows, formatExplainTable } from "../../lib/core/explain.ts";
+import { flagOf } from "../../lib/settings/options.ts";
+import type { ContainerInfo, ModelOptions } from "../../lib/core/types.ts";
+import { haproxyCheck, nginxCheck } from "../support/balancers.ts";
+import { container, fixtureContainers, resetContainers, ROOT } from "../support/fixtures.ts";
+import { missing, updatingGoldens } from "../support/tools.ts";
 
 const UPDATE = updatingGoldens();
 

@@ -5,9 +5,9 @@
  * removed.
  */
 import assert from "node:assert/strict";
-import { freePort, startHaproxy } from "./support/balancers.ts";
-import { containerSummaries, ROOT } from "./support/fixtures.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
+import { freePort, startHaproxy } from "../support/balancers.ts";
+import { containerSummaries, ROOT } from "../support/fixtures.ts";
+import { missing, requireTool, run } from "../support/tools.ts";
 
 const COUNT = 40;
 

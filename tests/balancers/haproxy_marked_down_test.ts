@@ -1,14 +1,14 @@
 /**
- * Hardening 8, abrupt backend loss: a container that vanishes sends no reset, so a request
+ * Abrupt backend loss: a container that vanishes sends no reset, so a request
  * already sent to it would wait for HAProxy's `timeout server` (60 s). With a health check,
  * the built-in HAProxy template ends the sessions of a server the check marks down
  * (`on-marked-down shutdown-sessions`), so the client learns within the check's fall time.
  */
 import assert from "node:assert/strict";
-import { buildModel, render, templates } from "../mod.ts";
-import { eventually, freePort, httpGet, startHaproxy } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
+import { buildModel, render, templates } from "../../mod.ts";
+import { eventually, freePort, httpGet, startHaproxy } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
 
 /** A backend whose health can be failed and whose `/stuck` never answers until closed. */
 function stuckBackend() {
@@ -33,7 +33,7 @@ function stuckBackend() {
 }
 
 Deno.test({
-  name: "hardening 8: HAProxy ends the sessions of a server its health check marks down",
+  name: "HAProxy ends the sessions of a server its health check marks down",
   ignore: missing("haproxy"),
   async fn() {
     resetContainers();

@@ -6,19 +6,19 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { buildModel, type ContainerInfo, render, routeRequest, templates } from "../mod.ts";
+import { buildModel, type ContainerInfo, render, routeRequest, templates } from "../../mod.ts";
 import {
   compileHostRegex,
   type HostRegex,
   HostRegexError,
   matchHostRegex,
-} from "../lib/core/util/host_regex.ts";
-import { parseHosts } from "../lib/core/util/grammar.ts";
-import { LabelError } from "../lib/core/errors.ts";
-import { backend, freePort, rawRequest, startHaproxy, startNginx } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
-import { HOST_ALPHABET, regexSource } from "./support/label_arbitraries.ts";
+} from "../../lib/core/util/host_regex.ts";
+import { parseHosts } from "../../lib/core/util/grammar.ts";
+import { LabelError } from "../../lib/core/errors.ts";
+import { backend, freePort, rawRequest, startHaproxy, startNginx } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
+import { HOST_ALPHABET, regexSource } from "../support/label_arbitraries.ts";
 
 Deno.test("host regex dialect: what once stalled or split the balancers is refused, with why", () => {
   const refused: [string, RegExp][] = [

@@ -5,11 +5,11 @@
  * `com.github.nginx-proxy.nginx-proxy.non-get-redirect` label), TRACE 405 on both balancers.
  */
 import assert from "node:assert/strict";
-import { buildModel } from "../mod.ts";
-import { BALANCERS, freePort, rawRequest, startBalancer } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
-import { makeCertificate } from "./support/certificates.ts";
+import { buildModel } from "../../mod.ts";
+import { BALANCERS, freePort, rawRequest, startBalancer } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
+import { makeCertificate } from "../support/certificates.ts";
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"];
 

@@ -6,8 +6,8 @@
  * over HTTPS; both balancers answer alike.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
-import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
+import { buildModel, type ContainerInfo, render, templates } from "../../mod.ts";
+import { readCertificateDirectory } from "../../lib/sources/cert_dir.ts";
 import {
   backend,
   BALANCERS,
@@ -17,10 +17,10 @@ import {
   startBalancer,
   startHaproxy,
   startNginx,
-} from "./support/balancers.ts";
-import { container, containerSummaries, resetContainers } from "./support/fixtures.ts";
-import { readOr, WatchProcess } from "./support/watch_process.ts";
-import { cleanUp, missing, requireTool, run, waitForExit } from "./support/tools.ts";
+} from "../support/balancers.ts";
+import { container, containerSummaries, resetContainers } from "../support/fixtures.ts";
+import { readOr, WatchProcess } from "../support/watch_process.ts";
+import { cleanUp, missing, requireTool, run, waitForExit } from "../support/tools.ts";
 
 const ignore = missing("nginx", "haproxy", "openssl", "curl");
 

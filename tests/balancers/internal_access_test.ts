@@ -4,7 +4,7 @@
  * The client here is 127.0.0.1: internal by default, external when the list leaves it out.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo } from "../mod.ts";
+import { buildModel, type ContainerInfo } from "../../mod.ts";
 import {
   backend,
   BALANCERS,
@@ -12,11 +12,11 @@ import {
   httpGet,
   rawRequest,
   startBalancer,
-} from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
-import { readOperatorFiles } from "../lib/sources/operator_files.ts";
-import { readDirectoryInputs } from "../lib/watch/model_pass.ts";
+} from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
+import { readOperatorFiles } from "../../lib/sources/operator_files.ts";
+import { readDirectoryInputs } from "../../lib/watch/model_pass.ts";
 
 Deno.test({
   name:

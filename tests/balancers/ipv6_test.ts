@@ -5,10 +5,10 @@
  * IPv6 address, its IPv4 one otherwise. Through real nginx and real HAProxy on ::1.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
-import { BALANCERS, freePort, rawRequest, startBalancer } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
+import { buildModel, type ContainerInfo, render, templates } from "../../mod.ts";
+import { BALANCERS, freePort, rawRequest, startBalancer } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
 
 /** A backend answering its name, on one address. */
 function named(name: string, hostname: string) {

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
-import { haproxyCheck, nginxCheck } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { labelSet } from "./support/label_arbitraries.ts";
-import { missing } from "./support/tools.ts";
+import { buildModel, type ContainerInfo, render, templates } from "../../mod.ts";
+import { haproxyCheck, nginxCheck } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { labelSet } from "../support/label_arbitraries.ts";
+import { missing } from "../support/tools.ts";
 
 const RUNS = 60;
 

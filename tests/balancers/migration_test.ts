@@ -4,9 +4,9 @@
  * a check, or a check without a row, fails.
  */
 import assert from "node:assert/strict";
-import { parseCommandLine } from "../lib/settings/cli_args.ts";
-import { parseStaticServices } from "../lib/core/input/static_services.ts";
-import { serveAdmin } from "../lib/serve/admin/admin_server.ts";
+import { parseCommandLine } from "../../lib/settings/cli_args.ts";
+import { parseStaticServices } from "../../lib/core/input/static_services.ts";
+import { serveAdmin } from "../../lib/serve/admin/admin_server.ts";
 import {
   buildModel,
   type CertificateFiles,
@@ -16,23 +16,23 @@ import {
   routeRequest,
   runOnce,
   templates,
-} from "../mod.ts";
-import { acmeHosts } from "../lib/core/model/tls.ts";
-import { addEvent, closesAt, type Heartbeat } from "../lib/core/heartbeat.ts";
-import type { EventHandlers } from "../lib/sources/event_stream.ts";
-import { Watcher, type WatchOptions } from "../mod.ts";
-import { FakeClock } from "./support/fake_clock.ts";
-import { readOr, WatchProcess } from "./support/watch_process.ts";
-import { requireTool, run } from "./support/tools.ts";
-import { compatEnv } from "../lib/core/input/compat.ts";
-import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
-import { renderTargets } from "../lib/apply/targets.ts";
-import { readOperatorFiles } from "../lib/sources/operator_files.ts";
-import { freePort, rawRequest } from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
-import { container, resetContainers, ROOT } from "./support/fixtures.ts";
+} from "../../mod.ts";
+import { acmeHosts } from "../../lib/core/model/tls.ts";
+import { addEvent, closesAt, type Heartbeat } from "../../lib/core/heartbeat.ts";
+import type { EventHandlers } from "../../lib/sources/event_stream.ts";
+import { Watcher, type WatchOptions } from "../../mod.ts";
+import { FakeClock } from "../support/fake_clock.ts";
+import { readOr, WatchProcess } from "../support/watch_process.ts";
+import { requireTool, run } from "../support/tools.ts";
+import { compatEnv } from "../../lib/core/input/compat.ts";
+import { readCertificateDirectory } from "../../lib/sources/cert_dir.ts";
+import { renderTargets } from "../../lib/apply/targets.ts";
+import { readOperatorFiles } from "../../lib/sources/operator_files.ts";
+import { freePort, rawRequest } from "../support/balancers.ts";
+import { lbsync } from "../support/cli.ts";
+import { container, resetContainers, ROOT } from "../support/fixtures.ts";
 
-const MIGRATION = await Deno.readTextFile(new URL("../docs/migration.md", import.meta.url));
+const MIGRATION = await Deno.readTextFile(new URL("../../docs/migration.md", import.meta.url));
 
 /** `{ tool: [old cell, new cell][] }` from the tables under "Coming from other tools". */
 function readmeRows(): Map<string, [string, string][]> {

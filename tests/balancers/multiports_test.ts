@@ -6,11 +6,11 @@
  * through real nginx and real HAProxy (backends on 127.0.0.1 that name their port and path).
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, explainRows } from "../mod.ts";
-import { MultiportsError, parseMultiports } from "../lib/core/input/multiports.ts";
-import { BALANCERS, freePort, rawRequest, startBalancer } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
+import { buildModel, type ContainerInfo, explainRows } from "../../mod.ts";
+import { MultiportsError, parseMultiports } from "../../lib/core/input/multiports.ts";
+import { BALANCERS, freePort, rawRequest, startBalancer } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
 
 Deno.test("parseMultiports reads nginx-proxy's YAML and JSON forms", () => {
   assert.deepEqual(parseMultiports("a.test:"), [{

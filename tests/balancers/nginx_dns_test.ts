@@ -4,11 +4,11 @@
  * command counts its runs), a new host takes one.
  */
 import assert from "node:assert/strict";
-import { answerSet, eventually, freePort, startManagedNginx } from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
-import { containerSummaries, type SummaryItem } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
-import { readOr, WatchProcess } from "./support/watch_process.ts";
+import { answerSet, eventually, freePort, startManagedNginx } from "../support/balancers.ts";
+import { lbsync } from "../support/cli.ts";
+import { containerSummaries, type SummaryItem } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
+import { readOr, WatchProcess } from "../support/watch_process.ts";
 
 /** Backends answering their address, on one port of several loopback addresses. */
 function backends(addresses: string[]): { port: number; close: () => Promise<void> } {

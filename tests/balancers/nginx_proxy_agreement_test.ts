@@ -12,11 +12,11 @@
  * wrong port choice shows as `NAME:wrong-port-P`.
  */
 import assert from "node:assert/strict";
-import { buildModel } from "../mod.ts";
-import type { ContainerInfo } from "../lib/core/types.ts";
-import { BALANCERS, freePort, rawRequest, startBalancer } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
+import { buildModel } from "../../mod.ts";
+import type { ContainerInfo } from "../../lib/core/types.ts";
+import { BALANCERS, freePort, rawRequest, startBalancer } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
 
 interface CorpusContainer {
   name: string;

@@ -7,11 +7,17 @@
  * (and HAProxy for the balancing, which both templates share).
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
-import { sha1 } from "../lib/core/util/sha1.ts";
-import { BALANCERS, freePort, rawRequest, startBalancer, startNginx } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
+import { buildModel, type ContainerInfo, render, templates } from "../../mod.ts";
+import { sha1 } from "../../lib/core/util/sha1.ts";
+import {
+  BALANCERS,
+  freePort,
+  rawRequest,
+  startBalancer,
+  startNginx,
+} from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
 
 /** A backend on 127.0.0.1 answering its name. */
 function named(name: string) {

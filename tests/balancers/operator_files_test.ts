@@ -7,17 +7,17 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { buildModel, render, templates } from "../mod.ts";
-import { readOperatorFiles } from "../lib/sources/operator_files.ts";
-import { withOperatorFiles } from "../lib/core/model/operator_files.ts";
-import { formatRouteAnswer, routeRequest } from "../lib/core/route_request.ts";
-import { explainRows } from "../lib/core/explain.ts";
-import { backend, freePort, httpGet, rawRequest, startBalancer } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing, run } from "./support/tools.ts";
-import { lbsync } from "./support/cli.ts";
-import { readOr, WatchProcess } from "./support/watch_process.ts";
-import type { ContainerInfo, HttpListener } from "../lib/core/types.ts";
+import { buildModel, render, templates } from "../../mod.ts";
+import { readOperatorFiles } from "../../lib/sources/operator_files.ts";
+import { withOperatorFiles } from "../../lib/core/model/operator_files.ts";
+import { formatRouteAnswer, routeRequest } from "../../lib/core/route_request.ts";
+import { explainRows } from "../../lib/core/explain.ts";
+import { backend, freePort, httpGet, rawRequest, startBalancer } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing, run } from "../support/tools.ts";
+import { lbsync } from "../support/cli.ts";
+import { readOr, WatchProcess } from "../support/watch_process.ts";
+import type { ContainerInfo, HttpListener } from "../../lib/core/types.ts";
 
 const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
 const REGEX_HOST = "~^r[0-9]+\\.test$";

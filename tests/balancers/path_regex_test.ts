@@ -6,14 +6,14 @@
  * `routeRequest` agree on every request of the set.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, explainRows, render, templates } from "../mod.ts";
-import { formatExplainTable } from "../lib/core/explain.ts";
-import { HostRegexError } from "../lib/core/util/host_regex.ts";
-import { compilePathRegex, matchPathRegex } from "../lib/core/util/path_regex.ts";
-import { backend, freePort, rawRequest, startHaproxy, startNginx } from "./support/balancers.ts";
-import { container, resetContainers, seededRandom } from "./support/fixtures.ts";
-import { answerClass, expectedAnswer, requestText } from "./support/routing_corpus.ts";
-import { missing } from "./support/tools.ts";
+import { buildModel, type ContainerInfo, explainRows, render, templates } from "../../mod.ts";
+import { formatExplainTable } from "../../lib/core/explain.ts";
+import { HostRegexError } from "../../lib/core/util/host_regex.ts";
+import { compilePathRegex, matchPathRegex } from "../../lib/core/util/path_regex.ts";
+import { backend, freePort, rawRequest, startHaproxy, startNginx } from "../support/balancers.ts";
+import { container, resetContainers, seededRandom } from "../support/fixtures.ts";
+import { answerClass, expectedAnswer, requestText } from "../support/routing_corpus.ts";
+import { missing } from "../support/tools.ts";
 
 const ACCEPTED = [
   "^/(web3|alt)/",

@@ -6,14 +6,14 @@
  * `lbsync.access=internal`, HTTPS after the header, and lbsync's own generation read.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, type ModelOptions, render, templates } from "../mod.ts";
-import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
-import { confirmGeneration, readGenerationOverHttp } from "../lib/apply/confirm_reload.ts";
-import { BALANCERS, freePort, headEcho, rawRequest, startBalancer } from "./support/balancers.ts";
-import { makeCertificate } from "./support/certificates.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
-import { lbsync } from "./support/cli.ts";
+import { buildModel, type ContainerInfo, type ModelOptions, render, templates } from "../../mod.ts";
+import { readCertificateDirectory } from "../../lib/sources/cert_dir.ts";
+import { confirmGeneration, readGenerationOverHttp } from "../../lib/apply/confirm_reload.ts";
+import { BALANCERS, freePort, headEcho, rawRequest, startBalancer } from "../support/balancers.ts";
+import { makeCertificate } from "../support/certificates.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing, requireTool, run } from "../support/tools.ts";
+import { lbsync } from "../support/cli.ts";
 
 /** nginx-proxy's: client 1.2.3.4:8080 reached the proxy at 4.3.2.1:9090. */
 const PROXY_V1 = "PROXY TCP4 1.2.3.4 4.3.2.1 8080 9090\r\n";

@@ -5,11 +5,11 @@
  * fixed it is tried again and served.
  */
 import assert from "node:assert/strict";
-import { backend, freePort, httpGet, startReloadable } from "./support/balancers.ts";
-import { containerSummaries } from "./support/fixtures.ts";
-import { makeCertificate } from "./support/certificates.ts";
-import { missing, run } from "./support/tools.ts";
-import { readOr, WatchProcess, writeByRename } from "./support/watch_process.ts";
+import { backend, freePort, httpGet, startReloadable } from "../support/balancers.ts";
+import { containerSummaries } from "../support/fixtures.ts";
+import { makeCertificate } from "../support/certificates.ts";
+import { missing, run } from "../support/tools.ts";
+import { readOr, WatchProcess, writeByRename } from "../support/watch_process.ts";
 
 const ignore = missing("nginx", "haproxy", "openssl");
 
@@ -55,7 +55,7 @@ for (const template of ["nginx", "haproxy"] as const) {
         Deno.execPath(),
         "run",
         "-A",
-        new URL("../cli.ts", import.meta.url).pathname,
+        new URL("../../cli.ts", import.meta.url).pathname,
         "render",
         "--from-file",
         source,

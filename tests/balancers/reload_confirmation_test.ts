@@ -4,7 +4,7 @@
  * another process holds is refused for that service while the rest applies.
  */
 import assert from "node:assert/strict";
-import { applyTargets, buildModel, render, templates } from "../mod.ts";
+import { applyTargets, buildModel, render, templates } from "../../mod.ts";
 import {
   backend,
   eventually,
@@ -13,10 +13,10 @@ import {
   startHaproxy,
   startManagedNginx,
   startNginx,
-} from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
-import { container, containerSummaries, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
+} from "../support/balancers.ts";
+import { lbsync } from "../support/cli.ts";
+import { container, containerSummaries, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
 
 const ignore = missing("nginx") || missing("haproxy");
 

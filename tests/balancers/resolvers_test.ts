@@ -4,14 +4,14 @@
  * location that proxies to a name finds it at the DNS server given.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
-import { parseResolvers } from "../lib/core/util/grammar.ts";
-import { readOperatorFiles } from "../lib/sources/operator_files.ts";
-import { serveDns } from "../lib/serve/dns/dns_server.ts";
-import { backend, freePort, httpGet, nginxCheck, startBalancer } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { lbsync } from "./support/cli.ts";
-import { missing } from "./support/tools.ts";
+import { buildModel, type ContainerInfo, render, templates } from "../../mod.ts";
+import { parseResolvers } from "../../lib/core/util/grammar.ts";
+import { readOperatorFiles } from "../../lib/sources/operator_files.ts";
+import { serveDns } from "../../lib/serve/dns/dns_server.ts";
+import { backend, freePort, httpGet, nginxCheck, startBalancer } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { lbsync } from "../support/cli.ts";
+import { missing } from "../support/tools.ts";
 
 Deno.test("resolvers: addresses and parameters as nginx writes them, anything else refused", () => {
   const read = (value: string) => {

@@ -5,18 +5,18 @@
  * nginx, HAProxy and `routeRequest` must give every request the same answer.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
-import { backend, freePort, rawRequest, startHaproxy, startNginx } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
+import { buildModel, type ContainerInfo, render, templates } from "../../mod.ts";
+import { backend, freePort, rawRequest, startHaproxy, startNginx } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
 import {
   answerClass,
   expectedAnswer,
   generateCorpus,
   requestText,
-} from "./support/routing_corpus.ts";
-import { missing, updatingGoldens } from "./support/tools.ts";
+} from "../support/routing_corpus.ts";
+import { missing, updatingGoldens } from "../support/tools.ts";
 
-const GOLDEN = new URL("./golden/routing/corpus.tsv", import.meta.url);
+const GOLDEN = new URL("../golden/routing/corpus.tsv", import.meta.url);
 const SEED = 20261127;
 
 interface Ports {

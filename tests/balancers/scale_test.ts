@@ -1,9 +1,9 @@
 /** Output sized for large installations: 5,000 hosts keep real nginx -t quiet. */
 import assert from "node:assert/strict";
-import { buildModel, render, templates } from "../mod.ts";
-import { haproxyCheck, nginxCheck } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
+import { buildModel, render, templates } from "../../mod.ts";
+import { haproxyCheck, nginxCheck } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
 
 Deno.test({
   name: "5,000 hosts: nginx -t passes without a server_names_hash warning; haproxy -c passes",

@@ -4,10 +4,10 @@
  * default server (unknown hosts, 503) never shows the version. Through real nginx.
  */
 import assert from "node:assert/strict";
-import { buildModel, render, templates } from "../mod.ts";
-import { freePort, rawRequest, startNginx } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
+import { buildModel, render, templates } from "../../mod.ts";
+import { freePort, rawRequest, startNginx } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
 
 Deno.test({
   name: "SERVER_TOKENS=off: nginx's Server header without its version, for that host",

@@ -1,7 +1,7 @@
 /** Static services from --config: fixed servers, validated, merged with discovered ones. */
 import assert from "node:assert/strict";
-import { buildModel, render, templates } from "../mod.ts";
-import { parseStaticServices } from "../lib/core/input/static_services.ts";
+import { buildModel, render, templates } from "../../mod.ts";
+import { parseStaticServices } from "../../lib/core/input/static_services.ts";
 import {
   answerSet,
   eventually,
@@ -9,10 +9,10 @@ import {
   haproxyCheck,
   nginxCheck,
   startNginx,
-} from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
-import { container } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
+} from "../support/balancers.ts";
+import { lbsync } from "../support/cli.ts";
+import { container } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
 
 Deno.test("parseStaticServices() validates like labels and names the JSON path", () => {
   const ok = parseStaticServices([{

@@ -6,15 +6,15 @@
  * label's `optional` lets clients in and leaves `$ssl_client_verify` to a vhost.d snippet.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, explainRows, render, templates } from "../mod.ts";
-import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
-import { sha1 } from "../lib/core/util/sha1.ts";
-import { freePort, startHaproxy, startNginx } from "./support/balancers.ts";
-import { renderTargets } from "../lib/apply/targets.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { makeCertificate } from "./support/certificates.ts";
-import { curl } from "./support/curl.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
+import { buildModel, type ContainerInfo, explainRows, render, templates } from "../../mod.ts";
+import { readCertificateDirectory } from "../../lib/sources/cert_dir.ts";
+import { sha1 } from "../../lib/core/util/sha1.ts";
+import { freePort, startHaproxy, startNginx } from "../support/balancers.ts";
+import { renderTargets } from "../../lib/apply/targets.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { makeCertificate } from "../support/certificates.ts";
+import { curl } from "../support/curl.ts";
+import { missing, requireTool, run } from "../support/tools.ts";
 
 const ignore = missing("nginx", "haproxy", "openssl", "curl");
 const D = "nginx-proxy.tld";

@@ -7,13 +7,13 @@
  * and on the HTTPS port with no certificate at all), and an operator's own `default_server`.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, type ModelOptions, render, templates } from "../mod.ts";
-import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
-import { freePort, startNginx } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { makeCertificate } from "./support/certificates.ts";
-import { curl } from "./support/curl.ts";
-import { missing } from "./support/tools.ts";
+import { buildModel, type ContainerInfo, type ModelOptions, render, templates } from "../../mod.ts";
+import { readCertificateDirectory } from "../../lib/sources/cert_dir.ts";
+import { freePort, startNginx } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { makeCertificate } from "../support/certificates.ts";
+import { curl } from "../support/curl.ts";
+import { missing } from "../support/tools.ts";
 
 const ignore = missing("nginx", "openssl", "curl");
 const D = "nginx-proxy.test";

@@ -3,12 +3,12 @@
  * feed hostile and random values and prove nothing unchecked reaches the configuration.
  */
 import assert from "node:assert/strict";
-import { buildModel, render, templates } from "../mod.ts";
-import type { ContainerInfo } from "../lib/core/types.ts";
-import { haproxyCheck, nginxCheck } from "./support/balancers.ts";
-import { container } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
-import { INJECTIONS } from "./support/hostile.ts";
+import { buildModel, render, templates } from "../../mod.ts";
+import type { ContainerInfo } from "../../lib/core/types.ts";
+import { haproxyCheck, nginxCheck } from "../support/balancers.ts";
+import { container } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
+import { INJECTIONS } from "../support/hostile.ts";
 
 const LABELS = [
   "host",

@@ -7,10 +7,10 @@
  * under `--compat nginx-proxy`, through real nginx and real HAProxy.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, routeRequest } from "../mod.ts";
-import { BALANCERS, freePort, rawRequest, startBalancer } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
+import { buildModel, type ContainerInfo, routeRequest } from "../../mod.ts";
+import { BALANCERS, freePort, rawRequest, startBalancer } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
 
 /** A backend on 127.0.0.1 answering its name. */
 function named(name: string) {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { leftInDir } from "./support/fixtures.ts";
-import { WatchProcess } from "./support/watch_process.ts";
-import { lbsync } from "./support/cli.ts";
-import meta from "../deno.json" with { type: "json" };
-import { ROOT } from "./support/fixtures.ts";
-import { run } from "./support/tools.ts";
+import { leftInDir } from "../support/fixtures.ts";
+import { WatchProcess } from "../support/watch_process.ts";
+import { lbsync } from "../support/cli.ts";
+import meta from "../../deno.json" with { type: "json" };
+import { ROOT } from "../support/fixtures.ts";
+import { run } from "../support/tools.ts";
 
 const EXAMPLE = `${ROOT}/examples/containers.json`;
 

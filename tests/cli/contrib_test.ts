@@ -1,8 +1,8 @@
 /** contrib/: the init script really starts and stops lbsync; units and compose file parse. */
 import assert from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
-import { ROOT } from "./support/fixtures.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
+import { ROOT } from "../support/fixtures.ts";
+import { missing, requireTool, run } from "../support/tools.ts";
 
 Deno.test("contrib/lbsync.init: sh -n, then start, status, reload, stop for real", async () => {
   assert.equal((await run(["sh", "-n", `${ROOT}/contrib/lbsync.init`])).code, 0);

@@ -5,15 +5,15 @@
  * cause, in the library, the one-shot commands and watch mode alike.
  */
 import assert from "node:assert/strict";
-import { DockerEngine } from "../lib/sources/docker.ts";
-import { followEvents } from "../lib/sources/event_stream.ts";
-import { DockerError } from "../lib/core/errors.ts";
-import { LineSplitter } from "../lib/sources/engine_client.ts";
-import { type Fault, faultyEngine } from "./support/faulty_engine.ts";
-import { ROOT } from "./support/fixtures.ts";
-import { run } from "./support/tools.ts";
-import { freePort } from "./support/balancers.ts";
-import { readOr, WatchProcess } from "./support/watch_process.ts";
+import { DockerEngine } from "../../lib/sources/docker.ts";
+import { followEvents } from "../../lib/sources/event_stream.ts";
+import { DockerError } from "../../lib/core/errors.ts";
+import { LineSplitter } from "../../lib/sources/engine_client.ts";
+import { type Fault, faultyEngine } from "../support/faulty_engine.ts";
+import { ROOT } from "../support/fixtures.ts";
+import { run } from "../support/tools.ts";
+import { freePort } from "../support/balancers.ts";
+import { readOr, WatchProcess } from "../support/watch_process.ts";
 
 const TIMEOUT_MS = 400;
 

@@ -1,9 +1,9 @@
 /** Every input file is bounded: devices and FIFOs are refused before a read, sizes are limited. */
 import assert from "node:assert/strict";
-import { lbsync } from "./support/cli.ts";
-import { ROOT } from "./support/fixtures.ts";
-import { run } from "./support/tools.ts";
-import { INPUT_FILE_LIMIT } from "../lib/sources/files.ts";
+import { lbsync } from "../support/cli.ts";
+import { ROOT } from "../support/fixtures.ts";
+import { run } from "../support/tools.ts";
+import { INPUT_FILE_LIMIT } from "../../lib/sources/files.ts";
 
 const EXAMPLE = `${ROOT}/examples/containers.json`;
 

@@ -1,10 +1,10 @@
 /** Outputs that are not plain files: symlinks are written through; the rest are refused. */
 import assert from "node:assert/strict";
-import { leftInDir } from "./support/fixtures.ts";
-import { applyTargets } from "../mod.ts";
-import { lbsync } from "./support/cli.ts";
+import { leftInDir } from "../support/fixtures.ts";
+import { applyTargets } from "../../mod.ts";
+import { lbsync } from "../support/cli.ts";
 
-const EXAMPLE = new URL("../examples/containers.json", import.meta.url).pathname;
+const EXAMPLE = new URL("../../examples/containers.json", import.meta.url).pathname;
 
 Deno.test("a symlinked output is written through to its target, and the symlink stays", async () => {
   const dir = await Deno.makeTempDir({ prefix: "lbsync-link-" });

@@ -6,8 +6,8 @@
  * that prints its routing table.
  */
 import assert from "node:assert/strict";
-import { containerSummaries } from "./support/fixtures.ts";
-import { lbsync } from "./support/cli.ts";
+import { containerSummaries } from "../support/fixtures.ts";
+import { lbsync } from "../support/cli.ts";
 
 /** One line per route the model holds: port, host (`-`: the default routes), path, backend, auth. */
 const TABLE_TEMPLATE = "{{#httpListeners}}" +

@@ -1,9 +1,9 @@
 /** `--status-listen`: /healthz, /status, /metrics and POST /resync of a real watch process. */
 import assert from "node:assert/strict";
-import { freePort, rawRequest } from "./support/balancers.ts";
-import { ROOT } from "./support/fixtures.ts";
-import { WatchProcess, writeByRename } from "./support/watch_process.ts";
-import { cleanUp } from "./support/tools.ts";
+import { freePort, rawRequest } from "../support/balancers.ts";
+import { ROOT } from "../support/fixtures.ts";
+import { WatchProcess, writeByRename } from "../support/watch_process.ts";
+import { cleanUp } from "../support/tools.ts";
 
 async function get(
   port: number,

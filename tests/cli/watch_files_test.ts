@@ -4,8 +4,8 @@
  * process; no engine needed.
  */
 import assert from "node:assert/strict";
-import { readOr, WatchProcess, writeByRename } from "./support/watch_process.ts";
-import { cleanUp } from "./support/tools.ts";
+import { readOr, WatchProcess, writeByRename } from "../support/watch_process.ts";
+import { cleanUp } from "../support/tools.ts";
 
 /** Docker inspect JSON for host-network containers of service `app` on the given ports. */
 function containers(ports: number[]): string {

@@ -4,9 +4,9 @@
  * as the library (the built-in templates inside it).
  */
 import assert from "node:assert/strict";
-import { ROOT } from "./support/fixtures.ts";
-import { ENGINE_SOCK, engineMissing } from "./support/engine.ts";
-import { run } from "./support/tools.ts";
+import { ROOT } from "../support/fixtures.ts";
+import { ENGINE_SOCK, engineMissing } from "../support/engine.ts";
+import { run } from "../support/tools.ts";
 
 const TASK = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)).tasks.bundle as string;
 

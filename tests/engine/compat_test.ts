@@ -11,8 +11,8 @@ import {
   routeRequest,
   templates,
   Watcher,
-} from "../mod.ts";
-import { compatEnv } from "../lib/core/input/compat.ts";
+} from "../../mod.ts";
+import { compatEnv } from "../../lib/core/input/compat.ts";
 import {
   answerSet,
   backend,
@@ -21,12 +21,12 @@ import {
   rawRequest,
   startHaproxy,
   startNginx,
-} from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
-import { countingProxy } from "./support/counting_proxy.ts";
-import { ENGINE_SOCK, engineArgs, engineMissing, Scenario } from "./support/engine.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
+} from "../support/balancers.ts";
+import { lbsync } from "../support/cli.ts";
+import { countingProxy } from "../support/counting_proxy.ts";
+import { ENGINE_SOCK, engineArgs, engineMissing, Scenario } from "../support/engine.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
 
 Deno.test("compat: only the VIRTUAL_* variables are kept from an inspect object", () => {
   assert.deepEqual(

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { parseConfigFile } from "../lib/settings/config_file.ts";
-import { parseCommandLine } from "../lib/settings/cli_args.ts";
-import { eventually } from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
-import { ROOT } from "./support/fixtures.ts";
-import { dockerOk, ENGINE_SOCK, engineMissing, Scenario } from "./support/engine.ts";
+import { parseConfigFile } from "../../lib/settings/config_file.ts";
+import { parseCommandLine } from "../../lib/settings/cli_args.ts";
+import { eventually } from "../support/balancers.ts";
+import { lbsync } from "../support/cli.ts";
+import { ROOT } from "../support/fixtures.ts";
+import { dockerOk, ENGINE_SOCK, engineMissing, Scenario } from "../support/engine.ts";
 
 const EXAMPLE = `${ROOT}/examples/containers.json`;
 

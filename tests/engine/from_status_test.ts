@@ -5,10 +5,10 @@
  * the status listener's browser guard; what goes wrong is one line.
  */
 import assert from "node:assert/strict";
-import { freePort, rawRequest } from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
-import { engineArgs, engineMissing, Scenario } from "./support/engine.ts";
-import { WatchProcess } from "./support/watch_process.ts";
+import { freePort, rawRequest } from "../support/balancers.ts";
+import { lbsync } from "../support/cli.ts";
+import { engineArgs, engineMissing, Scenario } from "../support/engine.ts";
+import { WatchProcess } from "../support/watch_process.ts";
 
 const ignore = await engineMissing();
 

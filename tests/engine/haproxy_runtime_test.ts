@@ -4,9 +4,9 @@
  * changes and a runtime API that fails or disagrees take a checked reload.
  */
 import assert from "node:assert/strict";
-import { applyTargets, buildModel, HaproxyRuntime, render, templates } from "../mod.ts";
-import type { ApplyReport, ContainerInfo } from "../mod.ts";
-import { RuntimeApi } from "../lib/haproxy/runtime_api.ts";
+import { applyTargets, buildModel, HaproxyRuntime, render, templates } from "../../mod.ts";
+import type { ApplyReport, ContainerInfo } from "../../mod.ts";
+import { RuntimeApi } from "../../lib/haproxy/runtime_api.ts";
 import {
   answerSet,
   backend,
@@ -15,12 +15,12 @@ import {
   httpGet,
   type RunningBalancer,
   startHaproxy,
-} from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
-import { container, hostNetworkSummaries, resetContainers } from "./support/fixtures.ts";
-import { missing } from "./support/tools.ts";
-import { dockerOk, engineArgs, engineMissing, Scenario } from "./support/engine.ts";
-import { readOr, WatchProcess } from "./support/watch_process.ts";
+} from "../support/balancers.ts";
+import { lbsync } from "../support/cli.ts";
+import { container, hostNetworkSummaries, resetContainers } from "../support/fixtures.ts";
+import { missing } from "../support/tools.ts";
+import { dockerOk, engineArgs, engineMissing, Scenario } from "../support/engine.ts";
+import { readOr, WatchProcess } from "../support/watch_process.ts";
 
 const skip = missing("haproxy");
 

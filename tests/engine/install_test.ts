@@ -3,10 +3,10 @@
  * `deno uninstall` removes it; neither the install nor the first run warns.
  */
 import assert from "node:assert/strict";
-import meta from "../deno.json" with { type: "json" };
-import { ENGINE_SOCK, engineMissing } from "./support/engine.ts";
+import meta from "../../deno.json" with { type: "json" };
+import { ENGINE_SOCK, engineMissing } from "../support/engine.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = new URL("../..", import.meta.url).pathname;
 
 async function run(cmd: string, args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(cmd, { args, cwd: ROOT, env: { NO_COLOR: "1", ...env } })

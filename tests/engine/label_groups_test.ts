@@ -3,10 +3,10 @@
  * 9000 is two services, and real nginx (http + stream) and real HAProxy route both.
  */
 import assert from "node:assert/strict";
-import { lbsync } from "./support/cli.ts";
-import { answerSet, freePort, httpGet, startHaproxy, startNginx } from "./support/balancers.ts";
-import { engineArgs, engineMissing, Scenario } from "./support/engine.ts";
-import { missing } from "./support/tools.ts";
+import { lbsync } from "../support/cli.ts";
+import { answerSet, freePort, httpGet, startHaproxy, startNginx } from "../support/balancers.ts";
+import { engineArgs, engineMissing, Scenario } from "../support/engine.ts";
+import { missing } from "../support/tools.ts";
 
 /** Serves its hostname on 8080, and `tcp-` + hostname on 9000. */
 const TWO_PORTS = [

@@ -3,11 +3,11 @@
  * flags the table gives (those of the rows it builds on, plus its own), and must work.
  */
 import assert from "node:assert/strict";
-import { freePort, startHaproxy, startManagedNginx } from "./support/balancers.ts";
-import { ENGINE_SOCK, engineMissing } from "./support/engine.ts";
-import { hostNetworkSummaries, ROOT } from "./support/fixtures.ts";
-import { IN_CI, missing, run } from "./support/tools.ts";
-import { query, udpAsk } from "./support/dns_client.ts";
+import { freePort, startHaproxy, startManagedNginx } from "../support/balancers.ts";
+import { ENGINE_SOCK, engineMissing } from "../support/engine.ts";
+import { hostNetworkSummaries, ROOT } from "../support/fixtures.ts";
+import { IN_CI, missing, run } from "../support/tools.ts";
+import { query, udpAsk } from "../support/dns_client.ts";
 
 const PERMISSIONS = await Deno.readTextFile(`${ROOT}/docs/permissions.md`);
 const EXAMPLE = `${ROOT}/examples/containers.json`;

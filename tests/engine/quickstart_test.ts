@@ -9,11 +9,11 @@
  * cannot say a step this test does not take.
  */
 import assert from "node:assert/strict";
-import { ENGINE_SOCK, engineMissing, Scenario } from "./support/engine.ts";
-import { eventually, freePort } from "./support/balancers.ts";
-import { IN_CI, missing, noteSkipped, requireTool, run, waitForExit } from "./support/tools.ts";
+import { ENGINE_SOCK, engineMissing, Scenario } from "../support/engine.ts";
+import { eventually, freePort } from "../support/balancers.ts";
+import { IN_CI, missing, noteSkipped, requireTool, run, waitForExit } from "../support/tools.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 const README = await Deno.readTextFile(`${ROOT}/README.md`);
 const DEBIAN_HAPROXY_UNIT = "/lib/systemd/system/haproxy.service";
 

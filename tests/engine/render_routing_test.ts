@@ -4,10 +4,10 @@
  * the right containers, by host and by path, in both address modes.
  */
 import assert from "node:assert/strict";
-import { lbsync } from "./support/cli.ts";
-import { answerSet, freePort, httpGet, startHaproxy, startNginx } from "./support/balancers.ts";
-import { dockerOk, engineArgs, engineMissing, Scenario } from "./support/engine.ts";
-import { missing } from "./support/tools.ts";
+import { lbsync } from "../support/cli.ts";
+import { answerSet, freePort, httpGet, startHaproxy, startNginx } from "../support/balancers.ts";
+import { dockerOk, engineArgs, engineMissing, Scenario } from "../support/engine.ts";
+import { missing } from "../support/tools.ts";
 
 /** Bodies (trimmed) of `count` requests. */
 const answers = answerSet;

@@ -3,12 +3,12 @@
  * message for each way an engine can be out of reach.
  */
 import assert from "node:assert/strict";
-import { ROOT } from "./support/fixtures.ts";
-import { countingProxy } from "./support/counting_proxy.ts";
-import { ENGINE_SOCK, engineMissing, Scenario } from "./support/engine.ts";
-import { freePort } from "./support/balancers.ts";
-import { missing, run } from "./support/tools.ts";
-import { lbsync } from "./support/cli.ts";
+import { ROOT } from "../support/fixtures.ts";
+import { countingProxy } from "../support/counting_proxy.ts";
+import { ENGINE_SOCK, engineMissing, Scenario } from "../support/engine.ts";
+import { freePort } from "../support/balancers.ts";
+import { missing, run } from "../support/tools.ts";
+import { lbsync } from "../support/cli.ts";
 
 const noEngine = await engineMissing();
 

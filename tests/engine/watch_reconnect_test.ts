@@ -4,11 +4,11 @@
  * A watch started while dockerd is down applies nothing until it has listed it.
  */
 import assert from "node:assert/strict";
-import { ROOT } from "./support/fixtures.ts";
-import { dockerOk, ENGINE_SOCK, engineArgs, engineMissing, Scenario } from "./support/engine.ts";
-import { run, waitForExit } from "./support/tools.ts";
-import { freePort } from "./support/balancers.ts";
-import { readOr, WatchProcess } from "./support/watch_process.ts";
+import { ROOT } from "../support/fixtures.ts";
+import { dockerOk, ENGINE_SOCK, engineArgs, engineMissing, Scenario } from "../support/engine.ts";
+import { run, waitForExit } from "../support/tools.ts";
+import { freePort } from "../support/balancers.ts";
+import { readOr, WatchProcess } from "../support/watch_process.ts";
 
 const ENGINE_DIR = ENGINE_SOCK.slice(0, ENGINE_SOCK.lastIndexOf("/"));
 

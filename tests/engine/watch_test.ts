@@ -10,8 +10,8 @@ import {
   type RunningBalancer,
   startHaproxy,
   startNginx,
-} from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
+} from "../support/balancers.ts";
+import { lbsync } from "../support/cli.ts";
 import {
   docker,
   dockerOk,
@@ -19,9 +19,9 @@ import {
   engineMissing,
   Scenario,
   TEST_IMAGE,
-} from "./support/engine.ts";
-import { cleanUp, missing, requireTool } from "./support/tools.ts";
-import { readOr, WatchProcess } from "./support/watch_process.ts";
+} from "../support/engine.ts";
+import { cleanUp, missing, requireTool } from "../support/tools.ts";
+import { readOr, WatchProcess } from "../support/watch_process.ts";
 
 const ignore = missing("nginx", "haproxy") || await engineMissing();
 const HEARTBEAT_MIN_MS = 500;

@@ -4,11 +4,11 @@
  * once its kill event is processed; a rollover retires and stops the old container.
  */
 import assert from "node:assert/strict";
-import { answerCounts, freePort, type RunningBalancer, startNginx } from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
-import { dockerOk, engineArgs, engineMissing, Scenario, TEST_IMAGE } from "./support/engine.ts";
-import { cleanUp, missing, requireTool } from "./support/tools.ts";
-import { readOr, WatchProcess } from "./support/watch_process.ts";
+import { answerCounts, freePort, type RunningBalancer, startNginx } from "../support/balancers.ts";
+import { lbsync } from "../support/cli.ts";
+import { dockerOk, engineArgs, engineMissing, Scenario, TEST_IMAGE } from "../support/engine.ts";
+import { cleanUp, missing, requireTool } from "../support/tools.ts";
+import { readOr, WatchProcess } from "../support/watch_process.ts";
 
 const ignore = missing("nginx") || await engineMissing();
 

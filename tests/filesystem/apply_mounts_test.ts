@@ -4,11 +4,11 @@
  * (tmpfs, bind), so it needs root.
  */
 import assert from "node:assert/strict";
-import { leftInDir } from "./support/fixtures.ts";
-import { applyTargets } from "../lib/apply/apply.ts";
-import { ApplyError } from "../lib/core/errors.ts";
-import { ROOT } from "./support/fixtures.ts";
-import { IN_CI, noteSkipped, run } from "./support/tools.ts";
+import { leftInDir } from "../support/fixtures.ts";
+import { applyTargets } from "../../lib/apply/apply.ts";
+import { ApplyError } from "../../lib/core/errors.ts";
+import { ROOT } from "../support/fixtures.ts";
+import { IN_CI, noteSkipped, run } from "../support/tools.ts";
 
 const canMount = IN_CI ||
   (Deno.uid() === 0 && (await run(["sh", "-c", "command -v mount"])).code === 0);

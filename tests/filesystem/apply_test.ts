@@ -1,10 +1,10 @@
 /** Safe apply on a real file system: writes, checks, rollback, backups, reloads, locks. */
 import assert from "node:assert/strict";
-import { leftInDir } from "./support/fixtures.ts";
-import { type ApplyTarget, applyTargets } from "../lib/apply/apply.ts";
-import { backupLocation, listBackups } from "../lib/apply/backup.ts";
-import { acquireLock, lockPath } from "../lib/apply/lock.ts";
-import { ApplyError } from "../lib/core/errors.ts";
+import { leftInDir } from "../support/fixtures.ts";
+import { type ApplyTarget, applyTargets } from "../../lib/apply/apply.ts";
+import { backupLocation, listBackups } from "../../lib/apply/backup.ts";
+import { acquireLock, lockPath } from "../../lib/apply/lock.ts";
+import { ApplyError } from "../../lib/core/errors.ts";
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "lbsync-apply-" });

@@ -12,8 +12,8 @@
  * context) is removed.
  */
 import assert from "node:assert/strict";
-import { DEFAULTS } from "../lib/core/defaults.ts";
-import { answerSet, freePort, httpGet } from "./support/balancers.ts";
+import { DEFAULTS } from "../../lib/core/defaults.ts";
+import { answerSet, freePort, httpGet } from "../support/balancers.ts";
 import {
   docker,
   DOCKER_CLI,
@@ -22,9 +22,9 @@ import {
   engineMissing,
   Scenario,
   TEST_IMAGE,
-} from "./support/engine.ts";
-import { ROOT } from "./support/fixtures.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
+} from "../support/engine.ts";
+import { ROOT } from "../support/fixtures.ts";
+import { missing, requireTool, run } from "../support/tools.ts";
 
 const BASE_REPOSITORY = "lbsync-test/deno-base";
 

@@ -7,10 +7,10 @@
  * reach: there the balancer goes to the published ports (`--address published`).
  */
 import assert from "node:assert/strict";
-import { ROOT } from "./support/fixtures.ts";
-import { freePort, httpGet, startHaproxy } from "./support/balancers.ts";
-import { IN_CI, missing, run } from "./support/tools.ts";
-import { readOr, WatchProcess } from "./support/watch_process.ts";
+import { ROOT } from "../support/fixtures.ts";
+import { freePort, httpGet, startHaproxy } from "../support/balancers.ts";
+import { IN_CI, missing, run } from "../support/tools.ts";
+import { readOr, WatchProcess } from "../support/watch_process.ts";
 
 const LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]; // ENGINES.md
 

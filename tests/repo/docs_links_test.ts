@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 
-const ROOT = new URL("../", import.meta.url);
+const ROOT = new URL("../../", import.meta.url);
 const FILES = [
   "README.md",
   "CHANGELOG.md",

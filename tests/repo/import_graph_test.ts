@@ -3,8 +3,8 @@
  * dynamic imports included), form no cycle, so each can be read, tested and loaded on its own.
  */
 import assert from "node:assert/strict";
-import { ROOT } from "./support/fixtures.ts";
-import { run } from "./support/tools.ts";
+import { ROOT } from "../support/fixtures.ts";
+import { run } from "../support/tools.ts";
 
 interface Graph {
   modules: {

@@ -5,7 +5,7 @@
  * README what lives there.
  */
 import assert from "node:assert/strict";
-import { ROOT } from "./support/fixtures.ts";
+import { ROOT } from "../support/fixtures.ts";
 
 const LAYERS = [
   "core",
@@ -81,10 +81,10 @@ Deno.test("layout: lib/core is pure: no I/O, clock or timers, no package that do
 });
 
 Deno.test("layout: the checks above catch what they look for", () => {
-  assert.deepEqual(imports('import { a } from "./a.ts";\n * import { b } from "./b.ts";'), [
+  assert.deepEqual(imports('import { a } from "../a.ts";\n * import { b } from "../b.ts";'), [
     "./a.ts",
   ]);
-  assert.deepEqual(imports('import {\n  type A,\n  b,\n} from "../x/y.ts";'), ["../x/y.ts"]);
+  assert.deepEqual(imports('import {\n  type A,\n  b,\n} from "../../x/y.ts";'), ["../x/y.ts"]);
   assert.ok(IMPURE.test(code("const t = Date.now();")));
   assert.ok(!IMPURE.test(code("/** Date.now() */\nconst t = new Date(0);")));
   assert.ok(

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 
-const MOD = new URL("../mod.ts", import.meta.url).href;
-const EXAMPLE = new URL("../examples/containers.json", import.meta.url).pathname;
+const MOD = new URL("../../mod.ts", import.meta.url).href;
+const EXAMPLE = new URL("../../examples/containers.json", import.meta.url).pathname;
 
 Deno.test("a script outside the project imports mod.ts by URL and renders, explains, routes", async () => {
   const dir = await Deno.makeTempDir({ prefix: "lbsync-outside-" });

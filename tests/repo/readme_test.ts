@@ -5,9 +5,9 @@
  * shown is the file it names.
  */
 import assert from "node:assert/strict";
-import { lbsync } from "./support/cli.ts";
+import { lbsync } from "../support/cli.ts";
 
-const ROOT = new URL("../", import.meta.url);
+const ROOT = new URL("../../", import.meta.url);
 /** The README and every document under docs/, by path. */
 const DOCUMENTS = new Map<string, string>([
   ["README.md", await Deno.readTextFile(new URL("README.md", ROOT))],

@@ -5,8 +5,8 @@
  * would be flaky; a module list is exact.
  */
 import assert from "node:assert/strict";
-import { ROOT } from "./support/fixtures.ts";
-import { run } from "./support/tools.ts";
+import { ROOT } from "../support/fixtures.ts";
+import { run } from "../support/tools.ts";
 
 interface Graph {
   roots: string[];

@@ -11,11 +11,11 @@ import {
   eventually,
   freePort,
   startManagedNginx,
-} from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
-import { cleanUp, missing } from "./support/tools.ts";
-import { WatchProcess } from "./support/watch_process.ts";
-import { type EtcdCluster, startEtcdCluster } from "./support/etcd_cluster.ts";
+} from "../support/balancers.ts";
+import { lbsync } from "../support/cli.ts";
+import { cleanUp, missing } from "../support/tools.ts";
+import { WatchProcess } from "../support/watch_process.ts";
+import { type EtcdCluster, startEtcdCluster } from "../support/etcd_cluster.ts";
 
 /**
  * The rule: a store change is applied within a second; the bound adds nginx's check and

@@ -3,9 +3,9 @@
  * etcd member; and `lbsync store import` / `export` between a config file and the store.
  */
 import assert from "node:assert/strict";
-import { lbsync } from "./support/cli.ts";
-import { cleanUp, missing } from "./support/tools.ts";
-import { type EtcdCluster, makePki, startEtcdCluster } from "./support/etcd_cluster.ts";
+import { lbsync } from "../support/cli.ts";
+import { cleanUp, missing } from "../support/tools.ts";
+import { type EtcdCluster, makePki, startEtcdCluster } from "../support/etcd_cluster.ts";
 
 Deno.test({
   name: "--store over TLS with a client certificate; store import and export round-trip",

@@ -11,8 +11,8 @@
  * the one in use killed, and a leader election in the middle of a rolling update.
  */
 import assert from "node:assert/strict";
-import { runOnce } from "../mod.ts";
-import { BALANCERS, startBalancer, startReloadable } from "./support/balancers.ts";
+import { runOnce } from "../../mod.ts";
+import { BALANCERS, startBalancer, startReloadable } from "../support/balancers.ts";
 import {
   clusterMissing,
   SWARM_IMAGE,
@@ -21,10 +21,10 @@ import {
   until,
   UNTIL_POLL_MS,
   watchArgs,
-} from "./support/swarm_cluster.ts";
-import { DEFAULTS } from "../lib/core/defaults.ts";
-import { WatchProcess } from "./support/watch_process.ts";
-import { lbsync } from "./support/cli.ts";
+} from "../support/swarm_cluster.ts";
+import { DEFAULTS } from "../../lib/core/defaults.ts";
+import { WatchProcess } from "../support/watch_process.ts";
+import { lbsync } from "../support/cli.ts";
 
 const LISTEN = 8000;
 const STATUS = 8099;

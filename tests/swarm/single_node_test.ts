@@ -11,8 +11,8 @@ import {
   freePort,
   type RunningBalancer,
   startNginx,
-} from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
+} from "../support/balancers.ts";
+import { lbsync } from "../support/cli.ts";
 import {
   docker,
   dockerOk,
@@ -20,9 +20,9 @@ import {
   engineMissing,
   Scenario,
   TEST_IMAGE,
-} from "./support/engine.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
-import { readOr, WatchProcess } from "./support/watch_process.ts";
+} from "../support/engine.ts";
+import { missing, requireTool, run } from "../support/tools.ts";
+import { readOr, WatchProcess } from "../support/watch_process.ts";
 
 const ignore = missing("nginx") || await engineMissing();
 

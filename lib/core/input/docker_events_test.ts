@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { classifyEvent } from "../lib/core/input/docker_events.ts";
+import { classifyEvent } from "./docker_events.ts";
 
 const container = (Action: string, Attributes: Record<string, string> = {}) =>
   classifyEvent({ Type: "container", Action, Actor: { ID: "c1", Attributes } });

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { buildModel, containersFromDockerApi } from "../mod.ts";
-import { DockerError } from "../lib/core/errors.ts";
-import { parseJson } from "../lib/core/util/json_access.ts";
-import { sha1 } from "../lib/core/util/sha1.ts";
-import { fixtureContainers, fixtureJson } from "./support/fixtures.ts";
+import { buildModel, containersFromDockerApi } from "../../../mod.ts";
+import { DockerError } from "../errors.ts";
+import { parseJson } from "../util/json_access.ts";
+import { sha1 } from "../util/sha1.ts";
+import { fixtureContainers, fixtureJson } from "../../../tests/support/fixtures.ts";
 
 const summaries = fixtureContainers("containers-summary.json");
 const inspects = fixtureContainers("containers-inspect.json");

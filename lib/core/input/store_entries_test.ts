@@ -4,10 +4,10 @@
  * the keys it touches). Pure; no etcd.
  */
 import assert from "node:assert/strict";
-import { servicesOfEntries, storeChange } from "../lib/core/input/store_entries.ts";
-import { parseStoreUrl } from "../lib/sources/store.ts";
-import { prefixRangeEnd, toBase64 } from "../lib/sources/etcd_client.ts";
-import { ConfigError } from "../lib/core/errors.ts";
+import { servicesOfEntries, storeChange } from "./store_entries.ts";
+import { parseStoreUrl } from "../../sources/store.ts";
+import { prefixRangeEnd, toBase64 } from "../../sources/etcd_client.ts";
+import { ConfigError } from "../errors.ts";
 
 Deno.test("parseStoreUrl() takes every member and a prefix; TLS with etcds://", () => {
   assert.deepEqual(parseStoreUrl("etcd://10.0.0.1:2379,etcd-2.internal:2379/lbsync/prod"), {

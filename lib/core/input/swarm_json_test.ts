@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { buildModel } from "../mod.ts";
-import { containersFromSwarm } from "../lib/core/input/swarm_json.ts";
+import { buildModel } from "../../../mod.ts";
+import { containersFromSwarm } from "./swarm_json.ts";
 
 // The shapes of `GET /services`, `GET /tasks` and `GET /nodes` (Docker 20.10), trimmed to the
-// fields lbsync reads; tests/swarm_test.ts runs the same path against a real swarm.
+// fields lbsync reads; tests/swarm/single_node_test.ts runs the same path against a real swarm.
 const service = {
   ID: "svc1aaaaaaaaaaaaaaaaaaaaa",
   CreatedAt: "2026-11-21T10:00:00Z",

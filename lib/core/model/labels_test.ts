@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
-import { LabelError } from "../lib/core/errors.ts";
-import {
-  parseHealthPath,
-  parseHosts,
-  parseIp,
-  parseName,
-  parsePath,
-} from "../lib/core/util/grammar.ts";
-import { readLabels } from "../lib/core/model/labels.ts";
-import { INJECTIONS } from "./support/hostile.ts";
+import { LabelError } from "../errors.ts";
+import { parseHealthPath, parseHosts, parseIp, parseName, parsePath } from "../util/grammar.ts";
+import { readLabels } from "./labels.ts";
+import { INJECTIONS } from "../../../tests/support/hostile.ts";
 
 Deno.test("readLabels() parses every label of SPEC.md", () => {
   const { labels, unknown } = readLabels({

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { buildModel, render, templates } from "../mod.ts";
-import type { ContainerInfo } from "../lib/core/types.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { parsePortMappings } from "../lib/core/model/select.ts";
+import { buildModel, render, templates } from "../../../mod.ts";
+import type { ContainerInfo } from "../types.ts";
+import { container, resetContainers } from "../../../tests/support/fixtures.ts";
+import { parsePortMappings } from "./select.ts";
 
 function serversOf(containers: ContainerInfo[], options = {}) {
   const { model } = buildModel(containers, options);

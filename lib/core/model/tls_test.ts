@@ -3,10 +3,10 @@
  * what the certificate directory yields and warns about.
  */
 import assert from "node:assert/strict";
-import { buildModel, type CertificateFiles, explainRows } from "../mod.ts";
-import { certificateFor } from "../lib/core/model/tls.ts";
-import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
+import { buildModel, type CertificateFiles, explainRows } from "../../../mod.ts";
+import { certificateFor } from "./tls.ts";
+import { readCertificateDirectory } from "../../sources/cert_dir.ts";
+import { container, resetContainers } from "../../../tests/support/fixtures.ts";
 
 const cert = (name: string): CertificateFiles => ({
   name,

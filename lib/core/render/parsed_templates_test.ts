@@ -4,14 +4,14 @@
  */
 import assert from "node:assert/strict";
 // @deno-types="npm:@types/mustache@^4.2.5"
-import Mustache from "../lib/core/vendor/mustache.mjs";
-import { parsedTemplatesModule } from "../scripts/parsed_templates.ts";
-import { PARSED_TEMPLATES } from "../lib/core/render/parsed_templates.ts";
-import { templates } from "../lib/core/render/templates.ts";
-import { fits, render, type Token } from "../lib/core/render/render.ts";
-import { buildModel } from "../lib/core/model/model.ts";
-import { ROOT } from "./support/fixtures.ts";
-import { containersFromDockerApi } from "../lib/core/input/docker_json.ts";
+import Mustache from "../vendor/mustache.mjs";
+import { parsedTemplatesModule } from "../../../scripts/parsed_templates.ts";
+import { PARSED_TEMPLATES } from "./parsed_templates.ts";
+import { templates } from "./templates.ts";
+import { fits, render, type Token } from "./render.ts";
+import { buildModel } from "../model/model.ts";
+import { ROOT } from "../../../tests/support/fixtures.ts";
+import { containersFromDockerApi } from "../input/docker_json.ts";
 
 Deno.test("parsed templates: the stored parse is current (else: deno task templates)", async () => {
   const stored = await Deno.readTextFile(`${ROOT}/lib/core/render/parsed_templates.ts`);

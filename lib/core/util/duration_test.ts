@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { ConfigError, parseDuration, parseHeartbeat } from "../mod.ts";
-import { MAX_DURATION_MS } from "../lib/core/util/duration.ts";
-import { lbsync } from "./support/cli.ts";
+import { ConfigError, parseDuration, parseHeartbeat } from "../../../mod.ts";
+import { MAX_DURATION_MS } from "./duration.ts";
+import { lbsync } from "../../../tests/support/cli.ts";
 
 Deno.test("parseDuration() reads ms, s, m, h and 0", () => {
   assert.deepEqual(

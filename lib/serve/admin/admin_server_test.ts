@@ -1,8 +1,8 @@
 /** The admin API is safe to run beside a browser and a slow client. */
 import assert from "node:assert/strict";
-import { serveAdmin } from "../lib/serve/admin/admin_server.ts";
-import { freePort, rawRequest } from "./support/balancers.ts";
-import { lbsync } from "./support/cli.ts";
+import { serveAdmin } from "./admin_server.ts";
+import { freePort, rawRequest } from "../../../tests/support/balancers.ts";
+import { lbsync } from "../../../tests/support/cli.ts";
 
 async function start(token?: string) {
   const dir = await Deno.makeTempDir({ prefix: "lbsync-admin-hard-" });

@@ -4,9 +4,9 @@
  * in 409, an unreachable store in 503, a refused apply is undone (422).
  */
 import assert from "node:assert/strict";
-import { EDIT_ATTEMPTS, storeServices } from "../lib/serve/admin/store_services.ts";
-import { AdminError, putServer, putService } from "../lib/serve/admin/config_edits.ts";
-import { type StoreEntry, StoreError } from "../lib/sources/etcd_client.ts";
+import { EDIT_ATTEMPTS, storeServices } from "./store_services.ts";
+import { AdminError, putServer, putService } from "./config_edits.ts";
+import { type StoreEntry, StoreError } from "../../sources/etcd_client.ts";
 
 /** etcd's keys and revisions, in memory; `beforeTxn` runs before each transaction. */
 class MemoryStore {
