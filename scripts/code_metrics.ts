@@ -15,7 +15,8 @@ async function* sources(dir: string): AsyncGenerator<string> {
   for await (const entry of Deno.readDir(dir)) {
     const path = join(dir, entry.name);
     if (entry.isDirectory) yield* sources(path);
-    else if (entry.name.endsWith(".ts")) yield path;
+    // a module's test beside it (x_test.ts) is not a module of lib/
+    else if (entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) yield path;
   }
 }
 

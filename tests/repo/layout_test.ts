@@ -2,7 +2,8 @@
  * The layout is the architecture: lib/core is pure (no I/O, no clock, no timers) and imports
  * nothing outside itself; every other folder imports only from its own layer and those below
  * it (core < sources < apply < haproxy < acme < watch < settings < serve < cli), and says in a
- * README what lives there.
+ * README what lives there. A module's unit test sits beside it (`x_test.ts` next to `x.ts`), is
+ * no module of its layer, and needs no engine, balancer or other program of the outside world.
  */
 import assert from "node:assert/strict";
 import { ROOT } from "../support/fixtures.ts";
@@ -24,13 +25,32 @@ const CORE_PACKAGES = ["npm:diff@", "node:crypto"];
 const IMPURE =
   /\bDeno\.|\bfetch\(|\bsetTimeout\b|\bsetInterval\b|\bDate\.now\b|new Date\(\)|\bperformance\.now\b|\bMath\.random\b/;
 
-function libFiles(dir = `${ROOT}/lib`): string[] {
+/** Every .ts file under `dir`, modules and their tests alike. */
+function libSources(dir = `${ROOT}/lib`): string[] {
   return [...Deno.readDirSync(dir)].flatMap((entry) => {
     const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory) return libFiles(path);
+    if (entry.isDirectory) return libSources(path);
     return entry.name.endsWith(".ts") ? [path] : [];
   });
 }
+
+const isTest = (path: string) => path.endsWith("_test.ts");
+
+/** The modules under `dir`: its .ts files but the unit tests beside them. */
+function libFiles(dir = `${ROOT}/lib`): string[] {
+  return libSources(dir).filter((path) => !isTest(path));
+}
+
+/** The unit tests under lib/ (`x_test.ts` beside `x.ts`). */
+function libTests(): string[] {
+  return libSources().filter(isTest);
+}
+
+/** What only an integration test may use: the helpers that start engines, balancers, etcd. */
+const INTEGRATION_SUPPORT =
+  /\/tests\/support\/(engine|swarm_cluster|etcd_cluster|watch_process|counting_proxy)\.ts$/;
+const INTEGRATION_CALL =
+  /\b(missing|requireTool|startNginx|startHaproxy|startBalancer|startManagedNginx|startReloadable|nginxCheck|haproxyCheck)\(/;
 
 /** The specifiers of a module's import and export statements (not those in comments). */
 function imports(text: string): string[] {
@@ -80,17 +100,62 @@ Deno.test("layout: lib/core is pure: no I/O, clock or timers, no package that do
   assert.deepEqual(wrong, []);
 });
 
+Deno.test("layout: every unit test in lib/ sits beside its module, and no module imports a test", () => {
+  const wrong: string[] = [];
+  for (const test of libTests()) {
+    const module = test.replace(/_test\.ts$/, ".ts");
+    try {
+      Deno.statSync(module);
+    } catch {
+      wrong.push(
+        `${test.slice(ROOT.length + 1)} has no ${module.slice(ROOT.length + 1)} beside it`,
+      );
+    }
+  }
+  for (const file of libFiles()) {
+    for (const specifier of imports(Deno.readTextFileSync(file))) {
+      if (specifier.startsWith(".") && /(_test\.ts|\/tests\/.*)$/.test(specifier)) {
+        wrong.push(`${file.slice(ROOT.length + 1)} imports a test file: ${specifier}`);
+      }
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
+
+Deno.test("layout: a unit test in lib/ starts no engine, balancer or other program (those are in tests/)", () => {
+  const wrong: string[] = [];
+  for (const test of libTests()) {
+    const text = Deno.readTextFileSync(test);
+    const name = test.slice(ROOT.length + 1);
+    for (const specifier of imports(text)) {
+      const target = new URL(specifier, `file://${test}`).pathname;
+      if (INTEGRATION_SUPPORT.test(target)) wrong.push(`${name} imports ${specifier}`);
+    }
+    const call = INTEGRATION_CALL.exec(code(text));
+    if (call) wrong.push(`${name} calls ${call[1]}()`);
+  }
+  assert.deepEqual(wrong, []);
+});
+
 Deno.test("layout: the checks above catch what they look for", () => {
-  assert.deepEqual(imports('import { a } from "../a.ts";\n * import { b } from "../b.ts";'), [
+  assert.deepEqual(imports('import { a } from "./a.ts";\n * import { b } from "./b.ts";'), [
     "./a.ts",
   ]);
-  assert.deepEqual(imports('import {\n  type A,\n  b,\n} from "../../x/y.ts";'), ["../x/y.ts"]);
+  assert.deepEqual(imports('import {\n  type A,\n  b,\n} from "../x/y.ts";'), ["../x/y.ts"]);
   assert.ok(IMPURE.test(code("const t = Date.now();")));
   assert.ok(!IMPURE.test(code("/** Date.now() */\nconst t = new Date(0);")));
   assert.ok(
     !IMPURE.test(code("interface Clock {\n  setTimeout(fn: () => void, ms: number): TimerId;\n}")),
   );
   assert.ok(IMPURE.test(code("  setTimeout(() => run(), 5);")));
+  assert.ok(
+    isTest(`${ROOT}/lib/core/heartbeat_test.ts`) && !isTest(`${ROOT}/lib/core/heartbeat.ts`),
+  );
+  assert.ok(libTests().length > 0 && libTests().every((t) => !libFiles().includes(t)));
+  assert.ok(INTEGRATION_SUPPORT.test(`${ROOT}/tests/support/engine.ts`));
+  assert.ok(!INTEGRATION_SUPPORT.test(`${ROOT}/tests/support/fixtures.ts`));
+  assert.ok(INTEGRATION_CALL.test('const ignore = missing("nginx");'));
+  assert.ok(!INTEGRATION_CALL.test("const port = freePort();"));
 });
 
 Deno.test("layout: each folder of lib says what lives there and what it may import", () => {

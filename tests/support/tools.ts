@@ -63,7 +63,7 @@ export const SKIP_RECORD = `${
  */
 export function noteSkipped(reason: string): void {
   const caller = new Error().stack?.split("\n")
-    .map((l) => /\/tests\/([\w/]+_test\.ts)/.exec(l)).find((m) => m !== null)?.[1] ??
+    .map((l) => /\/((?:tests|lib)\/[\w/]+_test\.ts)/.exec(l)).find((m) => m !== null)?.[1] ??
     "(unknown file)";
   Deno.writeTextFileSync(SKIP_RECORD, JSON.stringify({ reason, file: caller }) + "\n", {
     append: true,
