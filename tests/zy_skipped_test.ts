@@ -1,5 +1,6 @@
 /**
- * The suite says what it did not run: this file runs next to last (files run in name order; zz_leaves_nothing_test.ts then finds its record gone) and names
+ * The suite says what it did not run: this file runs next to last (files run in path order, lib/
+ * and tests/'s groups first; zz_leaves_nothing_test.ts then finds its record gone) and names
  * every group of tests that was skipped, why, and how to run it. Under CI nothing may be
  * skipped for a missing tool or engine: such a test fails instead.
  */

@@ -1,5 +1,5 @@
 /**
- * The suite leaves nothing behind: runs last (files run in name order), finds no container,
+ * The suite leaves nothing behind: runs last (files run in path order, after lib/ and tests/'s groups), finds no container,
  * network or volume of its tests on the test engine, and no file or
  * directory of lbsync's in the temp directory made or touched since the run began, but the test
  * harness's own engines (started by scripts/, not by tests, and kept between runs).
