@@ -1361,7 +1361,7 @@ const CHECKS: Record<string, Record<string, Check>> = {
           render(templates.haproxy, model),
           new RegExp(`ssl-dh-param-file ${dir}/dhparam`),
         );
-        // the image's setup: tests/container_image_test.ts
+        // the image's setup: tests/images/container_image_test.ts
         const start = await Deno.readTextFile(`${ROOT}/contrib/nginx-proxy/start.sh`);
         assert.match(start, /--dhparam \/etc\/nginx\/dhparam\/dhparam\.pem/);
       }),

@@ -5,13 +5,13 @@
  * file nginx offers no DHE cipher. openssl s_client negotiates TLS 1.2 with `-cipher EDH`.
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, render, templates } from "../mod.ts";
-import { readCertificateDirectory } from "../lib/sources/cert_dir.ts";
-import { readOperatorFiles } from "../lib/sources/operator_files.ts";
-import { freePort, startHaproxy, startNginx } from "./support/balancers.ts";
-import { container, resetContainers } from "./support/fixtures.ts";
-import { makeCertificate } from "./support/certificates.ts";
-import { missing, requireTool, run } from "./support/tools.ts";
+import { buildModel, type ContainerInfo, render, templates } from "../../mod.ts";
+import { readCertificateDirectory } from "../../lib/sources/cert_dir.ts";
+import { readOperatorFiles } from "../../lib/sources/operator_files.ts";
+import { freePort, startHaproxy, startNginx } from "../support/balancers.ts";
+import { container, resetContainers } from "../support/fixtures.ts";
+import { makeCertificate } from "../support/certificates.ts";
+import { missing, requireTool, run } from "../support/tools.ts";
 
 const ignore = missing("nginx", "haproxy", "openssl");
 

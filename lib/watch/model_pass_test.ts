@@ -5,12 +5,12 @@
  * static service of the config.
  */
 import assert from "node:assert/strict";
-import { runOnce, watch } from "../mod.ts";
-import { passModel } from "../lib/watch/run_once.ts";
-import type { ModelResult, RunOptions } from "../mod.ts";
-import { finalizeRunOptions } from "../lib/watch/run_settings.ts";
-import { ROOT } from "./support/fixtures.ts";
-import { lbsync } from "./support/cli.ts";
+import { runOnce, watch } from "../../mod.ts";
+import { passModel } from "./run_once.ts";
+import type { ModelResult, RunOptions } from "../../mod.ts";
+import { finalizeRunOptions } from "./run_settings.ts";
+import { ROOT } from "../../tests/support/fixtures.ts";
+import { lbsync } from "../../tests/support/cli.ts";
 
 /** Writes the operator's files in `dir` and gives the options every command gets. */
 async function inputs(dir: string): Promise<RunOptions> {

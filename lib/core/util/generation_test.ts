@@ -8,7 +8,7 @@ import {
   readGeneration,
   stampGeneration,
   withoutGeneration,
-} from "../lib/core/util/generation.ts";
+} from "./generation.ts";
 
 const stamped = (body: string) =>
   stampGeneration(`# lbsync generation: ${GENERATION_TOKEN}\n${body}`);
