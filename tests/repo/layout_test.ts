@@ -137,6 +137,23 @@ Deno.test("layout: a unit test in lib/ starts no engine, balancer or other progr
   assert.deepEqual(wrong, []);
 });
 
+Deno.test("layout: the test tasks run lib/ and tests/'s groups, then the skip and leftover checks last", async () => {
+  const { default: config } = await import("../../deno.json", { with: { type: "json" } });
+  const tasks: Record<string, string> = config.tasks;
+  // Deno runs test files in path order, but files named on its command line before all others
+  const args = (task: string) => tasks[task].replace(/^deno test --allow-all /, "").split(" ");
+  assert.deepEqual(args("test"), ["lib/", "tests/"]);
+  assert.deepEqual(args("test:unit"), ["lib/", "tests/repo/"]);
+  assert.deepEqual(args("test:e2e"), ["--ignore=tests/repo/", "tests/"]);
+  const top = [...Deno.readDirSync(`${ROOT}/tests`)].map((e) => e.name).sort();
+  assert.deepEqual(top.filter((n) => n.endsWith("_test.ts")), [
+    "zy_skipped_test.ts",
+    "zz_leaves_nothing_test.ts",
+  ]);
+  const after = top.filter((n) => n > "zy_skipped_test.ts" && n !== "zz_leaves_nothing_test.ts");
+  assert.deepEqual(after, [], "a folder of tests/ named after zy_ would run after the last checks");
+});
+
 Deno.test("layout: the checks above catch what they look for", () => {
   assert.deepEqual(imports('import { a } from "./a.ts";\n * import { b } from "./b.ts";'), [
     "./a.ts",
