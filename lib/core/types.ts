@@ -587,6 +587,12 @@ export interface Model {
   implicitDefaultServer: boolean;
   /** The networks `lbsync.access=internal` hosts answer (`--internal-networks`). */
   internalNetworks: string[];
+  /**
+   * Under `--compat nginx-proxy`: the containers refused for a `VIRTUAL_HOST_MULTIPORTS` that does
+   * not parse, with the reason, written as comments where nginx-proxy's users look for them;
+   * printable ASCII only.
+   */
+  refusedNotes: { name: string; reason: string }[];
   /** `--proxy-conf`: the operator's proxy settings, included instead of lbsync's headers. */
   proxyConf?: OperatorFile;
   /** `--dhparam`: the Diffie-Hellman parameters of every HTTPS listener (when it exists). */

@@ -6,9 +6,16 @@
  * through real nginx and real HAProxy (backends on 127.0.0.1 that name their port and path).
  */
 import assert from "node:assert/strict";
-import { buildModel, type ContainerInfo, explainRows } from "../../mod.ts";
+import { buildModel, type ContainerInfo, explainRows, render, templates } from "../../mod.ts";
+import { MULTIPORTS_REFUSED } from "../../lib/core/input/compat.ts";
 import { MultiportsError, parseMultiports } from "../../lib/core/input/multiports.ts";
-import { BALANCERS, freePort, rawRequest, startBalancer } from "../support/balancers.ts";
+import {
+  BALANCERS,
+  freePort,
+  nginxCheck,
+  rawRequest,
+  startBalancer,
+} from "../support/balancers.ts";
 import { container, resetContainers } from "../support/fixtures.ts";
 import { missing } from "../support/tools.ts";
 
@@ -70,6 +77,33 @@ Deno.test("parseMultiports refuses what is not the form, naming the line", () =>
     );
   }
 });
+
+Deno.test({
+  name:
+    "VIRTUAL_HOST_MULTIPORTS: a refused text's notes in the config stay comments, as nginx -t reads them",
+  ignore: missing("nginx"),
+  fn: refusedNotesStayComments,
+});
+
+async function refusedNotesStayComments(): Promise<void> {
+  resetContainers();
+  // a value that tries to end the comment and open a server block of its own
+  const hostile = container("evil", {}, {
+    env: { VIRTUAL_HOST_MULTIPORTS: 'a.test:\n  x\u2028}\nserver { listen 81; }\n"' },
+  });
+  const { model, skipped } = buildModel([hostile], { compat: "nginx-proxy" });
+  assert.equal(skipped.length, 1);
+  assert.equal(model.refusedNotes.length, 1);
+  const text = render(templates.nginx, model);
+  const lines = text.split("\n").filter((l) => l.includes(MULTIPORTS_REFUSED));
+  assert.equal(lines.length, 1);
+  assert.match(lines[0], /^# evil: [\x20-\x7e]+$/);
+  assert.doesNotMatch(text, /^server \{ listen 81/m);
+  const check = await nginxCheck({ http: text });
+  assert.ok(check.ok, check.output);
+  // without --compat nginx-proxy the config carries no such notes
+  assert.deepEqual(buildModel([hostile]).model.refusedNotes, []);
+}
 
 Deno.test("VIRTUAL_HOST_MULTIPORTS: a path without a port takes the only exposed port, else 80", () => {
   resetContainers();
@@ -211,11 +245,18 @@ for (const kind of BALANCERS) {
         assert.equal(await get("test2.np.test", "/"), "503");
         const reasons = explainRows(result).filter((r) => r.status === "out")
           .map((r) => `${r.name}: ${r.reason}`);
+        const refused = `${MULTIPORTS_REFUSED}:`;
         assert.deepEqual(reasons, [
-          'hostnamerepeat: VIRTUAL_HOST_MULTIPORTS is not valid: line 2: key "test1.np.test" given twice',
-          'invalidsyntax: VIRTUAL_HOST_MULTIPORTS is not valid: line 1: "test1.np.test" is not a key: value',
-          'pathrepeat: VIRTUAL_HOST_MULTIPORTS is not valid: line 4: key "/" given twice',
+          `hostnamerepeat: ${refused} line 2: key "test1.np.test" given twice`,
+          `invalidsyntax: ${refused} line 1: "test1.np.test" is not a key: value`,
+          `pathrepeat: ${refused} line 4: key "/" given twice`,
         ]);
+        if (kind === "nginx") {
+          // as nginx-proxy does, the config names each refused container and why, in comments
+          const notes = render(templates.nginx, result.model).split("\n")
+            .filter((l) => l.includes(MULTIPORTS_REFUSED));
+          assert.deepEqual(notes, reasons.map((r) => `# ${r}`));
+        }
       } finally {
         await balancer.stop();
         await backends.close();

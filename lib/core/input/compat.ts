@@ -74,6 +74,10 @@ export function compatEnv(env: unknown): Record<string, string> | undefined {
   return Object.keys(found).length > 0 ? found : undefined;
 }
 
+/** How a container whose `VIRTUAL_HOST_MULTIPORTS` does not parse is refused. */
+export const MULTIPORTS_REFUSED =
+  "the VIRTUAL_HOST_MULTIPORTS environment variable used for this container is not a valid YAML string";
+
 /**
  * The container with nginx-proxy's variables turned into lbsync labels, as nginx-proxy
  * groups them: one service per host of `VIRTUAL_HOST` and `VIRTUAL_PATH` (a label group
@@ -101,7 +105,8 @@ export function withNginxProxyLabels(c: ContainerInfo, prefix: string): Containe
   } catch (error) {
     if (!(error instanceof MultiportsError)) throw error;
     // a candidate all the same (nginx-proxy would warn in its file), out with the reason
-    const refused = `VIRTUAL_HOST_MULTIPORTS is not valid: ${error.message}`;
+    // nginx-proxy's words, which its users (and its tests) look for in the config
+    const refused = `${MULTIPORTS_REFUSED}: ${error.message}`;
     return { ...c, labels: { ...c.labels, [`${prefix}.enable`]: "true" }, refused };
   }
   if (routes.length === 0) return c;

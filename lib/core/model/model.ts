@@ -8,7 +8,7 @@ import { DEFAULTS } from "../defaults.ts";
 import { dnsFields } from "./dns_names.ts";
 import { withHttps } from "./tls.ts";
 import { withOperatorFiles } from "./operator_files.ts";
-import { withNginxProxyLabels } from "../input/compat.ts";
+import { MULTIPORTS_REFUSED, withNginxProxyLabels } from "../input/compat.ts";
 import { formatEndpoint } from "./address.ts";
 import { compare } from "../util/compare.ts";
 import { pushTo } from "../util/multimap.ts";
@@ -91,11 +91,9 @@ export function buildModel(containers: ContainerInfo[], given: ModelOptions = {}
     );
   }
   skipped.push(...unroutedServers(candidates, table));
-  return {
-    model,
-    skipped: skipped.sort((a, b) => compare(a.name, b.name) || compare(a.id, b.id)),
-    warnings,
-  };
+  skipped.sort((a, b) => compare(a.name, b.name) || compare(a.id, b.id));
+  if (options.compat === "nginx-proxy") model.refusedNotes = multiportsNotes(skipped);
+  return { model, skipped, warnings };
 }
 
 /** The ports others hold, and with HTTPS on, the HTTPS port, which lbsync's listener holds. */
@@ -350,6 +348,7 @@ function modelOf(table: RoutingTable, options: ModelSettings): Model {
       ? options.acmeWebroot ?? ""
       : "",
     internalNetworks: [...options.internalNetworks],
+    refusedNotes: [],
     ...(files?.proxyConf ? { proxyConf: files.proxyConf } : {}),
     ...(files?.dhparam ? { dhparam: files.dhparam } : {}),
     ...unknownHostPages(files?.errorPage, options),
@@ -431,6 +430,16 @@ const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
   keepalive: "keepalive",
   scheme: "proto",
 };
+
+/**
+ * The containers refused for their `VIRTUAL_HOST_MULTIPORTS`, as comments of the config can
+ * carry them: every character outside printable ASCII made `?`, so no text breaks a line.
+ */
+function multiportsNotes(skipped: SkippedContainer[]): { name: string; reason: string }[] {
+  const printable = (text: string) => text.replace(/[^\x20-\x7e]/g, "?");
+  return skipped.filter((s) => s.reason.startsWith(MULTIPORTS_REFUSED))
+    .map((s) => ({ name: printable(s.name), reason: printable(s.reason) }));
+}
 
 /**
  * Rollover: when a service rolls over, only its newest container serves (every member is
