@@ -39,6 +39,11 @@ args=(watch --compat nginx-proxy -t nginx -o /etc/nginx/conf.d/default.conf
   --network-internal-conf /etc/nginx/network_internal.conf
   --error-page /usr/share/nginx/html/errors/50x.html
   --dhparam /etc/nginx/dhparam/dhparam.pem)
+# this container, as nginx-proxy finds its own: a proxied container on several networks is
+# reached on one this container is on (the engine's mount of its hostname file names its id)
+self=$(grep -oE '/containers/[0-9a-f]{64}/' /proc/self/mountinfo 2>/dev/null | head -n 1 | cut -d/ -f3)
+self=${self:-${HOSTNAME:-}}
+[ -n "$self" ] && args+=(--balancer-container "$self")
 [ -n "${DEFAULT_HOST:-}" ] && args+=(--default-host "$DEFAULT_HOST")
 [ -n "${HTTP_PORT:-}" ] && args+=(--listen "$HTTP_PORT")
 [ -n "${HTTPS_PORT:-}" ] && args+=(--https-listen "$HTTPS_PORT")

@@ -766,6 +766,13 @@ export interface ModelOptions {
    */
   preferIpv6?: boolean;
   /**
+   * `--balancer-container ID|NAME`: the container the balancer runs in (nginx-proxy's image
+   * finds its own). A container on several networks is reached on one the balancer is on too,
+   * and one that shares none with it is left out with the reason, as nginx-proxy does; a
+   * balancer on the host's network reaches them all.
+   */
+  balancerContainer?: string;
+  /**
    * `--ports`: containers a rule selected that have no labels of their own serve each
    * mapping as a service of its own (`NAME-LISTEN` when there are several).
    */

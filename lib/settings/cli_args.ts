@@ -319,6 +319,9 @@ function modelOptions(
     sha1UpstreamNames: values["sha1-upstream-names"],
     defaultRoot: values["default-root"],
     preferIpv6: values["prefer-ipv6"],
+    balancerContainer: values["balancer-container"] === undefined
+      ? undefined
+      : containerRef("--balancer-container", values["balancer-container"]),
     staticServices: config.services,
     haproxySocket: socket,
     compat: values.compat === undefined
@@ -677,6 +680,14 @@ function pairTargets(tokens: Token[]): Target[] {
     }
   }
   return targets;
+}
+
+/** A container's id or name, as Docker spells them. */
+function containerRef(flag: string, value: string): string {
+  if (/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/.test(value)) return value;
+  throw new UsageError(
+    `Invalid ${flag} ${JSON.stringify(value)}: a container id or name (letters, digits, _ . -)`,
+  );
 }
 
 function parseRegex(flag: string, source: string): RegExp {

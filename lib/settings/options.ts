@@ -501,6 +501,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       "reach a container on a dual-stack network by its IPv6 address\n(nginx-proxy's PREFER_IPV6_NETWORK); default its IPv4 one",
   },
   {
+    name: "balancer-container",
+    type: "string",
+    value: "ID",
+    section: "Routing",
+    commands: ALL,
+    help:
+      "the container the balancer runs in (id or name): a container on\nseveral networks is reached on one it shares with it, one that\nshares none is left out (nginx-proxy's image finds its own)",
+  },
+  {
     name: "trust-downstream-proxy",
     type: "boolean",
     section: "Routing",

@@ -976,6 +976,23 @@ const CHECKS: Record<string, Record<string, Check>> = {
       }];
       const [s] = compat({ VIRTUAL_HOST: "a.test" }, { networks }).services;
       assert.equal(s.servers[0].endpoint, "10.0.1.2:8080");
+      // the proxy's own container on "b" only: reached there
+      resetContainers();
+      const web = container("web", {}, {
+        env: { VIRTUAL_HOST: "a.test" },
+        networks,
+        ports: [{ port: 8080, protocol: "tcp", published: [] }],
+      });
+      const proxy = container("proxy", {}, { networks: [networks[1]] });
+      const { model } = buildModel([web, proxy], {
+        compat: "nginx-proxy",
+        balancerContainer: "proxy",
+      });
+      assert.equal(model.services[0].servers[0].endpoint, "10.0.2.2:8080");
+      assert.match(
+        Deno.readTextFileSync(`${ROOT}/contrib/nginx-proxy/start.sh`),
+        /--balancer-container "\$self"/,
+      );
     },
     "`server 127.0.0.1 down;` (no container reachable)": () => {
       const model = compat({ VIRTUAL_HOST: "a.test" }, { networks: [], networkMode: "none" });

@@ -269,6 +269,12 @@ async function nginxProxyImage(image: string): Promise<void> {
       image,
     ]);
     await servedBy(port, vhost, [vh.id]);
+    // a backend on two networks, the first by name one the proxy is not on: reached on the shared one
+    const other = await s.network("a-other");
+    const twoHost = `two-${s.tag}.test`;
+    const two = await s.run("np-two", ["--network", other, "-e", `VIRTUAL_HOST=${twoHost}`]);
+    await dockerOk(["network", "connect", net, two.name]);
+    await servedBy(port, twoHost, [two.id]);
     // lbsync's labels, on containers started while it watches
     const labels = (n: string) => [
       "--network",

@@ -29,6 +29,8 @@ export interface EndpointOptions {
   firstNetwork?: boolean;
   /** On a network that gives both, its IPv6 address (`--prefer-ipv6`). */
   preferIpv6?: boolean;
+  /** The networks the balancer is on, when it is not on all (`--balancer-container`). */
+  reachable?: ReadonlySet<string>;
 }
 
 const ANY_ADDRESS = new Set(["", "0.0.0.0", "::"]);
@@ -44,7 +46,8 @@ export function resolveEndpoint(c: ContainerInfo, options: EndpointOptions): End
   return options.mode === "published" ? publishedEndpoint(c, options) : networkEndpoint(c, options);
 }
 
-function networkEndpoint(c: ContainerInfo, options: EndpointOptions): Endpoint {
+function networkEndpoint(c: ContainerInfo, given: EndpointOptions): Endpoint {
+  const options = withReachableNetworks(c, given);
   const names = c.networks.map((n) => n.name);
   let network = c.networks[0];
   if (options.network !== undefined) {
@@ -75,6 +78,26 @@ function networkEndpoint(c: ContainerInfo, options: EndpointOptions): Endpoint {
   const ip = options.preferIpv6 ? network.ipv6 || network.ip : network.ip || network.ipv6;
   if (!ip) throw new LabelError(`has no IP address on network ${quote(network.name)}`, NO_ADDRESS);
   return { address: parseIp(ip), port: options.port };
+}
+
+/**
+ * With the balancer's networks known and none chosen: the container's networks it shares with
+ * the balancer, the one of them when only one, else the first by name.
+ *
+ * @throws {LabelError} when the container shares no network with the balancer
+ */
+function withReachableNetworks(c: ContainerInfo, options: EndpointOptions): EndpointOptions {
+  if (options.reachable === undefined || options.network !== undefined) return options;
+  const shared = c.networks.filter((n) => options.reachable!.has(n.name));
+  if (shared.length === 0) {
+    throw new LabelError(
+      `on no network the balancer is on (container on: ${
+        c.networks.map((n) => n.name).join(", ") || "none"
+      }; balancer on: ${[...options.reachable].join(", ") || "none"})`,
+      { ...NO_ADDRESS, hint: { setting: "network" } },
+    );
+  }
+  return { ...options, network: shared[0].name };
 }
 
 function publishedEndpoint(c: ContainerInfo, options: EndpointOptions): Endpoint {

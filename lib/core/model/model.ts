@@ -65,9 +65,11 @@ import type {
  * @throws {ConfigError} when an option is invalid (e.g. `hostIp` is not an IP)
  */
 export function buildModel(containers: ContainerInfo[], given: ModelOptions = {}): ModelResult {
-  const options = finalizeModelOptions(given);
+  const balancer = balancerNetworks(containers, given.balancerContainer);
+  const options = { ...finalizeModelOptions(given), reachableNetworks: balancer.networks };
   const selected = selectAll(containers, options);
   const { skipped, warnings } = selected;
+  if (balancer.warning) warnings.push(balancer.warning);
   const candidates = routingCandidates(selected, options);
   const table = buildRoutingTable(candidates, {
     defaultPort: options.listen,
@@ -430,6 +432,28 @@ const LABEL_OF: Record<(typeof SERVICE_LEVEL)[number], string> = {
   keepalive: "keepalive",
   scheme: "proto",
 };
+
+/**
+ * The networks of the balancer's own container (`--balancer-container`, an id prefix or a
+ * name), found among `containers`; none when it is on the host's network (it reaches every
+ * container) or not given. Not found: a warning, and every network counts as reachable.
+ */
+function balancerNetworks(
+  containers: ContainerInfo[],
+  id: string | undefined,
+): { networks?: ReadonlySet<string>; warning?: string } {
+  if (id === undefined || id === "") return {};
+  const self = containers.find((c) => c.name === id || (id.length >= 12 && c.id.startsWith(id)));
+  if (!self) {
+    return {
+      warning: `balancer container ${
+        JSON.stringify(id)
+      } is not among the engines' containers: a container on several networks is reached on the first by name`,
+    };
+  }
+  if (self.networkMode === "host") return {};
+  return { networks: new Set(self.networks.map((n) => n.name)) };
+}
 
 /**
  * The containers refused for their `VIRTUAL_HOST_MULTIPORTS`, as comments of the config can

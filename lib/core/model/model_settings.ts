@@ -30,6 +30,11 @@ export type ModelSettings = Readonly<
      * without a dot keeps the prefix: no container takes an implicit upstream like `localhost`.
      */
     hostNamedBackends: boolean;
+    /**
+     * The networks of {@link ModelOptions.balancerContainer} (found among the containers at
+     * `buildModel`'s entry); unset when every network is reachable.
+     */
+    reachableNetworks?: ReadonlySet<string>;
   }
 >;
 

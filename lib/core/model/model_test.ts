@@ -497,3 +497,43 @@ Deno.test("buildModel(): a created container makes no service until it starts; a
   const started = buildModel([{ ...created, state: "running" }, stopped]).model;
   assert.deepEqual(started.services.map((s) => s.name), ["fresh", "kept"]);
 });
+
+Deno.test("--balancer-container: a container on several networks is reached on one the balancer is on", () => {
+  resetContainers();
+  const on = (...names: string[]) =>
+    names.map((name, i) => ({ name, ip: `10.0.${i}.2`, ipv6: "" }));
+  const proxy = container("proxy", {}, { networks: on("front") });
+  const web = (name: string, networks: ReturnType<typeof on>) =>
+    container(
+      name,
+      { "lbsync.service": name, "lbsync.host": `${name}.test`, "lbsync.port": "80" },
+      {
+        networks,
+      },
+    );
+  const containers = [
+    proxy,
+    web("two", on("bridge", "front")), // "bridge" sorts first; only "front" is shared
+    web("alone", on("bridge")),
+    web("one", on("front")),
+  ];
+  const { model, skipped, warnings } = buildModel(containers, {
+    balancerContainer: proxy.id.slice(0, 12),
+  });
+  assert.deepEqual(warnings, []);
+  const endpoint = (name: string) =>
+    model.services.find((s) => s.name === name)?.servers[0]?.endpoint;
+  assert.equal(endpoint("two"), "10.0.1.2:80");
+  assert.equal(endpoint("one"), "10.0.0.2:80");
+  assert.deepEqual(skipped.map((s) => `${s.name}: ${s.reason}`), [
+    "alone: on no network the balancer is on (container on: bridge; balancer on: front)",
+  ]);
+  // by name too; a balancer on the host's network reaches every container
+  assert.equal(buildModel(containers, { balancerContainer: "proxy" }).skipped.length, 1);
+  const hostProxy = container("hostproxy", {}, { networkMode: "host", networks: [] });
+  const all = buildModel([...containers, hostProxy], { balancerContainer: "hostproxy" });
+  assert.deepEqual(all.skipped.map((s) => s.name), ["two"]); // several networks, none chosen
+  // not found: a warning, and the rules without it
+  const missing = buildModel(containers, { balancerContainer: "nope" });
+  assert.match(missing.warnings.join("\n"), /balancer container "nope" is not among/);
+});

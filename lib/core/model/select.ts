@@ -336,6 +336,7 @@ function resolveMember(
     hostIp: options.hostIp,
     firstNetwork: options.compat === "nginx-proxy",
     preferIpv6: options.preferIpv6,
+    reachable: options.reachableNetworks,
   });
   const notReady = options.notReady?.get(c.id);
   if (notReady !== undefined) {
