@@ -55,7 +55,10 @@ export function finalizeModelOptions(options: ModelOptions): ModelSettings {
     ...options,
     labelPrefix: options.labelPrefix ?? DEFAULTS.labelPrefix,
     namePrefix: options.namePrefix ?? DEFAULTS.namePrefix,
-    hostNamedBackends: options.compat === "nginx-proxy" && options.namePrefix === undefined,
+    // finalizing settings again keeps what the first finalize found (run settings are finalized
+    // at the run's entry, then again at buildModel's, after namePrefix got its default)
+    hostNamedBackends: (options as Partial<ModelSettings>).hostNamedBackends ??
+      (options.compat === "nginx-proxy" && options.namePrefix === undefined),
     address: options.address ?? "network",
     listen: options.listen ?? DEFAULTS.listen,
     httpsListen: options.httpsListen ?? DEFAULTS.httpsListen,
