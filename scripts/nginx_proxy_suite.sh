@@ -163,7 +163,9 @@ say "images ready in $(($(date +%s) - started)) s"
 ignores=()
 for t in "${OUT_OF_SCOPE[@]}"; do ignores+=("--ignore=$t"); done
 set +e
-(cd "$work/test" && PYTHONPATH=$support PYTHONDONTWRITEBYTECODE=1 DOCKER_COMPOSE=docker-compose \
+# requests lets REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE override the suite's own CA (its session's
+# verify), so every HTTPS request would fail verification: both are unset for the suite
+(cd "$work/test" && unset REQUESTS_CA_BUNDLE CURL_CA_BUNDLE && PYTHONPATH=$support PYTHONDONTWRITEBYTECODE=1 DOCKER_COMPOSE=docker-compose \
   timeout -k 30 "$run_timeout" "$PY" -m pytest -p np_suite_plugin -p no:cacheprovider \
   --color=no -rfEsxX --timeout="$test_timeout" --junitxml="$out/junit.xml" \
   "${ignores[@]}" "$@") 2>&1 | tee "$out/pytest.log"
