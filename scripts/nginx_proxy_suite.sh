@@ -31,6 +31,11 @@
 #   These three carry the label org.lbsync.nginx-proxy-suite and are removed at the end unless
 #   KEEP_IMAGES=1; a tag of that name not made here stops the run instead of being replaced.
 #
+# The extracted compose files are adapted to this machine by nginx_proxy_suite/prepare.py (the
+# engine's socket in place of /var/run/docker.sock, published ports only where the suite needs
+# them, `$` escaped for docker-compose v1), and nginx_proxy_suite/np_suite_plugin.py stands in
+# for pytest-ignore-flaky and bounds the wait for the proxy's start.
+#
 # Out of scope (not run): test_http3 (Debian's nginx 1.22 has no http_v3), test_debug-endpoint,
 # test_logs, test_dockergen (docker-gen as a separate container), test_build (nginx-proxy's own
 # image build).
@@ -118,7 +123,14 @@ if [ -d "$np_git/objects" ]; then gitdir=(--git-dir="$np_git"); else gitdir=(-C 
 git "${gitdir[@]}" archive "$np_ref" test | tar -x -C "$work"
 commit=$(git "${gitdir[@]}" rev-parse "$np_ref")
 say "nginx-proxy $commit ($(git "${gitdir[@]}" describe --tags --always "$np_ref" 2>/dev/null))"
-"$PY" "$support/prepare.py" "$work/test" "$socket"
+# test/compose.base.yml publishes 80 and 443 on the host (test_raw-ip-vhost needs them): kept
+# when both are free here, else dropped (and that test fails)
+publish=--publish-base
+if ss -Htln '( sport = :80 or sport = :443 )' 2>/dev/null | grep -q .; then
+  say "port 80 or 443 in use on this host: no ports published (test_raw-ip-vhost will fail)"
+  publish=
+fi
+"$PY" "$support/prepare.py" "$work/test" "$socket" $publish
 
 # --- the base: Debian minbase, ca-certificates and this deno (kept for later runs) ---
 deno_bin=$(deno eval 'console.log(Deno.execPath())')

@@ -1,16 +1,21 @@
 """Rewrites the compose files of nginx-proxy's extracted test folder for this machine.
 
-Usage: python3 prepare.py TEST_DIR ENGINE_SOCKET
+Usage: python3 prepare.py TEST_DIR ENGINE_SOCKET [--publish-base]
 
 - the Docker socket the files mount (/var/run/docker.sock) becomes ENGINE_SOCKET: the suite's
   engine is not the system's, and a missing host path would be created as a directory;
 - published ports are dropped: pytest reaches every container at its own address, and ports
-  such as 80, 443 or 8080 published on the host could take another program's;
+  such as 8080 or 8443 published on the host could take another program's. With
+  --publish-base, those of test/compose.base.yml (80 and 443, merged into most tests) stay:
+  test_raw-ip-vhost sends its requests to the host's own address on the network;
+- a `$` that starts no variable (`VIRTUAL_HOST: ~^regex.*\.nginx-proxy\.tld$`) becomes `$$`:
+  docker compose v2 keeps it as it is, docker-compose v1 (Debian's) refuses the file;
 - `build:` entries (test_build, out of scope) stay as they are.
 
 Only the extracted copy is changed. YAML anchors are expanded (the files stay equivalent).
 """
 import pathlib
+import re
 import sys
 
 import yaml
@@ -18,14 +23,28 @@ import yaml
 SOCKET = "/var/run/docker.sock"
 
 
-def rewrite(doc, socket):
+LONE_DOLLAR = re.compile(r"\$\$|\$(?![{A-Za-z_])")
+
+
+def escape_dollars(node):
+    if isinstance(node, str):
+        return LONE_DOLLAR.sub(lambda m: "$$", node)
+    if isinstance(node, list):
+        return [escape_dollars(v) for v in node]
+    if isinstance(node, dict):
+        return {k: escape_dollars(v) for k, v in node.items()}
+    return node
+
+
+def rewrite(doc, socket, keep_ports=False):
     services = doc.get("services") if isinstance(doc, dict) else None
     if not isinstance(services, dict):
         return doc
     for service in services.values():
         if not isinstance(service, dict):
             continue
-        service.pop("ports", None)
+        if not keep_ports:
+            service.pop("ports", None)
         volumes = service.get("volumes")
         if isinstance(volumes, list):
             service["volumes"] = [
@@ -38,15 +57,15 @@ def rewrite(doc, socket):
 
 def main():
     test_dir, socket = pathlib.Path(sys.argv[1]), sys.argv[2]
+    publish_base = "--publish-base" in sys.argv[3:]
     count = 0
     for path in sorted(test_dir.rglob("*.yml")):
-        text = path.read_text()
-        if SOCKET not in text and "ports:" not in text:
-            continue
-        doc = yaml.safe_load(text)
-        path.write_text(yaml.safe_dump(rewrite(doc, socket), sort_keys=False))
+        doc = escape_dollars(yaml.safe_load(path.read_text()))
+        keep = publish_base and path == test_dir / "compose.base.yml"
+        path.write_text(yaml.safe_dump(rewrite(doc, socket, keep), sort_keys=False))
         count += 1
-    print(f"prepare: {count} compose files rewritten (socket {socket}, no published ports)")
+    ports = "only compose.base.yml's" if publish_base else "none"
+    print(f"prepare: {count} compose files rewritten (socket {socket}, published ports: {ports})")
 
 
 if __name__ == "__main__":
