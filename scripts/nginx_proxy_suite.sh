@@ -32,8 +32,8 @@
 #   KEEP_IMAGES=1; a tag of that name not made here stops the run instead of being replaced.
 #
 # The extracted compose files are adapted to this machine by nginx_proxy_suite/prepare.py (the
-# engine's socket in place of /var/run/docker.sock, published ports only where the suite needs
-# them, `$` escaped for docker-compose v1), and nginx_proxy_suite/np_suite_plugin.py stands in
+# engine's socket in place of /var/run/docker.sock, published ports only for test_raw-ip-vhost
+# `$` escaped for docker-compose v1), and nginx_proxy_suite/np_suite_plugin.py stands in
 # for pytest-ignore-flaky and bounds the wait for the proxy's start.
 #
 # Out of scope (not run): test_http3 (Debian's nginx 1.22 has no http_v3), test_debug-endpoint,
@@ -123,9 +123,9 @@ if [ -d "$np_git/objects" ]; then gitdir=(--git-dir="$np_git"); else gitdir=(-C 
 git "${gitdir[@]}" archive "$np_ref" test | tar -x -C "$work"
 commit=$(git "${gitdir[@]}" rev-parse "$np_ref")
 say "nginx-proxy $commit ($(git "${gitdir[@]}" describe --tags --always "$np_ref" 2>/dev/null))"
-# test/compose.base.yml publishes 80 and 443 on the host (test_raw-ip-vhost needs them): kept
-# when both are free here, else dropped (and that test fails)
-publish=--publish-base
+# test_raw-ip-vhost asks the host's own address: ports 80 and 443 are published for it alone,
+# when both are free here (else that test fails)
+publish=--publish-raw-ip
 if ss -Htln '( sport = :80 or sport = :443 )' 2>/dev/null | grep -q .; then
   say "port 80 or 443 in use on this host: no ports published (test_raw-ip-vhost will fail)"
   publish=

@@ -5,9 +5,10 @@ Usage: python3 prepare.py TEST_DIR ENGINE_SOCKET [--publish-base]
 - the Docker socket the files mount (/var/run/docker.sock) becomes ENGINE_SOCKET: the suite's
   engine is not the system's, and a missing host path would be created as a directory;
 - published ports are dropped: pytest reaches every container at its own address, and ports
-  such as 8080 or 8443 published on the host could take another program's. With
-  --publish-base, those of test/compose.base.yml (80 and 443, merged into most tests) stay:
-  test_raw-ip-vhost sends its requests to the host's own address on the network;
+  such as 80, 443 or 8080 published on the host could take another program's, or still be held
+  by the previous test's proxy when the next one starts (its proxy is then never started).
+  With --publish-raw-ip, test_raw-ip-vhost alone (it sends its requests to the host's own
+  address on the network) gets compose.base.yml's 80 and 443, by a compose.base.override.yml;
 - a `$` that starts no variable (`VIRTUAL_HOST: ~^regex.*\.nginx-proxy\.tld$`) becomes `$$`:
   docker compose v2 keeps it as it is, docker-compose v1 (Debian's) refuses the file;
 - `build:` entries (test_build, out of scope) stay as they are.
@@ -36,15 +37,14 @@ def escape_dollars(node):
     return node
 
 
-def rewrite(doc, socket, keep_ports=False):
+def rewrite(doc, socket):
     services = doc.get("services") if isinstance(doc, dict) else None
     if not isinstance(services, dict):
         return doc
     for service in services.values():
         if not isinstance(service, dict):
             continue
-        if not keep_ports:
-            service.pop("ports", None)
+        service.pop("ports", None)
         volumes = service.get("volumes")
         if isinstance(volumes, list):
             service["volumes"] = [
@@ -57,14 +57,17 @@ def rewrite(doc, socket, keep_ports=False):
 
 def main():
     test_dir, socket = pathlib.Path(sys.argv[1]), sys.argv[2]
-    publish_base = "--publish-base" in sys.argv[3:]
+    publish_raw_ip = "--publish-raw-ip" in sys.argv[3:]
     count = 0
     for path in sorted(test_dir.rglob("*.yml")):
         doc = escape_dollars(yaml.safe_load(path.read_text()))
-        keep = publish_base and path == test_dir / "compose.base.yml"
-        path.write_text(yaml.safe_dump(rewrite(doc, socket, keep), sort_keys=False))
+        path.write_text(yaml.safe_dump(rewrite(doc, socket), sort_keys=False))
         count += 1
-    ports = "only compose.base.yml's" if publish_base else "none"
+    override = test_dir / "test_raw-ip-vhost" / "compose.base.override.yml"
+    if publish_raw_ip and override.parent.is_dir() and not override.exists():
+        override.write_text(yaml.safe_dump(
+            {"services": {"nginx-proxy": {"ports": ["80:80", "443:443"]}}}, sort_keys=False))
+    ports = "80 and 443 for test_raw-ip-vhost" if publish_raw_ip else "none"
     print(f"prepare: {count} compose files rewritten (socket {socket}, published ports: {ports})")
 
 
