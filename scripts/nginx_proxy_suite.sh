@@ -32,7 +32,7 @@
 #   KEEP_IMAGES=1; a tag of that name not made here stops the run instead of being replaced.
 #
 # The extracted compose files are adapted to this machine by nginx_proxy_suite/prepare.py (the
-# engine's socket in place of /var/run/docker.sock, published ports only for test_raw-ip-vhost
+# engine's socket in place of /var/run/docker.sock, published ports only for test_raw-ip-vhost,
 # `$` escaped for docker-compose v1), and nginx_proxy_suite/np_suite_plugin.py stands in
 # for pytest-ignore-flaky and bounds the wait for the proxy's start.
 #
