@@ -120,7 +120,8 @@ trap 'exit 130' INT TERM
 
 # --- nginx-proxy's test folder, from its repository (a copy, rewritten for this machine) ---
 if [ -d "$np_git/objects" ]; then gitdir=(--git-dir="$np_git"); else gitdir=(-C "$np_git"); fi
-git "${gitdir[@]}" archive "$np_ref" test | tar -x -C "$work"
+# test/, and the RFC 7919 groups some compose files mount from ../../app/dhparam
+git "${gitdir[@]}" archive "$np_ref" test app/dhparam | tar -x -C "$work"
 commit=$(git "${gitdir[@]}" rev-parse "$np_ref")
 say "nginx-proxy $commit ($(git "${gitdir[@]}" describe --tags --always "$np_ref" 2>/dev/null))"
 # test_raw-ip-vhost asks the host's own address: ports 80 and 443 are published for it alone,
