@@ -57,10 +57,20 @@ start() {
   answers() { curl -sf --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1; }
   if ! answers; then
     rm -f "$SOCK"
+    # a user's first podman command sets up its store and namespace: done here, to its end, so
+    # that the service only has to listen
+    as_user podman info >/dev/null 2>>"$DIR/podman.log" ||
+      { log "podman info failed: $(tail -n 3 "$DIR/podman.log")"; exit 1; }
     as_user podman system service --time=0 "unix://$SOCK" >>"$DIR/podman.log" 2>&1 </dev/null &
-    echo $! >"$DIR/podman.pid"
-    for _ in $(seq 1 100); do answers && break; sleep 0.1; done # up to 10 s
-    answers || { log "rootless podman service did not answer; see $DIR/podman.log"; exit 1; }
+    pid=$!
+    echo "$pid" >"$DIR/podman.pid"
+    # up to 60 s while the service runs (a busy machine starts it slowly); at once if it exits
+    for _ in $(seq 1 600); do
+      answers && break
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    answers || { log "rootless podman service did not answer: $(tail -n 3 "$DIR/podman.log")"; exit 1; }
   fi
   [ "$(as_user podman info --format '{{.Host.Security.Rootless}}')" = true ] ||
     { log "podman as $(as_user id -un) is not rootless"; exit 1; }
