@@ -25,8 +25,9 @@ as_user() {
   local uid
   uid=$(id -u "$USER_NAME")
   mkdir -p "/run/user/$uid" && chown "$USER_NAME" "/run/user/$uid" && chmod 700 "/run/user/$uid"
-  runuser -u "$USER_NAME" -- env HOME="$(getent passwd "$USER_NAME" | cut -d: -f6)" \
-    XDG_RUNTIME_DIR="/run/user/$uid" PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
+  # from /: the caller's directory may be one the user cannot enter (a private temp clone)
+  (cd / && runuser -u "$USER_NAME" -- env HOME="$(getent passwd "$USER_NAME" | cut -d: -f6)" \
+    XDG_RUNTIME_DIR="/run/user/$uid" PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@")
 }
 
 start() {
